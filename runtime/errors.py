@@ -1,0 +1,78 @@
+"""The s2sad exception hierarchy.
+
+It lives in the runtime package so that generated (and exported) code can
+raise the same errors as the compiler without importing it.  ``s2sad.errors``
+re-exports every class.
+
+Messages have three parts: *where* (``file:line``, the line, a caret),
+*what* went wrong, and *what to do*.
+"""
+
+from __future__ import annotations
+
+
+class S2SadError(Exception):
+    """Base class of every error s2sad raises on purpose."""
+
+    def __init__(self, message, *, filename=None, lineno=None, line=None, col=None,
+                 end_col=None, hint=None, function=None):
+        self.message = message
+        self.filename = filename
+        self.lineno = lineno
+        self.line = line
+        self.col = col
+        self.end_col = end_col
+        self.hint = hint
+        self.function = function
+        super().__init__(self._format())
+
+    def _format(self):
+        parts = []
+        head = self.message
+        if self.filename is not None and self.lineno is not None:
+            where = f"{self.filename}:{self.lineno}"
+            if self.function:
+                where += f" (in {self.function})"
+            head = f"{where}: {self.message}"
+        parts.append(head)
+        if self.line is not None:
+            text = self.line.rstrip("\n")
+            stripped = text.lstrip()
+            indent = len(text) - len(stripped)
+            parts.append("    " + stripped)
+            if self.col is not None:
+                start = max(self.col - indent, 0)
+                end = self.end_col - indent if self.end_col is not None and self.end_col > self.col else start + 1
+                end = min(max(end, start + 1), len(stripped)) if stripped else start + 1
+                parts.append("    " + " " * start + "^" * max(end - start, 1))
+        if self.hint:
+            parts.append("hint: " + self.hint)
+        return "\n".join(parts)
+
+
+class UnsupportedSyntaxError(S2SadError):
+    """A construct of Python the compiler does not differentiate."""
+
+
+class NoRuleError(S2SadError):
+    """A call on a differentiated path has no derivative rule."""
+
+
+class NonScalarOutputError(S2SadError, ValueError):
+    """``grad`` of a function whose output is not a scalar."""
+
+
+class NonDifferentiableInputError(S2SadError, TypeError):
+    """A gradient was asked for an integer, boolean or non-numeric input."""
+
+
+class ResolutionError(S2SadError):
+    """A name the function uses cannot be found, or its source cannot be read."""
+
+
+class InputMutationError(S2SadError):
+    """The function writes into one of its inputs in place."""
+
+
+class ArgumentError(S2SadError, TypeError):
+    """A transform was called with arguments it cannot use (bad ``wrt``...)."""

@@ -1,0 +1,15 @@
+"""s2sad: source-to-source automatic differentiation for numeric Python.
+
+    >>> import s2sad
+    >>> df = s2sad.grad(f)          # doctest: +SKIP
+    >>> print(df.source)            # doctest: +SKIP
+"""
+
+from s2sad.api import adjoint, export, grad, show, value_and_grad, vjp  # noqa: F401
+from s2sad.errors import (  # noqa: F401
+    ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError, NonScalarOutputError,
+    ResolutionError, S2SadError, UnsupportedSyntaxError,
+)
+from s2sad.rules import DEFAULT_RULES, RuleTable  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,303 @@
+"""Public transforms: ``grad``, ``value_and_grad``, ``vjp``; ``show``,
+``export``; user rules with ``adjoint``."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+import numpy as np
+
+from s2sad import emit
+from s2sad.errors import (ArgumentError, NonDifferentiableInputError, ResolutionError, S2SadError,
+                          error_at)
+from s2sad.frontend import syntax as S
+from s2sad.frontend.normalize import Normalizer
+from s2sad.frontend.parse import read_function
+from s2sad.rules import DEFAULT_RULES
+from s2sad.transforms.reverse import ReverseTransform, _BindError, _static_key
+
+
+def _container_kind(v):
+    if isinstance(v, (list, tuple)):
+        return "container"
+    if isinstance(v, dict):
+        return "container"
+    return None
+
+
+class GradFunction:
+    """A differentiated function.  Call it like the original; read the
+    generated code in ``.source``."""
+
+    def __init__(self, fn, wrt, mode, rules=None):
+        self.fn = fn
+        self.mode = mode
+        self.rules = rules if rules is not None else DEFAULT_RULES
+        self._sig = inspect.signature(fn)
+        params = [p for p in self._sig.parameters.values()]
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise ArgumentError(
+                    f"cannot differentiate {fn.__qualname__}: `*{p.name}`/`**{p.name}` parameters are not supported",
+                    hint="give each input its own named parameter")
+        self._names = [p.name for p in params]
+        self.single = not isinstance(wrt, (tuple, list))
+        wrt_list = list(wrt) if not self.single else [wrt]
+        idx = []
+        for w in wrt_list:
+            if isinstance(w, str):
+                if w not in self._names:
+                    raise ArgumentError(f"wrt={w!r}: {fn.__qualname__} has no parameter {w!r}",
+                                        hint=f"its parameters are {', '.join(self._names)}")
+                idx.append(self._names.index(w))
+            elif isinstance(w, (int, np.integer)) and not isinstance(w, bool):
+                if not -len(self._names) <= w < len(self._names):
+                    raise ArgumentError(f"wrt={w}: {fn.__qualname__} has only {len(self._names)} parameters",
+                                        hint="wrt counts positional parameters from 0")
+                idx.append(int(w) % len(self._names))
+            else:
+                raise ArgumentError(f"wrt must be an int, a parameter name, or a tuple of them; got {w!r}")
+        self.wrt = tuple(idx)
+        self._cache = {}
+        self._lock = threading.Lock()
+        self._last = None
+        functools.update_wrapper(self, fn)
+        self.__signature__ = self._sig
+
+    # ------------------------------------------------------------------ call
+    def _bind(self, args, kwargs):
+        if not kwargs and len(args) == len(self._names):
+            return args
+        b = self._sig.bind(*args, **kwargs)
+        b.apply_defaults()
+        return tuple(b.arguments[n] for n in self._names)
+
+    def _key(self, args):
+        return tuple(_container_kind(a) for a in args)
+
+    def compiled(self, args=None):
+        key = self._key(args) if args is not None else None
+        f = self._cache.get(key)
+        if f is None:
+            with self._lock:
+                f = self._cache.get(key)
+                if f is None:
+                    f = self._build(args)
+                    self._cache[key] = f
+        self._last = f
+        return f
+
+    def _check_inputs(self, args):
+        for i in self.wrt:
+            v = args[i]
+            bad = None
+            if isinstance(v, (bool, int, np.bool_, np.integer)):
+                bad = type(v).__name__
+            else:
+                dt = getattr(v, "dtype", None)
+                if dt is not None and dt.kind in "biu":
+                    bad = f"array of {dt}"
+            if bad is not None:
+                raise NonDifferentiableInputError(
+                    f"cannot differentiate {self.fn.__qualname__} with respect to `{self._names[i]}`: "
+                    f"it is an {bad}, and integers and booleans have no derivative",
+                    hint=f"pass a float (e.g. {self._names[i]}=float(...) or x.astype(float)), "
+                         f"or leave it out of wrt")
+
+    def __call__(self, *args, **kwargs):
+        args = self._bind(args, kwargs)
+        self._check_inputs(args)
+        f = self._cache.get(self._key(args)) or self.compiled(args)
+        if self.mode == "vjp":
+            value = self.fn(*args)
+
+            def pullback(out_adj):
+                return f(*args, out_adj)[1]
+            return value, pullback
+        return f(*args)
+
+    # ------------------------------------------------------------- compile
+    def _build(self, args):
+        src = read_function(self.fn)
+        norm = Normalizer(src)
+        fn = norm.run()
+        ns = emit.Namespace()
+        statics = resolve_statics(fn, norm.locals, src, ns)
+        kinds = {}
+        if args is not None:
+            for nm, a in zip(self._names, args):
+                if _container_kind(a):
+                    kinds[nm] = "container"
+        for st in S.walk(fn):
+            if isinstance(st, S.Assign) and isinstance(st.targets[0], S.Name) and \
+                    isinstance(st.value, (S.List, S.Tuple, S.Dict)):
+                kinds[st.targets[0].id] = "container"
+        wrt_names = [self._names[i] for i in self.wrt]
+        try:
+            tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, statics,
+                                  mode={"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode],
+                                  kinds=kinds)
+        except _BindError as e:
+            raise S2SadError(str(e)) from None
+        tr.single = self.single
+        suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode]
+        fname = f"{fn.name}_{suffix}"
+        fdef = tr.run(fname)
+        source = S.render(fdef) + "\n"
+        self._ns = ns
+        self._fname = fname
+        label = f"{src.short_filename}:{fn.name}:{suffix}"
+        compiled = emit.compile_function(source, fname, ns, label)
+        compiled.__s2sad_ns__ = ns
+        return compiled
+
+    @property
+    def source(self):
+        """The generated Python source (compiled on first access)."""
+        f = self._last or self.compiled(None)
+        return f.__s2sad_source__
+
+    def __repr__(self):
+        return f"<s2sad.{self.mode} of {self.fn.__qualname__} wrt {self.wrt}>"
+
+
+def resolve_statics(fn, locals_, src, ns):
+    """Bind every name the function reads from outside (globals, closure,
+    builtins) in the generated namespace; returns {dotted path: object} for
+    the static references (``np``, ``np.linalg.inv``) so rules can be found
+    by identity."""
+    statics = {}
+
+    def visit(node):
+        if isinstance(node, S.Attribute):
+            k = _static_key(node)
+            base = node
+            while isinstance(base, S.Attribute):
+                base = base.value
+            if k is not None and isinstance(base, S.Name) and base.id not in locals_:
+                obj = resolve_name(base)
+                parts = k.split(".")
+                for p in parts[1:]:
+                    try:
+                        obj = getattr(obj, p)
+                    except AttributeError:
+                        raise error_at(ResolutionError, node, src,
+                                       f"`{'.'.join(parts[:parts.index(p)])}` has no attribute `{p}`") from None
+                statics[k] = obj
+                return
+        if isinstance(node, S.Name) and isinstance(node.ctx, S.Load) and node.id not in locals_:
+            resolve_name(node)
+            return
+        for child in _children(node):
+            visit(child)
+
+    def resolve_name(node):
+        name = node.id
+        try:
+            obj = src.resolve(name)
+        except KeyError:
+            raise error_at(ResolutionError, node, src, f"name `{name}` is not defined",
+                           "define it at module level before differentiating, or pass it as an argument") from None
+        new = ns.ref(obj, name)
+        node.id = new
+        statics[new] = obj
+        return obj
+
+    for st in fn.body:
+        visit(st)
+    # keys recorded before renaming a base name are fixed up: recompute
+    return statics
+
+
+def _children(node):
+    for f in node._fields:
+        v = getattr(node, f, None)
+        if isinstance(v, list):
+            for x in v:
+                if isinstance(x, S.AST):
+                    yield x
+        elif isinstance(v, S.AST):
+            yield v
+
+
+# ---------------------------------------------------------------- public API
+
+def _transform(mode, f, wrt, rules):
+    if f is None:
+        return lambda fn: GradFunction(fn, wrt, mode, rules)
+    if not callable(f):
+        raise ArgumentError(f"{mode} expects a function, got {f!r}")
+    return GradFunction(f, wrt, mode, rules)
+
+
+def grad(f=None, wrt=0, *, rules=None):
+    """Gradient of a scalar-valued function, as generated Python.
+
+    Args:
+        f: a Python function over NumPy (or CuPy) arrays and floats.
+        wrt: the argument(s) to differentiate: an int, a parameter name, or a
+            tuple of them (then a tuple of gradients is returned).
+        rules: a :class:`s2sad.RuleTable` (defaults to the built-in rules).
+
+    Returns:
+        A callable with ``f``'s signature returning the gradient(s); its
+        ``.source`` is the generated code.  Usable as ``@grad`` or
+        ``@grad(wrt=(0, 1))``.
+
+    Example:
+        >>> import numpy as np, s2sad
+        >>> def f(x):
+        ...     return np.sum(np.sin(x) * x)
+        >>> df = s2sad.grad(f)      # doctest: +SKIP (needs source in a file)
+    """
+    return _transform("grad", f, wrt, rules)
+
+
+def value_and_grad(f=None, wrt=0, *, rules=None):
+    """Like :func:`grad` but returns ``(f(*args), gradient)``."""
+    return _transform("value_and_grad", f, wrt, rules)
+
+
+def vjp(f=None, wrt=0, *, rules=None):
+    """Vector-Jacobian product: ``vjp(f)(*args)`` returns ``(value, pullback)``
+    where ``pullback(out_adjoint)`` returns the adjoint(s) of the ``wrt``
+    inputs.  The output may be any array (not only a scalar)."""
+    return _transform("vjp", f, wrt, rules)
+
+
+def show(df, file=None):
+    """Print the generated code of a transformed function."""
+    print(df.source, file=file)
+
+
+def export(df, path, args=None):
+    """Write ``df``'s generated code as a standalone module that imports only
+    NumPy, ``s2sad_runtime`` and the modules the user's code imports."""
+    f = df._last or df.compiled(args)
+    src = f.__s2sad_source__
+    ns = f.__s2sad_ns__
+    tree = S.parse(src)
+    used = {n.id for n in S.walk(tree) if isinstance(n, S.Name)}
+    text = emit.module_source(src, ns, used)
+    with open(path, "w") as fh:
+        fh.write(text)
+    return path
+
+
+def adjoint(fn, vjp=None, *, rules=None):
+    """Register a reverse rule for ``fn`` (a function s2sad cannot or should
+    not look into).  Used as a decorator::
+
+        @s2sad.adjoint(softplus)
+        def softplus_vjp(g, ans, x):
+            return g / (1.0 + np.exp(-x))
+
+    The rule receives the output adjoint ``g``, the output ``ans`` and the
+    call's arguments, and returns the adjoint of each positional argument
+    (a tuple when there are several; ``None`` for non-differentiable ones).
+    It registers into ``rules`` or the default table.
+    """
+    table = rules if rules is not None else DEFAULT_RULES
+    return table.adjoint(fn, vjp)

@@ -1,0 +1,31 @@
+"""Errors raised by s2sad (defined in ``s2sad_runtime.errors`` so that
+generated code can raise them without the compiler), and the helper that
+locates a syntax node in the user's file."""
+
+from __future__ import annotations
+
+from s2sad_runtime.errors import (  # noqa: F401
+    ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError,
+    NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError,
+)
+
+
+def error_at(cls, node, src, message, hint=None):
+    """Build an error of class ``cls`` pointing at ``node`` of the function
+    source ``src`` (a :class:`s2sad.frontend.parse.FunctionSource`)."""
+    lineno = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    end_col = getattr(node, "end_col_offset", None)
+    end_line = getattr(node, "end_lineno", None)
+    if src is None or lineno is None:
+        return cls(message, hint=hint)
+    file_line = src.file_line(lineno)
+    line = src.line_text(lineno)
+    if col is not None:
+        col += src.col_shift
+    if end_col is not None:
+        end_col += src.col_shift
+        if end_line is not None and end_line != lineno:
+            end_col = len(line.rstrip())
+    return cls(message, filename=src.filename, lineno=file_line, line=line, col=col,
+               end_col=end_col, hint=hint, function=src.qualname)

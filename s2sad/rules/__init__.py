@@ -1,0 +1,7 @@
+"""Derivative rules.  ``DEFAULT_RULES`` is the built-in table; make your own
+with ``RuleTable(parent=DEFAULT_RULES)`` and pass ``rules=`` to a transform."""
+
+from s2sad.rules.core import Rule, RuleTable, d  # noqa: F401
+from s2sad.rules.numpy_rules import T as _numpy_table
+
+DEFAULT_RULES = RuleTable(parent=_numpy_table)

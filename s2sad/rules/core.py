@@ -1,0 +1,205 @@
+"""Derivative rules: what they are and the tables that hold them.
+
+A *template rule* is a plain, importable Python function whose parameters
+are ``g`` (the adjoint of the result), ``ans`` (the result) and the
+parameters of the primal function, and whose body assigns contributions
+with the marker :data:`d`::
+
+    @rules.defrule(np.tanh, broadcasting=True)
+    def tanh(g, ans, x):
+        d[x] = g * (1.0 - ans * ans)
+
+The compiler does not call templates: it reads their source once and
+splices the statements into the generated adjoint, keeping only the
+contributions for operands that are active (and the temporaries they
+need).  ``broadcasting=True`` makes the compiler sum each contribution back
+to its operand's shape (``unbroadcast``) -- rules never handle broadcasting
+themselves.  ``d[xs[k]] = ...`` with the magic name ``k`` is unrolled for
+every active element of a list or ``*args`` parameter.
+
+A *vjp rule* (what :func:`s2sad.adjoint` registers) is instead called at run
+time: ``vjp(g, ans, *args, **kwargs)`` returns the adjoint of the first
+differentiable argument, or a tuple with one per positional argument.
+
+Rule tables are explicit objects.  Lookups never lock; registrations
+replace the table's dict under a lock (copy on write), so a reader never
+sees a half-updated table and threads never race.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+import threading
+from dataclasses import dataclass, field
+
+from s2sad.frontend import syntax as S
+
+
+class _DMarker:
+    """``d[x] = expr`` in a rule template: *expr* is added to the adjoint of
+    *x*.  Templates are never executed; this object only makes them valid,
+    importable Python."""
+
+    def __setitem__(self, key, value):  # pragma: no cover - templates are not run
+        raise RuntimeError("rule templates are read by the s2sad compiler, not called")
+
+
+d = _DMarker()
+
+
+@dataclass
+class Rule:
+    key: object                      # the primal callable, or an operator name
+    name: str
+    template: object = None          # template function (compile-time splice)
+    vjp: object = None               # runtime vjp function (user rules)
+    broadcasting: bool = False
+    nondiff: bool = False            # contributes nothing (floor, argmax, ...)
+    diff_params: tuple = ()          # parameters that get contributions
+    jvp: object = None               # forward rule (reserved for forward mode)
+    _parsed: object = field(default=None, repr=False)
+
+    def parsed(self):
+        if self._parsed is None:
+            self._parsed = parse_template(self.template)
+        return self._parsed
+
+
+@dataclass
+class Template:
+    params: list          # primal parameter names, in order (without g, ans)
+    vararg: str           # name of *args parameter or None
+    defaults: dict        # param -> default value
+    body: list            # gast statements
+    globals: dict
+    uses_ans: bool
+    contributions: list   # param names receiving d[...]
+
+
+def parse_template(fn) -> Template:
+    src = textwrap.dedent(inspect.getsource(fn))
+    mod = S.parse(src)
+    fdef = mod.body[0]
+    sig = inspect.signature(fn)
+    params, vararg, defaults = [], None, {}
+    for p in sig.parameters.values():
+        if p.name in ("g", "ans"):
+            continue
+        if p.kind == p.VAR_POSITIONAL:
+            vararg = p.name
+            params.append(p.name)
+            continue
+        params.append(p.name)
+        if p.default is not p.empty:
+            defaults[p.name] = p.default
+    body = [st for st in fdef.body if not (isinstance(st, S.Expr) and isinstance(st.value, S.Constant))]
+    uses_ans = "ans" in S.names_in(fdef, "load")
+    contributions = []
+    for st in body:
+        if _is_contribution(st):
+            contributions.append(_contribution_param(st))
+    return Template(params, vararg, defaults, body, fn.__globals__, uses_ans, contributions)
+
+
+def _is_contribution(st):
+    return (isinstance(st, S.Assign) and isinstance(st.targets[0], S.Subscript)
+            and isinstance(st.targets[0].value, S.Name) and st.targets[0].value.id == "d")
+
+
+def _contribution_param(st):
+    key = st.targets[0].slice
+    if isinstance(key, S.Subscript):
+        return key.value.id
+    return key.id
+
+
+is_contribution = _is_contribution
+contribution_param = _contribution_param
+
+
+class RuleTable:
+    """A table of derivative rules, keyed by the primal callable (by
+    identity) or by an operator / method name.  ``RuleTable(parent=t)``
+    starts with ``t``'s rules and can add or override its own."""
+
+    def __init__(self, parent=None):
+        self._lock = threading.Lock()
+        self._rules = dict(parent._rules) if parent is not None else {}
+        self._methods = dict(parent._methods) if parent is not None else {}
+
+    # lookups -------------------------------------------------------------
+    def lookup(self, key):
+        try:
+            return self._rules.get(key)
+        except TypeError:  # unhashable
+            return None
+
+    def method(self, name):
+        return self._methods.get(name)
+
+    def __contains__(self, key):
+        return self.lookup(key) is not None
+
+    def __len__(self):
+        return len(self._rules)
+
+    def keys(self):
+        return list(self._rules)
+
+    # registration (copy on write) ---------------------------------------
+    def add(self, rule: Rule):
+        with self._lock:
+            new = dict(self._rules)
+            new[rule.key] = rule
+            self._rules = new
+        return rule
+
+    def add_method(self, name, rule: Rule):
+        with self._lock:
+            new = dict(self._methods)
+            new[name] = rule
+            self._methods = new
+        return rule
+
+    def defrule(self, *keys, broadcasting=False, name=None):
+        """Decorator: register a template rule for each of ``keys``."""
+        def deco(fn):
+            for key in keys:
+                self.add(Rule(key=key, name=name or _key_name(key), template=fn, broadcasting=broadcasting))
+            return fn
+        return deco
+
+    def defmethod(self, *names, broadcasting=False):
+        def deco(fn):
+            for nm in names:
+                self.add_method(nm, Rule(key=nm, name="." + nm, template=fn, broadcasting=broadcasting))
+            return fn
+        return deco
+
+    def nondiff(self, *keys):
+        for key in keys:
+            self.add(Rule(key=key, name=_key_name(key), nondiff=True))
+
+    def nondiff_method(self, *names):
+        for nm in names:
+            self.add_method(nm, Rule(key=nm, name="." + nm, nondiff=True))
+
+    def adjoint(self, fn, vjp=None):
+        """Register a user rule: ``vjp(g, ans, *args, **kwargs)`` returns the
+        adjoint of each positional argument (a tuple when there are several
+        differentiable ones; ``None`` for a non-differentiable one)."""
+        def deco(v):
+            self.add(Rule(key=fn, name=_key_name(fn), vjp=v))
+            return v
+        return deco(vjp) if vjp is not None else deco
+
+
+def _key_name(key):
+    if isinstance(key, str):
+        return key
+    mod = getattr(key, "__module__", None) or ""
+    nm = getattr(key, "__qualname__", None) or getattr(key, "__name__", None) or repr(key)
+    if mod in ("numpy", "math", "builtins") or mod.startswith("numpy."):
+        mod = {"builtins": ""}.get(mod, mod.split(".")[0] if mod.startswith("numpy") else mod)
+    return f"{mod}.{nm}" if mod else nm

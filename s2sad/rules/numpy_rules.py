@@ -1,0 +1,574 @@
+"""Reverse rules for Python operators, NumPy functions and array methods.
+
+Each rule is one short template next to its siblings (see
+:mod:`s2sad.rules.core` for the template language).  ``broadcasting=True``
+rules are summed back to their operands' shapes by the compiler.
+Matrix rules are matrix operations: the adjoint of ``a @ b`` is two matrix
+products, never a loop over elements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import s2sad_runtime as _rt
+from s2sad.rules.core import RuleTable, d
+
+T = RuleTable()
+defrule, defmethod = T.defrule, T.defmethod
+
+# ---------------------------------------------------------------- operators
+
+
+@defrule("Add", np.add, broadcasting=True)
+def add(g, x, y):
+    d[x] = g
+    d[y] = g
+
+
+@defrule("Sub", np.subtract, broadcasting=True)
+def sub(g, x, y):
+    d[x] = g
+    d[y] = -g
+
+
+@defrule("Mult", np.multiply, broadcasting=True)
+def mul(g, x, y):
+    d[x] = g * y
+    d[y] = g * x
+
+
+@defrule("Div", np.divide, np.true_divide, broadcasting=True)
+def div(g, ans, x, y):
+    d[x] = g / y
+    d[y] = -g * ans / y
+
+
+@defrule("Pow", np.power, broadcasting=True)
+def power(g, ans, x, y):
+    d[x] = g * y * x ** (y - 1)
+    d[y] = g * ans * _rt.log_or_zero(x)
+
+
+@defrule("USub", np.negative)
+def neg(g, x):
+    d[x] = -g
+
+
+@defrule(np.positive)
+def pos(g, x):
+    d[x] = g
+
+
+@defrule("MatMult", np.matmul)
+def matmul(g, x, y):
+    d[x] = _rt.matmul_adjoint_a(g, x, y)
+    d[y] = _rt.matmul_adjoint_b(g, x, y)
+
+
+@defrule(np.dot)
+def dot(g, a, b):
+    d[a] = _rt.dot_adjoint_a(g, a, b)
+    d[b] = _rt.dot_adjoint_b(g, a, b)
+
+
+@defrule("copy", np.copy, np.array, np.asarray, np.ascontiguousarray, np.asanyarray)
+def identity(g, a, dtype=None):
+    d[a] = g
+
+
+# ----------------------------------------------------------- elementwise
+
+
+@defrule(np.exp, broadcasting=False)
+def exp(g, ans, x):
+    d[x] = g * ans
+
+
+@defrule(np.exp2)
+def exp2(g, ans, x):
+    d[x] = g * ans * 0.6931471805599453
+
+
+@defrule(np.expm1)
+def expm1(g, ans, x):
+    d[x] = g * (ans + 1.0)
+
+
+@defrule(np.log)
+def log(g, x):
+    d[x] = g / x
+
+
+@defrule(np.log2)
+def log2(g, x):
+    d[x] = g / (x * 0.6931471805599453)
+
+
+@defrule(np.log10)
+def log10(g, x):
+    d[x] = g / (x * 2.302585092994046)
+
+
+@defrule(np.log1p)
+def log1p(g, x):
+    d[x] = g / (1.0 + x)
+
+
+@defrule(np.sqrt)
+def sqrt(g, ans, x):
+    d[x] = g * 0.5 / ans
+
+
+@defrule(np.cbrt)
+def cbrt(g, ans, x):
+    d[x] = g / (3.0 * ans * ans)
+
+
+@defrule(np.square)
+def square(g, x):
+    d[x] = g * 2.0 * x
+
+
+@defrule(np.reciprocal)
+def reciprocal(g, ans, x):
+    d[x] = -g * ans * ans
+
+
+@defrule(np.sin)
+def sin(g, x):
+    d[x] = g * np.cos(x)
+
+
+@defrule(np.cos)
+def cos(g, x):
+    d[x] = -g * np.sin(x)
+
+
+@defrule(np.tan)
+def tan(g, ans, x):
+    d[x] = g * (1.0 + ans * ans)
+
+
+@defrule(np.arcsin)
+def arcsin(g, x):
+    d[x] = g / np.sqrt(1.0 - x * x)
+
+
+@defrule(np.arccos)
+def arccos(g, x):
+    d[x] = -g / np.sqrt(1.0 - x * x)
+
+
+@defrule(np.arctan)
+def arctan(g, x):
+    d[x] = g / (1.0 + x * x)
+
+
+@defrule(np.arctan2, broadcasting=True)
+def arctan2(g, y, x):
+    d[y] = g * x / (x * x + y * y)
+    d[x] = -g * y / (x * x + y * y)
+
+
+@defrule(np.sinh)
+def sinh(g, x):
+    d[x] = g * np.cosh(x)
+
+
+@defrule(np.cosh)
+def cosh(g, x):
+    d[x] = g * np.sinh(x)
+
+
+@defrule(np.tanh)
+def tanh(g, ans, x):
+    d[x] = g * (1.0 - ans * ans)
+
+
+@defrule(np.arcsinh)
+def arcsinh(g, x):
+    d[x] = g / np.sqrt(x * x + 1.0)
+
+
+@defrule(np.arccosh)
+def arccosh(g, x):
+    d[x] = g / np.sqrt(x * x - 1.0)
+
+
+@defrule(np.arctanh)
+def arctanh(g, x):
+    d[x] = g / (1.0 - x * x)
+
+
+@defrule(np.abs, np.absolute, np.fabs)
+def absolute(g, x):
+    d[x] = g * np.sign(x)
+
+
+@defrule(np.maximum, np.fmax, broadcasting=True)
+def maximum(g, x, y):
+    d[x] = g * _rt.tie_weight(x, y)
+    d[y] = g * _rt.tie_weight(y, x)
+
+
+@defrule(np.minimum, np.fmin, broadcasting=True)
+def minimum(g, x, y):
+    d[x] = g * _rt.tie_weight(y, x)
+    d[y] = g * _rt.tie_weight(x, y)
+
+
+@defrule(np.where, broadcasting=True)
+def where(g, condition, x, y):
+    d[x] = np.where(condition, g, 0.0)
+    d[y] = np.where(condition, 0.0, g)
+
+
+@defrule(np.clip, broadcasting=True)
+def clip(g, a, a_min=None, a_max=None):
+    d[a] = g * _rt.clip_mask(a, a_min, a_max)
+    d[a_min] = g * _rt.below_mask(a, a_min)
+    d[a_max] = g * _rt.above_mask(a, a_max)
+
+
+@defrule(np.logaddexp, broadcasting=True)
+def logaddexp(g, ans, x, y):
+    d[x] = g * np.exp(x - ans)
+    d[y] = g * np.exp(y - ans)
+
+
+@defrule(np.logaddexp2, broadcasting=True)
+def logaddexp2(g, ans, x, y):
+    d[x] = g * np.exp2(x - ans)
+    d[y] = g * np.exp2(y - ans)
+
+
+@defrule(np.hypot, broadcasting=True)
+def hypot(g, ans, x, y):
+    d[x] = g * x / ans
+    d[y] = g * y / ans
+
+
+@defrule(np.sinc)
+def sinc(g, x):
+    d[x] = g * _rt.sinc_derivative(x)
+
+
+# -------------------------------------------------------------- reductions
+
+
+@defrule(np.sum)
+def sum_(g, a, axis=None, dtype=None, keepdims=False):
+    d[a] = _rt.sum_adjoint(g, a, axis, keepdims)
+
+
+@defrule(np.mean)
+def mean(g, a, axis=None, dtype=None, keepdims=False):
+    d[a] = _rt.mean_adjoint(g, a, axis, keepdims)
+
+
+@defrule(np.max, np.amax)
+def max_(g, ans, a, axis=None, keepdims=False):
+    d[a] = _rt.extremum_adjoint(g, ans, a, axis, keepdims)
+
+
+@defrule(np.min, np.amin)
+def min_(g, ans, a, axis=None, keepdims=False):
+    d[a] = _rt.extremum_adjoint(g, ans, a, axis, keepdims)
+
+
+@defrule(np.prod)
+def prod(g, ans, a, axis=None, dtype=None, keepdims=False):
+    d[a] = _rt.prod_adjoint(g, ans, a, axis, keepdims)
+
+
+@defrule(np.var)
+def var(g, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[a] = _rt.var_adjoint(g, a, axis, ddof, keepdims)
+
+
+@defrule(np.std)
+def std(g, ans, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[a] = _rt.std_adjoint(g, ans, a, axis, ddof, keepdims)
+
+
+@defrule(np.cumsum)
+def cumsum(g, a, axis=None):
+    d[a] = _rt.cumsum_adjoint(g, a, axis)
+
+
+# ---------------------------------------------------------- linear algebra
+
+
+@defrule(np.einsum)
+def einsum(g, subscripts, *operands):
+    d[operands[k]] = _rt.einsum_adjoint(g, subscripts, operands, k)  # noqa: F821 (k: each operand)
+
+
+@defrule(np.outer)
+def outer(g, a, b):
+    d[a] = (g @ np.ravel(b)).reshape(np.shape(a))
+    d[b] = (np.ravel(a) @ g).reshape(np.shape(b))
+
+
+@defrule(np.inner)
+def inner(g, a, b):
+    d[a] = _rt.inner_adjoint(g, a, b)
+    d[b] = _rt.inner_adjoint(g, b, a)
+
+
+@defrule(np.tensordot)
+def tensordot(g, a, b, axes=2):
+    d[a] = _rt.tensordot_adjoint(g, a, b, axes, 0)
+    d[b] = _rt.tensordot_adjoint(g, a, b, axes, 1)
+
+
+@defrule(np.trace)
+def trace(g, a, offset=0, axis1=0, axis2=1):
+    d[a] = _rt.trace_adjoint(g, a, offset, axis1, axis2)
+
+
+@defrule(np.transpose)
+def transpose(g, a, axes=None):
+    d[a] = _rt.transpose_adjoint(g, axes)
+
+
+@defrule(np.swapaxes)
+def swapaxes(g, a, axis1, axis2):
+    d[a] = np.swapaxes(g, axis1, axis2)
+
+
+@defrule(np.moveaxis)
+def moveaxis(g, a, source, destination):
+    d[a] = np.moveaxis(g, destination, source)
+
+
+@defrule(np.linalg.inv)
+def inv(g, ans, a):
+    d[a] = -_rt.mT(ans) @ g @ _rt.mT(ans)
+
+
+@defrule(np.linalg.solve)
+def solve(g, ans, a, b):
+    gb = _rt.solve_adjoint_b(g, a, b)
+    d[a] = _rt.solve_adjoint_a(gb, ans, b)
+    d[b] = gb
+
+
+@defrule(np.linalg.det)
+def det(g, ans, a):
+    d[a] = (g * ans)[..., None, None] * _rt.mT(np.linalg.inv(a))
+
+
+@defrule(np.linalg.slogdet)
+def slogdet(g, ans, a):
+    d[a] = g[1][..., None, None] * _rt.mT(np.linalg.inv(a))
+
+
+@defrule(np.linalg.norm)
+def norm(g, ans, x, ord=None, axis=None, keepdims=False):
+    d[x] = _rt.norm_adjoint(g, ans, x, ord, axis, keepdims)
+
+
+# ------------------------------------------------------------------ shape
+
+
+@defrule(np.reshape)
+def reshape(g, a, shape=None, order="C", newshape=None, copy=None):
+    d[a] = _rt.reshape_adjoint(g, a)
+
+
+@defrule(np.ravel, np.squeeze, np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d)
+def reshape_like(g, a, axis=None):
+    d[a] = _rt.reshape_adjoint(g, a)
+
+
+@defrule(np.concatenate)
+def concatenate(g, arrays, axis=0):
+    d[arrays[k]] = _rt.concatenate_piece(g, arrays, axis, k)  # noqa: F821
+
+
+@defrule(np.hstack)
+def hstack(g, tup):
+    d[tup[k]] = _rt.hstack_piece(g, tup, k)  # noqa: F821
+
+
+@defrule(np.vstack)
+def vstack(g, tup):
+    d[tup[k]] = _rt.vstack_piece(g, tup, k)  # noqa: F821
+
+
+@defrule(np.stack)
+def stack(g, arrays, axis=0):
+    d[arrays[k]] = np.take(g, k, axis=axis)  # noqa: F821
+
+
+@defrule(np.broadcast_to)
+def broadcast_to(g, array, shape):
+    d[array] = _rt.unbroadcast(g, array)
+
+
+@defrule(np.tile)
+def tile(g, A, reps):
+    d[A] = _rt.tile_adjoint(g, A, reps)
+
+
+@defrule(np.repeat)
+def repeat(g, a, repeats, axis=None):
+    d[a] = _rt.repeat_adjoint(g, a, repeats, axis)
+
+
+@defrule(np.flip)
+def flip(g, m, axis=None):
+    d[m] = np.flip(g, axis)
+
+
+@defrule(np.fliplr)
+def fliplr(g, m):
+    d[m] = np.fliplr(g)
+
+
+@defrule(np.flipud)
+def flipud(g, m):
+    d[m] = np.flipud(g)
+
+
+@defrule(np.roll)
+def roll(g, a, shift, axis=None):
+    d[a] = _rt.roll_adjoint(g, shift, axis)
+
+
+@defrule(np.diag)
+def diag(g, v, k=0):
+    d[v] = _rt.diag_adjoint(g, v, k)
+
+
+@defrule(np.triu)
+def triu(g, m, k=0):
+    d[m] = np.triu(g, k)
+
+
+@defrule(np.tril)
+def tril(g, m, k=0):
+    d[m] = np.tril(g, k)
+
+
+@defrule("subscript")
+def getitem(g, x, index):
+    d[x] = _rt.index_adjoint(g, x, index)
+
+
+@defrule("attr.T")
+def attr_T(g, x):
+    d[x] = _rt.transpose_adjoint(g, None)
+
+
+@defrule("attr.mT")
+def attr_mT(g, x):
+    d[x] = _rt.mT(g)
+
+
+@defrule("attr.real")
+def attr_real(g, x):
+    d[x] = g
+
+
+# ------------------------------------------------------------ array methods
+
+
+@defmethod("sum")
+def m_sum(g, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[self] = _rt.sum_adjoint(g, self, axis, keepdims)
+
+
+@defmethod("mean")
+def m_mean(g, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[self] = _rt.mean_adjoint(g, self, axis, keepdims)
+
+
+@defmethod("max", "min")
+def m_extremum(g, ans, self, axis=None, out=None, keepdims=False):
+    d[self] = _rt.extremum_adjoint(g, ans, self, axis, keepdims)
+
+
+@defmethod("prod")
+def m_prod(g, ans, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[self] = _rt.prod_adjoint(g, ans, self, axis, keepdims)
+
+
+@defmethod("var")
+def m_var(g, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[self] = _rt.var_adjoint(g, self, axis, ddof, keepdims)
+
+
+@defmethod("std")
+def m_std(g, ans, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[self] = _rt.std_adjoint(g, ans, self, axis, ddof, keepdims)
+
+
+@defmethod("reshape", "ravel", "flatten", "squeeze")
+def m_reshape(g, self, *shape, order="C", axis=None):
+    d[self] = _rt.reshape_adjoint(g, self)
+
+
+@defmethod("transpose")
+def m_transpose(g, self, *axes):
+    d[self] = _rt.transpose_adjoint(g, axes)
+
+
+@defmethod("swapaxes")
+def m_swapaxes(g, self, axis1, axis2):
+    d[self] = np.swapaxes(g, axis1, axis2)
+
+
+@defmethod("dot")
+def m_dot(g, self, b):
+    d[self] = _rt.dot_adjoint_a(g, self, b)
+    d[b] = _rt.dot_adjoint_b(g, self, b)
+
+
+@defmethod("copy")
+def m_copy(g, self, order="C"):
+    d[self] = g
+
+
+@defmethod("astype")
+def m_astype(g, self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[self] = _rt.astype_adjoint(g, self)
+
+
+@defmethod("clip")
+def m_clip(g, self, min=None, max=None):
+    d[self] = _rt.unbroadcast(g * _rt.clip_mask(self, min, max), self)
+
+
+@defmethod("cumsum")
+def m_cumsum(g, self, axis=None):
+    d[self] = _rt.cumsum_adjoint(g, self, axis)
+
+
+@defmethod("trace")
+def m_trace(g, self, offset=0, axis1=0, axis2=1):
+    d[self] = _rt.trace_adjoint(g, self, offset, axis1, axis2)
+
+
+# ------------------------------------------------------- non-differentiable
+
+T.nondiff(
+    np.zeros_like, np.ones_like, np.full_like, np.empty_like, np.zeros, np.ones, np.full,
+    np.empty, np.eye, np.identity, np.arange, np.linspace, np.argmax, np.argmin, np.argsort,
+    np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.shape, np.ndim,
+    np.size, np.isnan, np.isinf, np.isfinite, np.greater, np.less, np.equal, np.not_equal,
+    np.greater_equal, np.less_equal, np.logical_and, np.logical_or, np.logical_not,
+    np.logical_xor, np.all, np.any, np.nonzero, np.count_nonzero, np.searchsorted,
+    np.heaviside, np.floor_divide, np.mod, np.remainder, np.result_type, np.broadcast_shapes,
+    np.tri, np.diag_indices, np.triu_indices, np.tril_indices, np.indices,
+    len, range, int, bool, isinstance, print, type, np.float64, np.float32, np.int64, np.int32,
+    np.dtype, np.finfo, np.iinfo, np.random.default_rng,
+    "Compare", "BoolOp", "Not", "FloorDiv", "Mod", "Invert", "BitAnd", "BitOr", "BitXor",
+    "LShift", "RShift",
+    "attr.shape", "attr.ndim", "attr.size", "attr.dtype",
+)
+T.nondiff_method("argmax", "argmin", "argsort", "nonzero", "all", "any", "tolist",
+                 "__len__", "fill", "append", "keys", "values", "items")
+

@@ -1,0 +1,968 @@
+"""The reverse-mode transform: normalized code in, adjoint code out.
+
+The generated function runs the *forward sweep* (the user's statements,
+plus saves of values that later statements overwrite and the adjoint still
+needs) and then the *reverse sweep*: the statements in reverse order, each
+followed by its adjoint.  Invariant of the reverse sweep: when the adjoint
+of statement *s* runs, every variable holds the value it had just after *s*
+ran in the forward sweep.  Saved values are restored right after the
+adjoint of the statement that overwrote them; that is the whole mechanism
+behind loops and branches:
+
+* a value is saved only if the adjoint reads it (*needed*) and a later
+  statement may overwrite it; outside loops the save is a local name, inside
+  loops a push onto ``_stack`` (a plain list: appending a reference costs
+  no copy);
+* ``if`` re-tests its condition in the reverse sweep (the condition is a
+  name whose value the invariant restores);
+* ``for i in range(...)`` runs backwards over the same range
+  (``reversed(range(...))``), ``while`` loops and loops with ``break``
+  count their iterations;
+* adjoints are symbolic zeros until first written (``x_adj = c`` rather
+  than ``x_adj = 0 + c``); control flow joins materialize zeros only where
+  one path wrote an adjoint and the other did not.
+
+Generic code never updates an array in place, so adjoint names may share
+arrays freely (the planner of a later stage introduces in-place updates
+where liveness allows).
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+
+from s2sad.analysis.activity import activity, iter_stmts
+from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at
+from s2sad.frontend import syntax as S
+from s2sad.rules.core import contribution_param, is_contribution
+
+_BINOPS = {S.Add: "Add", S.Sub: "Sub", S.Mult: "Mult", S.Div: "Div", S.Pow: "Pow", S.MatMult: "MatMult",
+           S.FloorDiv: "FloorDiv", S.Mod: "Mod", S.BitAnd: "BitAnd", S.BitOr: "BitOr", S.BitXor: "BitXor",
+           S.LShift: "LShift", S.RShift: "RShift"}
+
+
+class Prim:
+    """What the compiler knows of one primitive: its rule and how the rule's
+    parameters bind to the primitive's atoms."""
+
+    def __init__(self, rule=None, bound=None, kind="rule", func_expr=None):
+        self.rule = rule          # Rule or None (constant / non-differentiable)
+        self.bound = bound or {}  # template param -> atom node or list of atoms
+        self.kind = kind          # 'rule' | 'const' | 'nondiff' | 'vjp' | 'unknown'
+        self.func_expr = func_expr
+        self.func_obj = None
+
+    def diff_operands(self):
+        """Names that may receive contributions."""
+        if self.kind == "vjp":
+            return [n.id for n in self.bound.get("*args", []) if isinstance(n, S.Name)]
+        if self.kind != "rule":
+            return []
+        out = []
+        for p in self.rule.parsed().contributions:
+            v = self.bound.get(p)
+            for n in (v if isinstance(v, list) else [v]):
+                if isinstance(n, S.Name):
+                    out.append(n.id)
+        return out
+
+
+class ReverseTransform:
+    def __init__(self, src, fn, wrt, rules, ns, statics, mode="grad", seed_name=None, kinds=None):
+        self.src = src
+        self.fn = fn
+        self.wrt = list(wrt)
+        self.rules = rules
+        self.ns = ns
+        self.statics = statics      # static expression id -> object
+        self.mode = mode
+        self.kinds = kinds or {}
+        self.counter = 0
+        self.params = S.param_names(fn)
+        ret = fn.body[-1]
+        self.result = ret.value.id if isinstance(ret.value, S.Name) else None
+        self.prims = {}
+        for st in iter_stmts(fn.body):
+            if isinstance(st, S.Assign) or (isinstance(st, S.Expr)):
+                self.prims[id(st)] = self.classify(st.value, st)
+        self.active = activity(fn, self.wrt, lambda p: self.prims_of(p), self.result)
+        self._check_active_rules()
+        self.needed = self.compute_needed()
+        self.assign_counts = {}
+        for st in iter_stmts(fn.body):
+            for t in _stmt_targets(st):
+                self.assign_counts[t] = self.assign_counts.get(t, 0) + 1
+        self.loop_depth = 0
+        self.none_init = set()
+        self.materialize = {}
+
+    # ------------------------------------------------------------ helpers
+    def fresh(self, hint):
+        self.counter += 1
+        return f"_{hint}{self.counter}"
+
+    def adj(self, name):
+        return f"{name}_adj" if not name.startswith("_") else f"{name}_adj"
+
+    def err(self, cls, node, msg, hint=None):
+        return error_at(cls, node, self.src, msg, hint)
+
+    def static_obj(self, node):
+        return self.statics.get(_static_key(node), _MISSING)
+
+    def prims_of(self, prim):
+        """Differentiable operand names of a primitive (for activity)."""
+        p = self.prims.get(id(prim))
+        if p is None:
+            p = self.classify(prim, None)
+            self.prims[id(prim)] = p
+        if p.kind in ("rule", "vjp"):
+            return p.diff_operands()
+        if p.kind == "unknown":
+            return [n.id for n in S.walk(prim) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load)
+                    and _static_key(n) not in self.statics]
+        return []
+
+    # ------------------------------------------------------ classification
+    def classify(self, prim, st):
+        key = id(prim)
+        if key in self.prims:
+            return self.prims[key]
+        p = self._classify(prim, st)
+        p.stmt = st
+        p.node = getattr(prim, "_s2_node", None) or (getattr(st, "_s2_node", None) if st is not None else None)
+        self.prims[key] = p
+        return p
+
+    def _classify(self, prim, st):
+        T = self.rules
+        if isinstance(prim, S.Name) and _static_key(prim) not in self.statics:
+            return self._bind(T.lookup("copy"), [prim], {})
+        if isinstance(prim, S.Constant) or _static_key(prim) in self.statics:
+            return Prim(kind="const")
+        if isinstance(prim, S.BinOp):
+            r = T.lookup(_BINOPS.get(type(prim.op), "?"))
+            if r is None:
+                return Prim(kind="unknown")
+            return self._bind(r, [prim.left, prim.right], {})
+        if isinstance(prim, S.UnaryOp):
+            if isinstance(prim.op, S.USub):
+                return self._bind(T.lookup("USub"), [prim.operand], {})
+            return Prim(kind="nondiff")
+        if isinstance(prim, (S.Compare, S.BoolOp)):
+            return Prim(kind="nondiff")
+        if isinstance(prim, S.Subscript):
+            return self._bind(T.lookup("subscript"), [prim.value, _index_expr(prim.slice)], {})
+        if isinstance(prim, S.Attribute):
+            r = T.lookup("attr." + prim.attr)
+            if r is None:
+                return Prim(kind="unknown")
+            return self._bind(r, [prim.value], {})
+        if isinstance(prim, (S.Tuple, S.List)):
+            return Prim(kind="display")
+        if isinstance(prim, S.Dict):
+            return Prim(kind="dict")
+        if isinstance(prim, S.Call):
+            return self._classify_call(prim)
+        return Prim(kind="unknown")
+
+    def _classify_call(self, call):
+        T = self.rules
+        func = call.func
+        args = list(call.args)
+        kws = {k.arg: k.value for k in call.keywords}
+        obj = self.static_obj(func)
+        if obj is not _MISSING:
+            r = T.lookup(obj)
+            if r is None and isinstance(obj, type(abs)) is False and callable(obj):
+                r = None
+            if r is None:
+                p = Prim(kind="unknown", func_expr=func)
+                p.func_obj = obj
+                return p
+            if r.vjp is not None:
+                p = Prim(rule=r, kind="vjp", bound={"*args": args, "**kw": kws}, func_expr=func)
+                return p
+            return self._bind(r, args, kws, call)
+        if isinstance(func, S.Attribute) and isinstance(func.value, S.Name):
+            r = T.method(func.attr)
+            if r is None:
+                p = Prim(kind="unknown", func_expr=func)
+                p.method = func.attr
+                return p
+            return self._bind(r, [func.value] + args, kws, call)
+        p = Prim(kind="unknown", func_expr=func)
+        return p
+
+    def _bind(self, rule, args, kws, call=None):
+        if rule.nondiff:
+            return Prim(rule=rule, kind="nondiff")
+        if rule.vjp is not None:
+            return Prim(rule=rule, kind="vjp", bound={"*args": args, "**kw": kws})
+        t = rule.parsed()
+        bound = {}
+        params = [p for p in t.params if p != t.vararg]
+        i = 0
+        for p in t.params:
+            if p == t.vararg:
+                bound[p] = list(args[i:])
+                i = len(args)
+                break
+            if i < len(args):
+                bound[p] = args[i]
+                i += 1
+        if i < len(args):
+            raise _BindError(f"too many positional arguments for the rule of `{rule.name}`")
+        for k, v in kws.items():
+            if k not in params:
+                raise _BindError(f"s2sad's rule for `{rule.name}` does not support the argument `{k}=`")
+            if k in bound:
+                raise _BindError(f"`{k}` given twice")
+            bound[k] = v
+        for p in params:
+            if p not in bound:
+                if p in t.defaults:
+                    bound[p] = S.const(t.defaults[p]) if not isinstance(t.defaults[p], tuple) else \
+                        S.tuple_([S.const(x) for x in t.defaults[p]])
+                else:
+                    raise _BindError(f"missing argument `{p}` for `{rule.name}`")
+        for p, v in list(bound.items()):
+            if isinstance(v, (S.List, S.Tuple)) and p in t.contributions:
+                bound[p] = list(v.elts)
+        if "out" in bound and not (isinstance(bound["out"], S.Constant) and bound["out"].value is None):
+            raise _BindError(f"`out=` in a differentiated call to `{rule.name}` is not supported")
+        return Prim(rule=rule, bound=bound)
+
+    def _check_active_rules(self):
+        for st in iter_stmts(self.fn.body):
+            if isinstance(st, (S.Assign, S.Expr)):
+                p = self.prims.get(id(st.value))
+                targets = _stmt_targets(st)
+                if p is None:
+                    continue
+                if isinstance(p, _BindFailure):
+                    pass
+                if p.kind == "unknown" and (any(t in self.active for t in targets) or isinstance(st, S.Expr)):
+                    ops = [n.id for n in S.walk(st.value) if isinstance(n, S.Name) and n.id in self.active]
+                    if not ops or not any(t in self.active for t in targets):
+                        if isinstance(st, S.Expr) and ops:
+                            raise self.err(UnsupportedSyntaxError, st.value._s2_node or st, _unknown_effect(st),
+                                           "s2sad cannot see what this call changes; compute a new value "
+                                           "and assign it instead")
+                        continue
+                    raise self._no_rule(p, st)
+
+    def _no_rule(self, p, st):
+        node = getattr(st.value, "_s2_node", None) or st
+        func = p.func_expr
+        if func is not None:
+            text = S.to_source(func)
+            if getattr(p, "method", None):
+                return self.err(NoRuleError, node, f"no derivative rule for the method `.{p.method}()`",
+                                f"call the NumPy function instead (np.{p.method}(x, ...)) if s2sad has a rule "
+                                f"for it, or register one for a function of your own with @s2sad.adjoint(fn)")
+            obj = p.func_obj
+            import types
+            if isinstance(obj, types.FunctionType):
+                return self.err(NoRuleError, node,
+                                f"cannot differentiate the call to `{text}`: calls into user functions are "
+                                "not supported yet",
+                                f"register its adjoint with @s2sad.adjoint({text}), or inline its body")
+            return self.err(NoRuleError, node, f"no derivative rule for `{text}`",
+                            f"register one with @s2sad.adjoint({text}) (see docs/rules.md), or wrap the "
+                            "value in s2sad.stop_gradient(...) if it should not be differentiated")
+        text = S.to_source(st.value)
+        return self.err(NoRuleError, node, f"no derivative rule for `{text}`",
+                        "rewrite it with operations s2sad differentiates (docs/rules.md)")
+
+    # ------------------------------------------------------------- needed
+    def compute_needed(self):
+        needed = set()
+        for st in iter_stmts(self.fn.body):
+            if isinstance(st, S.Assign):
+                tg = _stmt_targets(st)
+                if any(t in self.active for t in tg):
+                    needed.update(n.id for n in S.walk(st.value) if isinstance(n, S.Name)
+                                  and _static_key(n) not in self.statics)
+                    needed.update(tg)
+                    if isinstance(st.targets[0], S.Subscript):
+                        needed.update(n.id for n in S.walk(st.targets[0].slice) if isinstance(n, S.Name))
+            elif isinstance(st, S.If):
+                needed.update(n.id for n in S.walk(st.test) if isinstance(n, S.Name))
+            elif isinstance(st, S.For):
+                needed.update(n.id for n in S.walk(st.iter) if isinstance(n, S.Name)
+                              and _static_key(n) not in self.statics)
+        return needed
+
+    # ------------------------------------------------------------ the sweep
+    def run(self, fname):
+        body = self.fn.body[:-1]
+        ret = self.fn.body[-1]
+        self.top_assigned = set()
+        fwd = self.fwd_block(body)
+        rev_entry = set()
+        lines = []
+        res = self.result
+        seed = "_out_adj"
+        out_node = ret.value
+        if self.mode == "grad":
+            where = f"{self.src.short_filename}:{self.src.file_line(ret._s2_line)}"
+            fwd.append(S.expr_stmt(S.call(S.attr(S.name("_rt"), "check_scalar_output"),
+                                          [S.copy(out_node), S.const(where)])))
+        rev = []
+        if res is not None and res in self.active:
+            rev.append(S.assign(self.adj(res), S.name(seed)))
+            rev_entry.add(res)
+        rev_body, state = self.rev_block(body, rev_entry)
+        rev.extend(rev_body)
+        outs = []
+        for w in self.wrt:
+            if w in state:
+                outs.append(S.call(S.attr(S.name("_rt"), "grad_out"), [S.name(self.adj(w)), S.name(w)]))
+            else:
+                outs.append(S.call(S.attr(S.name("_rt"), "zeros_like"), [S.name(w)]))
+        grads = outs[0] if self.single else S.tuple_(outs)
+        pre = []
+        for v in sorted(self.none_init):
+            if v not in self.params:
+                pre.append(S.assign(v, S.const(None)))
+        if self.uses_stack:
+            pre.insert(0, S.assign("_stack", S.list_([])))
+        result_val = S.copy(out_node)
+        if self.mode == "value_and_grad" or self.mode == "vjp":
+            final = S.ret(S.tuple_([result_val, grads]))
+        else:
+            final = S.ret(grads)
+        params = self.params + [seed]
+        defaults = [S.const(1.0)]
+        body_all = pre + fwd
+        if rev:
+            body_all.append(S.Comment("---- reverse sweep ----"))
+        body_all += rev + [final]
+        fdef = S.function_def(fname, params, _dedupe_comments(body_all), defaults)
+        return fdef
+
+    single = True
+    uses_stack = False
+
+    # forward sweep -------------------------------------------------------
+    def fwd_block(self, stmts):
+        out = []
+        last_line = None
+        for st in stmts:
+            line = getattr(st, "_s2_line", None)
+            if line is not None and line != last_line and not isinstance(st, (S.For, S.While, S.If)) \
+                    and not getattr(st, "_s2_retest", False):
+                out.append(S.Comment(self.line_comment(line)))
+            last_line = line if not isinstance(st, (S.For, S.While, S.If)) else None
+            out.extend(self.fwd_stmt(st))
+        return out
+
+    def line_comment(self, line, prefix=""):
+        return f"{prefix}{self.src.short_filename}:{self.src.file_line(line)}  {self.src.line_text(line).strip()}"
+
+    def must_save(self, var):
+        if var not in self.needed:
+            return False
+        if self.loop_depth > 0:
+            return True
+        return self.assign_counts.get(var, 0) > 1 or var in self.params
+
+    def save_code(self, var, st):
+        """Forward-sweep statements saving ``var`` before ``st`` overwrites it;
+        records on ``st`` how the reverse sweep restores it."""
+        if self.loop_depth > 0:
+            self.uses_stack = True
+            if var not in self.params:
+                self.none_init.add(var)
+            st._s2_restore = ("stack", var)
+            return [S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(var)]))]
+        slot = self.fresh(var.lstrip("_") + "_saved")
+        if var not in self.params and var not in self.top_assigned:
+            # possibly undefined before this first top-level assignment: nothing to save
+            return []
+        st._s2_restore = ("slot", var, slot)
+        return [S.assign(slot, S.name(var))]
+
+    def fwd_stmt(self, st):
+        out = []
+        if isinstance(st, S.Assign):
+            tgt = st.targets[0]
+            if isinstance(tgt, S.Subscript):
+                base = tgt.value.id
+                if base in self.params and base in self.active:
+                    raise self.err(UnsupportedSyntaxError, st._s2_node or st,
+                                   f"the function writes into its input `{base}` in place",
+                                   f"copy it first (`{base} = {base}.copy()`), then write into the copy")
+                if base in self.needed or base in self.active:
+                    slot_val = S.call(S.attr(S.name("_rt"), "copy_slot"), [S.name(base), S.copy(_index_expr(tgt.slice))])
+                    if self.loop_depth > 0:
+                        self.uses_stack = True
+                        out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [slot_val])))
+                        st._s2_restore = ("stack_item", base)
+                    else:
+                        slot = self.fresh(base + "_slot")
+                        out.append(S.assign(slot, slot_val))
+                        st._s2_restore = ("slot_item", base, slot)
+                out.append(st)
+                return out
+            for v in _stmt_targets(st):
+                if self.must_save(v):
+                    out.extend(self.save_code(v, st))
+            out.append(st)
+            if self.loop_depth == 0:
+                self.top_assigned.update(_stmt_targets(st))
+            return out
+        if isinstance(st, S.Expr):
+            return [st]
+        if isinstance(st, S.If):
+            test = st.test
+            assigned_inside = set(t for s in iter_stmts(st.body + st.orelse) for t in _stmt_targets(s))
+            if isinstance(test, S.Name) and test.id in assigned_inside:
+                # the branches change the condition: keep the decision
+                c = self.fresh("cond")
+                out.append(S.assign(c, S.name(test.id)))
+                if self.loop_depth > 0:
+                    self.uses_stack = True
+                    self.none_init.add(c)
+                    out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(c)])))
+                    st._s2_cond = ("stack", c)
+                else:
+                    st._s2_cond = ("slot", c)
+            before = set(self.top_assigned)
+            body = self.fwd_block(st.body)
+            after_body, self.top_assigned = self.top_assigned, set(before)
+            orelse = self.fwd_block(st.orelse)
+            self.top_assigned |= after_body
+            out.append(S.Comment(self.line_comment(st._s2_line)))
+            out.append(S.if_(S.copy(st.test), body, orelse))
+            return out
+        if isinstance(st, S.For):
+            return self.fwd_for(st)
+        if isinstance(st, S.While):
+            return self.fwd_while(st)
+        if isinstance(st, (S.Break, S.Continue, S.Pass)):
+            return [st]
+        raise self.err(UnsupportedSyntaxError, st, f"cannot differentiate a `{type(st).__name__}` statement")
+
+    def _counter_code(self, st):
+        cnt = self.fresh("n")
+        st._s2_count = cnt
+        return cnt
+
+    def fwd_for(self, st):
+        out = []
+        st._s2_nested = self.loop_depth > 0
+        target = st.target.id
+        if self.must_save(target) and (self.loop_depth > 0 or target in self.top_assigned or target in self.params):
+            out.extend(self.save_code(target, st))
+        has_break = _has_jump(st.body, S.Break)
+        body_src = _desugar_jumps(st.body, self) if _has_jump(st.body, (S.Break, S.Continue)) else st.body
+        st._s2_body = body_src
+        cnt = None
+        if has_break:
+            cnt = self._counter_code(st)
+            out.append(S.assign(cnt, S.const(0)))
+        self.loop_depth += 1
+        body = self.fwd_block(body_src)
+        self.loop_depth -= 1
+        if cnt:
+            body.insert(0, S.assign(cnt, S.binop(S.name(cnt), S.Add(), S.const(1))))
+        out.append(S.Comment(self.line_comment(st._s2_line)))
+        out.append(S.for_(S.name(target, True), S.copy(st.iter), body))
+        if cnt and self.loop_depth > 0:
+            self.uses_stack = True
+            out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(cnt)])))
+        if self.loop_depth == 0:
+            self.top_assigned.add(target)
+        return out
+
+    def fwd_while(self, st):
+        out = []
+        st._s2_nested = self.loop_depth > 0
+        body_src = _desugar_jumps(st.body, self) if _has_jump(st.body, (S.Break, S.Continue)) else st.body
+        st._s2_body = body_src
+        cnt = self._counter_code(st)
+        out.append(S.assign(cnt, S.const(0)))
+        self.loop_depth += 1
+        body = self.fwd_block(body_src)
+        self.loop_depth -= 1
+        body.insert(0, S.assign(cnt, S.binop(S.name(cnt), S.Add(), S.const(1))))
+        out.append(S.Comment(self.line_comment(st._s2_line)))
+        out.append(S.while_(S.copy(st.test), body))
+        if self.loop_depth > 0:
+            self.uses_stack = True
+            out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(cnt)])))
+        return out
+
+    # reverse sweep -------------------------------------------------------
+    def rev_block(self, stmts, state):
+        """Reverse sweep of ``stmts`` entered with adjoint set ``state``
+        (names whose adjoint holds a value); returns (code, state)."""
+        state = set(state)
+        out = []
+        last = None
+        for st in reversed(stmts):
+            code, state = self.rev_stmt(st, state)
+            if code and S.is_comment(code[0]):
+                text = code[0].value.value
+                if text == last and len(code) > 0:
+                    code = code[1:]
+                last = text
+            out.extend(code)
+        return out, state
+
+    def rev_stmt(self, st, state):
+        if isinstance(st, S.Assign):
+            return self.rev_assign(st, state)
+        if isinstance(st, S.Expr):
+            return [], state
+        if isinstance(st, S.If):
+            return self.rev_if(st, state)
+        if isinstance(st, S.For):
+            return self.rev_loop(st, state, is_for=True)
+        if isinstance(st, S.While):
+            return self.rev_loop(st, state, is_for=False)
+        return [], state
+
+    def restore_code(self, st):
+        r = getattr(st, "_s2_restore", None)
+        if r is None:
+            return []
+        if r[0] == "stack":
+            return [S.assign(r[1], S.call(S.attr(S.name("_stack"), "pop"), []))]
+        if r[0] == "slot":
+            return [S.assign(r[1], S.name(r[2]))]
+        tgt = st.targets[0]
+        val = S.call(S.attr(S.name("_stack"), "pop"), []) if r[0] == "stack_item" else S.name(r[2])
+        return [S.assign(S.subscript(S.name(r[1]), S.copy(tgt.slice), store=True), val)]
+
+    def accumulate(self, var, contrib, state, out):
+        a = self.adj(var)
+        kind = self.kinds.get(var)
+        if var in state:
+            if kind == "container":
+                out.append(S.assign(a, S.call(S.attr(S.name("_rt"), "accumulate"), [S.name(a), contrib])))
+            else:
+                out.append(S.assign(a, S.binop(S.name(a), S.Add(), contrib)))
+        else:
+            out.append(S.assign(a, contrib))
+            state.add(var)
+
+    def rev_assign(self, st, state):
+        out = []
+        tgt = st.targets[0]
+        comment = S.Comment(self.line_comment(st._s2_line, "adjoint of ")) if st._s2_line else None
+        if isinstance(tgt, S.Subscript):
+            base = tgt.value.id
+            if base in self.active and base in state:
+                val = st.value
+                a = self.adj(base)
+                if isinstance(val, S.Name) and val.id in self.active:
+                    self.accumulate(val.id, S.call(S.attr(S.name("_rt"), "unbroadcast"), [
+                        S.subscript(S.name(a), S.copy(tgt.slice)), S.name(val.id)]), state, out)
+                out.append(S.assign(a, S.call(S.attr(S.name("_rt"), "zero_slot"),
+                                              [S.name(a), S.copy(_index_expr(tgt.slice))])))
+            out.extend(self.restore_code(st))
+            if out and comment is not None:
+                out.insert(0, comment)
+            return out, state
+        targets = _stmt_targets(st)
+        p = self.prims.get(id(st.value))
+        active_out = [t for t in targets if t in self.active and t in state]
+        if not active_out or p is None or p.kind in ("const", "nondiff", "unknown", "display", "dict") \
+                and not (p.kind in ("display", "dict") and active_out):
+            for t in targets:
+                state.discard(t)
+            out.extend(self.restore_code(st))
+            if out and comment is not None:
+                out.insert(0, comment)
+            return out, state
+        # the adjoint of the result, and the result itself
+        if isinstance(tgt, S.Tuple):
+            elts = []
+            for e in tgt.elts:
+                if e.id in state:
+                    elts.append(S.name(self.adj(e.id)))
+                else:
+                    elts.append(S.call(S.attr(S.name("_rt"), "zeros_like"), [S.name(e.id)]))
+            g_expr = S.tuple_(elts)
+            ans_expr = S.tuple_([S.name(e.id) for e in tgt.elts])
+        else:
+            g_expr = S.name(self.adj(tgt.id))
+            ans_expr = S.name(tgt.id)
+        self_update = any(n.id in targets for n in S.walk(st.value) if isinstance(n, S.Name))
+        pre = []
+        if self_update:
+            gname = self.fresh("g")
+            pre.append(S.assign(gname, g_expr))
+            g_expr = S.name(gname)
+            aname = self.fresh("ans")
+            pre.append(S.assign(aname, ans_expr))
+            ans_expr = S.name(aname)
+            for t in targets:
+                state.discard(t)
+            pre.extend(self.restore_code(st))
+            restore_after = []
+        else:
+            restore_after = self.restore_code(st)
+        contribs = self.contributions(p, st, g_expr, ans_expr, pre)
+        if not self_update:
+            for t in targets:
+                state.discard(t)
+        for var, c in contribs:
+            self.accumulate(var, c, state, pre)
+        out.extend(pre)
+        out.extend(restore_after)
+        if comment is not None:
+            out.insert(0, comment)
+        return out, state
+
+    def contributions(self, p, st, g_expr, ans_expr, pre):
+        """Splice the rule's template: returns [(var, expr)] and appends the
+        temporaries it needs to ``pre``."""
+        if p.kind == "display":
+            res = []
+            for i, e in enumerate(st.value.elts):
+                if isinstance(e, S.Name) and e.id in self.active:
+                    res.append((e.id, S.subscript(S.copy(g_expr), S.const(i))))
+            return res
+        if p.kind == "dict":
+            res = []
+            for k, v in zip(st.value.keys, st.value.values):
+                if isinstance(v, S.Name) and v.id in self.active:
+                    res.append((v.id, S.subscript(S.copy(g_expr), S.copy(k))))
+            return res
+        if p.kind == "vjp":
+            return self.vjp_contributions(p, st, g_expr, ans_expr, pre)
+        t = p.rule.parsed()
+        tmap = {}
+        emitted = []
+        # which contributions are needed
+        wanted = []
+        for tst in t.body:
+            if is_contribution(tst):
+                param = contribution_param(tst)
+                key = tst.targets[0].slice
+                bound = p.bound.get(param)
+                if isinstance(key, S.Subscript):  # d[xs[k]]
+                    elems = bound if isinstance(bound, list) else []
+                    for k, e in enumerate(elems):
+                        if isinstance(e, S.Name) and e.id in self.active:
+                            wanted.append((tst, e.id, {"k": S.const(k)}, e))
+                    if not isinstance(bound, list) and isinstance(bound, S.Name) and bound.id in self.active:
+                        raise self.err(UnsupportedSyntaxError, st._s2_node or st,
+                                       f"differentiating `{p.rule.name}` with respect to a list held in a "
+                                       f"variable is not supported", "pass the list literally: f([a, b])")
+                else:
+                    if isinstance(bound, S.Name) and bound.id in self.active:
+                        wanted.append((tst, bound.id, {}, bound))
+        if not wanted:
+            return []
+        need_tmps = set()
+        tmp_defs = {tst.targets[0].id: tst for tst in t.body if not is_contribution(tst)}
+        todo = [w[0].value for w in wanted]
+        while todo:
+            e = todo.pop()
+            for n in S.walk(e):
+                if isinstance(n, S.Name) and n.id in tmp_defs and n.id not in need_tmps:
+                    need_tmps.add(n.id)
+                    todo.append(tmp_defs[n.id].value)
+        for tst in t.body:
+            if not is_contribution(tst) and tst.targets[0].id in need_tmps:
+                nm = self.fresh(tst.targets[0].id)
+                val = self.subst(tst.value, p, t, g_expr, ans_expr, tmap, {})
+                tmap[tst.targets[0].id] = nm
+                pre.append(S.assign(nm, val))
+        res = []
+        for tst, var, extra, operand in wanted:
+            val = self.subst(tst.value, p, t, g_expr, ans_expr, tmap, extra)
+            if p.rule.broadcasting and not self._others_constant(p, operand):
+                val = S.call(S.attr(S.name("_rt"), "unbroadcast"), [val, S.name(var)])
+            res.append((var, val))
+        return res
+
+    def _others_constant(self, p, operand):
+        """True when every other operand of a broadcasting rule is a number
+        constant: the result then has the operand's shape already."""
+        others = [v for v in p.bound.values() if v is not operand]
+        return all(isinstance(v, S.Constant) and isinstance(v.value, (int, float)) for v in others)
+
+    def subst(self, expr, p, t, g_expr, ans_expr, tmap, extra):
+        expr = _copy.deepcopy(expr)
+        bound = p.bound
+
+        class Sub(_Transformer):
+            def visit_Name(inner, n):
+                if n.id in extra:
+                    return _copy.deepcopy(extra[n.id])
+                if n.id == "g":
+                    return _copy.deepcopy(g_expr)
+                if n.id == "ans":
+                    return _copy.deepcopy(ans_expr)
+                if n.id in tmap:
+                    return S.name(tmap[n.id])
+                if n.id in bound:
+                    v = bound[n.id]
+                    if isinstance(v, list):
+                        return S.list_([_copy.deepcopy(x) for x in v])
+                    return _copy.deepcopy(v)
+                obj = t.globals.get(n.id, _MISSING)
+                if obj is _MISSING:
+                    import builtins
+                    if hasattr(builtins, n.id):
+                        return n
+                    raise RuntimeError(f"rule template for {p.rule.name} uses unknown name {n.id}")
+                return S.name(self.ns.ref(obj, n.id))
+
+        out = Sub().visit(expr)
+        return _fold(out)
+
+    def vjp_contributions(self, p, st, g_expr, ans_expr, pre):
+        args = p.bound["*args"]
+        kws = p.bound["**kw"]
+        fname = self.ns.ref(p.rule.vjp, getattr(p.rule.vjp, "__name__", "vjp"))
+        res_name = self.fresh("vjp")
+        call = S.call(S.name(fname), [_copy.deepcopy(g_expr), _copy.deepcopy(ans_expr)] + [_copy.deepcopy(a) for a in args],
+                      {k: _copy.deepcopy(v) for k, v in kws.items()})
+        pre.append(S.assign(res_name, S.call(S.attr(S.name("_rt"), "as_tuple"), [call, S.const(len(args))])))
+        out = []
+        for i, a in enumerate(args):
+            if isinstance(a, S.Name) and a.id in self.active:
+                out.append((a.id, S.call(S.attr(S.name("_rt"), "unbroadcast"),
+                                         [S.subscript(S.name(res_name), S.const(i)), S.name(a.id)])))
+        return out
+
+    def rev_if(self, st, state):
+        b_code, b_state = self.rev_block(st.body, state)
+        o_code, o_state = self.rev_block(st.orelse, state)
+        joined = b_state | o_state
+        b_code += self.zeros_for(joined - b_state)
+        o_code += self.zeros_for(joined - o_state)
+        if not b_code and not o_code:
+            return self.cond_restore(st), joined
+        cond = getattr(st, "_s2_cond", None)
+        out = []
+        test = S.copy(st.test)
+        if cond is not None:
+            if cond[0] == "stack":
+                out.append(S.assign(cond[1], S.call(S.attr(S.name("_stack"), "pop"), [])))
+            test = S.name(cond[1])
+        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ")))
+        out.append(S.if_(test, b_code or [S.Pass()], o_code))
+        return out, joined
+
+    def cond_restore(self, st):
+        cond = getattr(st, "_s2_cond", None)
+        if cond is not None and cond[0] == "stack":
+            return [S.expr_stmt(S.call(S.attr(S.name("_stack"), "pop"), []))]
+        return []
+
+    def zeros_for(self, names):
+        return [S.assign(self.adj(v), S.call(S.attr(S.name("_rt"), "zeros_like"), [S.name(v)]))
+                for v in sorted(names)]
+
+    def rev_loop(self, st, state, is_for):
+        body = st._s2_body
+        # fixed point of the adjoint state around the loop body
+        S0 = set(state)
+        saved_counter = self.counter
+        for _ in range(50):
+            self.counter = saved_counter
+            _, S1 = self.rev_block(body, S0)
+            if S1 <= S0:
+                break
+            S0 |= S1
+        self.counter = saved_counter
+        code, S1 = self.rev_block(body, S0)
+        code += self.zeros_for(S0 - S1)
+        pre = self.zeros_for(S0 - state)
+        out = list(pre)
+        cnt = getattr(st, "_s2_count", None)
+        if cnt and self.loop_is_nested(st):
+            out.append(S.assign(cnt, S.call(S.attr(S.name("_stack"), "pop"), [])))
+        if not code:
+            if is_for:
+                out.extend(self.restore_code(st))
+            return out, S0
+        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ")))
+        if is_for:
+            rng = S.copy(st.iter)
+            if cnt:
+                rng = S.subscript(rng, S.Slice(lower=None, upper=S.name(cnt), step=None))
+            loop = S.for_(S.name(st.target.id, True), S.call(S.name("reversed"), [rng]), code or [S.Pass()])
+        else:
+            loop = S.for_(S.name("_"), S.call(S.name("range"), [S.name(cnt)]), code or [S.Pass()])
+        out.append(loop)
+        if is_for:
+            out.extend(self.restore_code(st))
+        return out, S0
+
+    def loop_is_nested(self, st):
+        return getattr(st, "_s2_nested", False)
+
+
+class _BindError(Exception):
+    pass
+
+
+class _BindFailure:
+    kind = "unknown"
+
+
+_MISSING = object()
+
+
+class _Transformer:
+    """Minimal gast NodeTransformer (kept here so no other module touches
+    gast's traversal API)."""
+
+    def visit(self, node):
+        m = getattr(self, "visit_" + type(node).__name__, None)
+        if m is not None:
+            return m(node)
+        for fname in node._fields:
+            v = getattr(node, fname, None)
+            if isinstance(v, list):
+                setattr(node, fname, [self.visit(x) if isinstance(x, S.AST) else x for x in v])
+            elif isinstance(v, S.AST):
+                setattr(node, fname, self.visit(v))
+        return node
+
+
+def _dedupe_comments(stmts):
+    """Drop a comment that repeats the last comment of the same block."""
+    out, last = [], None
+    for st in stmts:
+        if S.is_comment(st):
+            if st.value.value == last:
+                continue
+            last = st.value.value
+        else:
+            for f in ("body", "orelse"):
+                if isinstance(getattr(st, f, None), list) and not isinstance(st, S.FunctionDef):
+                    setattr(st, f, _dedupe_comments(getattr(st, f)) or [S.Pass()] if f == "body" else
+                            _dedupe_comments(getattr(st, f)))
+        out.append(st)
+    return out
+
+
+def _fold(node):
+    """Fold ``c1 op c2`` of numeric constants (``y - 1`` with ``y = 2``)."""
+    class F(_Transformer):
+        def visit_BinOp(self, n):
+            n.left = self.visit(n.left)
+            n.right = self.visit(n.right)
+            if isinstance(n.op, S.Pow) and isinstance(n.right, S.Constant) and n.right.value == 1:
+                return n.left
+            if isinstance(n.op, S.Mult) and isinstance(n.right, S.Constant) and n.right.value == 1 \
+                    and type(n.right.value) is int:
+                return n.left
+            if isinstance(n.left, S.Constant) and isinstance(n.right, S.Constant) and \
+                    type(n.left.value) in (int, float) and type(n.right.value) in (int, float):
+                try:
+                    v = {S.Add: lambda a, b: a + b, S.Sub: lambda a, b: a - b,
+                         S.Mult: lambda a, b: a * b}[type(n.op)](n.left.value, n.right.value)
+                    return S.const(v)
+                except KeyError:
+                    return n
+            return n
+    return F().visit(node)
+
+
+def _static_key(node):
+    if isinstance(node, S.Name):
+        return node.id
+    if isinstance(node, S.Attribute):
+        k = _static_key(node.value)
+        return None if k is None else k + "." + node.attr
+    return None
+
+
+def _stmt_targets(st):
+    if isinstance(st, S.Assign):
+        t = st.targets[0]
+        if isinstance(t, S.Name):
+            return [t.id]
+        if isinstance(t, S.Tuple):
+            return [e.id for e in t.elts]
+        if isinstance(t, S.Subscript):
+            return []
+    if isinstance(st, S.For):
+        return [st.target.id]
+    return []
+
+
+def _index_expr(sl):
+    """Index syntax -> an expression with the same value (``1:3`` ->
+    ``slice(1, 3, None)``)."""
+    if isinstance(sl, S.Slice):
+        return S.call(S.name("slice"), [S.copy(sl.lower) if sl.lower is not None else S.const(None),
+                                        S.copy(sl.upper) if sl.upper is not None else S.const(None),
+                                        S.copy(sl.step) if sl.step is not None else S.const(None)])
+    if isinstance(sl, S.Tuple):
+        return S.tuple_([_index_expr(e) for e in sl.elts])
+    return sl
+
+
+def _unknown_effect(st):
+    return f"cannot differentiate `{S.to_source(st.value)}`: a call made for its effect on a differentiated value"
+
+
+def _has_jump(stmts, kinds):
+    for st in stmts:
+        if isinstance(st, kinds):
+            return True
+        if isinstance(st, S.If) and (_has_jump(st.body, kinds) or _has_jump(st.orelse, kinds)):
+            return True
+    return False
+
+
+def _desugar_jumps(body, tr):
+    """Rewrite ``break``/``continue`` inside a loop body into flags so that
+    every iteration runs the body to its end (the reverse sweep then mirrors
+    it exactly); a ``break`` becomes ``if _brk: break`` at the end."""
+    brk = tr.fresh("brk")
+    skip = tr.fresh("skip")
+    uses_brk = _has_jump(body, S.Break)
+    line = getattr(body[0], "_s2_line", None) if body else None
+
+    def mk(stmt):
+        stmt._s2_line = line
+        stmt._s2_node = None
+        return stmt
+
+    def guard(stmts):
+        out = []
+        for i, st in enumerate(stmts):
+            if isinstance(st, S.Break):
+                out.append(mk(S.assign(brk, S.const(True))))
+                out.append(mk(S.assign(skip, S.const(True))))
+                return out
+            if isinstance(st, S.Continue):
+                out.append(mk(S.assign(skip, S.const(True))))
+                return out
+            if isinstance(st, S.If) and _has_jump(st.body + st.orelse, (S.Break, S.Continue)):
+                new = S.if_(st.test, guard(st.body), guard(st.orelse))
+                new._s2_line, new._s2_node = st._s2_line, st._s2_node
+                out.append(new)
+                rest = [s for s in stmts[i + 1:] if not getattr(s, "_s2_retest", False)]
+                if rest:
+                    go = tr.fresh("go")
+                    out.append(mk(S.assign(go, S.unary(S.Not(), S.name(skip)))))
+                    g = S.if_(S.name(go), guard(rest))
+                    g._s2_line, g._s2_node = st._s2_line, st._s2_node
+                    out.append(g)
+                return out
+            out.append(st)
+        return out
+
+    retest = [s for s in body if getattr(s, "_s2_retest", False)]
+    core = [s for s in body if not getattr(s, "_s2_retest", False)]
+    new = [mk(S.assign(skip, S.const(False)))]
+    if uses_brk:
+        new.append(mk(S.assign(brk, S.const(False))))
+    new += guard(core)
+    if uses_brk:
+        new.append(mk(S.if_(S.name(brk), [S.Break()])))
+    return new + retest

@@ -1,0 +1,42 @@
+"""Shared test helpers: central finite differences and gradient checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import s2sad
+
+
+def numeric_grad(f, args, k, eps=1e-6):
+    """Central finite-difference gradient of scalar ``f(*args)`` in argument
+    ``k`` (float64).  Python floats are perturbed as floats."""
+    x = args[k]
+    scalar = isinstance(x, (float, int))
+    xa = np.array(x, dtype=float)
+    g = np.zeros_like(xa)
+    for i in np.ndindex(xa.shape):
+        for sign in (1, -1):
+            xp = xa.copy()
+            xp[i] += sign * eps
+            a = list(args)
+            a[k] = float(xp) if scalar else xp
+            v = float(np.sum(f(*a)))
+            g[i] += sign * v
+    g /= 2 * eps
+    return float(g) if scalar else g
+
+
+def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6):
+    """Assert that s2sad's gradient of ``f`` matches central differences."""
+    single = not isinstance(wrt, (tuple, list))
+    df = s2sad.grad(f, wrt=wrt)
+    got = df(*args)
+    ws = [wrt] if single else list(wrt)
+    gots = [got] if single else list(got)
+    assert len(gots) == len(ws)
+    for w, gv in zip(ws, gots):
+        want = numeric_grad(f, args, w, eps)
+        assert np.shape(gv) == np.shape(want), (np.shape(gv), np.shape(want))
+        np.testing.assert_allclose(gv, want, rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of {f.__name__} in argument {w}")
+    return got
