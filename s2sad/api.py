@@ -19,6 +19,11 @@ from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.reverse import ReverseTransform, _BindError, _static_key
 
 
+def _is_function_value(v):
+    import types
+    return isinstance(v, (types.FunctionType, GradFunction, types.BuiltinFunctionType, np.ufunc))
+
+
 def _container_kind(v):
     if isinstance(v, (list, tuple)):
         return "container"
@@ -75,7 +80,7 @@ class GradFunction:
         return tuple(b.arguments[n] for n in self._names)
 
     def _key(self, args):
-        return tuple(_container_kind(a) for a in args)
+        return tuple(id(a) if _is_function_value(a) else _container_kind(a) for a in args)
 
     def compiled(self, args=None):
         key = self._key(args) if args is not None else None
@@ -93,6 +98,10 @@ class GradFunction:
         for i in self.wrt:
             v = args[i]
             bad = None
+            if _is_function_value(v):
+                raise NonDifferentiableInputError(
+                    f"cannot differentiate {self.fn.__qualname__} with respect to `{self._names[i]}`: it is a function",
+                    hint="functions passed as arguments are inlined; differentiate with respect to the arrays they use")
             if isinstance(v, (bool, int, np.bool_, np.integer)):
                 bad = type(v).__name__
             else:
@@ -121,10 +130,15 @@ class GradFunction:
     # ------------------------------------------------------------- compile
     def _build(self, args):
         src = read_function(self.fn)
-        norm = Normalizer(src)
-        fn = norm.run()
         ns = emit.Namespace()
-        statics = resolve_statics(fn, norm.locals, src, ns)
+        fn_params = {}
+        if args is not None:
+            for nm, a in zip(self._names, args):
+                if _is_function_value(a):
+                    fn_params[nm] = ("static", a)
+        norm = Normalizer(src, ns, self.rules, fn_params)
+        fn = norm.run()
+        statics = norm.statics
         kinds = {}
         if args is not None:
             for nm, a in zip(self._names, args):

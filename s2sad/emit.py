@@ -24,9 +24,12 @@ class Namespace:
 
     def __init__(self):
         self.values = {"_rt": s2sad_runtime}
+        self.reserved = set()   # local variable names of the generated code
 
     def ref(self, obj, hint):
         hint = hint or "_obj"
+        if hint in self.reserved and hint not in self.values:
+            hint = hint + "_g"
         if hint in self.values:
             if self.values[hint] is obj:
                 return hint
@@ -37,7 +40,7 @@ class Namespace:
             if v is obj and nm.startswith(hint):
                 return nm
         i = 2
-        while f"{hint}_{i}" in self.values:
+        while f"{hint}_{i}" in self.values or f"{hint}_{i}" in self.reserved:
             i += 1
         self.values[f"{hint}_{i}"] = obj
         return f"{hint}_{i}"

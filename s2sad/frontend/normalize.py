@@ -28,21 +28,133 @@ from s2sad.frontend.parse import unsupported
 STATIC_ATTRS_OK = True
 
 
-class Normalizer:
-    def __init__(self, src, fn_node=None, prefix="_t"):
+class Scope:
+    """One function's names during normalization: its locals (renamed with
+    a prefix when the function is inlined), the local functions it defines
+    (``lambda``, nested ``def``), parameters bound to known functions, and
+    the lexically enclosing scope."""
+
+    def __init__(self, src, fnode, prefix, parent, fn_params):
         self.src = src
-        self.fn = fn_node if fn_node is not None else src.node
+        self.fnode = fnode
+        self.prefix = prefix
+        self.parent = parent
+        self.fn_params = dict(fn_params or {})   # name -> ("static", obj) | ("local", node, scope)
+        self.local_fns = {}
+        names = [p for p in S.param_names(fnode) if p not in self.fn_params]
+        stored = set(names)
+        for n in _walk_scope(fnode.body):
+            if isinstance(n, S.Name) and isinstance(n.ctx, (S.Store, S.Del)):
+                stored.add(n.id)
+        for st in _walk_scope_stmts(fnode.body):
+            if isinstance(st, S.FunctionDef):
+                self.local_fns[st.name] = (st, self)
+            elif (isinstance(st, S.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], S.Name)
+                  and isinstance(st.value, S.Lambda)):
+                self.local_fns[st.targets[0].id] = (st.value, self)
+        self.locals = {v for v in stored if v not in self.local_fns}
+        self.rename = {v: (f"{prefix}{v}" if prefix else v) for v in self.locals}
+
+    def lookup(self, name):
+        """('local', new name) | ('static', obj) | ('localfn', node, scope) | None"""
+        if name in self.rename:
+            return ("local", self.rename[name])
+        if name in self.fn_params:
+            b = self.fn_params[name]
+            return ("static", b[1]) if b[0] == "static" else ("localfn", b[1], b[2])
+        if name in self.local_fns:
+            node, sc = self.local_fns[name]
+            return ("localfn", node, sc)
+        if self.parent is not None:
+            return self.parent.lookup(name)
+        try:
+            return ("static", self.src.resolve(name))
+        except KeyError:
+            return None
+
+
+def _walk_scope(stmts):
+    """Nodes of a function body, not entering nested functions or lambdas."""
+    todo = list(stmts)
+    while todo:
+        n = todo.pop()
+        yield n
+        if isinstance(n, (S.FunctionDef, S.Lambda)):
+            continue
+        for f in n._fields:
+            v = getattr(n, f, None)
+            if isinstance(v, list):
+                todo.extend(x for x in v if isinstance(x, S.AST))
+            elif isinstance(v, S.AST):
+                todo.append(v)
+
+
+def _walk_scope_stmts(stmts):
+    for st in stmts:
+        yield st
+        for f in ("body", "orelse"):
+            if not isinstance(st, S.FunctionDef) and isinstance(getattr(st, f, None), list):
+                yield from _walk_scope_stmts(getattr(st, f))
+
+
+class Normalizer:
+    MAX_INLINE_DEPTH = 50
+
+    def __init__(self, src, ns=None, rules=None, fn_params=None, prefix="_t"):
+        from s2sad.emit import Namespace
+        self.src = src
+        self.fn = src.node
+        self.ns = ns if ns is not None else Namespace()
+        self.rules = rules
+        self.statics = {}
         self.counter = 0
+        self.inline_counter = 0
         self.prefix = prefix
         self.out = None
         self.line = None
         self.node = None
-        self.locals = set(S.param_names(self.fn))
-        for n in S.walk(self.fn):
-            if isinstance(n, S.Name) and isinstance(n.ctx, (S.Store, S.Del)):
-                self.locals.add(n.id)
-            elif isinstance(n, (S.FunctionDef, S.Lambda)) and n is not self.fn:
-                pass
+        self.inline_stack = []
+        self.locals = self.ns.reserved
+        self.scope = Scope(src, self.fn, "", None, fn_params)
+        self.locals |= set(self.scope.rename.values())
+        self.bind_names(self.fn.body, self.scope)
+
+    # --------------------------------------------------------------- names
+    def bind_names(self, stmts, scope):
+        """Rename locals of ``scope`` and bind free names in the namespace of
+        the generated code (in place, not entering nested functions)."""
+        for n in _walk_scope(stmts):
+            if isinstance(n, S.Name) and not getattr(n, "_s2_bound", False):
+                r = scope.lookup(n.id)
+                n._s2_bound = True
+                if r is None:
+                    if isinstance(n.ctx, S.Load):
+                        from s2sad.errors import ResolutionError, error_at
+                        raise error_at(ResolutionError, n, scope.src, f"name `{n.id}` is not defined",
+                                       "define it at module level before differentiating, or pass it as an argument")
+                    continue
+                if r[0] == "local":
+                    n.id = r[1]
+                elif r[0] == "static":
+                    new = self.ns.ref(r[1], n.id)
+                    self.statics[new] = r[1]
+                    n.id = new
+                    n._s2_static = True
+                else:
+                    n._s2_localfn = (r[1], r[2])
+
+    def static_value(self, node):
+        if isinstance(node, S.Name):
+            if getattr(node, "_s2_static", False):
+                return self.statics[node.id]
+            raise KeyError(node.id)
+        if isinstance(node, S.Attribute):
+            base = self.static_value(node.value)
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise self.error(node, f"`{S.to_source(node.value)}` has no attribute `{node.attr}`") from None
+        raise KeyError(node)
 
     # ------------------------------------------------------------------ utils
     def fresh(self):
@@ -57,6 +169,7 @@ class Normalizer:
     def emit(self, stmt):
         stmt._s2_line = self.line
         stmt._s2_node = self.node
+        stmt._s2_src = self.src
         self.out.append(stmt)
         return stmt
 
@@ -67,10 +180,177 @@ class Normalizer:
         """A reference to something outside the function (a module, a global
         function, a constant), which needs no temporary."""
         if isinstance(node, S.Name):
-            return node.id not in self.locals
+            return getattr(node, "_s2_static", False)
         if isinstance(node, S.Attribute):
             return self.is_static(node.value)
         return False
+
+    def builtin(self, name):
+        import builtins
+        new = self.ns.ref(getattr(builtins, name), name)
+        self.statics[new] = getattr(builtins, name)
+        n = S.name(new)
+        n._s2_static = True
+        n._s2_bound = True
+        return n
+
+    def _is_builtin(self, node, obj):
+        return self.is_static(node) and self.static_value(node) is obj
+
+    @property
+    def cur_scope(self):
+        return self.scope_stack[-1] if self.scope_stack else self.scope
+
+    scope_stack = ()
+
+    def should_inline(self, obj):
+        import types
+        from s2sad.api import GradFunction
+        if isinstance(obj, GradFunction):
+            return True
+        if not isinstance(obj, types.FunctionType):
+            return False
+        if self.rules is not None and self.rules.lookup(obj) is not None:
+            return False
+        mod = getattr(obj, "__module__", "") or ""
+        return not (mod.split(".")[0] in ("numpy", "s2sad_runtime", "s2sad", "math", "scipy", "cupy"))
+
+    def inline(self, target, call):
+        """Splice the body of a called Python function into the caller, with
+        its locals renamed ``_<name><n>_<local>``."""
+        from s2sad.api import GradFunction
+        from s2sad.frontend.parse import read_function
+        if target[0] == "global":
+            obj = target[1]
+            if isinstance(obj, GradFunction):
+                obj = obj.compiled(None)
+            if any(o is obj for o in self.inline_stack) or len(self.inline_stack) > self.MAX_INLINE_DEPTH:
+                raise self.error(call, f"cannot differentiate the recursive call to `{obj.__name__}`",
+                                 "rewrite the recursion as a loop")
+            src = read_function(obj)
+            fnode = S.copy(src.node)
+            parent = None
+            name = obj.__name__
+            defaults = list(obj.__defaults__ or ())
+            kwdefaults = dict(obj.__kwdefaults__ or {})
+        else:
+            node, defscope = target[1], target[2]
+            src = defscope.src
+            obj = node
+            if any(o is node for o in self.inline_stack):
+                raise self.error(call, "cannot differentiate a recursive local function",
+                                 "rewrite the recursion as a loop")
+            if isinstance(node, S.Lambda):
+                fnode = S.function_def("lambda", [], [S.ret(S.copy(node.body))])
+                fnode.args = S.copy(node.args)
+                fnode.body[0].lineno = node.lineno
+                name = "lambda"
+            else:
+                fnode = S.copy(node)
+                name = node.name
+            parent = defscope
+            defaults = [self._const_default(d, src, defscope) for d in fnode.args.defaults]
+            kwdefaults = {a.id: self._const_default(d, src, defscope)
+                          for a, d in zip(fnode.args.kwonlyargs, fnode.args.kw_defaults) if d is not None}
+        args_node = fnode.args
+        if args_node.kwarg is not None:
+            raise self.error(call, f"cannot inline `{name}`: `**{args_node.kwarg.id}` parameters are not supported")
+        # the call's arguments, as atoms of the caller
+        pos = []
+        for a in call.args:
+            if isinstance(a, S.Starred):
+                raise self.error(a, "`*args` in a call to a user function is not supported",
+                                 "pass the arguments one by one")
+            pos.append(self.arg(a))
+        kw = {k.arg: self.arg(k.value) for k in call.keywords if k.arg is not None}
+        if any(k.arg is None for k in call.keywords):
+            raise self.error(call, "`**kwargs` in a call is not supported", "pass keyword arguments by name")
+        params = [p.id for p in args_node.posonlyargs + args_node.args]
+        bound = {}
+        for p, a in zip(params, pos):
+            bound[p] = a
+        extra = pos[len(params):]
+        if extra and args_node.vararg is None:
+            raise self.error(call, f"too many arguments in the call to `{name}`")
+        for k, v in kw.items():
+            if k in bound:
+                raise self.error(call, f"`{name}` got `{k}` twice")
+            bound[k] = v
+        nd = len(defaults)
+        for i, p in enumerate(params):
+            if p not in bound:
+                j = i - (len(params) - nd)
+                if j < 0:
+                    raise self.error(call, f"missing argument `{p}` in the call to `{name}`")
+                bound[p] = self._default_atom(defaults[j], p)
+        for a in args_node.kwonlyargs:
+            if a.id not in bound:
+                if a.id not in kwdefaults:
+                    raise self.error(call, f"missing keyword argument `{a.id}` in the call to `{name}`")
+                bound[a.id] = self._default_atom(kwdefaults[a.id], a.id)
+        if args_node.vararg is not None:
+            bound[args_node.vararg.id] = ("tuple", extra)
+        fn_params = {}
+        for p, a in bound.items():
+            if isinstance(a, S.Name) and getattr(a, "_s2_localfn", None):
+                fn_params[p] = ("local",) + a._s2_localfn
+            elif not isinstance(a, tuple) and self.is_static(a) and callable(self.static_value(a)) \
+                    and not isinstance(self.static_value(a), (int, float)):
+                fn_params[p] = ("static", self.static_value(a))
+        fnode.args = S.arguments(args=[S.name(p) for p in params + [a.id for a in args_node.kwonlyargs]]
+                                 + ([S.name(args_node.vararg.id)] if args_node.vararg else []),
+                                 posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        self.inline_counter += 1
+        prefix = f"_{name}{self.inline_counter}_"
+        scope = Scope(src, fnode, prefix, parent, fn_params)
+        self.locals |= set(scope.rename.values())
+        for p, a in bound.items():
+            if p in fn_params:
+                continue
+            if isinstance(a, tuple):
+                self.emit(S.assign(scope.rename[p], S.tuple_(a[1])))
+            else:
+                self.emit(S.assign(scope.rename[p], a))
+        self.bind_names(fnode.body, scope)
+        saved = (self.src, self.line, self.node, self.scope_stack)
+        self.src = src
+        self.scope_stack = tuple(self.scope_stack) + (scope,)
+        self.inline_stack.append(obj)
+        try:
+            body = self.block(fnode.body)
+        finally:
+            self.inline_stack.pop()
+            self.src, self.line, self.node, self.scope_stack = saved
+        _check_returns(body, self, fnode)
+        self.out.extend(body[:-1])
+        return body[-1].value
+
+    def _const_default(self, node, src, scope):
+        if isinstance(node, S.Constant):
+            return node.value
+        if isinstance(node, S.UnaryOp) and isinstance(node.op, S.USub) and isinstance(node.operand, S.Constant):
+            return -node.operand.value
+        if isinstance(node, (S.Name, S.Attribute)):
+            base = node
+            while isinstance(base, S.Attribute):
+                base = base.value
+            r = scope.lookup(base.id) if isinstance(base, S.Name) else None
+            if r is not None and r[0] == "static":
+                obj = r[1]
+                for part in _static_key(node).split(".")[1:]:
+                    obj = getattr(obj, part)
+                return obj
+        raise unsupported(node, src, "a default value of a local function must be a constant or a global name")
+
+    def _default_atom(self, value, pname):
+        if isinstance(value, (int, float, bool, str, type(None), complex)):
+            return S.const(value)
+        new = self.ns.ref(value, pname + "_default")
+        self.statics[new] = value
+        n = S.name(new)
+        n._s2_static = True
+        n._s2_bound = True
+        return n
 
     def is_atom(self, node):
         return isinstance(node, (S.Name, S.Constant)) or self.is_static(node)
@@ -79,6 +359,11 @@ class Normalizer:
     def run(self):
         body = self.block(self.fn.body)
         _check_returns(body, self)
+        for n in S.walk(S.Module(body=body, type_ignores=[])):
+            if isinstance(n, S.Attribute) and self.is_static(n):
+                key = _static_key(n)
+                if key is not None and key not in self.statics:
+                    self.statics[key] = self.static_value(n)
         fn = S.function_def(self.fn.name, S.param_names(self.fn), body)
         fn.args = self.fn.args
         fn.lineno = getattr(self.fn, "lineno", 1)
@@ -122,6 +407,11 @@ class Normalizer:
 
     def s_Assign(self, st):
         value = st.value
+        if isinstance(value, S.Lambda):
+            t = st.targets[0]
+            if len(st.targets) == 1 and isinstance(t, S.Name) and getattr(t, "_s2_localfn", None):
+                return  # a local function: inlined where it is called
+            raise self.error(value, "a lambda must be assigned to a plain name (`f = lambda x: ...`)")
         targets = st.targets
         if len(targets) > 1:
             a = self.atom(value)
@@ -213,10 +503,10 @@ class Normalizer:
         it = st.iter
         target = st.target
         line = st.lineno
-        if (isinstance(it, S.Call) and isinstance(it.func, S.Name) and it.func.id == "range"
-                and it.func.id not in self.locals and not it.keywords and isinstance(target, S.Name)):
+        if (isinstance(it, S.Call) and self._is_builtin(it.func, range)
+                and not it.keywords and isinstance(target, S.Name)):
             args = [self.atom(a) for a in it.args]
-            iter_node = S.call(S.name("range"), args)
+            iter_node = S.call(S.copy(it.func), args)
             body = self.block(st.body)
             self.line, self.node = line, st
             self.emit(S.for_(S.name(target.id, True), iter_node, body))
@@ -227,7 +517,7 @@ class Normalizer:
         k = self.fresh()
         n = self.fresh()
         self.line, self.node = line, st
-        self.emit(S.assign(n, S.call(S.name("len"), [seq])))
+        self.emit(S.assign(n, S.call(self.builtin("len"), [seq])))
         saved = self.out
         self.out = []
         self.line = line
@@ -239,18 +529,19 @@ class Normalizer:
         self.out = saved
         body = body_pre + self.block(st.body)
         self.line, self.node = line, st
-        self.emit(S.for_(S.name(k, True), S.call(S.name("range"), [S.name(n)]), body))
+        self.emit(S.for_(S.name(k, True), S.call(self.builtin("range"), [S.name(n)]), body))
 
     def iterable(self, it):
         """Return (sequence atom, unpack function or None) for a loop's iterable."""
-        if isinstance(it, S.Call) and isinstance(it.func, S.Name) and it.func.id not in self.locals:
-            fname = it.func.id
+        if isinstance(it, S.Call) and self.is_static(it.func) and \
+                self.static_value(it.func) in (zip, enumerate, reversed):
+            fname = self.static_value(it.func).__name__
             if fname == "zip" and not it.keywords:
                 seqs = [self.atom(a) for a in it.args]
                 n = self.fresh()
-                self.emit(S.assign(n, S.call(S.name("min"), [S.call(S.name("len"), [s]) for s in seqs]) if len(seqs) > 1
-                                   else S.call(S.name("len"), [seqs[0]])))
-                rng = S.call(S.name("range"), [S.name(n)])
+                self.emit(S.assign(n, S.call(self.builtin("min"), [S.call(self.builtin("len"), [s]) for s in seqs])
+                                   if len(seqs) > 1 else S.call(self.builtin("len"), [seqs[0]])))
+                rng = S.call(self.builtin("range"), [S.name(n)])
                 rng_atom = self.fresh()
                 self.emit(S.assign(rng_atom, rng))
 
@@ -281,7 +572,7 @@ class Normalizer:
             if fname == "reversed" and len(it.args) == 1:
                 seq = self.atom(it.args[0])
                 r = self.fresh()
-                self.emit(S.assign(r, S.call(S.name("list"), [S.call(S.name("reversed"), [seq])])))
+                self.emit(S.assign(r, S.call(self.builtin("list"), [S.call(self.builtin("reversed"), [seq])])))
                 return S.name(r), None
         return self.atom(it), None
 
@@ -322,8 +613,7 @@ class Normalizer:
         self.emit(S.Continue())
 
     def s_FunctionDef(self, st):
-        raise self.error(st, "a nested function definition is not supported here",
-                         "define the helper at module level and call it")
+        pass  # a local function: inlined where it is called
 
     def s_Assert(self, st):
         pass  # assertions check, they compute nothing to differentiate
@@ -366,6 +656,14 @@ class Normalizer:
 
     def e_Call(self, n):
         func = n.func
+        if isinstance(func, S.Name) and getattr(func, "_s2_localfn", None):
+            return self.inline(("local",) + func._s2_localfn, n)
+        if isinstance(func, S.Lambda):
+            return self.inline(("local", func, self.cur_scope), n)
+        if self.is_static(func):
+            obj = self.static_value(func)
+            if self.should_inline(obj):
+                return self.inline(("global", obj), n)
         if isinstance(func, S.Attribute) and not self.is_static(func):
             func = S.attr(self.atom(func.value), func.attr)
         elif not self.is_static(func) and not isinstance(func, S.Name):
@@ -389,6 +687,12 @@ class Normalizer:
     def arg(self, a):
         """Call arguments: atoms, but lists/tuples of atoms stay inline so a
         rule sees ``np.concatenate([a, b])``'s pieces."""
+        if isinstance(a, S.Lambda):
+            m = S.name("<lambda>")
+            m._s2_localfn = (a, self.cur_scope)
+            return m
+        if isinstance(a, S.Name) and getattr(a, "_s2_localfn", None):
+            return a
         if isinstance(a, (S.List, S.Tuple)) and all(not isinstance(e, S.Starred) for e in a.elts):
             return type(a)(elts=[self.arg(e) for e in a.elts], ctx=S.Load())
         if isinstance(a, S.Slice):
@@ -502,7 +806,16 @@ def _has_continue(stmts):
     return False
 
 
-def _check_returns(body, norm):
+def _static_key(node):
+    if isinstance(node, S.Name):
+        return node.id
+    if isinstance(node, S.Attribute):
+        k = _static_key(node.value)
+        return None if k is None else k + "." + node.attr
+    return None
+
+
+def _check_returns(body, norm, fnode=None):
     """Only one ``return``, as the last statement of the function."""
     for i, st in enumerate(body):
         for n in S.walk(st):
@@ -511,6 +824,6 @@ def _check_returns(body, norm):
                                  "a `return` before the end of the function is not supported",
                                  "assign the result to a variable and return it once, at the end")
     if not body or not isinstance(body[-1], S.Return):
-        node = norm.fn
+        node = fnode if fnode is not None else norm.fn
         raise norm.error(node, "the function must end with `return <value>`",
                          "return the value to differentiate (a scalar for grad)")

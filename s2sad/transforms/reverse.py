@@ -353,13 +353,14 @@ class ReverseTransform:
             line = getattr(st, "_s2_line", None)
             if line is not None and line != last_line and not isinstance(st, (S.For, S.While, S.If)) \
                     and not getattr(st, "_s2_retest", False):
-                out.append(S.Comment(self.line_comment(line)))
+                out.append(S.Comment(self.line_comment(line, st=st)))
             last_line = line if not isinstance(st, (S.For, S.While, S.If)) else None
             out.extend(self.fwd_stmt(st))
         return out
 
-    def line_comment(self, line, prefix=""):
-        return f"{prefix}{self.src.short_filename}:{self.src.file_line(line)}  {self.src.line_text(line).strip()}"
+    def line_comment(self, line, prefix="", st=None):
+        src = getattr(st, "_s2_src", None) or self.src
+        return f"{prefix}{src.short_filename}:{src.file_line(line)}  {src.line_text(line).strip()}"
 
     def must_save(self, var):
         if var not in self.needed:
@@ -434,7 +435,7 @@ class ReverseTransform:
             after_body, self.top_assigned = self.top_assigned, set(before)
             orelse = self.fwd_block(st.orelse)
             self.top_assigned |= after_body
-            out.append(S.Comment(self.line_comment(st._s2_line)))
+            out.append(S.Comment(self.line_comment(st._s2_line, st=st)))
             out.append(S.if_(S.copy(st.test), body, orelse))
             return out
         if isinstance(st, S.For):
@@ -468,7 +469,7 @@ class ReverseTransform:
         self.loop_depth -= 1
         if cnt:
             body.insert(0, S.assign(cnt, S.binop(S.name(cnt), S.Add(), S.const(1))))
-        out.append(S.Comment(self.line_comment(st._s2_line)))
+        out.append(S.Comment(self.line_comment(st._s2_line, st=st)))
         out.append(S.for_(S.name(target, True), S.copy(st.iter), body))
         if cnt and self.loop_depth > 0:
             self.uses_stack = True
@@ -488,7 +489,7 @@ class ReverseTransform:
         body = self.fwd_block(body_src)
         self.loop_depth -= 1
         body.insert(0, S.assign(cnt, S.binop(S.name(cnt), S.Add(), S.const(1))))
-        out.append(S.Comment(self.line_comment(st._s2_line)))
+        out.append(S.Comment(self.line_comment(st._s2_line, st=st)))
         out.append(S.while_(S.copy(st.test), body))
         if self.loop_depth > 0:
             self.uses_stack = True
@@ -552,7 +553,7 @@ class ReverseTransform:
     def rev_assign(self, st, state):
         out = []
         tgt = st.targets[0]
-        comment = S.Comment(self.line_comment(st._s2_line, "adjoint of ")) if st._s2_line else None
+        comment = S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)) if st._s2_line else None
         if isinstance(tgt, S.Subscript):
             base = tgt.value.id
             if base in self.active and base in state:
@@ -748,7 +749,7 @@ class ReverseTransform:
             if cond[0] == "stack":
                 out.append(S.assign(cond[1], S.call(S.attr(S.name("_stack"), "pop"), [])))
             test = S.name(cond[1])
-        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ")))
+        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)))
         out.append(S.if_(test, b_code or [S.Pass()], o_code))
         return out, joined
 
@@ -785,7 +786,7 @@ class ReverseTransform:
             if is_for:
                 out.extend(self.restore_code(st))
             return out, S0
-        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ")))
+        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)))
         if is_for:
             rng = S.copy(st.iter)
             if cnt:
