@@ -44,11 +44,12 @@ _PY_SCALARS = (float, int, complex, bool)
 
 
 class _Zero:
-    """The symbolic zero adjoint, used where control flow decides at run time
-    whether anything was accumulated.  Adding anything to it returns that
-    thing; it never becomes an array by itself."""
+    """The symbolic zero adjoint of an element of a container (list, tuple,
+    dict) that nothing has flowed into yet.  Adding anything to it returns
+    that thing; ``elem`` and ``grad_out`` turn it into real zeros."""
 
     __slots__ = ()
+    __array_ufunc__ = None   # make NumPy defer to our reflected operators
 
     def __repr__(self):
         return "ZERO"
@@ -82,6 +83,8 @@ def unbroadcast(g, x):
     and CuPy arrays keep their type.  When the shapes already match this is
     one attribute read and one comparison.
     """
+    if g is ZERO:
+        return g
     if isinstance(x, _PY_SCALARS):
         if isinstance(g, _PY_SCALARS):
             return g
@@ -109,6 +112,8 @@ def zeros_like(x):
     """A zero adjoint shaped like ``x`` (``0.0`` for Python scalars)."""
     if isinstance(x, _PY_SCALARS):
         return 0.0
+    if x is None:
+        return ZERO
     if isinstance(x, (list, tuple)):
         return type(x)(zeros_like(v) for v in x)
     if isinstance(x, dict):
@@ -120,12 +125,26 @@ def zeros_like(x):
 
 
 def accumulate(a, b):
-    """``a + b`` where either may be the symbolic ``ZERO``."""
+    """``a + b`` for adjoints that may be containers (lists, tuples, dicts
+    of adjoints, elementwise) or the symbolic ``ZERO``."""
     if a is ZERO:
         return b
     if b is ZERO:
         return a
+    if isinstance(a, (list, tuple)):
+        return [accumulate(x, y) for x, y in zip(a, b)]
+    if isinstance(a, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = accumulate(out[k], v) if k in out else v
+        return out
     return a + b
+
+
+def elem(g, i, like):
+    """Element ``i`` of a container adjoint, real zeros where it is ZERO."""
+    v = g[i] if g is not ZERO else ZERO
+    return zeros_like(like) if v is ZERO else v
 
 
 def grad_out(g, x):
@@ -303,6 +322,17 @@ def index_adjoint(g, x, idx):
     """Adjoint of ``x[idx]``: scatter-add ``g`` into zeros shaped like ``x``.
     Integer-array indices may repeat an element, so they accumulate with
     ``add.at``; basic indices and boolean masks write each element once."""
+    if isinstance(x, (list, tuple)):
+        z = [ZERO] * len(x)
+        if isinstance(idx, slice):
+            z[idx] = g
+        else:
+            z[idx] = g
+        return z
+    if isinstance(x, dict):
+        z = dict.fromkeys(x, ZERO)
+        z[idx] = g
+        return z
     z = zeros_like(x)
     if is_basic_index(idx) or _is_mask(idx):
         z[idx] = g

@@ -142,12 +142,7 @@ class GradFunction:
         kinds = {}
         if args is not None:
             for nm, a in zip(self._names, args):
-                if _container_kind(a):
-                    kinds[nm] = "container"
-        for st in S.walk(fn):
-            if isinstance(st, S.Assign) and isinstance(st.targets[0], S.Name) and \
-                    isinstance(st.value, (S.List, S.Tuple, S.Dict)):
-                kinds[st.targets[0].id] = "container"
+                kinds[nm] = "container" if _container_kind(a) else "array"
         wrt_names = [self._names[i] for i in self.wrt]
         try:
             tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, statics,

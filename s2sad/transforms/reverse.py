@@ -76,7 +76,7 @@ class ReverseTransform:
         self.ns = ns
         self.statics = statics      # static expression id -> object
         self.mode = mode
-        self.kinds = kinds or {}
+        self._kinds_in = kinds or {}
         self.counter = 0
         self.params = S.param_names(fn)
         ret = fn.body[-1]
@@ -85,6 +85,7 @@ class ReverseTransform:
         for st in iter_stmts(fn.body):
             if isinstance(st, S.Assign) or (isinstance(st, S.Expr)):
                 self.prims[id(st)] = self.classify(st.value, st)
+        self.kinds = self.infer_kinds(self._kinds_in)
         self.active = activity(fn, self.wrt, lambda p: self.prims_of(p), self.result)
         self._check_active_rules()
         self.needed = self.compute_needed()
@@ -118,6 +119,10 @@ class ReverseTransform:
             self.prims[id(prim)] = p
         if p.kind in ("rule", "vjp"):
             return p.diff_operands()
+        if p.kind == "display":
+            return [e.id for e in prim.elts if isinstance(e, S.Name)]
+        if p.kind == "dict":
+            return [e.id for e in prim.values if isinstance(e, S.Name)]
         if p.kind == "unknown":
             return [n.id for n in S.walk(prim) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load)
                     and _static_key(n) not in self.statics]
@@ -275,6 +280,60 @@ class ReverseTransform:
         return self.err(NoRuleError, node, f"no derivative rule for `{text}`",
                         "rewrite it with operations s2sad differentiates (docs/rules.md)")
 
+    def infer_kinds(self, kinds):
+        """'array' for names that certainly hold arrays or numbers (their
+        adjoints add with ``+``); anything else may be a container, whose
+        adjoint is a list/dict accumulated with ``_rt.accumulate``."""
+        kinds = dict(kinds)
+        assigns = {}
+        for st in iter_stmts(self.fn.body):
+            for t in _stmt_targets(st):
+                assigns.setdefault(t, []).append(st)
+        changed = True
+        while changed:
+            changed = False
+            for var, sts in assigns.items():
+                if var in kinds:
+                    continue
+                ks = set()
+                for st in sts:
+                    ks.add(self._value_kind(st, kinds))
+                if "container" in ks or None in ks:
+                    k = "container" if "container" in ks else None
+                else:
+                    k = "array"
+                if k is not None:
+                    kinds[var] = k
+                    changed = True
+        return kinds
+
+    def _value_kind(self, st, kinds):
+        if not isinstance(st, S.Assign) or isinstance(st.targets[0], S.Tuple):
+            return "container" if not isinstance(st, S.For) else "array"
+        v = st.value
+        if isinstance(v, (S.List, S.Tuple, S.Dict)):
+            return "container"
+        if isinstance(v, S.Name):
+            if v.id in self.statics:
+                return "container"
+            return kinds.get(v.id)
+        if isinstance(v, (S.BinOp, S.UnaryOp, S.Constant, S.Compare, S.BoolOp)):
+            return "array"
+        if isinstance(v, S.Attribute):
+            return "array"
+        if isinstance(v, S.Subscript):
+            base = v.value.id if isinstance(v.value, S.Name) else None
+            if base is not None and kinds.get(base) == "array":
+                return "array"
+            return "container"
+        if isinstance(v, S.Call):
+            p = self.prims.get(id(v))
+            if p is not None and p.kind in ("rule", "nondiff") and p.rule is not None and \
+                    p.rule.key not in (list, tuple, dict):
+                return "array"
+            return "container"
+        return "container"
+
     # ------------------------------------------------------------- needed
     def compute_needed(self):
         needed = set()
@@ -289,6 +348,10 @@ class ReverseTransform:
                         needed.update(n.id for n in S.walk(st.targets[0].slice) if isinstance(n, S.Name))
             elif isinstance(st, S.If):
                 needed.update(n.id for n in S.walk(st.test) if isinstance(n, S.Name))
+            elif isinstance(st, S.Expr) and isinstance(st.value, S.Call) and \
+                    isinstance(st.value.func, S.Attribute) and isinstance(st.value.func.value, S.Name) and \
+                    st.value.func.value.id in self.active:
+                needed.add(st.value.func.value.id)
             elif isinstance(st, S.For):
                 needed.update(n.id for n in S.walk(st.iter) if isinstance(n, S.Name)
                               and _static_key(n) not in self.statics)
@@ -517,13 +580,35 @@ class ReverseTransform:
         if isinstance(st, S.Assign):
             return self.rev_assign(st, state)
         if isinstance(st, S.Expr):
-            return [], state
+            return self.rev_expr(st, state)
         if isinstance(st, S.If):
             return self.rev_if(st, state)
         if isinstance(st, S.For):
             return self.rev_loop(st, state, is_for=True)
         if isinstance(st, S.While):
             return self.rev_loop(st, state, is_for=False)
+        return [], state
+
+    def rev_expr(self, st, state):
+        """``lst.append(v)``: the last element's adjoint flows to ``v``; the
+        list is restored by popping."""
+        call = st.value
+        f = call.func
+        if isinstance(f, S.Attribute) and isinstance(f.value, S.Name) and f.attr == "append" \
+                and f.value.id not in self.statics:
+            lst = f.value.id
+            out = []
+            if lst in self.active and lst in state and call.args and isinstance(call.args[0], S.Name) \
+                    and call.args[0].id in self.active:
+                v = call.args[0].id
+                la = self.adj(lst)
+                out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)))
+                self.accumulate(v, S.call(S.attr(S.name("_rt"), "elem"), [S.name(la), S.const(-1), S.name(v)]),
+                                state, out)
+                out.append(S.assign(la, S.subscript(S.name(la), S.Slice(lower=None, upper=S.const(-1), step=None))))
+            if lst in self.needed:
+                out.append(S.expr_stmt(S.call(S.attr(S.name(lst), "pop"), [])))
+            return out, state
         return [], state
 
     def restore_code(self, st):
@@ -542,7 +627,7 @@ class ReverseTransform:
         a = self.adj(var)
         kind = self.kinds.get(var)
         if var in state:
-            if kind == "container":
+            if kind != "array":
                 out.append(S.assign(a, S.call(S.attr(S.name("_rt"), "accumulate"), [S.name(a), contrib])))
             else:
                 out.append(S.assign(a, S.binop(S.name(a), S.Add(), contrib)))
@@ -560,8 +645,13 @@ class ReverseTransform:
                 val = st.value
                 a = self.adj(base)
                 if isinstance(val, S.Name) and val.id in self.active:
+                    if self.kinds.get(base) == "array":
+                        piece = S.subscript(S.name(a), S.copy(tgt.slice))
+                    else:
+                        piece = S.call(S.attr(S.name("_rt"), "elem"), [S.name(a), S.copy(_index_expr(tgt.slice)),
+                                                                        S.name(val.id)])
                     self.accumulate(val.id, S.call(S.attr(S.name("_rt"), "unbroadcast"), [
-                        S.subscript(S.name(a), S.copy(tgt.slice)), S.name(val.id)]), state, out)
+                        piece, S.name(val.id)]), state, out)
                 out.append(S.assign(a, S.call(S.attr(S.name("_rt"), "zero_slot"),
                                               [S.name(a), S.copy(_index_expr(tgt.slice))])))
             out.extend(self.restore_code(st))
@@ -626,13 +716,13 @@ class ReverseTransform:
             res = []
             for i, e in enumerate(st.value.elts):
                 if isinstance(e, S.Name) and e.id in self.active:
-                    res.append((e.id, S.subscript(S.copy(g_expr), S.const(i))))
+                    res.append((e.id, S.call(S.attr(S.name("_rt"), "elem"), [S.copy(g_expr), S.const(i), S.name(e.id)])))
             return res
         if p.kind == "dict":
             res = []
             for k, v in zip(st.value.keys, st.value.values):
                 if isinstance(v, S.Name) and v.id in self.active:
-                    res.append((v.id, S.subscript(S.copy(g_expr), S.copy(k))))
+                    res.append((v.id, S.call(S.attr(S.name("_rt"), "elem"), [S.copy(g_expr), S.copy(k), S.name(v.id)])))
             return res
         if p.kind == "vjp":
             return self.vjp_contributions(p, st, g_expr, ans_expr, pre)
