@@ -703,3 +703,49 @@ def as_tuple(v, n):
         raise S2SadError(f"a user-defined adjoint returned {type(v).__name__}, expected a tuple of {n} adjoints "
                          "(one per positional argument, None for non-differentiable ones)")
     return tuple(ZERO if x is None else x for x in v)
+
+
+# --------------------------------------------------------------------------
+# helpers for differentiating generated code again
+
+
+def broadcast_as(g, v):
+    """Adjoint of ``unbroadcast(v, x)`` in ``v``: broadcast back to ``v``."""
+    if isinstance(v, _PY_SCALARS):
+        return g
+    if _shape(g) == _shape(v):
+        return g
+    return np.broadcast_to(g, _shape(v)) * 1
+
+
+def reduce_sum_like(g, v, axis, keepdims):
+    """Sum ``g`` over ``axis`` so it takes the shape of ``v``."""
+    if isinstance(v, _PY_SCALARS) and isinstance(g, _PY_SCALARS):
+        return g
+    if _shape(g) == _shape(v):
+        return g
+    return np.sum(g, axis=axis, keepdims=keepdims).reshape(_shape(v))
+
+
+def count(x, axis):
+    return _count(x, axis)
+
+
+def extremum_weights(ans, x, axis=None, keepdims=False):
+    a = _expand(ans, x, axis, keepdims)
+    mask = x == a
+    return mask / mask.sum(axis=axis, keepdims=True)
+
+
+def transpose_forward(g, axes):
+    if axes is None or axes == ():
+        return np.transpose(g)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = axes[0]
+    return np.transpose(g, axes)
+
+
+def positive_reciprocal(x):
+    if isinstance(x, _PY_SCALARS):
+        return 1.0 / x if x > 0 else 0.0
+    return np.where(x > 0, 1.0 / np.where(x > 0, x, 1.0), 0.0)

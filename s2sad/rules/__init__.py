@@ -2,6 +2,9 @@
 with ``RuleTable(parent=DEFAULT_RULES)`` and pass ``rules=`` to a transform."""
 
 from s2sad.rules.core import Rule, RuleTable, d  # noqa: F401
+from s2sad.rules import runtime_rules as _runtime_rules
 from s2sad.rules.numpy_rules import T as _numpy_table
+
+_runtime_rules.register(_numpy_table)
 
 DEFAULT_RULES = RuleTable(parent=_numpy_table)

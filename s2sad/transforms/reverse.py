@@ -81,6 +81,8 @@ class ReverseTransform:
         self.params = S.param_names(fn)
         ret = fn.body[-1]
         self.result = ret.value.id if isinstance(ret.value, S.Name) else None
+        self._adj_names = {}
+        self._all_names = set(S.names_in(fn)) | set(self.params)
         self.prims = {}
         for st in iter_stmts(fn.body):
             if isinstance(st, S.Assign) or (isinstance(st, S.Expr)):
@@ -103,7 +105,16 @@ class ReverseTransform:
         return f"_{hint}{self.counter}"
 
     def adj(self, name):
-        return f"{name}_adj" if not name.startswith("_") else f"{name}_adj"
+        """The adjoint's name: ``x_adj``, or ``x_adj_`` ... when the code
+        already has a variable of that name (differentiating generated code)."""
+        a = self._adj_names.get(name)
+        if a is None:
+            a = f"{name}_adj"
+            while a in self._all_names:
+                a += "_"
+            self._adj_names[name] = a
+            self._all_names.add(a)
+        return a
 
     def err(self, cls, node, msg, hint=None):
         return error_at(cls, node, self.src, msg, hint)
@@ -391,8 +402,10 @@ class ReverseTransform:
                 pre.append(S.assign(v, S.const(None)))
         if self.uses_stack:
             pre.insert(0, S.assign("_stack", S.list_([])))
-        result_val = S.copy(out_node)
-        if self.mode == "value_and_grad" or self.mode == "vjp":
+        result_val = S.name("_value")
+        if self.mode in ("value_and_grad", "vjp"):
+            # keep the value: the reverse sweep restores overwritten names
+            fwd.append(S.assign("_value", S.copy(out_node)))
             final = S.ret(S.tuple_([result_val, grads]))
         else:
             final = S.ret(grads)

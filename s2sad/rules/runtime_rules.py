@@ -1,0 +1,85 @@
+"""Rules for the runtime helpers that generated code calls, so generated
+code can be differentiated again (``grad(grad(f))``, hypergradients
+through a loop that calls a gradient).
+
+Most helpers are linear in their adjoint argument; their adjoints are the
+transposed linear maps (a sum becomes a broadcast and vice versa).  The
+matrix rules assume operands that were not broadcast against each other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import s2sad_runtime as _rt
+from s2sad.rules.core import d
+
+
+def register(T):
+    defrule = T.defrule
+
+    @defrule(_rt.unbroadcast)
+    def rt_unbroadcast(g, v, x):
+        d[v] = _rt.broadcast_as(g, v)
+
+    @defrule(_rt.grad_out)
+    def rt_grad_out(g, v, x):
+        d[v] = g
+
+    @defrule(_rt.accumulate)
+    def rt_accumulate(g, a, b):
+        d[a] = g
+        d[b] = g
+
+    @defrule(_rt.sum_adjoint, _rt.expand_adjoint)
+    def rt_sum_adjoint(g, v, x, axis=None, keepdims=False):
+        d[v] = _rt.reduce_sum_like(g, v, axis, keepdims)
+
+    @defrule(_rt.mean_adjoint)
+    def rt_mean_adjoint(g, v, x, axis=None, keepdims=False):
+        d[v] = _rt.reduce_sum_like(g, v, axis, keepdims) / _rt.count(x, axis)
+
+    @defrule(_rt.extremum_adjoint)
+    def rt_extremum_adjoint(g, v, ans, x, axis=None, keepdims=False):
+        d[v] = _rt.reduce_sum_like(g * _rt.extremum_weights(ans, x, axis, keepdims), v, axis, keepdims)
+
+    @defrule(_rt.matmul_adjoint_a, _rt.dot_adjoint_a)
+    def rt_matmul_adjoint_a(g, v, a, b):
+        d[v] = g @ b
+        d[b] = _rt.matmul_adjoint_b(v, g, b)
+
+    @defrule(_rt.matmul_adjoint_b, _rt.dot_adjoint_b)
+    def rt_matmul_adjoint_b(g, v, a, b):
+        d[v] = a @ g
+        d[a] = _rt.matmul_adjoint_a(v, a, g)
+
+    @defrule(_rt.index_adjoint)
+    def rt_index_adjoint(g, v, x, index):
+        d[v] = g[index]
+
+    @defrule(_rt.reshape_adjoint)
+    def rt_reshape_adjoint(g, v, x):
+        d[v] = _rt.reshape_adjoint(g, v)
+
+    @defrule(_rt.transpose_adjoint)
+    def rt_transpose_adjoint(g, v, axes):
+        d[v] = _rt.transpose_forward(g, axes)
+
+    @defrule(_rt.mT)
+    def rt_mT(g, a):
+        d[a] = _rt.mT(g)
+
+    @defrule(_rt.log_or_zero)
+    def rt_log_or_zero(g, x):
+        d[x] = g * _rt.positive_reciprocal(x)
+
+    @defrule(_rt.elem)
+    def rt_elem(g, v, i, like):
+        d[v] = _rt.index_adjoint(g, v, i)
+
+    @defrule(_rt.zero_slot)
+    def rt_zero_slot(g, v, index):
+        d[v] = _rt.zero_slot(g, index)
+
+    T.nondiff(_rt.zeros_like, _rt.check_scalar_output, _rt.tie_weight, _rt.clip_mask, _rt.below_mask,
+              _rt.above_mask, _rt.copy_slot, _rt.is_basic_index)
