@@ -167,6 +167,10 @@ def main(argv=None):
     except UsageError as e:
         print(f"s2sad: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `s2sad show ... | head`: the reader left early
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -68,7 +68,8 @@ class GradFunction:
         self._cache = {}
         self._lock = threading.Lock()
         self._last = None
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())
+        del self.__wrapped__   # s2sad differentiates the generated code, not fn
         self.__signature__ = self._sig
 
     # ------------------------------------------------------------------ call
@@ -129,7 +130,8 @@ class GradFunction:
 
     # ------------------------------------------------------------- compile
     def _build(self, args):
-        src = read_function(self.fn)
+        target = self.fn.compiled(None) if isinstance(self.fn, GradFunction) else self.fn
+        src = read_function(target)
         ns = emit.Namespace()
         fn_params = {}
         if args is not None:
@@ -293,6 +295,9 @@ def export(df, path, args=None):
     with open(path, "w") as fh:
         fh.write(text)
     return path
+
+
+from s2sad_runtime import stop_gradient  # noqa: E402,F401  (re-exported)
 
 
 def adjoint(fn, vjp=None, *, rules=None):

@@ -87,8 +87,10 @@ def read_function(fn) -> FunctionSource:
     if not defs:
         lam = [n for n in S.walk(module) if isinstance(n, S.Lambda)]
         if len(lam) == 1:
+            r = S.ret(lam[0].body)
+            r.lineno = lam[0].lineno
             node = S.function_def(fn.__name__ if fn.__name__ != "<lambda>" else "lambda_",
-                                  [a.id for a in lam[0].args.args], [S.ret(lam[0].body)])
+                                  [a.id for a in lam[0].args.args], [r])
             node.lineno = lam[0].lineno
             defs = [node]
         else:
@@ -101,6 +103,13 @@ def read_function(fn) -> FunctionSource:
         raise UnsupportedSyntaxError("cannot differentiate an async function", filename=filename,
                                      lineno=first, line=all_lines[first - 1] if all_lines else None)
     node.decorator_list = []
+    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+        y = next((n for n in S.walk(node) if isinstance(n, (S.Yield, S.YieldFrom, S.Await))), node)
+        src = FunctionSource(fn=target, node=node, filename=filename, first_line=first, col_shift=shift,
+                             lines=all_lines, globals=target.__globals__)
+        from s2sad.errors import error_at
+        raise error_at(UnsupportedSyntaxError, y, src, "cannot differentiate a generator function (it uses `yield`)",
+                       "return the values (e.g. in a list or an array) instead of yielding them")
     closure = {}
     if target.__closure__:
         for nm, cell in zip(code.co_freevars, target.__closure__):

@@ -32,7 +32,7 @@ from __future__ import annotations
 import copy as _copy
 
 from s2sad.analysis.activity import activity, iter_stmts
-from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at
+from s2sad.errors import InputMutationError, NoRuleError, UnsupportedSyntaxError, error_at
 from s2sad.frontend import syntax as S
 from s2sad.rules.core import contribution_param, is_contribution
 
@@ -144,7 +144,14 @@ class ReverseTransform:
         key = id(prim)
         if key in self.prims:
             return self.prims[key]
-        p = self._classify(prim, st)
+        try:
+            p = self._classify(prim, st)
+        except _BindError as e:
+            node = getattr(prim, "_s2_node", None) or (getattr(st, "_s2_node", None) if st is not None else None)
+            src = getattr(st, "_s2_src", None) or self.src
+            raise error_at(UnsupportedSyntaxError, node or prim, src, str(e),
+                           "pass only the arguments listed in docs/rules.md, or register your own rule "
+                           "with @s2sad.adjoint") from None
         p.stmt = st
         p.node = getattr(prim, "_s2_node", None) or (getattr(st, "_s2_node", None) if st is not None else None)
         self.prims[key] = p
@@ -285,8 +292,8 @@ class ReverseTransform:
                                 "not supported yet",
                                 f"register its adjoint with @s2sad.adjoint({text}), or inline its body")
             return self.err(NoRuleError, node, f"no derivative rule for `{text}`",
-                            f"register one with @s2sad.adjoint({text}) (see docs/rules.md), or wrap the "
-                            "value in s2sad.stop_gradient(...) if it should not be differentiated")
+                            f"register one with @s2sad.adjoint({text}) (see docs/rules.md), or wrap its "
+                            "argument in s2sad.stop_gradient(...) if it should not be differentiated")
         text = S.to_source(st.value)
         return self.err(NoRuleError, node, f"no derivative rule for `{text}`",
                         "rewrite it with operations s2sad differentiates (docs/rules.md)")
@@ -378,11 +385,20 @@ class ReverseTransform:
         lines = []
         res = self.result
         seed = "_out_adj"
+        while seed in self._all_names:
+            seed += "_"
         out_node = ret.value
         if self.mode == "grad":
-            where = f"{self.src.short_filename}:{self.src.file_line(ret._s2_line)}"
+            node = getattr(ret, "_s2_node", None) or ret
+            node = getattr(node, "value", None) or node
+            line = ret._s2_line or 1
+            col = getattr(node, "col_offset", None)
+            end = getattr(node, "end_col_offset", None)
+            shift = self.src.col_shift
+            loc = [self.src.filename, self.src.file_line(line), self.src.line_text(line).rstrip("\n"),
+                   None if col is None else col + shift, None if end is None else end + shift, self.src.qualname]
             fwd.append(S.expr_stmt(S.call(S.attr(S.name("_rt"), "check_scalar_output"),
-                                          [S.copy(out_node), S.const(where)])))
+                                          [S.copy(out_node)] + [S.const(v) for v in loc])))
         rev = []
         if res is not None and res in self.active:
             rev.append(S.assign(self.adj(res), S.name(seed)))
@@ -411,6 +427,11 @@ class ReverseTransform:
             final = S.ret(grads)
         params = self.params + [seed]
         defaults = [S.const(1.0)]
+        orig = list(getattr(self.fn.args, "defaults", []) or [])
+        for d in reversed(orig):
+            if not isinstance(d, S.Constant):
+                break
+            defaults.insert(0, S.const(d.value))
         body_all = pre + fwd
         if rev:
             body_all.append(S.Comment("---- reverse sweep ----"))
@@ -468,7 +489,7 @@ class ReverseTransform:
             if isinstance(tgt, S.Subscript):
                 base = tgt.value.id
                 if base in self.params and base in self.active:
-                    raise self.err(UnsupportedSyntaxError, st._s2_node or st,
+                    raise self.err(InputMutationError, st._s2_node or st,
                                    f"the function writes into its input `{base}` in place",
                                    f"copy it first (`{base} = {base}.copy()`), then write into the copy")
                 if base in self.needed or base in self.active:
@@ -1028,6 +1049,7 @@ def _desugar_jumps(body, tr):
     it exactly); a ``break`` becomes ``if _brk: break`` at the end."""
     brk = tr.fresh("brk")
     skip = tr.fresh("skip")
+    tr.needed.update((brk, skip))
     uses_brk = _has_jump(body, S.Break)
     line = getattr(body[0], "_s2_line", None) if body else None
 
@@ -1053,6 +1075,7 @@ def _desugar_jumps(body, tr):
                 rest = [s for s in stmts[i + 1:] if not getattr(s, "_s2_retest", False)]
                 if rest:
                     go = tr.fresh("go")
+                    tr.needed.add(go)
                     out.append(mk(S.assign(go, S.unary(S.Not(), S.name(skip)))))
                     g = S.if_(S.name(go), guard(rest))
                     g._s2_line, g._s2_node = st._s2_line, st._s2_node

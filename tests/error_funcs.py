@@ -1,0 +1,136 @@
+"""Functions s2sad cannot differentiate, one reason each (tests/test_errors.py).
+
+The tests find each offending line by its text, so the functions may move.
+"""
+
+import numpy as np
+
+SCALE = 2.0
+
+
+def no_rule_numpy(x):
+    y = np.fft.fft(x)
+    return np.sum(np.abs(y))
+
+
+def no_rule_c_function(x):
+    y = np.nextafter(x, 10.0)  # a ufunc written in C, with no rule
+    return np.sum(y * 2.0)
+
+
+def try_statement(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return np.sum(y)
+
+
+def with_statement(x):
+    with np.errstate(all="ignore"):
+        y = np.log(x)
+    return np.sum(y)
+
+
+def global_statement(x):
+    global SCALE
+    SCALE = 3.0
+    return np.sum(x * SCALE)
+
+
+def list_comprehension(x):
+    ys = [x[i] * 2.0 for i in range(3)]
+    return ys[0]
+
+
+def undefined_name(x):
+    y = x * undefined_scale
+    return np.sum(y)
+
+
+def mutates_input(x):
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+def for_else(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+    else:
+        s = s * 2.0
+    return s
+
+
+def while_else(x):
+    i = 0
+    while i < 3:
+        i = i + 1
+    else:
+        x = x * 2.0
+    return np.sum(x)
+
+
+def starred_assignment(x):
+    a, *rest = x
+    return a * 2.0
+
+
+def generator(x):
+    yield x * 2.0
+    return np.sum(x)
+
+
+def early_return(x):
+    if x > 0.0:
+        return x * 2.0
+    y = -x
+    return y
+
+
+def del_statement(x):
+    y = x * 2.0
+    del y
+    return np.sum(x)
+
+
+def kwargs_call(x, options):
+    return np.sum(x, **options)
+
+
+def walrus(x):
+    if (y := x * 2.0) > 0.0:
+        x = y
+    return x
+
+
+def effect_call(x):
+    y = x * 1.0
+    y.sort()
+    return np.sum(y)
+
+
+def unsupported_rule_keyword(x, mask):
+    return np.sum(x, where=mask)
+
+
+def non_scalar_output(x):
+    return x * 2.0
+
+
+def int_argument(n, x):
+    return np.sum(x) * n
+
+
+def varargs(*xs):
+    return np.sum(xs[0])
+
+
+class Model:
+    @staticmethod
+    def indented(x):
+        y = np.fft.fft(x)
+        return np.sum(np.abs(y))
+
+
+square_lambda = lambda x: np.sum(x * x)  # noqa: E731

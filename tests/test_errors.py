@@ -1,0 +1,229 @@
+"""Every input s2sad cannot differentiate gives an error of one shape:
+
+    /path/to/error_funcs.py:14 (in no_rule_numpy): no derivative rule for `np.fft.fft`
+        y = np.fft.fft(x)
+            ^^^^^^^^^^^^^
+    hint: register one with @s2sad.adjoint(np.fft.fft) ...
+
+the real file and line (computed here with ``inspect``, never hard-coded),
+the line itself, a caret under the offending code, and what to do.
+Errors about the call rather than the source (a bad ``wrt``, an integer
+input) have no location: a message and a hint.
+
+Tests marked ``xfail(strict=True)`` pin errors that are unclear today;
+they start failing (XPASS) when the compiler is fixed -- then drop the mark.
+"""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import s2sad
+import error_funcs as E
+
+
+def expected_location(fn, snippet):
+    """(file line, stripped source line, caret column) of the first line of
+    ``fn`` that contains ``snippet`` (or, for a pair ``(marker, snippet)``, of
+    ``snippet`` on the first line that contains ``marker``)."""
+    marker, snippet = snippet if isinstance(snippet, tuple) else (snippet, snippet)
+    lines, first = inspect.getsourcelines(fn)
+    for i, text in enumerate(lines):
+        if marker in text:
+            stripped = text.strip()
+            return first + i, stripped, stripped.index(snippet)
+    raise AssertionError(f"{snippet!r} not in the source of {fn.__qualname__}")
+
+
+def assert_located(err, fn, snippet, what):
+    """``err`` has the four-line shape and points at ``snippet`` in ``fn``."""
+    lineno, stripped, col = expected_location(fn, snippet)
+    snippet = snippet[1] if isinstance(snippet, tuple) else snippet
+    filename = fn.__code__.co_filename
+    lines = str(err).splitlines()
+    assert len(lines) == 4, str(err)
+    head = f"{filename}:{lineno} (in {fn.__qualname__}): "
+    assert lines[0].startswith(head), f"{lines[0]!r} does not start with {head!r}"
+    assert what in lines[0][len(head):], f"{what!r} not in {lines[0]!r}"
+    assert lines[1] == "    " + stripped
+    assert lines[2] == "    " + " " * col + "^" * len(snippet), "\n" + "\n".join(lines[1:3])
+    assert re.fullmatch(r"hint: \S.{8,}", lines[3]), lines[3]
+    assert (err.filename, err.lineno, err.function) == (filename, lineno, fn.__qualname__)
+
+
+def vec():
+    return np.array([1.0, 2.0, 3.0])
+
+
+# name in error_funcs, argument factory, error class, part of the message, offending code
+LOCATED = [
+    ("no_rule_numpy", lambda: (vec(),), s2sad.NoRuleError, "no derivative rule for `np.fft.fft`",
+     "np.fft.fft(x)"),
+    ("no_rule_c_function", lambda: (vec(),), s2sad.NoRuleError, "`np.nextafter`", "np.nextafter(x, 10.0)"),
+    ("try_statement", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`try`", "try:"),
+    ("with_statement", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`with`",
+     'with np.errstate(all="ignore"):'),
+    ("global_statement", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`global`", "global SCALE"),
+    ("list_comprehension", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "list comprehension",
+     "[x[i] * 2.0 for i in range(3)]"),
+    ("undefined_name", lambda: (vec(),), s2sad.ResolutionError, "`undefined_scale` is not defined",
+     "undefined_scale"),
+    ("mutates_input", lambda: (vec(),), s2sad.S2SadError, "writes into its input `x`", "x[0] = 1.0"),
+    ("for_else", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`for ... else`", "for i in range(3):"),
+    ("while_else", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`while ... else`", "while i < 3:"),
+    ("starred_assignment", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "starred", "a, *rest"),
+    ("early_return", lambda: (0.5,), s2sad.UnsupportedSyntaxError, "`return` before the end",
+     "return x * 2.0"),
+    ("del_statement", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`del`", "del y"),
+    ("kwargs_call", lambda: (vec(), {}), s2sad.UnsupportedSyntaxError, "`**kwargs`", ("**options", "options")),
+    ("walrus", lambda: (0.5,), s2sad.UnsupportedSyntaxError, "(:=)", "y := x * 2.0"),
+    ("effect_call", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`y.sort()`", "y.sort()"),
+]
+
+
+@pytest.mark.parametrize("name,make_args,cls,what,snippet", LOCATED, ids=[c[0] for c in LOCATED])
+def test_located_error(name, make_args, cls, what, snippet):
+    fn = getattr(E, name)
+    with pytest.raises(cls) as info:
+        s2sad.grad(fn)(*make_args())
+    assert_located(info.value, fn, snippet, what)
+
+
+def test_error_in_indented_source():
+    """A method's source is dedented before parsing; the caret still lands
+    under the call in the real (indented) line."""
+    fn = E.Model.indented
+    with pytest.raises(s2sad.NoRuleError) as info:
+        s2sad.grad(fn)(vec())
+    assert_located(info.value, fn, "np.fft.fft(x)", "np.fft.fft")
+
+
+def test_errors_are_raised_when_compiling_not_later():
+    """Reading ``.source`` (no call) is enough to get the error."""
+    with pytest.raises(s2sad.UnsupportedSyntaxError):
+        s2sad.grad(E.try_statement).source
+
+
+def test_yield():
+    fn = E.generator
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(fn)(vec())
+    assert_located(info.value, fn, "yield x * 2.0", "yield")
+
+
+def test_unsupported_rule_keyword():
+    fn = E.unsupported_rule_keyword
+    with pytest.raises(s2sad.S2SadError) as info:
+        s2sad.grad(fn)(vec(), np.array([True, False, True]))
+    assert_located(info.value, fn, "np.sum(x, where=mask)", "where=")
+
+
+def test_mutation_error_class():
+    with pytest.raises(s2sad.InputMutationError):
+        s2sad.grad(E.mutates_input)(vec())
+
+
+def test_hints_name_only_public_api():
+    with pytest.raises(s2sad.NoRuleError) as info:
+        s2sad.grad(E.no_rule_numpy)(vec())
+    for name in re.findall(r"s2sad\.(\w+)", info.value.hint or ""):
+        assert hasattr(s2sad, name), f"the hint names s2sad.{name}, which does not exist"
+
+
+# ------------------------------------------------------------- at run time
+
+def test_non_scalar_output_names_the_return():
+    """grad of an array-valued function fails when it is called, naming the
+    file and line of the return and pointing to vjp."""
+    fn = E.non_scalar_output
+    lineno, _, _ = expected_location(fn, "return x * 2.0")
+    with pytest.raises(ValueError, match="scalar output") as info:
+        s2sad.grad(fn)(vec())
+    msg = str(info.value)
+    assert f"error_funcs.py:{lineno}" in msg
+    assert "(3,)" in msg and "vjp" in msg
+
+
+def test_non_scalar_output_located():
+    fn = E.non_scalar_output
+    with pytest.raises(s2sad.NonScalarOutputError) as info:
+        s2sad.grad(fn)(vec())
+    assert_located(info.value, fn, "x * 2.0", "scalar")
+
+
+# ------------------------------------------------ errors about the call itself
+
+def assert_message_and_hint(err, what):
+    lines = str(err).splitlines()
+    assert len(lines) == 2, str(err)
+    assert what in lines[0], lines[0]
+    assert re.fullmatch(r"hint: \S.{8,}", lines[1]), lines[1]
+
+
+def test_gradient_wrt_int_argument():
+    with pytest.raises(s2sad.NonDifferentiableInputError) as info:
+        s2sad.grad(E.int_argument, wrt=0)(3, vec())
+    assert_message_and_hint(info.value, "with respect to `n`: it is an int")
+    assert isinstance(info.value, TypeError)
+
+
+def test_gradient_wrt_int_array():
+    with pytest.raises(s2sad.NonDifferentiableInputError) as info:
+        s2sad.grad(E.int_argument, wrt="x")(3.0, np.arange(3))
+    assert_message_and_hint(info.value, "with respect to `x`: it is an array of int")
+
+
+def test_int_argument_not_in_wrt_is_fine():
+    g = s2sad.grad(E.int_argument, wrt=1)(3, vec())
+    np.testing.assert_allclose(g, [3.0, 3.0, 3.0])
+
+
+def test_bad_wrt_name():
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(E.int_argument, wrt="y")
+    assert_message_and_hint(info.value, "wrt='y': int_argument has no parameter 'y'")
+    assert "n, x" in info.value.hint
+
+
+def test_bad_wrt_index():
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(E.int_argument, wrt=(0, 2))
+    assert_message_and_hint(info.value, "wrt=2")
+
+
+def test_bad_wrt_type():
+    with pytest.raises(s2sad.ArgumentError, match="wrt must be an int, a parameter name"):
+        s2sad.grad(E.int_argument, wrt=1.5)
+
+
+def test_varargs_function():
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(E.varargs)
+    assert_message_and_hint(info.value, "`*xs`")
+
+
+def test_function_without_source():
+    with pytest.raises(s2sad.ResolutionError) as info:
+        s2sad.grad(np.sin)(vec())
+    assert_message_and_hint(info.value, "not a Python function with source code")
+
+
+def test_not_callable():
+    with pytest.raises(s2sad.ArgumentError, match="expects a function"):
+        s2sad.grad(42)
+
+
+def test_every_error_is_an_s2sad_error():
+    for cls in (s2sad.NoRuleError, s2sad.UnsupportedSyntaxError, s2sad.ResolutionError,
+                s2sad.NonDifferentiableInputError, s2sad.ArgumentError, s2sad.NonScalarOutputError,
+                s2sad.InputMutationError):
+        assert issubclass(cls, s2sad.S2SadError)
+
+
+# ------------------------------------------------------------ internal errors
+
+def test_module_level_lambda():
+    g = s2sad.grad(E.square_lambda)(vec())
+    np.testing.assert_allclose(g, 2 * vec())

@@ -1,0 +1,37 @@
+"""Bugs found in review, each pinned by a test that failed before its fix."""
+
+import numpy as np
+import pytest
+
+import regression_funcs as R
+import s2sad
+
+
+def test_break_inside_if_keeps_per_iteration_flags():
+    # silently 0.0 before: the `_go` guard flag was not saved per iteration
+    assert s2sad.grad(R.f)(1.5) == pytest.approx(0.0 + 1.0 + 2.0)
+
+
+def test_continue_inside_if():
+    assert s2sad.grad(R.g)(1.5) == pytest.approx(0.0 + 1.0 + 3.0 + 4.0)
+
+
+def test_grad_of_grad_directly():
+    # returned the first derivative before (functools.update_wrapper copied
+    # the inner gradient's state into the outer one)
+    assert s2sad.grad(s2sad.grad(R.sinf))(0.7) == pytest.approx(-np.sin(0.7), rel=1e-12)
+
+
+def test_module_level_lambda():
+    np.testing.assert_allclose(s2sad.grad(R.sq)(np.ones(2)), [2.0, 2.0])
+
+
+def test_stop_gradient_is_a_constant():
+    np.testing.assert_allclose(s2sad.grad(R.sg)(np.array([1.0, 2.0])), [1.0, 2.0])
+
+
+def test_non_scalar_grad_output_points_at_the_return():
+    with pytest.raises(s2sad.NonScalarOutputError) as e:
+        s2sad.grad(R.nonscalar)(np.ones(2))
+    msg = str(e.value)
+    assert "regression_funcs.py:" in msg and "return x * 2.0" in msg and "^" in msg and "hint: use s2sad.vjp" in msg
