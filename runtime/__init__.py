@@ -107,8 +107,17 @@ def unbroadcast(g, x):
             gs = _shape(g)
     if gs != xs:
         # g is smaller than x (e.g. a scalar adjoint of a broadcast operand)
-        g = np.broadcast_to(g, xs) * 1
+        g = _broadcast_like(g, x)
     return g
+
+
+def _broadcast_like(g, x):
+    """``g`` broadcast to ``x``'s shape as a fresh array of ``x``'s array
+    type (a Python-float adjoint must not become a host NumPy array when
+    ``x`` lives on a device)."""
+    if isinstance(g, _PY_SCALARS) or type(g) is not type(x):
+        return np.ones_like(x) * g if not isinstance(g, _PY_SCALARS) else np.full_like(x, g)
+    return np.broadcast_to(g, _shape(x)) * 1
 
 
 def zeros_like(x):
@@ -225,7 +234,7 @@ def sum_adjoint(g, x, axis=None, keepdims=False):
     if isinstance(x, _PY_SCALARS):
         return g
     g = _expand(g, x, axis, keepdims)
-    return np.broadcast_to(g, _shape(x)) * 1 if _shape(g) != _shape(x) else g
+    return _broadcast_like(g, x) if _shape(g) != _shape(x) else g
 
 
 def _count(x, axis):
@@ -301,21 +310,73 @@ def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     return var_adjoint(np.where(zero, 0.0 * gv, gv), x, axis, ddof, True)
 
 
+def _safe_div(num, den):
+    """``num / den`` with 0 where ``den == 0`` (the subgradient 0 of a norm
+    at the zero vector, instead of 0/0)."""
+    zero = den == 0
+    return np.where(zero, 0.0 * num, num / np.where(zero, 1.0, den))
+
+
 def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
-    """Adjoint of ``linalg.norm`` for the vector 2-norm and Frobenius norm
-    (the default), the 1-norm and the inf-norm of vectors."""
-    if ord in (None, 2, "fro") and (ord != 2 or axis is None or isinstance(axis, int)):
-        if ord == 2 and axis is None and len(_shape(x)) == 2:
-            raise NotImplementedError("the adjoint of the matrix 2-norm (spectral norm) is not implemented")
-        a = _expand(ans, x, axis, keepdims)
-        return _expand(g, x, axis, keepdims) * x / a
-    if ord == 1 and (axis is not None or len(_shape(x)) == 1):
-        return _expand(g, x, axis, keepdims) * np.sign(x)
-    if ord in (np.inf, float("inf")) and (axis is not None or len(_shape(x)) == 1):
-        a = _expand(ans, x, axis, keepdims)
-        mask = np.abs(x) == a
-        return _expand(g, x, axis, keepdims) * np.sign(x) * mask / mask.sum(axis=axis, keepdims=True)
+    """Adjoint of ``linalg.norm``.
+
+    Vector norms (``x`` 1-D, an int ``axis``, or ``ord=None`` with
+    ``axis=None``): any ``ord`` (2, 1, inf, -inf, 0, other p).  Matrix norms
+    (``x`` 2-D with ``ord`` given, or a 2-tuple ``axis``): 'fro', 'nuc', 1,
+    -1, inf, -inf, 2, -2.  At a zero norm the subgradient 0 is returned;
+    ties of max/min-type norms share the adjoint evenly."""
+    nd = len(_shape(x))
+    if axis is None:
+        matrix = ord is not None and nd == 2
+        axes = (0, 1) if matrix else None
+    else:
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        matrix = len(axes) == 2
+        axes = tuple(a % nd for a in axes)
+        if not matrix:
+            axes = axes[0]
+    ge = _expand(g, x, axes, keepdims)
+    a = _expand(ans, x, axes, keepdims)
+    if not matrix:
+        return ge * _vector_norm_grad(x, a, ord, axes)
+    r, c = axes
+    if ord in (None, "fro"):
+        return ge * _safe_div(x, a)
+    if ord in (1, -1, np.inf, -np.inf):
+        # max/min over columns (1) or rows (inf) of the absolute sums
+        over = r if ord in (1, -1) else c
+        other = c if ord in (1, -1) else r
+        sums = np.abs(x).sum(axis=over, keepdims=True)
+        mask = sums == a
+        mask = mask / mask.sum(axis=other, keepdims=True)
+        return ge * np.sign(x) * mask
+    if ord in ("nuc", 2, -2):
+        xm = np.moveaxis(x, (r, c), (-2, -1))
+        u, _, vh = np.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            d = u @ vh
+        else:
+            i = 0 if ord == 2 else -1
+            d = u[..., :, i][..., :, None] * vh[..., i, :][..., None, :]
+        return ge * np.moveaxis(d, (-2, -1), (r, c))
     raise NotImplementedError(f"the adjoint of linalg.norm with ord={ord!r}, axis={axis!r} is not implemented")
+
+
+def _vector_norm_grad(x, a, ord, axis):
+    """d norm / d x of a vector norm (``a`` = the norm, expanded)."""
+    if ord is None or ord == 2:
+        return _safe_div(x, a)
+    if ord == 1:
+        return np.sign(x)
+    if ord in (np.inf, -np.inf):
+        mask = np.abs(x) == a
+        return np.sign(x) * mask / mask.sum(axis=axis, keepdims=True)
+    if ord == 0:
+        return 0.0 * x
+    p = float(ord)
+    ax = np.abs(x)
+    # sign(x) |x|^(p-1) / norm^(p-1), 0 where x == 0
+    return np.sign(x) * _safe_div(np.where(ax == 0, 1.0, ax) ** (p - 1.0) * (ax != 0), a ** (p - 1.0))
 
 
 # --------------------------------------------------------------------------
@@ -360,11 +421,18 @@ def _is_mask(idx):
     return dt is not None and dt.kind == "b"
 
 
-def reshape_adjoint(g, x):
+def reshape_adjoint(g, x, order="C"):
+    """Adjoint of a reshape (``reshape``, ``ravel``, ``squeeze``, ...) of
+    ``x``: ``g`` read back in the same ``order``."""
     if isinstance(x, _PY_SCALARS):
         return g.reshape(()) if hasattr(g, "reshape") else g
     if not hasattr(g, "reshape"):  # a Python scalar adjoint of a 0-d result
         return np.reshape(g, _shape(x))
+    if order in ("F", "A"):
+        # "A" reads in Fortran order when x is Fortran-contiguous only
+        flags = getattr(x, "flags", None)
+        if order == "F" or (flags is not None and flags.f_contiguous and not flags.c_contiguous):
+            return g.reshape(_shape(x), order="F")
     return g.reshape(_shape(x))
 
 
@@ -433,36 +501,78 @@ def stack_adjoint(g, parts, axis=0):
     return [np.take(g, i, axis=axis) for i in range(len(parts))]
 
 
+def _einsum_terms(subscripts, operands):
+    """Input terms and output term of an einsum, with ``...`` written out as
+    letters and the implicit output (no ``->``) made explicit."""
+    import string
+    spec = subscripts.replace(" ", "")
+    if "->" in spec:
+        ins, out = spec.split("->")
+        explicit = True
+    else:
+        ins, out, explicit = spec, "", False
+    ins = ins.split(",")
+    used = set(spec)
+    free = [c for c in string.ascii_letters if c not in used]
+    n_ell = [np.ndim(op) - (len(t) - 3) for t, op in zip(ins, operands) if "..." in t]
+    width = max(n_ell) if n_ell else 0
+    ell = "".join(free[:width])
+    ins = [t.replace("...", ell[width - (np.ndim(op) - (len(t) - 3)):]) if "..." in t else t
+           for t, op in zip(ins, operands)]
+    if explicit:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return ins, out
+
+
 def einsum_adjoint(g, subscripts, operands, k):
     """Adjoint of ``einsum(subscripts, *operands)`` with respect to operand k,
-    itself an einsum (never a loop over elements)."""
-    if "->" in subscripts:
-        ins, out = subscripts.replace(" ", "").split("->")
-    else:
-        ins = subscripts.replace(" ", "")
-        letters = ins.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    ins = ins.split(",")
-    if any("." in s for s in ins):
-        raise NotImplementedError("the adjoint of einsum with '...' is not implemented; write the axes out")
+    itself an einsum (never a loop over elements).  Handles ``...``,
+    implicit outputs, letters summed out within one operand (broadcast
+    back), repeated letters in one operand (diagonals: the adjoint lives on
+    the diagonal) and broadcast size-1 axes (summed back)."""
+    ins, out = _einsum_terms(subscripts, operands)
     target = ins[k]
     others = [s for i, s in enumerate(ins) if i != k]
     other_ops = [o for i, o in enumerate(operands) if i != k]
+    uniq = "".join(dict.fromkeys(target))
     # letters of the target that appear nowhere else are summed out in the
     # forward pass: their adjoint is broadcast back
     present = set(out) | set("".join(others))
-    keep = "".join(c for c in dict.fromkeys(target) if c in present)
-    spec = ",".join([out] + others) + "->" + keep
-    r = np.einsum(spec, g, *other_ops)
-    if keep != target:
-        xs = _shape(operands[k])
-        # expand to the full target (repeated letters = diagonals are not supported)
-        if len(set(target)) != len(target):
-            raise NotImplementedError("the adjoint of einsum with a repeated index in one operand is not implemented")
-        shape = [xs[i] if c in keep else 1 for i, c in enumerate(target)]
-        perm = [keep.index(c) for c in target if c in keep]
-        r = np.transpose(r, perm).reshape(shape)
-        r = np.broadcast_to(r, xs) * 1
+    keep = "".join(c for c in uniq if c in present)
+    r = np.einsum(",".join([out] + others) + "->" + keep, g, *other_ops)
+    xs = _shape(operands[k])
+    if keep == target and _shape(r) == xs:
+        return r
+    size = {c: n for c, n in zip(keep, _shape(r))}
+    for c, n in zip(target, xs):
+        size.setdefault(c, n)
+    # r's axes follow `keep`, a subsequence of `uniq`: add the missing axes
+    r = np.reshape(r, [size[c] if c in keep else 1 for c in uniq])
+    r = np.broadcast_to(r, [size[c] for c in uniq])
+    if uniq != target:
+        # repeated letters: r sits at each letter's first position and is
+        # multiplied by an identity for every further occurrence
+        first = {}
+        for i, c in enumerate(target):
+            first.setdefault(c, i)
+        r = np.reshape(r, [size[c] if first[c] == i else 1 for i, c in enumerate(target)])
+        dt = getattr(r, "dtype", float)
+        for i, c in enumerate(target):
+            if first[c] != i:
+                n = size[c]
+                shape = [1] * len(target)
+                shape[first[c]] = n
+                shape[i] = n
+                r = r * np.reshape(np.eye(n, dtype=dt), shape)
+        r = np.broadcast_to(r, [size[c] for c in target])
+    r = r * 1
+    if _shape(r) != xs:
+        # size-1 axes of the operand that broadcast against the others
+        axes = tuple(i for i, (a, b) in enumerate(zip(_shape(r), xs)) if b == 1 and a != 1)
+        r = r.sum(axis=axes, keepdims=True)
     return r
 
 
@@ -770,7 +880,7 @@ def broadcast_as(g, v):
         return g
     if _shape(g) == _shape(v):
         return g
-    return np.broadcast_to(g, _shape(v)) * 1
+    return _broadcast_like(g, v)
 
 
 def reduce_sum_like(g, v, axis, keepdims):

@@ -50,6 +50,20 @@ def power(g, ans, x, y):
     d[y] = g * ans * _rt.log_or_zero(x)
 
 
+@defrule("Mod", np.mod, np.remainder, broadcasting=True)
+def mod(g, x, y):
+    # x % y = x - floor(x / y) * y, and floor is piecewise constant
+    d[x] = g
+    d[y] = -g * (x // y)
+
+
+@defrule(np.fmod, broadcasting=True)
+def fmod(g, x, y):
+    # fmod(x, y) = x - trunc(x / y) * y
+    d[x] = g
+    d[y] = -g * np.trunc(x / y)
+
+
 @defrule("USub", np.negative)
 def neg(g, x):
     d[x] = -g
@@ -219,7 +233,8 @@ def minimum(g, x, y):
 
 
 @defrule(np.where, broadcasting=True)
-def where(g, condition, x, y):
+def where(g, condition, x=None, y=None):
+    # x and y default to None for np.where(condition) (indices: no adjoint)
     d[x] = np.where(condition, g, 0.0)
     d[y] = np.where(condition, 0.0, g)
 
@@ -313,8 +328,8 @@ def outer(g, a, b):
 
 @defrule(np.inner)
 def inner(g, a, b):
-    d[a] = _rt.inner_adjoint(g, a, b)
-    d[b] = _rt.inner_adjoint(g, b, a)
+    d[a] = _rt.inner_adjoint(g, a, b, 0)
+    d[b] = _rt.inner_adjoint(g, a, b, 1)
 
 
 @defrule(np.tensordot)
@@ -350,19 +365,19 @@ def inv(g, ans, a):
 
 @defrule(np.linalg.solve)
 def solve(g, ans, a, b):
-    gb = _rt.solve_adjoint_b(g, a, b)
-    d[a] = _rt.solve_adjoint_a(gb, ans, b)
-    d[b] = gb
+    gb = _rt.solve_adjoint_b(g, a, ans)
+    d[a] = _rt.solve_adjoint_a(gb, ans, a)
+    d[b] = _rt.unbroadcast(gb, b)
 
 
 @defrule(np.linalg.det)
 def det(g, ans, a):
-    d[a] = (g * ans)[..., None, None] * _rt.mT(np.linalg.inv(a))
+    d[a] = _rt.det_adjoint(g, ans, a)
 
 
 @defrule(np.linalg.slogdet)
 def slogdet(g, ans, a):
-    d[a] = g[1][..., None, None] * _rt.mT(np.linalg.inv(a))
+    d[a] = _rt.slogdet_adjoint(g[1], a)
 
 
 @defrule(np.linalg.norm)
@@ -375,7 +390,7 @@ def norm(g, ans, x, ord=None, axis=None, keepdims=False):
 
 @defrule(np.reshape)
 def reshape(g, a, shape=None, order="C", newshape=None, copy=None):
-    d[a] = _rt.reshape_adjoint(g, a)
+    d[a] = _rt.reshape_adjoint(g, a, order)
 
 
 @defrule(np.ravel, np.squeeze, np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d)
@@ -508,7 +523,7 @@ def m_std(g, ans, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False)
 
 @defmethod("reshape", "ravel", "flatten", "squeeze")
 def m_reshape(g, self, *shape, order="C", axis=None):
-    d[self] = _rt.reshape_adjoint(g, self)
+    d[self] = _rt.reshape_adjoint(g, self, order)
 
 
 @defmethod("transpose")
@@ -561,14 +576,21 @@ T.nondiff(
     np.size, np.isnan, np.isinf, np.isfinite, np.greater, np.less, np.equal, np.not_equal,
     np.greater_equal, np.less_equal, np.logical_and, np.logical_or, np.logical_not,
     np.logical_xor, np.all, np.any, np.nonzero, np.count_nonzero, np.searchsorted,
-    np.heaviside, np.floor_divide, np.mod, np.remainder, np.result_type, np.broadcast_shapes,
+    np.heaviside, np.floor_divide, np.result_type, np.broadcast_shapes,
     np.tri, np.diag_indices, np.triu_indices, np.tril_indices, np.indices,
     len, range, int, bool, isinstance, print, type, np.float64, np.float32, np.int64, np.int32,
     np.dtype, np.finfo, np.iinfo, np.random.default_rng,
-    "Compare", "BoolOp", "Not", "FloorDiv", "Mod", "Invert", "BitAnd", "BitOr", "BitXor",
+    "Compare", "BoolOp", "Not", "FloorDiv", "Invert", "BitAnd", "BitOr", "BitXor",
     "LShift", "RShift",
     "attr.shape", "attr.ndim", "attr.size", "attr.dtype",
 )
 T.nondiff_method("argmax", "argmin", "argsort", "nonzero", "all", "any", "tolist",
                  "__len__", "fill", "append", "keys", "values", "items")
 
+
+# ----------------------------------------------------- math module, builtins
+# (defined in math_rules; registered here so they land in the same table)
+
+from s2sad.rules import math_rules as _math_rules  # noqa: E402
+
+_math_rules.register(T)

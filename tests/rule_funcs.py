@@ -1,0 +1,904 @@
+"""Functions under test for tests/test_rules.py and
+tests/test_rules_hypothesis.py: one NumPy rule each.
+
+Convention: the differentiable inputs come first, then ``w``, a fixed random
+weight shaped like the result of the rule under test (the tests find that
+shape by calling the function with a probe for ``w``), then static options
+(axis, keepdims, ...).  Every function reduces to a scalar with
+``np.sum(result * w)``, so no entry of the rule's adjoint can cancel out by
+symmetry.
+"""
+
+import numpy as np
+
+# ---------------------------------------------------------------- elementwise
+
+
+def exp(x, w):
+    return np.sum(np.exp(x) * w)
+
+
+def exp2(x, w):
+    return np.sum(np.exp2(x) * w)
+
+
+def log(x, w):
+    return np.sum(np.log(x) * w)
+
+
+def log2(x, w):
+    return np.sum(np.log2(x) * w)
+
+
+def log10(x, w):
+    return np.sum(np.log10(x) * w)
+
+
+def log1p(x, w):
+    return np.sum(np.log1p(x) * w)
+
+
+def expm1(x, w):
+    return np.sum(np.expm1(x) * w)
+
+
+def sqrt(x, w):
+    return np.sum(np.sqrt(x) * w)
+
+
+def cbrt(x, w):
+    return np.sum(np.cbrt(x) * w)
+
+
+def square(x, w):
+    return np.sum(np.square(x) * w)
+
+
+def reciprocal(x, w):
+    return np.sum(np.reciprocal(x) * w)
+
+
+def sin(x, w):
+    return np.sum(np.sin(x) * w)
+
+
+def cos(x, w):
+    return np.sum(np.cos(x) * w)
+
+
+def tan(x, w):
+    return np.sum(np.tan(x) * w)
+
+
+def arcsin(x, w):
+    return np.sum(np.arcsin(x) * w)
+
+
+def arccos(x, w):
+    return np.sum(np.arccos(x) * w)
+
+
+def arctan(x, w):
+    return np.sum(np.arctan(x) * w)
+
+
+def sinh(x, w):
+    return np.sum(np.sinh(x) * w)
+
+
+def cosh(x, w):
+    return np.sum(np.cosh(x) * w)
+
+
+def tanh(x, w):
+    return np.sum(np.tanh(x) * w)
+
+
+def arcsinh(x, w):
+    return np.sum(np.arcsinh(x) * w)
+
+
+def arccosh(x, w):
+    return np.sum(np.arccosh(x) * w)
+
+
+def arctanh(x, w):
+    return np.sum(np.arctanh(x) * w)
+
+
+def abs_(x, w):
+    return np.sum(np.abs(x) * w)
+
+
+def absolute(x, w):
+    return np.sum(np.absolute(x) * w)
+
+
+def fabs(x, w):
+    return np.sum(np.fabs(x) * w)
+
+
+def builtin_abs(x, w):
+    return np.sum(abs(x) * w)
+
+
+def negative(x, w):
+    return np.sum(np.negative(x) * w)
+
+
+def positive(x, w):
+    return np.sum(np.positive(x) * w)
+
+
+def usub(x, w):
+    return np.sum(-x * w)
+
+
+def sinc(x, w):
+    return np.sum(np.sinc(x) * w)
+
+
+# ------------------------------------------------------------ binary, broadcast
+
+
+def op_add(x, y, w):
+    return np.sum((x + y) * w)
+
+
+def op_sub(x, y, w):
+    return np.sum((x - y) * w)
+
+
+def op_mul(x, y, w):
+    return np.sum((x * y) * w)
+
+
+def op_div(x, y, w):
+    return np.sum((x / y) * w)
+
+
+def op_pow(x, y, w):
+    return np.sum((x ** y) * w)
+
+
+def np_add(x, y, w):
+    return np.sum(np.add(x, y) * w)
+
+
+def np_subtract(x, y, w):
+    return np.sum(np.subtract(x, y) * w)
+
+
+def np_multiply(x, y, w):
+    return np.sum(np.multiply(x, y) * w)
+
+
+def np_divide(x, y, w):
+    return np.sum(np.divide(x, y) * w)
+
+
+def np_true_divide(x, y, w):
+    return np.sum(np.true_divide(x, y) * w)
+
+
+def np_power(x, y, w):
+    return np.sum(np.power(x, y) * w)
+
+
+def arctan2(y, x, w):
+    return np.sum(np.arctan2(y, x) * w)
+
+
+def maximum(x, y, w):
+    return np.sum(np.maximum(x, y) * w)
+
+
+def minimum(x, y, w):
+    return np.sum(np.minimum(x, y) * w)
+
+
+def fmax(x, y, w):
+    return np.sum(np.fmax(x, y) * w)
+
+
+def fmin(x, y, w):
+    return np.sum(np.fmin(x, y) * w)
+
+
+def logaddexp(x, y, w):
+    return np.sum(np.logaddexp(x, y) * w)
+
+
+def logaddexp2(x, y, w):
+    return np.sum(np.logaddexp2(x, y) * w)
+
+
+def hypot(x, y, w):
+    return np.sum(np.hypot(x, y) * w)
+
+
+def op_mod(x, y, w):
+    return np.sum((x % y) * w)
+
+
+def np_mod(x, y, w):
+    return np.sum(np.mod(x, y) * w)
+
+
+def np_remainder(x, y, w):
+    return np.sum(np.remainder(x, y) * w)
+
+
+def np_fmod(x, y, w):
+    return np.sum(np.fmod(x, y) * w)
+
+
+# operators with constants
+
+
+def pow_const2(x, w):
+    return np.sum(x ** 2 * w)
+
+
+def pow_const3(x, w):
+    return np.sum(x ** 3 * w)
+
+
+def pow_const_half(x, w):
+    return np.sum(x ** 0.5 * w)
+
+
+def pow_const_neg(x, w):
+    return np.sum(x ** -1.5 * w)
+
+
+def const_pow(x, w):
+    return np.sum(2.0 ** x * w)
+
+
+def const_div(x, w):
+    return np.sum(1.0 / x * w)
+
+
+def div_const(x, w):
+    return np.sum(x / 4.0 * w)
+
+
+def const_sub(x, w):
+    return np.sum((3.0 - x) * w)
+
+
+def add_int(x, w):
+    return np.sum((x + 1) * w)
+
+
+def mul_const(x, w):
+    return np.sum(2.5 * x * w)
+
+
+def op_matmul(x, y, w):
+    return np.sum((x @ y) * w)
+
+
+def chain(x, y, w):
+    z = np.tanh(x * y + 1.0) / (1.0 + y * y)
+    return np.sum(np.exp(-z * z) * w)
+
+
+# where / clip
+
+
+def where(c, x, y, w):
+    return np.sum(np.where(c, x, y) * w)
+
+
+def where_cmp(x, y, w):
+    return np.sum(np.where(x > y, x * x, 2.0 * y) * w)
+
+
+def clip_const(x, w):
+    return np.sum(np.clip(x, -0.5, 0.7) * w)
+
+
+def clip_arrays(x, lo, hi, w):
+    return np.sum(np.clip(x, lo, hi) * w)
+
+
+def clip_lower_only(x, w):
+    return np.sum(np.clip(x, 0.1, None) * w)
+
+
+def clip_method(x, w):
+    return np.sum(x.clip(-0.5, 0.7) * w)
+
+
+# ------------------------------------------------------------------ reductions
+
+
+def sum_(x, w, axis, keepdims):
+    return np.sum(np.sum(x, axis=axis, keepdims=keepdims) * w)
+
+
+def mean(x, w, axis, keepdims):
+    return np.sum(np.mean(x, axis=axis, keepdims=keepdims) * w)
+
+
+def max_(x, w, axis, keepdims):
+    return np.sum(np.max(x, axis=axis, keepdims=keepdims) * w)
+
+
+def min_(x, w, axis, keepdims):
+    return np.sum(np.min(x, axis=axis, keepdims=keepdims) * w)
+
+
+def amax(x, w, axis, keepdims):
+    return np.sum(np.amax(x, axis=axis, keepdims=keepdims) * w)
+
+
+def amin(x, w, axis, keepdims):
+    return np.sum(np.amin(x, axis=axis, keepdims=keepdims) * w)
+
+
+def prod(x, w, axis, keepdims):
+    return np.sum(np.prod(x, axis=axis, keepdims=keepdims) * w)
+
+
+def var(x, w, axis, keepdims):
+    return np.sum(np.var(x, axis=axis, keepdims=keepdims) * w)
+
+
+def std(x, w, axis, keepdims):
+    return np.sum(np.std(x, axis=axis, keepdims=keepdims) * w)
+
+
+def var_ddof(x, w, axis, keepdims):
+    return np.sum(np.var(x, axis=axis, ddof=1, keepdims=keepdims) * w)
+
+
+def std_ddof(x, w, axis, keepdims):
+    return np.sum(np.std(x, axis=axis, ddof=1, keepdims=keepdims) * w)
+
+
+def m_sum(x, w, axis, keepdims):
+    return np.sum(x.sum(axis=axis, keepdims=keepdims) * w)
+
+
+def m_mean(x, w, axis, keepdims):
+    return np.sum(x.mean(axis=axis, keepdims=keepdims) * w)
+
+
+def m_max(x, w, axis, keepdims):
+    return np.sum(x.max(axis=axis, keepdims=keepdims) * w)
+
+
+def m_min(x, w, axis, keepdims):
+    return np.sum(x.min(axis=axis, keepdims=keepdims) * w)
+
+
+def m_prod(x, w, axis, keepdims):
+    return np.sum(x.prod(axis=axis, keepdims=keepdims) * w)
+
+
+def m_var(x, w, axis, keepdims):
+    return np.sum(x.var(axis=axis, keepdims=keepdims) * w)
+
+
+def m_std(x, w, axis, keepdims):
+    return np.sum(x.std(axis=axis, keepdims=keepdims) * w)
+
+
+def m_var_ddof(x, w, axis, keepdims):
+    return np.sum(x.var(axis=axis, ddof=1, keepdims=keepdims) * w)
+
+
+def sum_plain(x, w):
+    return np.sum(x) * w
+
+
+def m_sum_plain(x, w):
+    return x.sum() * w
+
+
+def m_mean_plain(x, w):
+    return x.mean() * w
+
+
+def m_sum_axis0(x, w):
+    return np.sum(x.sum(axis=0) * w)
+
+
+def m_sum_positional(x, w):
+    return np.sum(x.sum(0) * w)
+
+
+def sum_positional(x, w):
+    return np.sum(np.sum(x, 0) * w)
+
+
+def cumsum(x, w, axis):
+    return np.sum(np.cumsum(x, axis=axis) * w)
+
+
+def m_cumsum(x, w, axis):
+    return np.sum(x.cumsum(axis=axis) * w)
+
+
+# ---------------------------------------------------------------- linear algebra
+
+
+def matmul(x, y, w):
+    return np.sum(np.matmul(x, y) * w)
+
+
+def dot(x, y, w):
+    return np.sum(np.dot(x, y) * w)
+
+
+def m_dot(x, y, w):
+    return np.sum(x.dot(y) * w)
+
+
+def einsum1(x, w, spec):
+    return np.sum(np.einsum(spec, x) * w)
+
+
+def einsum2(x, y, w, spec):
+    return np.sum(np.einsum(spec, x, y) * w)
+
+
+def einsum3(x, y, z, w, spec):
+    return np.sum(np.einsum(spec, x, y, z) * w)
+
+
+def outer(x, y, w):
+    return np.sum(np.outer(x, y) * w)
+
+
+def inner(x, y, w):
+    return np.sum(np.inner(x, y) * w)
+
+
+def tensordot(x, y, w, axes):
+    return np.sum(np.tensordot(x, y, axes=axes) * w)
+
+
+def tensordot_default(x, y, w):
+    return np.sum(np.tensordot(x, y) * w)
+
+
+def trace(x, w):
+    return np.sum(np.trace(x) * w)
+
+
+def trace_opts(x, w, offset, axis1, axis2):
+    return np.sum(np.trace(x, offset=offset, axis1=axis1, axis2=axis2) * w)
+
+
+def m_trace(x, w):
+    return np.sum(x.trace() * w)
+
+
+def transpose(x, w):
+    return np.sum(np.transpose(x) * w)
+
+
+def transpose_axes(x, w, axes):
+    return np.sum(np.transpose(x, axes) * w)
+
+
+def attr_T(x, w):
+    return np.sum(x.T * w)
+
+
+def m_transpose(x, w):
+    return np.sum(x.transpose() * w)
+
+
+def m_transpose_args(x, w):
+    return np.sum(x.transpose(1, 2, 0) * w)
+
+
+def m_transpose_tuple(x, w):
+    return np.sum(x.transpose((2, 0, 1)) * w)
+
+
+def swapaxes(x, w, a1, a2):
+    return np.sum(np.swapaxes(x, a1, a2) * w)
+
+
+def m_swapaxes(x, w):
+    return np.sum(x.swapaxes(0, -1) * w)
+
+
+def moveaxis(x, w, src, dst):
+    return np.sum(np.moveaxis(x, src, dst) * w)
+
+
+def inv(a, w):
+    return np.sum(np.linalg.inv(a) * w)
+
+
+def solve(a, b, w):
+    return np.sum(np.linalg.solve(a, b) * w)
+
+
+def det(a, w):
+    return np.sum(np.linalg.det(a) * w)
+
+
+def det_direct(a):
+    return np.linalg.det(a)
+
+
+def slogdet(a, w):
+    sign, logdet = np.linalg.slogdet(a)
+    return np.sum(logdet * w)
+
+
+def slogdet_direct(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return logdet
+
+
+def slogdet_both(a, w):
+    sign, logdet = np.linalg.slogdet(a)
+    return np.sum(sign * np.exp(logdet) * w)
+
+
+def norm(x, w):
+    return np.sum(np.linalg.norm(x) * w)
+
+
+def norm_opts(x, w, ord, axis, keepdims):
+    return np.sum(np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims) * w)
+
+
+# ------------------------------------------------------------------- shape
+
+
+def reshape(x, w, shape):
+    return np.sum(np.reshape(x, shape) * w)
+
+
+def m_reshape_args(x, w):
+    return np.sum(x.reshape(3, -1) * w)
+
+
+def m_reshape_tuple(x, w, shape):
+    return np.sum(x.reshape(shape) * w)
+
+
+def ravel(x, w):
+    return np.sum(np.ravel(x) * w)
+
+
+def m_ravel(x, w):
+    return np.sum(x.ravel() * w)
+
+
+def m_flatten(x, w):
+    return np.sum(x.flatten() * w)
+
+
+def squeeze(x, w):
+    return np.sum(np.squeeze(x) * w)
+
+
+def squeeze_axis(x, w, axis):
+    return np.sum(np.squeeze(x, axis=axis) * w)
+
+
+def m_squeeze(x, w):
+    return np.sum(x.squeeze() * w)
+
+
+def expand_dims(x, w, axis):
+    return np.sum(np.expand_dims(x, axis) * w)
+
+
+def concatenate2(x, y, w, axis):
+    return np.sum(np.concatenate([x, y], axis=axis) * w)
+
+
+def concatenate3(x, y, z, w):
+    return np.sum(np.concatenate((x, y, z)) * w)
+
+
+def concatenate_repeat(x, y, w):
+    return np.sum(np.concatenate([x, y, x], axis=0) * w)
+
+
+def stack(x, y, w, axis):
+    return np.sum(np.stack([x, y], axis=axis) * w)
+
+
+def stack_default(x, y, z, w):
+    return np.sum(np.stack((x, y, z)) * w)
+
+
+def hstack(x, y, w):
+    return np.sum(np.hstack([x, y]) * w)
+
+
+def vstack(x, y, w):
+    return np.sum(np.vstack([x, y]) * w)
+
+
+def broadcast_to(x, w, shape):
+    return np.sum(np.broadcast_to(x, shape) * w)
+
+
+def tile(x, w, reps):
+    return np.sum(np.tile(x, reps) * w)
+
+
+def repeat(x, w, repeats, axis):
+    return np.sum(np.repeat(x, repeats, axis=axis) * w)
+
+
+def flip(x, w, axis):
+    return np.sum(np.flip(x, axis) * w)
+
+
+def fliplr(x, w):
+    return np.sum(np.fliplr(x) * w)
+
+
+def flipud(x, w):
+    return np.sum(np.flipud(x) * w)
+
+
+def roll(x, w, shift, axis):
+    return np.sum(np.roll(x, shift, axis=axis) * w)
+
+
+def atleast_1d(x, w):
+    return np.sum(np.atleast_1d(x) * w)
+
+
+def atleast_2d(x, w):
+    return np.sum(np.atleast_2d(x) * w)
+
+
+def atleast_3d(x, w):
+    return np.sum(np.atleast_3d(x) * w)
+
+
+def diag(x, w, k):
+    return np.sum(np.diag(x, k) * w)
+
+
+def triu(x, w, k):
+    return np.sum(np.triu(x, k) * w)
+
+
+def tril(x, w, k):
+    return np.sum(np.tril(x, k) * w)
+
+
+# ----------------------------------------------------------------- subscripts
+
+
+def sub_int(x, w):
+    return np.sum(x[1] * w)
+
+
+def sub_neg_int(x, w):
+    return np.sum(x[-1] * w)
+
+
+def sub_slice(x, w):
+    return np.sum(x[1:] * w)
+
+
+def sub_slice_neg(x, w):
+    return np.sum(x[-3:-1] * w)
+
+
+def sub_step(x, w):
+    return np.sum(x[::2] * w)
+
+
+def sub_reverse(x, w):
+    return np.sum(x[::-1] * w)
+
+
+def sub_tuple(x, w):
+    return x[1, 2] * w
+
+
+def sub_tuple_neg(x, w):
+    return x[-1, -2] * w
+
+
+def sub_row(x, w):
+    return np.sum(x[1, :] * w)
+
+
+def sub_col(x, w):
+    return np.sum(x[:, -1] * w)
+
+
+def sub_ellipsis(x, w):
+    return np.sum(x[..., 0] * w)
+
+
+def sub_newaxis(x, w):
+    return np.sum(x[None, :, 1:] * w)
+
+
+def sub_int_array(x, w, idx):
+    return np.sum(x[idx] * w)
+
+
+def sub_int_list(x, w):
+    return np.sum(x[[0, 2, 0, 0]] * w)
+
+
+def sub_int_array_2d(x, w, rows, cols):
+    return np.sum(x[rows, cols] * w)
+
+
+def sub_int_array_slice(x, w, idx):
+    return np.sum(x[idx, 1:] * w)
+
+
+def sub_mask(x, w, mask):
+    return np.sum(x[mask] * w)
+
+
+def sub_mask_computed(x):
+    return np.sum(x[x > 0.0] ** 2)
+
+
+def sub_twice(x, w):
+    y = x[1:]
+    return np.sum(y[::-1] * w) + x[0] * y[0]
+
+
+# ------------------------------------------------------- attributes, methods
+
+
+def attrs(x, w):
+    n = x.shape[0]
+    return np.sum(x * w) * n / x.size + x.ndim
+
+
+def m_copy(x, w):
+    return np.sum(x.copy() * w)
+
+
+def np_copy(x, w):
+    return np.sum(np.copy(x) * w)
+
+
+def np_array(x, w):
+    return np.sum(np.array(x) * w)
+
+
+def np_asarray(x, w):
+    return np.sum(np.asarray(x) * w)
+
+
+def m_astype(x, w):
+    return np.sum(x.astype(np.float64) * w)
+
+
+def m_astype_float(x, w):
+    return np.sum(x.astype(float) * w)
+
+
+# -------------------------------------------------------- non-differentiable
+
+
+def nd_zeros_like(x, w):
+    return np.sum((np.zeros_like(x) + x * x) * w)
+
+
+def nd_ones_like(x, w):
+    return np.sum(np.ones_like(x) * x * w)
+
+
+def nd_full_like(x, w):
+    return np.sum(np.full_like(x, 2.0) * np.sin(x) * w)
+
+
+def nd_arange(x, w):
+    return np.sum(x * np.arange(x.shape[-1]) * w)
+
+
+def nd_argmax(x, w):
+    i = np.argmax(x)
+    j = np.argmin(x)
+    return x[i] * w + x[j] * x[j]
+
+
+def nd_m_argmax(x, w):
+    i = x.argmax()
+    return x[i] * w
+
+
+def nd_floor(x, w):
+    return np.sum((np.floor(x) + np.ceil(x) * x) * w)
+
+
+def nd_round(x, w):
+    return np.sum((np.round(x) * x + np.around(x, 1)) * w)
+
+
+def nd_sign(x, w):
+    return np.sum(np.sign(x) * x * w)
+
+
+def nd_compare(x, y, w):
+    m = x > y
+    return np.sum((m * x + (x <= y) * y * y) * w)
+
+
+def nd_np_compare(x, y, w):
+    m = np.greater(x, y)
+    return np.sum(np.where(m, x, y) * w) + np.sum(np.less(x, y) * x)
+
+
+def nd_isfinite(x, w):
+    return np.sum(np.where(np.isfinite(x), x, 0.0) * w)
+
+
+def nd_shape_fns(x, w):
+    return np.sum(x * w) * np.size(x) + np.ndim(x) + np.shape(x)[0]
+
+
+def nd_trunc_rint(x, w):
+    return np.sum((np.trunc(x) + np.rint(x) + x) * w)
+
+
+def nd_floordiv(x, w):
+    return np.sum((x // 0.7 + np.floor_divide(x, 0.3) + x) * w)
+
+
+# ------------------------------------------------------------------- extras
+
+
+def where_indices(x, w):
+    idx = np.where(x > 0.0)[0]
+    return np.sum(x[idx] * w)
+
+
+def reshape_F(x, w):
+    return np.sum(np.reshape(x, (3, 2), order="F") * w)
+
+
+def m_reshape_F(x, w):
+    return np.sum(x.reshape((3, 2), order="F") * w)
+
+
+def m_ravel_F(x, w):
+    return np.sum(x.ravel(order="F") * w)
+
+
+def attr_mT(x, w):
+    return np.sum(x.mT * w)
+
+
+def attr_real(x, w):
+    return np.sum(x.real * w)
+
+
+def concatenate_const(x, w):
+    return np.sum(np.concatenate([x, np.ones(2)]) * w)
+
+
+def stack_scalar(x, y, w):
+    return np.sum(np.stack([x, y, 1.0]) * w)
+
+
+# list literals as operands of rules whose parameter is an array
+# (see test_rules.py::test_list_literal_operand: a compiler bug)
+
+
+def array_of_list(x, y):
+    return np.sum(np.array([x, y]) ** 2)
+
+
+def sum_of_list(x, y):
+    return np.sum([x, y * 2.0])
