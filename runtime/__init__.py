@@ -220,6 +220,10 @@ def _expand(g, x, axis, keepdims):
         return g
     if keepdims or axis is None and not _shape(g):
         return g
+    if isinstance(g, _PY_SCALARS):
+        # a Python scalar broadcasts as it is (np.reshape would make it a
+        # host NumPy array whatever x's array type)
+        return g
     shape = list(_shape(x))
     for a in _norm_axis(axis, len(shape)):
         shape[a] = 1
@@ -427,7 +431,7 @@ def reshape_adjoint(g, x, order="C"):
     if isinstance(x, _PY_SCALARS):
         return g.reshape(()) if hasattr(g, "reshape") else g
     if not hasattr(g, "reshape"):  # a Python scalar adjoint of a 0-d result
-        return np.reshape(g, _shape(x))
+        return _broadcast_like(g, x)
     if order in ("F", "A"):
         # "A" reads in Fortran order when x is Fortran-contiguous only
         flags = getattr(x, "flags", None)
@@ -566,7 +570,7 @@ def einsum_adjoint(g, subscripts, operands, k):
                 shape = [1] * len(target)
                 shape[first[c]] = n
                 shape[i] = n
-                r = r * np.reshape(np.eye(n, dtype=dt), shape)
+                r = r * np.reshape(_eye(n, n, 0, dt, r), shape)
         r = np.broadcast_to(r, [size[c] for c in target])
     r = r * 1
     if _shape(r) != xs:
@@ -728,11 +732,19 @@ def inner_adjoint(g, a, b, k=0):
     return np.moveaxis(r, 0, -1)
 
 
+def _eye(n, m, k, dtype, like):
+    """``np.eye`` of the array type of ``like`` (a device array stays on the
+    device)."""
+    if hasattr(like, "__array_function__") and not isinstance(like, np.ndarray):
+        return np.eye(n, m, k=k, dtype=dtype, like=like)
+    return np.eye(n, m, k=k, dtype=dtype)
+
+
 def trace_adjoint(g, a, offset=0, axis1=0, axis2=1):
     nd = np.ndim(a)
     a1, a2 = axis1 % nd, axis2 % nd
     n, m = _shape(a)[a1], _shape(a)[a2]
-    eye = np.eye(n, m, k=offset, dtype=getattr(a, "dtype", float))
+    eye = _eye(n, m, offset, getattr(a, "dtype", float), a)
     # eye's axes go to (axis1, axis2), g's axes fill the others in order
     eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (nd - 2)), (0, 1), (a1, a2))
     return np.expand_dims(g, (a1, a2)) * eye
@@ -784,9 +796,9 @@ def slogdet_adjoint(g, a):
 
 
 def _expand2(v):
-    """``v[..., None, None]``, also for Python scalars."""
+    """``v[..., None, None]``; Python scalars broadcast as they are."""
     if isinstance(v, _PY_SCALARS) and not isinstance(v, np.generic):
-        return np.full((1, 1), v)
+        return v
     return v[..., None, None]
 
 

@@ -108,8 +108,8 @@ def conditional_expression_python_flag(x, a, flag):
     return np.sum(z)
 
 
-@case(N(3), F(0.5, 1.0), CONST(True), wrt=(1,), label="true", xfail=BUG_EMPTY_BRANCH)
-@case(N(3), F(0.5, 1.0), CONST(False), wrt=(1,), label="false", xfail=BUG_EMPTY_BRANCH)
+@case(N(3), F(0.5, 1.0), CONST(True), wrt=(1,), label="true")
+@case(N(3), F(0.5, 1.0), CONST(False), wrt=(1,), label="false")
 def if_branch_without_adjoint(x, a, flag):
     # differentiated in `a` only: the `flag` branch has no adjoint to emit
     if flag:
@@ -623,7 +623,7 @@ def inplace_matrix_rows(A):
     return np.sum(B * A)
 
 
-@case(N(4), xfail=BUG_INDEX_TEMP)
+@case(N(4))
 def inplace_overwrite_same_slot(x):
     y = np.zeros(2)
     for i in range(4):
@@ -850,7 +850,7 @@ def inplace_full_slice_and_negative_index(x):
     return np.sum(y ** 2)
 
 
-@case(N(4), xfail=BUG_INDEX_TEMP)
+@case(N(4))
 def inplace_computed_index_in_loop(x):
     y = np.zeros(2)
     for i in range(2):

@@ -58,10 +58,7 @@ def test_control_grad(c):
     _check(c)
 
 
-ALONE_XFAIL = {
-    "conditional_expression_python_flag-true": CS.BUG_EMPTY_BRANCH,
-    "conditional_expression_python_flag-false": CS.BUG_EMPTY_BRANCH,
-}
+ALONE_XFAIL = {}
 
 
 def _multi_params():

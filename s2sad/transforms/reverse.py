@@ -358,6 +358,8 @@ class ReverseTransform:
         for st in iter_stmts(self.fn.body):
             if isinstance(st, S.Assign):
                 tg = _stmt_targets(st)
+                if isinstance(st.targets[0], S.Subscript):
+                    tg = [st.targets[0].value.id]
                 if any(t in self.active for t in tg):
                     needed.update(n.id for n in S.walk(st.value) if isinstance(n, S.Name)
                                   and _static_key(n) not in self.statics)
@@ -874,7 +876,11 @@ class ReverseTransform:
                 out.append(S.assign(cond[1], S.call(S.attr(S.name("_stack"), "pop"), [])))
             test = S.name(cond[1])
         out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)))
-        out.append(S.if_(test, b_code or [S.Pass()], o_code))
+        if all(S.is_comment(c) for c in b_code):
+            b_code = b_code + [S.Pass()]
+        if o_code and all(S.is_comment(c) for c in o_code):
+            o_code = o_code + [S.Pass()]
+        out.append(S.if_(test, b_code, o_code))
         return out, joined
 
     def cond_restore(self, st):
