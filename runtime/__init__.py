@@ -282,7 +282,7 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     xt = np.transpose(x, perm)
     lead = _shape(xt)[:len(rest)]
     others = _prod_others(xt.reshape(lead + (-1,)), len(rest)).reshape(_shape(xt))
-    return g * np.transpose(others, np.argsort(perm))
+    return g * np.transpose(others, [perm.index(i) for i in range(nd)])
 
 
 def _prod_others(x, axis):
@@ -539,6 +539,10 @@ def einsum_adjoint(g, subscripts, operands, k):
     the diagonal) and broadcast size-1 axes (summed back)."""
     ins, out = _einsum_terms(subscripts, operands)
     target = ins[k]
+    if isinstance(g, _PY_SCALARS) and hasattr(operands[k], "__array_function__"):
+        # a Python-float cotangent: make it a 0-d array of the operand's
+        # type, so the adjoint is built there (not as a host NumPy array)
+        g = np.full_like(operands[k], g, shape=())
     others = [s for i, s in enumerate(ins) if i != k]
     other_ops = [o for i, o in enumerate(operands) if i != k]
     uniq = "".join(dict.fromkeys(target))
@@ -570,7 +574,7 @@ def einsum_adjoint(g, subscripts, operands, k):
                 shape = [1] * len(target)
                 shape[first[c]] = n
                 shape[i] = n
-                r = r * np.reshape(_eye(n, n, 0, dt, r), shape)
+                r = r * np.reshape(_eye(n, n, 0, r), shape)
         r = np.broadcast_to(r, [size[c] for c in target])
     r = r * 1
     if _shape(r) != xs:
@@ -732,21 +736,23 @@ def inner_adjoint(g, a, b, k=0):
     return np.moveaxis(r, 0, -1)
 
 
-def _eye(n, m, k, dtype, like):
-    """``np.eye`` of the array type of ``like`` (a device array stays on the
-    device)."""
-    if hasattr(like, "__array_function__") and not isinstance(like, np.ndarray):
-        return np.eye(n, m, k=k, dtype=dtype, like=like)
-    return np.eye(n, m, k=k, dtype=dtype)
+def _eye(n, m, k, like):
+    """``np.eye(n, m, k)`` of the array type and dtype of ``like`` (a device
+    array stays on the device): the k-th diagonal band of ones, cut out with
+    ``tril``/``triu`` (plain NumPy functions that dispatch)."""
+    ones = np.ones_like(like, shape=(n, m))
+    return np.triu(np.tril(ones, k), k)
 
 
 def trace_adjoint(g, a, offset=0, axis1=0, axis2=1):
     nd = np.ndim(a)
     a1, a2 = axis1 % nd, axis2 % nd
     n, m = _shape(a)[a1], _shape(a)[a2]
-    eye = _eye(n, m, offset, getattr(a, "dtype", float), a)
+    eye = _eye(n, m, offset, a)
     # eye's axes go to (axis1, axis2), g's axes fill the others in order
     eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (nd - 2)), (0, 1), (a1, a2))
+    if isinstance(g, _PY_SCALARS):   # a scalar broadcasts as it is
+        return g * eye
     return np.expand_dims(g, (a1, a2)) * eye
 
 
@@ -759,7 +765,10 @@ def transpose_adjoint(g, axes):
     if axes is None or len(axes) == 0:
         return np.transpose(g)
     nd = np.ndim(g)
-    return np.transpose(g, np.argsort([a % nd for a in axes]))
+    axes = [a % nd for a in axes]
+    # the inverse permutation, as Python ints (a host index array would not
+    # mix with device arrays)
+    return np.transpose(g, [axes.index(i) for i in range(nd)])
 
 
 def _solve_vector(a, ans):
