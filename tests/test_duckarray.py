@@ -175,7 +175,7 @@ FUNCS = {f.__name__: f for f in (mlp_loss, softmax_xent, rnn_loop, loop_over_row
 BUG_HOST = ("runtime adjoints turn a Python-float cotangent into a NumPy array whatever the array type of "
             "the operand: sum_adjoint (np.broadcast_to(1.0, shape)), _expand (np.reshape), "
             "slogdet/det adjoints (_expand2: np.full((1, 1), v))")
-XFAIL = {name: BUG_HOST for name in ("linalg",)}
+XFAIL = {}
 # with host/duck mixing allowed, only the result type is wrong
 XFAIL_LENIENT = {}
 
