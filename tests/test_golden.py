@@ -30,7 +30,7 @@ UPDATE = os.environ.get("S2SAD_UPDATE_GOLDEN") == "1"
 
 def golden_text(name):
     wrt = GOLDEN[name]
-    src = s2sad.grad(getattr(golden_funcs, name), wrt=wrt).source
+    src = s2sad.grad(getattr(golden_funcs, name), wrt=wrt).source.replace(os.path.dirname(os.path.abspath(__file__)) + os.sep, "")
     header = (f"# Golden file: the adjoint s2sad generates for tests/golden_funcs.py:{name}, wrt={wrt!r}.\n"
               f"# Regenerate: S2SAD_UPDATE_GOLDEN=1 python -m pytest -q tests/test_golden.py\n\n")
     return header + src

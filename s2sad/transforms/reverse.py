@@ -397,7 +397,7 @@ class ReverseTransform:
             col = getattr(node, "col_offset", None)
             end = getattr(node, "end_col_offset", None)
             shift = self.src.col_shift
-            loc = [self.src.short_filename, self.src.file_line(line), self.src.line_text(line).rstrip("\n"),
+            loc = [self.src.filename, self.src.file_line(line), self.src.line_text(line).rstrip("\n"),
                    None if col is None else col + shift, None if end is None else end + shift, self.src.qualname]
             fwd.append(S.expr_stmt(S.call(S.attr(S.name("_rt"), "check_scalar_output"),
                                           [S.copy(out_node)] + [S.const(v) for v in loc])))
