@@ -1055,3 +1055,25 @@ def stop_gradient(x):
     """The identity, through which no derivative flows: every s2sad transform
     treats ``stop_gradient(x)`` as a constant."""
     return x
+
+
+def stack_operand(parts):
+    """The array a list literal stands for when a NumPy function is called
+    on it (``np.sum([x, y])``), built with the parts' own array library."""
+    if all(isinstance(p, _PY_SCALARS) for p in parts):
+        return np.array(parts, dtype=float)
+    return np.stack([p if not isinstance(p, _PY_SCALARS) else np.asarray(p) for p in parts])
+
+
+def check_rebind(x, filename=None, lineno=None, line=None, col=None, end_col=None, function=None):
+    """Before ``x += ...`` on a name that shares its object with another name:
+    for an array Python updates the object in place (the other name sees the
+    change), which s2sad does not model; numbers are immutable and fine."""
+    if isinstance(x, _PY_SCALARS) or not hasattr(x, "__setitem__"):
+        return
+    from s2sad_runtime.errors import InputMutationError
+    raise InputMutationError(
+        "`+=` (or another augmented assignment) updates this array in place, and another name refers to "
+        "the same array: s2sad follows values by name and would miss the change",
+        filename=filename, lineno=lineno, line=line, col=col, end_col=end_col, function=function,
+        hint="write `x = x + ...` for a new array, or copy the array before aliasing it (`g = h.copy()`)")

@@ -144,8 +144,8 @@ class GradFunction:
         kinds = {}
         if args is not None:
             for nm, a in zip(self._names, args):
-                kinds[nm] = "container" if _container_kind(a) else "array"
-        wrt_names = [self._names[i] for i in self.wrt]
+                kinds[norm.scope.rename.get(nm, nm)] = "container" if _container_kind(a) else "array"
+        wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
         try:
             tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, statics,
                                   mode={"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode],

@@ -42,3 +42,13 @@ def list_write(x):
     ys = [x, x * 2.0, x * 3.0]
     ys[1] = np.sin(x)
     return np.sum(ys[0] * ys[1] + ys[2])
+
+
+def stack_list_variable(x, W):
+    hs = []
+    h = x
+    for i in range(3):
+        h = np.tanh(W @ h)
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H * H) + np.sum(np.concatenate(hs) ** 3)

@@ -858,15 +858,6 @@ def inplace_computed_index_in_loop(x):
     return np.sum(y)
 
 
-@case(N(3), N(3), xfail=BUG_ALIAS_AUGASSIGN)
-def alias_then_augassign(x, y):
-    # h and g are the same array: `h += y` changes g too (Python semantics)
-    h = x * 2.0
-    g = h
-    h += y
-    return np.sum(g * h)
-
-
 @case(N(3, 3, scale=0.5), N(3), CONST(3))
 def matrix_power_loop(A, x, n):
     P = np.eye(3)
@@ -961,7 +952,7 @@ def while_inside_if(a):
     return x * x
 
 
-@case(N(4), F(0.5, 1.5), xfail=BUG_LOOP_TARGET, xfail_vg="")
+@case(N(4), F(0.5, 1.5))
 def loop_var_shadows_param(x, i):
     s = 0.0
     for i in range(3):

@@ -926,7 +926,7 @@ def user_name_out_adj(x):
     return _out_adj * 2.0
 
 
-@case(N(4), xfail=BUG_NAME_CLASH)
+@case(N(4))
 def user_name_rt(x):
     _rt = x * 2.0
     return np.sum(_rt * x)

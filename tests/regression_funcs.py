@@ -22,3 +22,41 @@ def sg(x):
     return np.sum(x * s2sad_stop(x))
 import s2sad
 s2sad_stop = s2sad.stop_gradient
+
+
+def alias_then_augassign(x, y):
+    h = x * 2.0
+    g = h
+    h += y
+    return np.sum(g * h)
+
+
+def augassign_no_alias(x, y):
+    h = x * 2.0
+    h += y
+    h *= x
+    return np.sum(h)
+
+
+def alias_scalar_augassign(a):
+    b = a
+    b += 1.0
+    return a * b
+
+
+def alias_then_setitem(x):
+    y = x * 1.0
+    z = y
+    y[0] = 0.0
+    return np.sum(z)
+
+
+def loop_target_rebinds_param(x, a):
+    s = 0.0
+    for a in range(3):
+        s = s + x[a] * a
+    return s * a
+
+
+def sum_of_list_literal(x, y):
+    return np.sum(np.array([x, y * 2.0]) ** 2)

@@ -47,11 +47,11 @@ def test_tuple_input():
     np.testing.assert_allclose(g[1], np.ones(3))
 
 
-@pytest.mark.parametrize("fn", [C.append_stack, C.returns_tuple_helper, C.list_write])
+@pytest.mark.parametrize("fn", [C.append_stack, C.returns_tuple_helper, C.list_write, C.stack_list_variable])
 def test_lists_inside_the_function(fn):
     r = _rng()
     x = r.normal(size=3)
-    if fn is C.append_stack:
+    if fn in (C.append_stack, C.stack_list_variable):
         check_grads(fn, (x, r.normal(size=(3, 3))), wrt=(0, 1))
     else:
         check_grads(fn, (x,))

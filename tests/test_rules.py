@@ -721,9 +721,6 @@ def test_extras(fn, specs):
     run_case(fn, specs)
 
 
-@pytest.mark.xfail(strict=True, reason="compiler bug: a list literal bound to a rule parameter that the "
-                                       "template uses as d[a] (not d[a[k]]) gets no contribution: "
-                                       "the gradient is silently zero")
 @pytest.mark.parametrize("fn", [F.array_of_list, F.sum_of_list], ids=_id)
 def test_list_literal_operand(fn):
     x, y = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.2, -1.0])

@@ -28,6 +28,11 @@ from s2sad.frontend.parse import unsupported
 STATIC_ATTRS_OK = True
 
 
+# names the generated code uses for itself; a user local with one of these
+# names is renamed (``_rt`` -> ``_rt_u``)
+RESERVED = frozenset({"_rt", "_stack", "_value", "_out_adj"})
+
+
 class Scope:
     """One function's names during normalization: its locals (renamed with
     a prefix when the function is inlined), the local functions it defines
@@ -53,7 +58,7 @@ class Scope:
                   and isinstance(st.value, S.Lambda)):
                 self.local_fns[st.targets[0].id] = (st.value, self)
         self.locals = {v for v in stored if v not in self.local_fns}
-        self.rename = {v: (f"{prefix}{v}" if prefix else v) for v in self.locals}
+        self.rename = {v: (f"{prefix}{v}" if prefix else (v + "_u" if v in RESERVED else v)) for v in self.locals}
 
     def lookup(self, name):
         """('local', new name) | ('static', obj) | ('localfn', node, scope) | None"""
@@ -366,6 +371,8 @@ class Normalizer:
                     self.statics[key] = self.static_value(n)
         fn = S.function_def(self.fn.name, S.param_names(self.fn), body)
         fn.args = self.fn.args
+        for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs:
+            a.id = self.scope.rename.get(a.id, a.id)
         fn.lineno = getattr(self.fn, "lineno", 1)
         return fn
 
@@ -469,7 +476,7 @@ class Normalizer:
             rhs = S.binop(S.name(t.id), st.op, st.value)
             rhs.lineno, rhs.col_offset = st.lineno, st.col_offset
             rhs.end_lineno, rhs.end_col_offset = getattr(st, "end_lineno", None), getattr(st, "end_col_offset", None)
-            self.emit(S.assign(S.name(t.id, True), self.prim(rhs)))
+            self.emit(S.assign(S.name(t.id, True), self.prim(rhs)))._s2_aug = True
         elif isinstance(t, S.Subscript):
             base = t.value if isinstance(t.value, S.Name) else self.atom(t.value)
             idx = self.index(t.slice)

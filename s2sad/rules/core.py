@@ -75,6 +75,7 @@ class Template:
     globals: dict
     uses_ans: bool
     contributions: list   # param names receiving d[...]
+    indexed: set = None   # params written as d[p[k]] (one contribution per element)
 
 
 def parse_template(fn) -> Template:
@@ -95,11 +96,13 @@ def parse_template(fn) -> Template:
             defaults[p.name] = p.default
     body = [st for st in fdef.body if not (isinstance(st, S.Expr) and isinstance(st.value, S.Constant))]
     uses_ans = "ans" in S.names_in(fdef, "load")
-    contributions = []
+    contributions, indexed = [], set()
     for st in body:
         if _is_contribution(st):
             contributions.append(_contribution_param(st))
-    return Template(params, vararg, defaults, body, fn.__globals__, uses_ans, contributions)
+            if isinstance(st.targets[0].slice, S.Subscript):
+                indexed.add(_contribution_param(st))
+    return Template(params, vararg, defaults, body, fn.__globals__, uses_ans, contributions, indexed)
 
 
 def _is_contribution(st):

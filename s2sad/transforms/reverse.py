@@ -61,6 +61,8 @@ class Prim:
         out = []
         for p in self.rule.parsed().contributions:
             v = self.bound.get(p)
+            if isinstance(v, tuple) and v and v[0] == "stacked":
+                v = v[1]
             for n in (v if isinstance(v, list) else [v]):
                 if isinstance(n, S.Name):
                     out.append(n.id)
@@ -95,6 +97,7 @@ class ReverseTransform:
         for st in iter_stmts(fn.body):
             for t in _stmt_targets(st):
                 self.assign_counts[t] = self.assign_counts.get(t, 0) + 1
+        self.aliased = self.alias_groups()
         self.loop_depth = 0
         self.none_init = set()
         self.materialize = {}
@@ -102,7 +105,11 @@ class ReverseTransform:
     # ------------------------------------------------------------ helpers
     def fresh(self, hint):
         self.counter += 1
-        return f"_{hint}{self.counter}"
+        name = f"_{hint}{self.counter}"
+        while name in self._all_names:
+            self.counter += 1
+            name = f"_{hint}{self.counter}"
+        return name
 
     def adj(self, name):
         """The adjoint's name: ``x_adj``, or ``x_adj_`` ... when the code
@@ -251,7 +258,9 @@ class ReverseTransform:
                     raise _BindError(f"missing argument `{p}` for `{rule.name}`")
         for p, v in list(bound.items()):
             if isinstance(v, (S.List, S.Tuple)) and p in t.contributions:
-                bound[p] = list(v.elts)
+                # d[p[k]]: one contribution per element; d[p]: the elements
+                # are stacked into one array (np.array([x, y]), np.sum([x, y]))
+                bound[p] = list(v.elts) if p in t.indexed else ("stacked", list(v.elts))
         if "out" in bound and not (isinstance(bound["out"], S.Constant) and bound["out"].value is None):
             raise _BindError(f"`out=` in a differentiated call to `{rule.name}` is not supported")
         return Prim(rule=rule, bound=bound)
@@ -393,14 +402,8 @@ class ReverseTransform:
         if self.mode == "grad":
             node = getattr(ret, "_s2_node", None) or ret
             node = getattr(node, "value", None) or node
-            line = ret._s2_line or 1
-            col = getattr(node, "col_offset", None)
-            end = getattr(node, "end_col_offset", None)
-            shift = self.src.col_shift
-            loc = [self.src.filename, self.src.file_line(line), self.src.line_text(line).rstrip("\n"),
-                   None if col is None else col + shift, None if end is None else end + shift, self.src.qualname]
             fwd.append(S.expr_stmt(S.call(S.attr(S.name("_rt"), "check_scalar_output"),
-                                          [S.copy(out_node)] + [S.const(v) for v in loc])))
+                                          [S.copy(out_node)] + self.loc_args(ret, node))))
         rev = []
         if res is not None and res in self.active:
             rev.append(S.assign(self.adj(res), S.name(seed)))
@@ -443,6 +446,38 @@ class ReverseTransform:
 
     single = True
     uses_stack = False
+
+    def loc_args(self, st, node):
+        """Constants naming where ``node`` (of statement ``st``) is in the
+        user's file, for errors raised by the generated code at run time."""
+        src = getattr(st, "_s2_src", None) or self.src
+        line = getattr(st, "_s2_line", None) or 1
+        col = getattr(node, "col_offset", None)
+        end = getattr(node, "end_col_offset", None)
+        if getattr(node, "lineno", line) != line:
+            col = end = None
+        shift = src.col_shift
+        loc = [src.filename, src.file_line(line), src.line_text(line).rstrip("\n"),
+               None if col is None else col + shift, None if end is None else end + shift, src.qualname]
+        return [S.const(v) for v in loc]
+
+    def alias_groups(self):
+        """Names that may refer to the same object as another name: bound by a
+        plain copy (``g = h``, an inlined call's parameter), or stored in a
+        list, tuple or dict.  Mutating such an object in place would change
+        what the other names see, which name-based adjoints cannot follow."""
+        aliased = set()
+        for st in iter_stmts(self.fn.body):
+            if isinstance(st, S.Assign) and isinstance(st.targets[0], S.Name) and isinstance(st.value, S.Name) \
+                    and st.value.id not in self.statics:
+                aliased.update((st.targets[0].id, st.value.id))
+            elif isinstance(st, S.Assign) and isinstance(st.value, (S.List, S.Tuple, S.Dict)):
+                vals = st.value.values if isinstance(st.value, S.Dict) else st.value.elts
+                aliased.update(v.id for v in vals if isinstance(v, S.Name))
+            elif isinstance(st, S.Expr) and isinstance(st.value, S.Call) and \
+                    isinstance(st.value.func, S.Attribute) and st.value.func.attr in ("append", "insert"):
+                aliased.update(a.id for a in st.value.args if isinstance(a, S.Name))
+        return aliased
 
     # forward sweep -------------------------------------------------------
     def fwd_block(self, stmts):
@@ -490,6 +525,11 @@ class ReverseTransform:
             tgt = st.targets[0]
             if isinstance(tgt, S.Subscript):
                 base = tgt.value.id
+                if base in self.aliased and base in self.active:
+                    raise self.err(InputMutationError, st._s2_node or st,
+                                   f"`{base}` is written in place, but another name (or a list) refers to the "
+                                   f"same object; s2sad follows values by name and cannot see the write through it",
+                                   f"copy first (`{base} = {base}.copy()`) so the write changes one object only")
                 if base in self.params and base in self.active:
                     raise self.err(InputMutationError, st._s2_node or st,
                                    f"the function writes into its input `{base}` in place",
@@ -506,6 +546,11 @@ class ReverseTransform:
                         st._s2_restore = ("slot_item", base, slot)
                 out.append(st)
                 return out
+            if getattr(st, "_s2_aug", False) and _stmt_targets(st)[0] in self.aliased \
+                    and _stmt_targets(st)[0] in self.active:
+                v = _stmt_targets(st)[0]
+                out.append(S.expr_stmt(S.call(S.attr(S.name("_rt"), "check_rebind"),
+                                              [S.name(v)] + self.loc_args(st, st._s2_node))))
             for v in _stmt_targets(st):
                 if self.must_save(v):
                     out.extend(self.save_code(v, st))
@@ -778,12 +823,15 @@ class ReverseTransform:
                         if isinstance(e, S.Name) and e.id in self.active:
                             wanted.append((tst, e.id, {"k": S.const(k)}, e))
                     if not isinstance(bound, list) and isinstance(bound, S.Name) and bound.id in self.active:
-                        raise self.err(UnsupportedSyntaxError, st._s2_node or st,
-                                       f"differentiating `{p.rule.name}` with respect to a list held in a "
-                                       f"variable is not supported", "pass the list literally: f([a, b])")
+                        # a list held in a variable: its adjoint is a list
+                        wanted.append((tst, bound.id, {"k": "each"}, bound))
                 else:
                     if isinstance(bound, S.Name) and bound.id in self.active:
                         wanted.append((tst, bound.id, {}, bound))
+                    elif isinstance(bound, tuple) and bound[0] == "stacked":
+                        act = [(k, e) for k, e in enumerate(bound[1]) if isinstance(e, S.Name) and e.id in self.active]
+                        if act:
+                            wanted.append((tst, None, {"stacked": act}, bound))
         if not wanted:
             return []
         need_tmps = set()
@@ -803,6 +851,21 @@ class ReverseTransform:
                 pre.append(S.assign(nm, val))
         res = []
         for tst, var, extra, operand in wanted:
+            if extra.get("k") == "each":
+                k = self.fresh("k")
+                val = self.subst(tst.value, p, t, g_expr, ans_expr, tmap, {"k": S.name(k)})
+                comp = S.comprehension(target=S.name(k, True), iter=S.call(S.name("range"), [
+                    S.call(S.name("len"), [S.name(var)])]), ifs=[], is_async=0)
+                res.append((var, S.ListComp(elt=val, generators=[comp])))
+                continue
+            if "stacked" in extra:
+                val = self.subst(tst.value, p, t, g_expr, ans_expr, tmap, {})
+                c = self.fresh("stacked_adj")
+                pre.append(S.assign(c, val))
+                for k, e in extra["stacked"]:
+                    res.append((e.id, S.call(S.attr(S.name("_rt"), "unbroadcast"),
+                                             [S.subscript(S.name(c), S.const(k)), S.name(e.id)])))
+                continue
             val = self.subst(tst.value, p, t, g_expr, ans_expr, tmap, extra)
             if p.rule.broadcasting and not self._others_constant(p, operand):
                 val = S.call(S.attr(S.name("_rt"), "unbroadcast"), [val, S.name(var)])
@@ -831,6 +894,9 @@ class ReverseTransform:
                     return S.name(tmap[n.id])
                 if n.id in bound:
                     v = bound[n.id]
+                    if isinstance(v, tuple) and v[0] == "stacked":
+                        return S.call(S.attr(S.name("_rt"), "stack_operand"),
+                                      [S.list_([_copy.deepcopy(x) for x in v[1]])])
                     if isinstance(v, list):
                         return S.list_([_copy.deepcopy(x) for x in v])
                     return _copy.deepcopy(v)
@@ -915,6 +981,7 @@ class ReverseTransform:
         if not code:
             if is_for:
                 out.extend(self.restore_code(st))
+                S0 = S0 - {st.target.id}
             return out, S0
         out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)))
         if is_for:
@@ -927,6 +994,9 @@ class ReverseTransform:
         out.append(loop)
         if is_for:
             out.extend(self.restore_code(st))
+            # the loop assigned its target: uses after the loop and inside it
+            # saw those (integer) values, not the one before the loop
+            S0 = S0 - {st.target.id}
         return out, S0
 
     def loop_is_nested(self, st):
