@@ -184,7 +184,7 @@ def grad_out(g, x):
     return g
 
 
-def check_scalar_output(y, filename=None, lineno=None, line=None, col=None, end_col=None, function=None):
+def check_scalar_output(y, loc=(None,) * 6):
     """Raise NonScalarOutputError (pointing at the ``return``) when ``grad``
     is asked of a function whose output is not a scalar."""
     if isinstance(y, _PY_SCALARS):
@@ -197,7 +197,7 @@ def check_scalar_output(y, filename=None, lineno=None, line=None, col=None, end_
         from s2sad_runtime.errors import NonScalarOutputError
         raise NonScalarOutputError(
             f"grad needs a scalar output, but the function returned an array of shape {shape}",
-            filename=filename, lineno=lineno, line=line, col=col, end_col=end_col, function=function,
+            **_loc_kwargs(loc),
             hint="use s2sad.vjp(f) for non-scalar outputs, or reduce the output (e.g. .sum()) before returning it")
     return y
 
@@ -1065,7 +1065,12 @@ def stack_operand(parts):
     return np.stack([p if not isinstance(p, _PY_SCALARS) else np.asarray(p) for p in parts])
 
 
-def check_rebind(x, filename=None, lineno=None, line=None, col=None, end_col=None, function=None):
+def _loc_kwargs(loc):
+    """(filename, lineno, line, col, end_col, function) -> error keywords."""
+    return dict(zip(("filename", "lineno", "line", "col", "end_col", "function"), loc))
+
+
+def check_rebind(x, loc=(None,) * 6):
     """Before ``x += ...`` on a name that shares its object with another name:
     for an array Python updates the object in place (the other name sees the
     change), which s2sad does not model; numbers are immutable and fine."""
@@ -1075,5 +1080,5 @@ def check_rebind(x, filename=None, lineno=None, line=None, col=None, end_col=Non
     raise InputMutationError(
         "`+=` (or another augmented assignment) updates this array in place, and another name refers to "
         "the same array: s2sad follows values by name and would miss the change",
-        filename=filename, lineno=lineno, line=line, col=col, end_col=end_col, function=function,
+        **_loc_kwargs(loc),
         hint="write `x = x + ...` for a new array, or copy the array before aliasing it (`g = h.copy()`)")

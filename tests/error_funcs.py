@@ -38,8 +38,8 @@ def global_statement(x):
     return np.sum(x * SCALE)
 
 
-def list_comprehension(x):
-    ys = [x[i] * 2.0 for i in range(3)]
+def dict_comprehension(x):
+    ys = {i: x[i] * 2.0 for i in range(3)}
     return ys[0]
 
 

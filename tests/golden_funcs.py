@@ -53,7 +53,17 @@ GOLDEN = {
     "for_loop": (0, 1),
     "while_loop": 0,
     "keywords": 0,
+    "call": (0, 1),
 }
+
+
+def _affine(W, h, scale=1.0):
+    return scale * (W @ h)
+
+
+def call(x, W):
+    h = np.tanh(_affine(W, x))
+    return np.sum(_affine(W, h, scale=0.5))
 
 
 def example_args(name, seed=0):
@@ -70,4 +80,6 @@ def example_args(name, seed=0):
         return (2.0,)
     if name == "keywords":
         return (rng.normal(size=(3, 4)),)
+    if name == "call":
+        return (rng.normal(size=3), rng.normal(size=(3, 3)))
     raise KeyError(name)

@@ -94,6 +94,28 @@ def _walk_scope(stmts):
                 todo.append(v)
 
 
+def _substitute_constants(stmts, consts):
+    """Replace reads of the names in ``consts`` by their constant (an inlined
+    call's parameters bound to literals and never rebound)."""
+    todo = list(stmts)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (S.FunctionDef, S.Lambda)):
+            continue
+        for f in n._fields:
+            v = getattr(n, f, None)
+            if isinstance(v, list):
+                for i, x in enumerate(v):
+                    if isinstance(x, S.Name) and isinstance(x.ctx, S.Load) and x.id in consts:
+                        v[i] = S.copy(consts[x.id])
+                    elif isinstance(x, S.AST):
+                        todo.append(x)
+            elif isinstance(v, S.Name) and isinstance(v.ctx, S.Load) and v.id in consts:
+                setattr(n, f, S.copy(consts[v.id]))
+            elif isinstance(v, S.AST):
+                todo.append(v)
+
+
 def _walk_scope_stmts(stmts):
     for st in stmts:
         yield st
@@ -306,17 +328,32 @@ class Normalizer:
                                  + ([S.name(args_node.vararg.id)] if args_node.vararg else []),
                                  posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         self.inline_counter += 1
-        prefix = f"_{name}{self.inline_counter}_"
+        prefix = f"_{name.lstrip('_')}{self.inline_counter}_"
         scope = Scope(src, fnode, prefix, parent, fn_params)
-        self.locals |= set(scope.rename.values())
+        # a parameter the callee never rebinds names the caller's value directly
+        # (no copy; an in-place write then reaches the caller's object, as in Python)
+        rebound = {n.id for n in _walk_scope(fnode.body) if isinstance(n, S.Name) and isinstance(n.ctx, (S.Store, S.Del))}
+        consts = {}
         for p, a in bound.items():
-            if p in fn_params:
+            if p not in fn_params and p not in rebound and isinstance(a, S.Name) and not self.is_static(a) \
+                    and not getattr(a, "_s2_localfn", None):
+                scope.rename[p] = a.id
+                scope.locals.discard(p)
+                scope.direct = getattr(scope, "direct", set()) | {p}
+            elif p not in fn_params and p not in rebound and isinstance(a, S.Constant):
+                consts[scope.rename[p]] = a
+                scope.direct = getattr(scope, "direct", set()) | {p}
+        self.locals |= set(v for k, v in scope.rename.items() if k not in getattr(scope, "direct", ()))
+        for p, a in bound.items():
+            if p in fn_params or p in getattr(scope, "direct", ()):
                 continue
             if isinstance(a, tuple):
                 self.emit(S.assign(scope.rename[p], S.tuple_(a[1])))
             else:
                 self.emit(S.assign(scope.rename[p], a))
         self.bind_names(fnode.body, scope)
+        if consts:
+            _substitute_constants(fnode.body, consts)
         saved = (self.src, self.line, self.node, self.scope_stack)
         self.src = src
         self.scope_stack = tuple(self.scope_stack) + (scope,)
@@ -772,6 +809,42 @@ class Normalizer:
         self.out = saved
         self.emit(S.if_(test, body, orelse))
         return S.name(t)
+
+    def e_ListComp(self, n):
+        """``[e for x in xs if c]`` -> a loop appending to a fresh list (the
+        loop variable renamed, so it does not leak as in Python 3)."""
+        res = self.fresh()
+        self.emit(S.assign(res, S.list_([])))
+        elt = S.copy(n.elt)
+        gens = [S.copy(g) for g in n.generators]
+        for i, g in enumerate(gens):
+            if getattr(g, "is_async", 0):
+                raise self.error(n, "an async comprehension cannot be differentiated")
+            for t in S.walk(g.target):
+                if isinstance(t, S.Name):
+                    new = self.fresh()
+                    old = t.id
+                    for sub in [g.target, elt] + [x for h in gens[i:] for x in h.ifs] + [h.iter for h in gens[i + 1:]] \
+                            + [h.target for h in gens[i + 1:]]:
+                        for m in S.walk(sub):
+                            if isinstance(m, S.Name) and m.id == old:
+                                m.id = new
+        body = [S.expr_stmt(S.call(S.attr(S.name(res), "append"), [elt]))]
+        for g in reversed(gens):
+            for cond in reversed(g.ifs):
+                body = [S.if_(cond, body)]
+            body = [S.for_(g.target, g.iter, body)]
+        for st in S.walk(S.Module(body=body, type_ignores=[])):
+            if isinstance(st, (S.For, S.If, S.Expr)):
+                st.lineno, st.col_offset = n.lineno, n.col_offset
+                st.end_lineno, st.end_col_offset = getattr(n, "end_lineno", None), getattr(n, "end_col_offset", None)
+        saved = (self.line, self.node)
+        for st in body:
+            self.stmt(st)
+        self.line, self.node = saved
+        return S.name(res)
+
+    e_GeneratorExp = e_ListComp
 
     def e_Tuple(self, n):
         return S.tuple_([self.atom(e) for e in n.elts])

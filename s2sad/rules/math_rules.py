@@ -240,6 +240,11 @@ def builtin_float(g, x):
     d[x] = g
 
 
+def builtin_sum(g, seq, start=0):
+    d[seq[k]] = _rt.unbroadcast(g, seq[k])  # noqa: F821
+    d[start] = _rt.unbroadcast(g, start)
+
+
 def builtin_extremum(g, ans, *args):
     d[args[k]] = _rt.builtin_extremum_adjoint(g, ans, args, k)  # noqa: F821
 
@@ -274,4 +279,5 @@ def register(T):
     T.defrule(builtins.pow, broadcasting=True)(builtin_pow)
     T.defrule(builtins.float, broadcasting=True)(builtin_float)
     T.defrule(builtins.max, builtins.min)(builtin_extremum)
+    T.defrule(builtins.sum)(builtin_sum)
     T.nondiff(builtins.round, builtins.int, builtins.bool)

@@ -459,7 +459,8 @@ class ReverseTransform:
         shift = src.col_shift
         loc = [src.filename, src.file_line(line), src.line_text(line).rstrip("\n"),
                None if col is None else col + shift, None if end is None else end + shift, src.qualname]
-        return [S.const(v) for v in loc]
+        # a module-level constant (``_loc1``) keeps the generated line short
+        return [S.name(self.ns.ref(tuple(loc), "_loc"))]
 
     def alias_groups(self):
         """Names that may refer to the same object as another name: bound by a
@@ -485,10 +486,12 @@ class ReverseTransform:
         last_line = None
         for st in stmts:
             line = getattr(st, "_s2_line", None)
-            if line is not None and line != last_line and not isinstance(st, (S.For, S.While, S.If)) \
+            if line is not None:
+                line_key = (id(getattr(st, "_s2_src", None)), line)
+            if line is not None and line_key != last_line and not isinstance(st, (S.For, S.While, S.If)) \
                     and not getattr(st, "_s2_retest", False):
                 out.append(S.Comment(self.line_comment(line, st=st)))
-            last_line = line if not isinstance(st, (S.For, S.While, S.If)) else None
+            last_line = line_key if line is not None and not isinstance(st, (S.For, S.While, S.If)) else None
             out.extend(self.fwd_stmt(st))
         return out
 

@@ -13,7 +13,7 @@ def mlp_grad(W1, b1, W2, X, y, _out_adj=1.0):
     _t4 = _t3 ** 2
     _t5 = np.mean(_t4)
     _t6 = 0.5 * _t5
-    _rt.check_scalar_output(_t6, 'golden_funcs.py', 17, '    return 0.5 * np.mean((out - y) ** 2)', 11, 40, 'mlp')
+    _rt.check_scalar_output(_t6, _loc)
     # ---- reverse sweep ----
     _t6_adj = _out_adj
     # adjoint of golden_funcs.py:17  return 0.5 * np.mean((out - y) ** 2)

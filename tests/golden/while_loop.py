@@ -25,7 +25,7 @@ def while_loop_grad(a, _out_adj=1.0):
         # golden_funcs.py:40  i = i + 1
         i = i + 1
         _t1 = i < 5
-    _rt.check_scalar_output(x, 'golden_funcs.py', 41, '    return x', 11, 12, 'while_loop')
+    _rt.check_scalar_output(x, _loc)
     # ---- reverse sweep ----
     x_adj = _out_adj
     a_adj = _rt.zeros_like(a)
