@@ -81,7 +81,9 @@ class GradFunction:
         return tuple(b.arguments[n] for n in self._names)
 
     def _key(self, args):
-        return tuple(id(a) if _is_function_value(a) else _container_kind(a) for a in args)
+        return tuple(id(a) if _is_function_value(a) else (_container_kind(a) or
+                                                          ("py" if type(a) in (float, int) else None))
+                     for a in args)
 
     def compiled(self, args=None):
         key = self._key(args) if args is not None else None
@@ -144,7 +146,8 @@ class GradFunction:
         kinds = {}
         if args is not None:
             for nm, a in zip(self._names, args):
-                kinds[norm.scope.rename.get(nm, nm)] = "container" if _container_kind(a) else "array"
+                kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
+                                                        "py" if isinstance(a, (float, int)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
         try:
             tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, statics,

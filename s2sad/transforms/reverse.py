@@ -89,7 +89,8 @@ class ReverseTransform:
         for st in iter_stmts(fn.body):
             if isinstance(st, S.Assign) or (isinstance(st, S.Expr)):
                 self.prims[id(st)] = self.classify(st.value, st)
-        self.kinds = self.infer_kinds(self._kinds_in)
+        self.kinds = self.infer_kinds({k: ("array" if v == "py" else v) for k, v in self._kinds_in.items()})
+        self.py = self.infer_py()
         self.active = activity(fn, self.wrt, lambda p: self.prims_of(p), self.result)
         self._check_active_rules()
         self.needed = self.compute_needed()
@@ -334,6 +335,70 @@ class ReverseTransform:
                     changed = True
         return kinds
 
+    def infer_py(self):
+        """Names that certainly hold Python numbers (float, int, bool): their
+        adjoints need no ``unbroadcast`` and stay Python floats.  Greatest
+        fixed point: assume every name is a number, drop the ones an
+        assignment contradicts."""
+        import builtins
+        import math
+        import numbers
+        py_calls_always = {builtins.float, builtins.int, builtins.len, builtins.round, builtins.bool}
+        py_calls_if_args = {builtins.abs, builtins.min, builtins.max, builtins.pow}
+        assigns = {}
+        for st in iter_stmts(self.fn.body):
+            for t in _stmt_targets(st):
+                assigns.setdefault(t, []).append(st)
+        py = {v for v in assigns if v not in self.params or self._kinds_in.get(v) == "py"}
+        py |= {v for v in self.params if self._kinds_in.get(v) == "py"}
+
+        def atom_py(a):
+            if isinstance(a, S.Constant):
+                return isinstance(a.value, (int, float, bool)) and not isinstance(a.value, str)
+            if isinstance(a, S.Name):
+                if a.id in self.statics:
+                    v = self.statics[a.id]
+                    return isinstance(v, numbers.Real) and not hasattr(v, "shape")
+                return a.id in py
+            return False
+
+        def value_py(st):
+            if isinstance(st, S.For):
+                return self._is_range(st.iter)
+            if not isinstance(st, S.Assign) or not isinstance(st.targets[0], S.Name):
+                return False
+            v = st.value
+            if isinstance(v, (S.Constant, S.Name)):
+                return atom_py(v)
+            if isinstance(v, S.BinOp):
+                return atom_py(v.left) and atom_py(v.right)
+            if isinstance(v, S.UnaryOp):
+                return atom_py(v.operand)
+            if isinstance(v, S.Compare):
+                return atom_py(v.left) and all(atom_py(c) for c in v.comparators)
+            if isinstance(v, S.Call):
+                obj = self.static_obj(v.func)
+                if obj is _MISSING:
+                    return False
+                if getattr(obj, "__module__", None) == "math" or obj in py_calls_always:
+                    return True
+                if obj in py_calls_if_args:
+                    return all(atom_py(a) for a in v.args) and not v.keywords
+            return False
+
+        changed = True
+        while changed:
+            changed = False
+            for var in list(py):
+                if var in assigns and not all(value_py(st) for st in assigns[var]):
+                    py.discard(var)
+                    changed = True
+        return py
+
+    def _is_range(self, it):
+        import builtins
+        return isinstance(it, S.Call) and self.static_obj(it.func) is builtins.range
+
     def _value_kind(self, st, kinds):
         if not isinstance(st, S.Assign) or isinstance(st.targets[0], S.Tuple):
             return "container" if not isinstance(st, S.For) else "array"
@@ -370,9 +435,12 @@ class ReverseTransform:
                 if isinstance(st.targets[0], S.Subscript):
                     tg = [st.targets[0].value.id]
                 if any(t in self.active for t in tg):
-                    needed.update(n.id for n in S.walk(st.value) if isinstance(n, S.Name)
-                                  and _static_key(n) not in self.statics)
-                    needed.update(tg)
+                    if isinstance(st.targets[0], S.Name):
+                        needed.update(self._adjoint_reads(st))
+                    else:
+                        needed.update(n.id for n in S.walk(st.value) if isinstance(n, S.Name)
+                                      and _static_key(n) not in self.statics)
+                        needed.update(tg)
                     if isinstance(st.targets[0], S.Subscript):
                         needed.update(n.id for n in S.walk(st.targets[0].slice) if isinstance(n, S.Name))
             elif isinstance(st, S.If):
@@ -385,6 +453,30 @@ class ReverseTransform:
                 needed.update(n.id for n in S.walk(st.iter) if isinstance(n, S.Name)
                               and _static_key(n) not in self.statics)
         return needed
+
+    def _adjoint_reads(self, st):
+        """Names the adjoint of ``x = prim`` reads: a dry run of the rule's
+        contributions (operands the contributions use, the result if the
+        rule reads ``ans``)."""
+        p = self.prims.get(id(st.value))
+        if p is None or p.kind in ("const", "nondiff", "unknown"):
+            return set()
+        saved = self.counter
+        pre = []
+        g, ans = S.name("\x00g"), S.name("\x00ans")
+        try:
+            contribs = self.contributions(p, st, g, ans, pre)
+        finally:
+            self.counter = saved
+        reads = set()
+        for node in [c for _, c in contribs] + pre:
+            reads.update(n.id for n in S.walk(node) if isinstance(n, S.Name) and n.id not in self.statics)
+        for var, _ in contribs:
+            if self.kinds.get(var) != "array":
+                reads.add(var)      # container accumulation reads the value's structure
+        if "\x00ans" in reads:
+            reads.update(_stmt_targets(st))
+        return {r for r in reads if not r.startswith("\x00") and not r.startswith("_s2tmp")}
 
     # ------------------------------------------------------------ the sweep
     def run(self, fname):
@@ -769,12 +861,15 @@ class ReverseTransform:
         self_update = any(n.id in targets for n in S.walk(st.value) if isinstance(n, S.Name))
         pre = []
         if self_update:
-            gname = self.fresh("g")
-            pre.append(S.assign(gname, g_expr))
-            g_expr = S.name(gname)
-            aname = self.fresh("ans")
-            pre.append(S.assign(aname, ans_expr))
-            ans_expr = S.name(aname)
+            gets = set(p.diff_operands()) & set(targets) if p.kind in ("rule", "vjp") else set(targets)
+            if gets:   # the target's own adjoint is rewritten while g is still read
+                gname = self.fresh("g")
+                pre.append(S.assign(gname, g_expr))
+                g_expr = S.name(gname)
+            if p.kind != "rule" or p.rule.parsed().uses_ans:
+                aname = self.fresh("ans")
+                pre.append(S.assign(aname, ans_expr))
+                ans_expr = S.name(aname)
             for t in targets:
                 state.discard(t)
             pre.extend(self.restore_code(st))
@@ -876,10 +971,15 @@ class ReverseTransform:
         return res
 
     def _others_constant(self, p, operand):
-        """True when every other operand of a broadcasting rule is a number
-        constant: the result then has the operand's shape already."""
+        """True when no broadcasting can happen: every other operand is a
+        number constant (the result has the operand's shape), or operand
+        and result are Python numbers."""
         others = [v for v in p.bound.values() if v is not operand]
-        return all(isinstance(v, S.Constant) and isinstance(v.value, (int, float)) for v in others)
+        if all(isinstance(v, S.Constant) and isinstance(v.value, (int, float)) for v in others):
+            return True
+        vals = [v for v in p.bound.values() if isinstance(v, (S.Name, S.Constant))]
+        return all((isinstance(v, S.Name) and v.id in self.py) or
+                   (isinstance(v, S.Constant) and isinstance(v.value, (int, float))) for v in vals)
 
     def subst(self, expr, p, t, g_expr, ans_expr, tmap, extra):
         expr = _copy.deepcopy(expr)

@@ -3,14 +3,12 @@
 
 def for_loop_grad(x, W, _out_adj=1.0):
     _stack = []
-    _t1 = None
     h = None
     # golden_funcs.py:29  h = x
     h = x
     # golden_funcs.py:30  for i in range(3):
     for i in range(3):
         # golden_funcs.py:31  h = np.tanh(W @ h)
-        _stack.append(_t1)
         _t1 = W @ h
         _stack.append(h)
         h = np.tanh(_t1)
@@ -29,7 +27,6 @@ def for_loop_grad(x, W, _out_adj=1.0):
         h = _stack.pop()
         W_adj = _rt.accumulate(W_adj, _rt.matmul_adjoint_a(_t1_adj, W, h))
         h_adj = _rt.matmul_adjoint_b(_t1_adj, W, h)
-        _t1 = _stack.pop()
     # adjoint of golden_funcs.py:29  h = x
     x_adj = h_adj
     return (_rt.grad_out(x_adj, x), _rt.grad_out(W_adj, W))

@@ -4,7 +4,6 @@
 def while_loop_grad(a, _out_adj=1.0):
     _stack = []
     _t2 = None
-    _t3 = None
     x = None
     # golden_funcs.py:36  x = a
     x = a
@@ -18,7 +17,6 @@ def while_loop_grad(a, _out_adj=1.0):
         # golden_funcs.py:39  x = 0.5 * (x + a / x)
         _stack.append(_t2)
         _t2 = a / x
-        _stack.append(_t3)
         _t3 = x + _t2
         _stack.append(x)
         x = 0.5 * _t3
@@ -36,7 +34,6 @@ def while_loop_grad(a, _out_adj=1.0):
         x = _stack.pop()
         x_adj = _rt.unbroadcast(_t3_adj, x)
         _t2_adj = _rt.unbroadcast(_t3_adj, _t2)
-        _t3 = _stack.pop()
         a_adj = _rt.accumulate(a_adj, _rt.unbroadcast(_t2_adj / x, a))
         x_adj = _rt.accumulate(x_adj, _rt.unbroadcast(-_t2_adj * _t2 / x, x))
         _t2 = _stack.pop()
