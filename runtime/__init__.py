@@ -164,6 +164,9 @@ def grad_out(g, x):
     like ``x``; the dtype follows ``x`` (float32 in, float32 out)."""
     if g is ZERO:
         return zeros_like(x)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":
+        # NumPy scalars stay NumPy scalars (np.float64 is also a float)
+        return x.dtype.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())
     if isinstance(x, (list, tuple)):
         return type(x)(grad_out(gi, xi) for gi, xi in zip(g, x))
     if isinstance(x, dict):

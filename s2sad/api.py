@@ -82,7 +82,7 @@ class GradFunction:
 
     def _key(self, args):
         return tuple(id(a) if _is_function_value(a) else (_container_kind(a) or
-                                                          ("py" if type(a) in (float, int) else None))
+                                                          ("py" if isinstance(a, (float, int, np.generic)) else None))
                      for a in args)
 
     def compiled(self, args=None):
@@ -147,7 +147,7 @@ class GradFunction:
         if args is not None:
             for nm, a in zip(self._names, args):
                 kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
-                                                        "py" if isinstance(a, (float, int)) else "array")
+                                                        "py" if isinstance(a, (float, int, np.generic)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
         try:
             tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, statics,

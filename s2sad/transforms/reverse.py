@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import copy as _copy
 
+import numpy as np
+
 from s2sad.analysis.activity import activity, iter_stmts
 from s2sad.errors import InputMutationError, NoRuleError, UnsupportedSyntaxError, error_at
 from s2sad.frontend import syntax as S
@@ -336,8 +338,9 @@ class ReverseTransform:
         return kinds
 
     def infer_py(self):
-        """Names that certainly hold Python numbers (float, int, bool): their
-        adjoints need no ``unbroadcast`` and stay Python floats.  Greatest
+        """Names that certainly hold scalars -- Python numbers, or NumPy
+        scalars made by ufuncs of scalars: no ``unbroadcast`` is needed
+        between them.  Greatest
         fixed point: assume every name is a number, drop the ones an
         assignment contradicts."""
         import builtins
@@ -382,6 +385,8 @@ class ReverseTransform:
                     return False
                 if getattr(obj, "__module__", None) == "math" or obj in py_calls_always:
                     return True
+                if isinstance(obj, np.ufunc):   # a ufunc of scalars is a (NumPy) scalar
+                    return all(atom_py(a) for a in v.args) and not v.keywords
                 if obj in py_calls_if_args:
                     return all(atom_py(a) for a in v.args) and not v.keywords
             return False
@@ -805,6 +810,8 @@ class ReverseTransform:
         if var in state:
             if kind != "array":
                 out.append(S.assign(a, S.call(S.attr(S.name("_rt"), "accumulate"), [S.name(a), contrib])))
+            elif isinstance(contrib, S.UnaryOp) and isinstance(contrib.op, S.USub):
+                out.append(S.assign(a, S.binop(S.name(a), S.Sub(), contrib.operand)))
             else:
                 out.append(S.assign(a, S.binop(S.name(a), S.Add(), contrib)))
         else:
@@ -978,8 +985,18 @@ class ReverseTransform:
         if all(isinstance(v, S.Constant) and isinstance(v.value, (int, float)) for v in others):
             return True
         vals = [v for v in p.bound.values() if isinstance(v, (S.Name, S.Constant))]
-        return all((isinstance(v, S.Name) and v.id in self.py) or
-                   (isinstance(v, S.Constant) and isinstance(v.value, (int, float))) for v in vals)
+        return all(self.is_scalar_atom(v) for v in vals)
+
+    def is_scalar_atom(self, a):
+        import numbers
+        if isinstance(a, S.Constant):
+            return isinstance(a.value, (int, float, bool))
+        if isinstance(a, S.Name):
+            if a.id in self.statics:
+                v = self.statics[a.id]
+                return isinstance(v, numbers.Real) and not hasattr(v, "shape")
+            return a.id in self.py
+        return False
 
     def subst(self, expr, p, t, g_expr, ans_expr, tmap, extra):
         expr = _copy.deepcopy(expr)
