@@ -977,9 +977,17 @@ def builtin_extremum_adjoint(g, ans, args, k):
     if len(args) > 1:
         return g * extremum_winner(ans, args, k)
     seq = args[0]
-    if isinstance(seq, (list, tuple, dict)) or not hasattr(seq, "shape"):
-        raise TypeError("the adjoint of max()/min() of a single list is not supported; "
-                        "write max(a, b, ...) with the elements, or use np.max on an array")
+    if isinstance(seq, (list, tuple)):
+        # the adjoint of a list: g at the first element Python's max/min chose
+        out = [ZERO] * len(seq)
+        for i, v in enumerate(seq):
+            if v is ans or v == ans:
+                out[i] = g
+                return out
+        return out
+    if isinstance(seq, dict) or not hasattr(seq, "shape"):
+        raise TypeError("the adjoint of max()/min() of a single iterable that is not a list, tuple or "
+                        "array is not supported; write max(a, b, ...) with the elements")
     for i in range(len(seq)):
         v = seq[i]
         if v is ans or bool(np.all(v == ans)):

@@ -60,3 +60,9 @@ def loop_target_rebinds_param(x, a):
 
 def sum_of_list_literal(x, y):
     return np.sum(np.array([x, y * 2.0]) ** 2)
+def maxlist(a, b):
+    xs = [a * 2.0, b, a * b]
+    return max(xs) + min(xs)
+
+def max2(a, b):
+    return max(a, b, 0.5) * min(a * 3.0, b)

@@ -57,3 +57,10 @@ def test_numpy_scalar_input_gives_numpy_scalar_gradient():
     g = s2sad.grad(h.f)(np.float64(0.4))
     assert isinstance(g, np.floating)
     assert g == pytest.approx(math.cos(0.4) * 0.4 + math.sin(0.4))
+
+
+@pytest.mark.parametrize("a,b", [(0.7, 0.4), (0.7, 3.0), (-0.5, 0.2)])
+def test_builtin_max_min_over_a_list_and_arguments(a, b):
+    import regression_funcs as R
+    check_grads(R.maxlist, (a, b), wrt=(0, 1))
+    check_grads(R.max2, (a, b), wrt=(0, 1))
