@@ -43,6 +43,14 @@ __all__ = [
 _PY_SCALARS = (float, int, complex, bool)
 
 
+def __getattr__(name):
+    # loop strategies live in s2sad_runtime.loops (imported on first use)
+    if name in ("Checkpointed", "checkpointed", "Checkpoint", "Tape"):
+        from s2sad_runtime import loops
+        return getattr(loops, name)
+    raise AttributeError(name)
+
+
 class _Zero:
     """The symbolic zero adjoint of an element of a container (list, tuple,
     dict) that nothing has flowed into yet.  Adding anything to it returns

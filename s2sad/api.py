@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 
+import s2sad_runtime.loops as _loops
 from s2sad import emit
 from s2sad.errors import (ArgumentError, NonDifferentiableInputError, ResolutionError, S2SadError,
                           error_at)
@@ -36,8 +37,9 @@ class GradFunction:
     """A differentiated function.  Call it like the original; read the
     generated code in ``.source``."""
 
-    def __init__(self, fn, wrt, mode, rules=None):
+    def __init__(self, fn, wrt, mode, rules=None, loops=None):
         self.fn = fn
+        self.loops = loops
         self.mode = mode
         self.rules = rules if rules is not None else DEFAULT_RULES
         self._sig = inspect.signature(fn)
@@ -126,9 +128,27 @@ class GradFunction:
             value = self.fn(*args)
 
             def pullback(out_adj):
-                return f(*args, out_adj)[1]
+                loops = _loops.collect_stats()
+                try:
+                    return f(*args, out_adj)[1]
+                finally:
+                    self._record(loops)
             return value, pullback
-        return f(*args)
+        loops = _loops.collect_stats()
+        try:
+            return f(*args)
+        finally:
+            self._record(loops)
+
+    def _record(self, loops):
+        """``.stats`` of the last call: the cost of its checkpointed loops."""
+        _loops._collect.loops = None
+        self.stats = {
+            "forward_steps": sum(lp.stats["forward_steps"] for lp in loops),
+            "peak_snapshots": max((lp.stats["peak_snapshots"] for lp in loops), default=0),
+            "peak_bytes": sum(lp.stats["peak_bytes"] for lp in loops),
+            "loops": [dict(lp.stats, steps=lp.l, snapshots=lp.s) for lp in loops],
+        }
 
     # ------------------------------------------------------------- compile
     def _build(self, args):
@@ -156,6 +176,9 @@ class GradFunction:
         except _BindError as e:
             raise S2SadError(str(e)) from None
         tr.single = self.single
+        from s2sad_runtime.loops import Checkpoint
+        if isinstance(self.loops, Checkpoint):
+            tr.loop_default = self.loops
         suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode]
         fname = f"{fn.name}_{suffix}"
         fdef = tr.run(fname)
@@ -238,15 +261,15 @@ def _children(node):
 
 # ---------------------------------------------------------------- public API
 
-def _transform(mode, f, wrt, rules):
+def _transform(mode, f, wrt, rules, loops=None):
     if f is None:
-        return lambda fn: GradFunction(fn, wrt, mode, rules)
+        return lambda fn: GradFunction(fn, wrt, mode, rules, loops)
     if not callable(f):
         raise ArgumentError(f"{mode} expects a function, got {f!r}")
-    return GradFunction(f, wrt, mode, rules)
+    return GradFunction(f, wrt, mode, rules, loops)
 
 
-def grad(f=None, wrt=0, *, rules=None):
+def grad(f=None, wrt=0, *, rules=None, loops=None):
     """Gradient of a scalar-valued function, as generated Python.
 
     Args:
@@ -254,6 +277,9 @@ def grad(f=None, wrt=0, *, rules=None):
         wrt: the argument(s) to differentiate: an int, a parameter name, or a
             tuple of them (then a tuple of gradients is returned).
         rules: a :class:`s2sad.RuleTable` (defaults to the built-in rules).
+        loops: the default strategy of ``for`` loops not annotated in the
+            source: ``s2sad.Tape()`` (the default) or
+            ``s2sad.Checkpoint(snapshots=s)``.
 
     Returns:
         A callable with ``f``'s signature returning the gradient(s); its
@@ -266,19 +292,19 @@ def grad(f=None, wrt=0, *, rules=None):
         ...     return np.sum(np.sin(x) * x)
         >>> df = s2sad.grad(f)      # doctest: +SKIP (needs source in a file)
     """
-    return _transform("grad", f, wrt, rules)
+    return _transform("grad", f, wrt, rules, loops)
 
 
-def value_and_grad(f=None, wrt=0, *, rules=None):
+def value_and_grad(f=None, wrt=0, *, rules=None, loops=None):
     """Like :func:`grad` but returns ``(f(*args), gradient)``."""
-    return _transform("value_and_grad", f, wrt, rules)
+    return _transform("value_and_grad", f, wrt, rules, loops)
 
 
-def vjp(f=None, wrt=0, *, rules=None):
+def vjp(f=None, wrt=0, *, rules=None, loops=None):
     """Vector-Jacobian product: ``vjp(f)(*args)`` returns ``(value, pullback)``
     where ``pullback(out_adjoint)`` returns the adjoint(s) of the ``wrt``
     inputs.  The output may be any array (not only a scalar)."""
-    return _transform("vjp", f, wrt, rules)
+    return _transform("vjp", f, wrt, rules, loops)
 
 
 def show(df, file=None):

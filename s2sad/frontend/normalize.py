@@ -547,13 +547,18 @@ class Normalizer:
         it = st.iter
         target = st.target
         line = st.lineno
+        strategy = None
+        if isinstance(it, S.Call) and self._is_strategy_call(it.func, "checkpointed"):
+            strategy = self.strategy_options(it, st)
+            it = it.args[0]
         if (isinstance(it, S.Call) and self._is_builtin(it.func, range)
                 and not it.keywords and isinstance(target, S.Name)):
             args = [self.atom(a) for a in it.args]
             iter_node = S.call(S.copy(it.func), args)
             body = self.block(st.body)
             self.line, self.node = line, st
-            self.emit(S.for_(S.name(target.id, True), iter_node, body))
+            loop = self.emit(S.for_(S.name(target.id, True), iter_node, body))
+            loop._s2_strategy = strategy
             return
         # any other iterable: index it with a counter, so the reverse sweep can
         # recover each element without storing it
@@ -573,7 +578,34 @@ class Normalizer:
         self.out = saved
         body = body_pre + self.block(st.body)
         self.line, self.node = line, st
-        self.emit(S.for_(S.name(k, True), S.call(self.builtin("range"), [S.name(n)]), body))
+        loop = self.emit(S.for_(S.name(k, True), S.call(self.builtin("range"), [S.name(n)]), body))
+        loop._s2_strategy = strategy
+
+    def _is_strategy_call(self, func, name):
+        if not self.is_static(func):
+            return False
+        import s2sad_runtime.loops as L
+        return self.static_value(func) is getattr(L, name)
+
+    def strategy_options(self, call, st):
+        """``checkpointed(iterable, snapshots=..., check=...)`` -> options."""
+        if len(call.args) < 1 or len(call.args) > 2:
+            raise self.error(call, "checkpointed(iterable, snapshots=N) takes the loop's iterable and a "
+                                   "snapshot count")
+        opts = {"kind": "checkpoint", "snapshots": None, "check": S.const(False), "node": call}
+        if len(call.args) == 2:
+            opts["snapshots"] = self.atom(call.args[1])
+        for k in call.keywords:
+            if k.arg == "snapshots":
+                opts["snapshots"] = self.atom(k.value)
+            elif k.arg == "check":
+                opts["check"] = self.atom(k.value)
+            elif k.arg == "online":
+                pass   # a for loop's length is known: the offline schedule is optimal
+            else:
+                raise self.error(k.value, f"checkpointed() has no option `{k.arg}`",
+                                 "the options are snapshots= and check=")
+        return opts
 
     def iterable(self, it):
         """Return (sequence atom, unpack function or None) for a loop's iterable."""

@@ -596,10 +596,14 @@ class ReverseTransform:
         src = getattr(st, "_s2_src", None) or self.src
         return f"{prefix}{src.short_filename}:{src.file_line(line)}  {src.line_text(line).strip()}"
 
+    primal_only = False
+    extra_params = frozenset()
+    loop_default = None
+
     def must_save(self, var):
-        if var not in self.needed:
+        if var not in self.needed or self.primal_only:
             return False
-        if self.loop_depth > 0:
+        if self.loop_depth > 0 or var in self.extra_params:
             return True
         return self.assign_counts.get(var, 0) > 1 or var in self.params
 
@@ -634,7 +638,7 @@ class ReverseTransform:
                     raise self.err(InputMutationError, st._s2_node or st,
                                    f"the function writes into its input `{base}` in place",
                                    f"copy it first (`{base} = {base}.copy()`), then write into the copy")
-                if base in self.needed or base in self.active:
+                if (base in self.needed or base in self.active) and not self.primal_only:
                     slot_val = S.call(S.attr(S.name("_rt"), "copy_slot"), [S.name(base), S.copy(_index_expr(tgt.slice))])
                     if self.loop_depth > 0:
                         self.uses_stack = True
@@ -663,7 +667,7 @@ class ReverseTransform:
         if isinstance(st, S.If):
             test = st.test
             assigned_inside = set(t for s in iter_stmts(st.body + st.orelse) for t in _stmt_targets(s))
-            if isinstance(test, S.Name) and test.id in assigned_inside:
+            if isinstance(test, S.Name) and test.id in assigned_inside and not self.primal_only:
                 # the branches change the condition: keep the decision
                 c = self.fresh("cond")
                 out.append(S.assign(c, S.name(test.id)))
@@ -696,6 +700,13 @@ class ReverseTransform:
         return cnt
 
     def fwd_for(self, st):
+        strategy = getattr(st, "_s2_strategy", None)
+        if strategy is None and self.loop_default is not None and self.loop_depth == 0 \
+                and not self.primal_only:
+            strategy = {"kind": "checkpoint", "snapshots": S.const(self.loop_default.snapshots),
+                        "check": S.const(bool(self.loop_default.check)), "node": st}
+        if strategy is not None and strategy["kind"] == "checkpoint" and not self.primal_only:
+            return self.fwd_checkpointed(st, strategy)
         out = []
         st._s2_nested = self.loop_depth > 0
         target = st.target.id
@@ -715,7 +726,7 @@ class ReverseTransform:
             body.insert(0, S.assign(cnt, S.binop(S.name(cnt), S.Add(), S.const(1))))
         out.append(S.Comment(self.line_comment(st._s2_line, st=st)))
         out.append(S.for_(S.name(target, True), S.copy(st.iter), body))
-        if cnt and self.loop_depth > 0:
+        if cnt and self.loop_depth > 0 and not self.primal_only:
             self.uses_stack = True
             out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(cnt)])))
         if self.loop_depth == 0:
@@ -735,7 +746,7 @@ class ReverseTransform:
         body.insert(0, S.assign(cnt, S.binop(S.name(cnt), S.Add(), S.const(1))))
         out.append(S.Comment(self.line_comment(st._s2_line, st=st)))
         out.append(S.while_(S.copy(st.test), body))
-        if self.loop_depth > 0:
+        if self.loop_depth > 0 and not self.primal_only:
             self.uses_stack = True
             out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(cnt)])))
         return out
@@ -1080,6 +1091,8 @@ class ReverseTransform:
                 for v in sorted(names)]
 
     def rev_loop(self, st, state, is_for):
+        if getattr(st, "_s2_ck", None) is not None:
+            return self.rev_checkpointed(st, state)
         body = st._s2_body
         # fixed point of the adjoint state around the loop body
         S0 = set(state)
@@ -1118,6 +1131,164 @@ class ReverseTransform:
             # saw those (integer) values, not the one before the loop
             S0 = S0 - {st.target.id}
         return out, S0
+
+    # checkpointed loops ---------------------------------------------------
+    def carried_state(self, st, body):
+        """Loop-carried variables: assigned in the body and either read in
+        an iteration before the body assigns them, or read after the loop."""
+        target = st.target.id
+        assigned = {t for s2 in iter_stmts(body) for t in _stmt_targets(s2)}
+        assigned |= {s2.targets[0].value.id for s2 in iter_stmts(body)
+                     if isinstance(s2, S.Assign) and isinstance(s2.targets[0], S.Subscript)}
+        exposed, _ = self._exposed(body, {target})
+        inside = {id(n) for s2 in iter_stmts(body) for n in S.walk(s2)}
+        after = set()
+        for s2 in iter_stmts(self.fn.body):
+            if s2 is st or id(s2) in inside:
+                continue
+            if isinstance(s2, (S.If, S.While)):
+                nodes = [s2.test]
+            elif isinstance(s2, S.For):
+                nodes = [s2.iter]
+            else:
+                nodes = [s2]
+            for nd in nodes:
+                after.update(n.id for n in S.walk(nd) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load))
+        return sorted((assigned & (exposed | after)) - {target})
+
+    def _exposed(self, stmts, defined):
+        exposed = set()
+        defined = set(defined)
+
+        def loads(node):
+            return {n.id for n in S.walk(node) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load)
+                    and n.id not in self.statics}
+        for s2 in stmts:
+            if isinstance(s2, S.Assign):
+                r = loads(s2.value)
+                if isinstance(s2.targets[0], S.Subscript):
+                    r |= loads(s2.targets[0].slice) | {s2.targets[0].value.id}
+                exposed |= r - defined
+                defined |= set(_stmt_targets(s2))
+            elif isinstance(s2, S.Expr):
+                exposed |= loads(s2.value) - defined
+            elif isinstance(s2, S.If):
+                exposed |= loads(s2.test) - defined
+                e1, d1 = self._exposed(s2.body, defined)
+                e2, d2 = self._exposed(s2.orelse, defined)
+                exposed |= e1 | e2
+                defined = d1 & d2
+            elif isinstance(s2, S.For):
+                exposed |= loads(s2.iter) - defined
+                e, _ = self._exposed(s2.body, defined | {s2.target.id})
+                exposed |= e
+            elif isinstance(s2, S.While):
+                exposed |= loads(s2.test) - defined
+                e, _ = self._exposed(s2.body, defined)
+                exposed |= e
+        return exposed, defined
+
+    def fwd_checkpointed(self, st, opts):
+        node = opts.get("node") or st
+        if self.loop_depth > 0:
+            raise self.err(UnsupportedSyntaxError, node, "a checkpointed loop inside another loop is not supported yet",
+                           "checkpoint the outer loop, or use the default tape for this one")
+        if _has_jump(st.body, S.Break):
+            raise self.err(UnsupportedSyntaxError, node, "`break` in a checkpointed loop is not supported: the "
+                           "schedule needs the number of steps in advance", "compute the number of steps first, "
+                           "or use the default tape for this loop")
+        body = _desugar_jumps(st.body, self) if _has_jump(st.body, S.Continue) else st.body
+        st._s2_body = body
+        target = st.target.id
+        carried = self.carried_state(st, body)
+        k = self.fresh("loop")
+        name = k
+        st._s2_ck = {"name": name, "carried": carried}
+        head = S.Comment(self.line_comment(st._s2_line, st=st))
+        # 1. the primal step
+        self.primal_only = True
+        try:
+            step_body = self.fwd_block(body)
+        finally:
+            self.primal_only = False
+        step_body.append(S.ret(S.tuple_([S.name(c) for c in carried])))
+        step_fn = S.function_def(f"{name}_step", [target] + carried, step_body)
+        # 2. the one-step adjoint, a generator holding the step's tape
+        active_carried = [c for c in carried if c in self.active]
+        assigned = {t for s2 in iter_stmts(body) for t in _stmt_targets(s2)} | {target}
+        saved = (self.loop_depth, self.top_assigned, self.uses_stack, self.none_init, self.extra_params)
+        self.loop_depth, self.top_assigned, self.uses_stack = 0, set(carried) | {target}, False
+        self.none_init, self.extra_params = set(), frozenset(carried)
+        try:
+            fwd = self.fwd_block(body)
+            S0 = set(active_carried)
+            loads = {n.id for s2 in iter_stmts(body) for n in S.walk(s2) if isinstance(n, S.Name)}
+            outer_acc = sorted(v for v in loads if v in self.active and v not in assigned and v not in carried)
+            S0 |= set(outer_acc)
+            rev, S1 = self.rev_block(body, S0)
+            rev += self.zeros_for([c for c in active_carried if c not in S1])
+            inner_stack, inner_none = self.uses_stack, self.none_init
+        finally:
+            (self.loop_depth, self.top_assigned, self.uses_stack, self.none_init, self.extra_params) = saved
+        gen = []
+        if outer_acc:
+            gen.append(S.Nonlocal(names=[self.adj(v) for v in outer_acc]))
+        if inner_stack:
+            gen.append(S.assign("_stack", S.list_([])))
+        gen += [S.assign(v, S.const(None)) for v in sorted(inner_none) if v not in carried and v != target]
+        gen += fwd
+        adj_names = [self.adj(c) for c in active_carried]
+        gen.append(S.assign(S.tuple_([S.name(a, True) for a in adj_names], store=True),
+                            S.Yield(value=S.tuple_([S.name(c) for c in carried]))))
+        gen.append(S.Comment("reverse of one step"))
+        gen += rev
+        gen.append(S.expr_stmt(S.Yield(value=S.tuple_([S.name(a) for a in adj_names]))))
+        adj_fn = S.function_def(f"{name}_adjoint", [target] + carried, gen)
+        st._s2_ck.update(active=active_carried, outer_acc=outer_acc)
+        # 3. the driver
+        rng_names = sorted(v for v in loads if v not in assigned and v not in self.statics)
+        rngs = [S.name(v) for v in rng_names]
+        import numpy.random as npr
+        for nm, obj in self.statics.items():
+            if isinstance(obj, (npr.Generator, npr.RandomState)) and any(
+                    isinstance(n, S.Name) and n.id == nm for s2 in iter_stmts(body) for n in S.walk(s2)):
+                rngs.append(S.name(nm))
+            if getattr(obj, "__self__", None) is npr.mtrand._rand and any(
+                    isinstance(n, S.Name) and n.id == nm.split(".")[0] for s2 in iter_stmts(body) for n in S.walk(s2)):
+                rngs.append(S.name(self.ns.ref(npr.mtrand._rand, "_global_rng")))
+        writes_in_place = any(isinstance(s2, S.Assign) and isinstance(s2.targets[0], S.Subscript)
+                              and s2.targets[0].value.id in carried for s2 in iter_stmts(body))
+        for c in carried:
+            if c not in self.params and c not in self.top_assigned:
+                self.none_init.add(c)
+        drv = S.call(S.attr(S.name("_rt"), "Checkpointed"),
+                     [S.name(step_fn.name), S.name(adj_fn.name), S.copy(st.iter),
+                      S.copy(opts["snapshots"]) if opts["snapshots"] is not None else S.const(None),
+                      S.tuple_(rngs), S.copy(opts["check"]), S.const(writes_in_place)])
+        out = [head, step_fn, adj_fn, S.assign(name, drv),
+               S.assign(S.tuple_([S.name(c, True) for c in carried], store=True),
+                        S.call(S.attr(S.name(name), "forward"), [S.tuple_([S.name(c) for c in carried])]))]
+        self.top_assigned.update(carried)
+        return out
+
+    def rev_checkpointed(self, st, state):
+        ck = st._s2_ck
+        out = []
+        adj_in = []
+        for c in ck["active"]:
+            if c in state:
+                adj_in.append(S.name(self.adj(c)))
+            else:
+                adj_in.append(S.call(S.attr(S.name("_rt"), "zeros_like"), [S.name(c)]))
+        out += self.zeros_for([v for v in ck["outer_acc"] if v not in state])
+        out.append(S.Comment(self.line_comment(st._s2_line, "adjoint of ", st)))
+        adj_out = [S.name(self.adj(c), True) for c in ck["active"]]
+        out.append(S.assign(S.tuple_(adj_out, store=True),
+                            S.call(S.attr(S.name(ck["name"]), "reverse"), [S.tuple_(adj_in)])))
+        out.append(S.assign(S.tuple_([S.name(c, True) for c in ck["carried"]], store=True),
+                            S.attr(S.name(ck["name"]), "initial")))
+        new_state = (set(state) - set(ck["carried"])) | set(ck["active"]) | set(ck["outer_acc"])
+        return out, new_state
 
     def loop_is_nested(self, st):
         return getattr(st, "_s2_nested", False)

@@ -1,0 +1,228 @@
+"""Loop strategies at run time: annotations, strategy values, and the driver
+that runs a checkpointed loop's generated step functions on a schedule.
+
+A loop written
+
+    for t in s2sad.checkpointed(range(n), snapshots=12):
+        ...
+
+runs as plain Python outside a transform (``checkpointed`` returns its
+iterable).  Inside ``s2sad.grad`` the compiler turns the body into two
+functions of the loop-carried state: ``step(t, *state) -> state`` (the primal
+body) and ``adjoint(t, *state)``, a generator that yields the step's result,
+receives the adjoint of that result and yields the adjoint of its input (its
+frame holds the one-step tape).  :class:`Checkpointed` drives both on the
+binomial schedule of :mod:`s2sad_runtime.checkpoint` (Griewank & Walther,
+Revolve), keeping at most ``snapshots`` loop states (the initial one
+included).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from s2sad_runtime import checkpoint as _ck
+
+__all__ = ["checkpointed", "Tape", "Checkpoint", "Checkpointed", "state_bytes"]
+
+
+def checkpointed(iterable, snapshots=None, *, online=False, check=False):
+    """Mark a loop for binomial checkpointing; outside a transform this
+    returns ``iterable`` unchanged, so the function still runs as plain
+    Python.
+
+    Args:
+        iterable: ``range(...)`` or any sequence of known length.
+        snapshots: loop states held at once, the initial one included
+            (s >= 1).  ``None`` uses the transform's ``loops=`` default.
+        check: recompute-and-compare: raise if a recomputed step does not
+            reproduce the state of the first sweep (a body that is not
+            deterministic, e.g. unseeded random numbers).
+    """
+    return iterable
+
+
+@dataclass(frozen=True)
+class Tape:
+    """Default loop strategy: push what each iteration overwrites on a stack."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Binomial checkpointing (Revolve) with ``snapshots`` loop states held
+    at once; ``check=True`` verifies recomputed states."""
+    snapshots: int = 10
+    check: bool = False
+
+
+def state_bytes(state):
+    n = 0
+    for v in state:
+        if isinstance(v, (list, tuple)):
+            n += state_bytes(v)
+        elif isinstance(v, dict):
+            n += state_bytes(list(v.values()))
+        else:
+            n += int(getattr(v, "nbytes", 8))
+    return n
+
+
+def _fingerprint(state):
+    out = []
+    for v in state:
+        if isinstance(v, (list, tuple)):
+            out.append(_fingerprint(v))
+        elif hasattr(v, "shape"):
+            out.append((tuple(v.shape), float(np.sum(v)) if getattr(v, "size", 1) else 0.0))
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def _copy_state(state):
+    return tuple(v.copy() if hasattr(v, "copy") and hasattr(v, "shape") else v for v in state)
+
+
+_collect = threading.local()
+
+
+def collect_stats():
+    """Start collecting the checkpointed loops run by this thread; returns
+    the list they are appended to (``s2sad`` reads it after each call)."""
+    _collect.loops = []
+    return _collect.loops
+
+
+class Checkpointed:
+    """One execution of a checkpointed loop: ``forward`` runs it (taking
+    snapshots), ``reverse`` runs its adjoint backwards on the schedule.
+
+    ``stats`` after ``reverse``: ``forward_steps`` (body evaluations:
+    first sweep, recomputations and the taped step of each reversal),
+    ``peak_snapshots`` (loop states held at once, the initial one
+    included), ``peak_bytes`` (bytes of those states).
+    """
+
+    def __init__(self, step, adjoint, iterable, snapshots, rngs=(), check=False, copy=False):
+        self.step = step
+        self.adjoint = adjoint
+        self.iterable = iterable
+        self.l = len(iterable)
+        if snapshots is None:
+            snapshots = 10
+        if not isinstance(snapshots, (int, np.integer)) or snapshots < 1:
+            from s2sad_runtime.errors import S2SadError
+            raise S2SadError(f"checkpointed(..., snapshots={snapshots!r}): snapshots must be an int >= 1 "
+                             "(the number of loop states held at once, the initial one included)")
+        self.s = int(snapshots)
+        self.rngs = tuple(r for r in rngs if isinstance(r, (np.random.Generator, np.random.RandomState)))
+        self.check = check
+        self.copy = copy
+        self.stats = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0}
+        self._slots = {}
+        self._prints = {}
+        loops = getattr(_collect, "loops", None)
+        if loops is not None:
+            loops.append(self)
+
+    # -- bookkeeping -------------------------------------------------------
+    def _rng_state(self):
+        return tuple(r.bit_generator.state if isinstance(r, np.random.Generator) else r.get_state()
+                     for r in self.rngs)
+
+    def _set_rng(self, st):
+        for r, s in zip(self.rngs, st):
+            if isinstance(r, np.random.Generator):
+                r.bit_generator.state = s
+            else:
+                r.set_state(s)
+
+    def _snapshot(self, slot, step, state):
+        self._slots[slot] = (step, _copy_state(state) if self.copy else state, self._rng_state())
+        n = len(self._slots)
+        if n > self.stats["peak_snapshots"]:
+            self.stats["peak_snapshots"] = n
+        b = sum(state_bytes(v[1]) for v in self._slots.values())
+        if b > self.stats["peak_bytes"]:
+            self.stats["peak_bytes"] = b
+
+    def _advance(self, state, k, n, first):
+        for j in range(k, k + n):
+            state = self.step(self.iterable[j], *state)
+            if self.check:
+                fp = _fingerprint(state)
+                if first:
+                    self._prints[j + 1] = fp
+                elif self._prints.get(j + 1, fp) != fp:
+                    from s2sad_runtime.errors import S2SadError
+                    raise S2SadError(
+                        f"checkpointed loop: recomputing step {j} gave a different state than the first sweep",
+                        hint="the loop body is not deterministic: draw random numbers from a numpy Generator "
+                             "that the loop reads (its state is saved with each snapshot), or use the tape")
+        self.stats["forward_steps"] += n
+        return state
+
+    # -- the two sweeps ----------------------------------------------------
+    def forward(self, state):
+        """Run the loop from ``state`` (a tuple); returns the final state."""
+        self.initial = state
+        if self.l == 0:
+            return state
+        self._snapshot(0, 0, state)
+        self._actions = _ck.offline_schedule(self.l, self.s)
+        cur, k = state, 0
+        for a in self._actions:
+            kind = a.kind
+            if kind == "advance":
+                cur = self._advance(cur, k, a.n, True)
+                k += a.n
+            elif kind == "snapshot":
+                if a.slot != 0 or a.step != 0:
+                    self._snapshot(a.slot, a.step, cur)
+            elif kind == "reverse":
+                # the last step runs taped: its frame waits for the adjoint
+                self._pending = self.adjoint(self.iterable[a.step], *cur)
+                self.stats["forward_steps"] += 1
+                out = next(self._pending)
+                self._rng_end = self._rng_state()
+                return out
+            elif kind == "restore":
+                k, cur, rs = self._slots[a.slot]
+                self._set_rng(rs)
+            elif kind == "free":
+                self._slots.pop(a.slot, None)
+        raise RuntimeError("the checkpoint schedule ended without reversing a step")
+
+    def reverse(self, state_adj):
+        """Adjoint of the loop: from the adjoint of the final state to the
+        adjoint of the initial state (a tuple)."""
+        if self.l == 0:
+            return state_adj
+        rng_now = self._rng_state()
+        adj = self._pending.send(state_adj)
+        self._pending = None
+        cur, k = None, None
+        for a in self._actions:
+            kind = a.kind
+            if kind == "advance":
+                cur = self._advance(cur, k, a.n, False)
+                k += a.n
+            elif kind == "snapshot":
+                self._snapshot(a.slot, a.step, cur)
+            elif kind == "restore":
+                k, cur, rs = self._slots[a.slot]
+                self._set_rng(rs)
+            elif kind == "reverse":
+                gen = self.adjoint(self.iterable[a.step], *cur)
+                self.stats["forward_steps"] += 1
+                next(gen)
+                adj = gen.send(adj)
+                cur = None
+            elif kind == "free":
+                self._slots.pop(a.slot, None)
+        self._slots.clear()
+        self._set_rng(rng_now)
+        return adj
