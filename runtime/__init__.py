@@ -45,7 +45,7 @@ _PY_SCALARS = (float, int, complex, bool)
 
 def __getattr__(name):
     # loop strategies live in s2sad_runtime.loops (imported on first use)
-    if name in ("Checkpointed", "checkpointed", "Checkpoint", "Tape"):
+    if name in ("Checkpointed", "CheckpointedWhile", "checkpointed", "Checkpoint", "Tape"):
         from s2sad_runtime import loops
         return getattr(loops, name)
     raise AttributeError(name)

@@ -26,7 +26,7 @@ import numpy as np
 
 from s2sad_runtime import checkpoint as _ck
 
-__all__ = ["checkpointed", "Tape", "Checkpoint", "Checkpointed", "state_bytes"]
+__all__ = ["checkpointed", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
 
 
 def checkpointed(iterable, snapshots=None, *, online=False, check=False):
@@ -217,6 +217,96 @@ class Checkpointed:
                 self._set_rng(rs)
             elif kind == "reverse":
                 gen = self.adjoint(self.iterable[a.step], *cur)
+                self.stats["forward_steps"] += 1
+                next(gen)
+                adj = gen.send(adj)
+                cur = None
+            elif kind == "free":
+                self._slots.pop(a.slot, None)
+        self._slots.clear()
+        self._set_rng(rng_now)
+        return adj
+
+
+class CheckpointedWhile(Checkpointed):
+    """A checkpointed ``while`` loop: its length is known only when it ends,
+    so snapshots follow the online schedule (:class:`OnlineCheckpointer`,
+    optimal while ``l <= (s+1)(s+2)/2``, within a few percent beyond; see
+    docs/checkpointing_schedules.md).  ``test`` is the index of the loop
+    test in the state tuple.  The last step is evaluated once more, taped,
+    when the reverse sweep starts (the loop only knows it was the last one
+    after running it)."""
+
+    def __init__(self, step, adjoint, test, snapshots, rngs=(), check=False, copy=False):
+        super().__init__(step, adjoint, range(0), snapshots, rngs, check, copy)
+        self.test = test
+
+    def forward(self, state):
+        self.initial = state
+        ck = _ck.OnlineCheckpointer(self.s)
+        self._ck = ck
+        self._snapshot(0, 0, state)
+        prev, prev_rng = None, None
+        cur, j = state, 0
+        while cur[self.test]:
+            for a in ck.step():
+                if a.kind == "snapshot":
+                    self._slots[a.slot] = (a.step, _copy_state(prev) if self.copy else prev, prev_rng)
+                    self._peaks()
+                elif a.kind == "free":
+                    self._slots.pop(a.slot, None)
+            prev, prev_rng = cur, self._rng_state()
+            cur = self._advance(cur, j, 1, True)
+            j += 1
+        self.l = j
+        self._prev = (prev, prev_rng)
+        return cur
+
+    def _peaks(self):
+        n = len(self._slots)
+        if n > self.stats["peak_snapshots"]:
+            self.stats["peak_snapshots"] = n
+        b = sum(state_bytes(v[1]) for v in self._slots.values())
+        if b > self.stats["peak_bytes"]:
+            self.stats["peak_bytes"] = b
+
+    def _advance(self, state, k, n, first):
+        for j in range(k, k + n):
+            state = self.step(j, *state)
+            if self.check:
+                fp = _fingerprint(state)
+                if first:
+                    self._prints[j + 1] = fp
+                elif self._prints.get(j + 1, fp) != fp:
+                    from s2sad_runtime.errors import S2SadError
+                    raise S2SadError(
+                        f"checkpointed loop: recomputing step {j} gave a different state than the first sweep",
+                        hint="the loop body is not deterministic: draw random numbers from a numpy Generator "
+                             "that the loop reads (its state is saved with each snapshot), or use the tape")
+        self.stats["forward_steps"] += n
+        return state
+
+    def reverse(self, state_adj):
+        if self.l == 0:
+            return state_adj
+        rng_now = self._rng_state()
+        adj = state_adj
+        cur, cur_rng = self._prev
+        self._set_rng(cur_rng)
+        k = self.l - 1
+        for a in self._ck.reverse_schedule():
+            kind = a.kind
+            if kind == "advance":
+                cur = self._advance(cur, k, a.n, False)
+                k += a.n
+            elif kind == "snapshot":
+                self._slots[a.slot] = (a.step, cur, self._rng_state())
+                self._peaks()
+            elif kind == "restore":
+                k, cur, rs = self._slots[a.slot]
+                self._set_rng(rs)
+            elif kind == "reverse":
+                gen = self.adjoint(a.step, *cur)
                 self.stats["forward_steps"] += 1
                 next(gen)
                 adj = gen.send(adj)

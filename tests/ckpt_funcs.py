@@ -91,3 +91,32 @@ def unannotated(x, W, n):
     for t in range(n):
         h = np.tanh(W @ h)
     return np.sum(h)
+
+
+def newton_while(a, x0, tol):
+    """Newton iterations for sqrt(a) in a checkpointed while loop."""
+    x = x0
+    err = 1.0
+    while s2sad.checkpointed(err > tol, snapshots=3):
+        x_new = 0.5 * (x + a / x)
+        err = abs(x_new - x)
+        x = x_new
+    return x
+
+
+def damped_while(y0, W, s):
+    y = y0
+    t = 0.0
+    while s2sad.checkpointed(t < 1.0, snapshots=s):
+        y = y + 0.01 * np.tanh(W @ y)
+        t = t + 0.01
+    return np.sum(y * y)
+
+
+def damped_while_tape(y0, W, s):
+    y = y0
+    t = 0.0
+    while t < 1.0:
+        y = y + 0.01 * np.tanh(W @ y)
+        t = t + 0.01
+    return np.sum(y * y)

@@ -104,3 +104,37 @@ def test_break_in_a_checkpointed_loop_is_a_clear_error():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="break") as e:
         s2sad.grad(m.f)(np.ones(2))
     assert "ck_break.py:5" in str(e.value)
+
+
+def test_checkpointed_while_newton():
+    import math
+    g = s2sad.grad(C.newton_while)(2.0, 1.0, 1e-14)
+    assert g == pytest.approx(0.5 / math.sqrt(2.0), rel=1e-10)
+
+
+@pytest.mark.parametrize("s", [1, 2, 3, 5, 20])
+def test_checkpointed_while_equals_tape_with_the_online_schedule(s):
+    from s2sad_runtime.checkpoint import online_schedule, simulate
+    r = np.random.default_rng(8)
+    y0, W = r.normal(size=3), r.normal(size=(3, 3)) * 0.5
+    d = s2sad.grad(C.damped_while, wrt=(0, 1))
+    g = d(y0, W, s)
+    gt = s2sad.grad(C.damped_while_tape, wrt=(0, 1))(y0, W, s)
+    for a, c in zip(g, gt):
+        np.testing.assert_allclose(a, c, rtol=1e-12)
+    l = d.stats["loops"][0]["steps"]
+    assert l in (100, 101)
+    # the online schedule's count, plus the last step evaluated again taped
+    assert d.stats["forward_steps"] == simulate(online_schedule(l, s), l).forward_steps + 1
+    assert d.stats["peak_snapshots"] <= s
+
+
+def test_loops_default_applies_to_while_loops():
+    r = np.random.default_rng(9)
+    y0, W = r.normal(size=3), r.normal(size=(3, 3)) * 0.5
+    d = s2sad.grad(C.damped_while_tape, wrt=(0, 1), loops=s2sad.Checkpoint(snapshots=4))
+    g = d(y0, W, 4)
+    gt = s2sad.grad(C.damped_while_tape, wrt=(0, 1))(y0, W, 4)
+    for a, c in zip(g, gt):
+        np.testing.assert_allclose(a, c, rtol=1e-12)
+    assert d.stats["peak_snapshots"] <= 4 and "CheckpointedWhile" in d.source

@@ -656,6 +656,10 @@ class Normalizer:
         if st.orelse:
             raise self.error(st, "`while ... else` is not supported",
                              "set a flag before `break` and test it after the loop")
+        strategy = None
+        if isinstance(st.test, S.Call) and self._is_strategy_call(st.test.func, "checkpointed"):
+            strategy = self.strategy_options(st.test, st)
+            st.test = st.test.args[0]
         test = self.atom(st.test)
         body = self.block(st.body)
         saved = self.out
@@ -680,7 +684,8 @@ class Normalizer:
             raise self.error(st, "`continue` in a `while` loop whose test is computed is not supported",
                              "restructure the body with `if`, or write the test as one local name")
         self.line, self.node = st.lineno, st
-        self.emit(S.while_(test, body + retest))
+        loop = self.emit(S.while_(test, body + retest))
+        loop._s2_strategy = strategy
 
     def s_Break(self, st):
         self.emit(S.Break())

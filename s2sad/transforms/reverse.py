@@ -734,6 +734,13 @@ class ReverseTransform:
         return out
 
     def fwd_while(self, st):
+        strategy = getattr(st, "_s2_strategy", None)
+        if strategy is None and self.loop_default is not None and self.loop_depth == 0 \
+                and not self.primal_only:
+            strategy = {"kind": "checkpoint", "snapshots": S.const(self.loop_default.snapshots),
+                        "check": S.const(bool(self.loop_default.check)), "node": st}
+        if strategy is not None and strategy["kind"] == "checkpoint" and not self.primal_only:
+            return self.fwd_checkpointed(st, strategy)
         out = []
         st._s2_nested = self.loop_depth > 0
         body_src = _desugar_jumps(st.body, self) if _has_jump(st.body, (S.Break, S.Continue)) else st.body
@@ -1136,7 +1143,7 @@ class ReverseTransform:
     def carried_state(self, st, body):
         """Loop-carried variables: assigned in the body and either read in
         an iteration before the body assigns them, or read after the loop."""
-        target = st.target.id
+        target = st.target.id if isinstance(st, S.For) else "_k"
         assigned = {t for s2 in iter_stmts(body) for t in _stmt_targets(s2)}
         assigned |= {s2.targets[0].value.id for s2 in iter_stmts(body)
                      if isinstance(s2, S.Assign) and isinstance(s2.targets[0], S.Subscript)}
@@ -1154,7 +1161,10 @@ class ReverseTransform:
                 nodes = [s2]
             for nd in nodes:
                 after.update(n.id for n in S.walk(nd) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load))
-        return sorted((assigned & (exposed | after)) - {target})
+        carried = (assigned & (exposed | after)) - {target}
+        if isinstance(st, S.While) and isinstance(st.test, S.Name):
+            carried.add(st.test.id)
+        return sorted(carried)
 
     def _exposed(self, stmts, defined):
         exposed = set()
@@ -1199,7 +1209,11 @@ class ReverseTransform:
                            "or use the default tape for this loop")
         body = _desugar_jumps(st.body, self) if _has_jump(st.body, S.Continue) else st.body
         st._s2_body = body
-        target = st.target.id
+        is_for = isinstance(st, S.For)
+        if not is_for and not (isinstance(st.test, S.Name) and st.test.id not in self.statics):
+            raise self.err(UnsupportedSyntaxError, node, "a checkpointed `while` loop needs a test that changes "
+                           "in the loop", "use the default tape for this loop")
+        target = st.target.id if is_for else self.fresh("k")
         carried = self.carried_state(st, body)
         k = self.fresh("loop")
         name = k
@@ -1261,10 +1275,15 @@ class ReverseTransform:
         for c in carried:
             if c not in self.params and c not in self.top_assigned:
                 self.none_init.add(c)
-        drv = S.call(S.attr(S.name("_rt"), "Checkpointed"),
-                     [S.name(step_fn.name), S.name(adj_fn.name), S.copy(st.iter),
-                      S.copy(opts["snapshots"]) if opts["snapshots"] is not None else S.const(None),
-                      S.tuple_(rngs), S.copy(opts["check"]), S.const(writes_in_place)])
+        snaps = S.copy(opts["snapshots"]) if opts["snapshots"] is not None else S.const(None)
+        if is_for:
+            drv = S.call(S.attr(S.name("_rt"), "Checkpointed"),
+                         [S.name(step_fn.name), S.name(adj_fn.name), S.copy(st.iter), snaps,
+                          S.tuple_(rngs), S.copy(opts["check"]), S.const(writes_in_place)])
+        else:
+            drv = S.call(S.attr(S.name("_rt"), "CheckpointedWhile"),
+                         [S.name(step_fn.name), S.name(adj_fn.name), S.const(carried.index(st.test.id)), snaps,
+                          S.tuple_(rngs), S.copy(opts["check"]), S.const(writes_in_place)])
         out = [head, step_fn, adj_fn, S.assign(name, drv),
                S.assign(S.tuple_([S.name(c, True) for c in carried], store=True),
                         S.call(S.attr(S.name(name), "forward"), [S.tuple_([S.name(c) for c in carried])]))]
