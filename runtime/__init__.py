@@ -1005,6 +1005,20 @@ def builtin_extremum_adjoint(g, ans, args, k):
     return zeros_like(seq)
 
 
+def builtin_extremum_jvp(t, ans, args, k):
+    """Tangent contribution of argument ``k`` of the builtin ``max``/``min``:
+    the winner's tangent (an element of ``t`` when a single sequence is
+    passed)."""
+    if len(args) > 1:
+        return t * extremum_winner(ans, args, k)
+    seq = args[0]
+    for i in range(len(seq)):
+        v = seq[i]
+        if v is ans or bool(np.all(v == ans)):
+            return t[i]
+    return 0.0 * ans
+
+
 # Bernoulli-number coefficients B_2n / (2n) of the asymptotic series of the
 # digamma function, n = 1..7
 _DIGAMMA_SERIES = (1.0 / 12.0, -1.0 / 120.0, 1.0 / 252.0, -1.0 / 240.0, 1.0 / 132.0,
@@ -1101,3 +1115,66 @@ def check_rebind(x, loc=(None,) * 6):
         "the same array: s2sad follows values by name and would miss the change",
         **_loc_kwargs(loc),
         hint="write `x = x + ...` for a new array, or copy the array before aliasing it (`g = h.copy()`)")
+
+
+# --------------------------------------------------------------------------
+# forward mode
+
+
+def fresh(t):
+    """A tangent that the code will write into in place: never share it."""
+    return t.copy() if hasattr(t, "copy") and hasattr(t, "shape") else (list(t) if isinstance(t, list) else t)
+
+
+def reduction_jvp(adjoint, t, ans, a, axis=None, keepdims=False):
+    """Tangent of a reduction whose adjoint is ``adjoint(g, ans, a, axis,
+    keepdims)``: the sum of ``t`` weighted by the gradient of each output
+    element (max/min: the tied maximisers' share; prod: the other factors)."""
+    if isinstance(a, _PY_SCALARS):
+        return t
+    w = adjoint(np.ones_like(ans) if hasattr(ans, "shape") else 1.0, ans, a, axis, keepdims)
+    return np.sum(t * w, axis=axis, keepdims=keepdims)
+
+
+def var_jvp(t, a, axis=None, ddof=0, keepdims=False):
+    n = _count(a, axis)
+    mu = a.mean(axis=axis, keepdims=True)
+    return np.sum(2.0 * (a - mu) * t, axis=axis, keepdims=keepdims) / (n - ddof)
+
+
+def std_jvp(t, ans, a, axis=None, ddof=0, keepdims=False):
+    """d std = d var / (2 std), taken as 0 where std is 0 (as the adjoint)."""
+    dv = var_jvp(t, a, axis, ddof, keepdims)
+    if isinstance(ans, _PY_SCALARS) or not hasattr(ans, "shape"):
+        return dv / (2.0 * ans) if ans != 0 else 0.0 * dv
+    safe = np.where(ans == 0, 1.0, ans)
+    return np.where(ans == 0, 0.0, dv / (2.0 * safe))
+
+
+def norm_jvp(t, ans, x, ord=None, axis=None, keepdims=False):
+    w = norm_adjoint(np.ones_like(ans) if hasattr(ans, "shape") else 1.0, ans, x, ord, axis, keepdims)
+    if axis is None:
+        return np.sum(t * w)
+    return np.sum(t * w, axis=axis, keepdims=keepdims)
+
+
+def solve_rhs_tangent(t, ans, b):
+    """``t @ x`` for the tangent of ``solve(a, b)`` in ``a`` (``x`` a vector
+    or a stack of column vectors)."""
+    if np.ndim(ans) == np.ndim(t) - 1:
+        return (t @ ans[..., None])[..., 0]
+    return t @ ans
+
+
+def solve_like(a, rhs, ans):
+    """``solve(a, rhs)`` where ``rhs`` has the shape of ``ans`` (a stack of
+    vectors when ``ans`` is one)."""
+    if np.ndim(rhs) == np.ndim(a) - 1 and np.ndim(rhs) > 1:
+        return np.linalg.solve(a, rhs[..., None])[..., 0]
+    return np.linalg.solve(a, rhs)
+
+
+def slogdet_jvp(t, ans, a):
+    sign = ans[0]
+    return (np.zeros_like(sign) if hasattr(sign, "shape") else 0.0,
+            np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1))

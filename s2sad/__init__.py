@@ -5,7 +5,9 @@
     >>> print(df.source)            # doctest: +SKIP
 """
 
-from s2sad.api import adjoint, export, grad, show, stop_gradient, value_and_grad, vjp  # noqa: F401
+from s2sad.api import (  # noqa: F401
+    adjoint, export, grad, hessian, hvp, jvp, show, stop_gradient, value_and_grad, vjp,
+)
 from s2sad.errors import (  # noqa: F401
     ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError, NonScalarOutputError,
     ResolutionError, S2SadError, UnsupportedSyntaxError,

@@ -17,6 +17,7 @@ from s2sad.frontend import syntax as S
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
 from s2sad.rules import DEFAULT_RULES
+from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.reverse import ReverseTransform, _BindError, _static_key
 
 
@@ -121,6 +122,8 @@ class GradFunction:
                          f"or leave it out of wrt")
 
     def __call__(self, *args, **kwargs):
+        if self.mode == "jvp":
+            return self._call_jvp(args, kwargs)
         args = self._bind(args, kwargs)
         self._check_inputs(args)
         f = self._cache.get(self._key(args)) or self.compiled(args)
@@ -140,6 +143,23 @@ class GradFunction:
         finally:
             self._record(loops)
 
+    def _call_jvp(self, args, kwargs):
+        if "tangent" in kwargs:
+            tangent = kwargs.pop("tangent")
+        else:
+            if not args:
+                raise ArgumentError(f"jvp of {self.fn.__qualname__} needs the tangent as its last argument")
+            args, tangent = args[:-1], args[-1]
+        args = self._bind(args, kwargs)
+        self._check_inputs(args)
+        tangents = (tangent,) if self.single else tuple(tangent)
+        if len(tangents) != len(self.wrt):
+            raise ArgumentError(f"jvp with wrt={self.wrt} needs {len(self.wrt)} tangents, got {len(tangents)}",
+                                hint="pass a tuple with one tangent per differentiated argument")
+        f = self._cache.get(self._key(args)) or self.compiled(args)
+        value, out_tan = f(*args, *self._extra, *tangents)
+        return value, out_tan
+
     def _record(self, loops):
         """``.stats`` of the last call: the cost of its checkpointed loops."""
         _loops._collect.loops = None
@@ -152,7 +172,7 @@ class GradFunction:
 
     # ------------------------------------------------------------- compile
     def _build(self, args):
-        target = self.fn.compiled(None) if isinstance(self.fn, GradFunction) else self.fn
+        target = self.fn.compiled(args) if isinstance(self.fn, GradFunction) else self.fn
         src = read_function(target)
         ns = emit.Namespace()
         fn_params = {}
@@ -169,17 +189,23 @@ class GradFunction:
                 kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
                                                         "py" if isinstance(a, (float, int, np.generic)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
+        cls = ForwardTransform if self.mode == "jvp" else ReverseTransform
         try:
-            tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, statics,
-                                  mode={"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode],
-                                  kinds=kinds)
+            tr = cls(src, fn, wrt_names, self.rules, ns, statics,
+                     mode={"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp", "jvp": "jvp"}[self.mode],
+                     kinds=kinds)
         except _BindError as e:
             raise S2SadError(str(e)) from None
         tr.single = self.single
         from s2sad_runtime.loops import Checkpoint
         if isinstance(self.loops, Checkpoint):
             tr.loop_default = self.loops
-        suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode]
+        # parameters of the differentiated code beyond f's own (the seed of a
+        # gradient function being differentiated again) keep their defaults
+        nparams = len(S.param_names(fn))
+        self._extra = list(getattr(target, "__defaults__", None) or ())[-(nparams - len(self._names)):] \
+            if nparams > len(self._names) else []
+        suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp", "jvp": "jvp"}[self.mode]
         fname = f"{fn.name}_{suffix}"
         fdef = tr.run(fname)
         source = S.render(fdef) + "\n"
@@ -305,6 +331,52 @@ def vjp(f=None, wrt=0, *, rules=None, loops=None):
     where ``pullback(out_adjoint)`` returns the adjoint(s) of the ``wrt``
     inputs.  The output may be any array (not only a scalar)."""
     return _transform("vjp", f, wrt, rules, loops)
+
+
+def jvp(f=None, wrt=0, *, rules=None):
+    """Forward mode: ``jvp(f)(*args, tangent)`` returns ``(f(*args), J v)``,
+    the directional derivative of ``f`` along ``tangent`` (a tuple of
+    tangents when ``wrt`` is a tuple).  The generated code carries each
+    value's tangent beside it (``.source``)."""
+    return _transform("jvp", f, wrt, rules)
+
+
+def hvp(f=None, wrt=0, *, rules=None):
+    """Hessian-vector product by forward over reverse (Pearlmutter 1994):
+    ``hvp(f)(*args, v)`` returns ``H v`` for scalar ``f``, at the cost of a
+    few gradients and without forming ``H``."""
+    if f is None:
+        return lambda fn: hvp(fn, wrt, rules=rules)
+    g = grad(f, wrt, rules=rules)
+    j = jvp(g, wrt, rules=rules)
+
+    def hvp_f(*args, **kwargs):
+        return j(*args, **kwargs)[1]
+    hvp_f.jvp = j
+    hvp_f.grad = g
+    hvp_f.__name__ = f"{getattr(f, '__name__', 'f')}_hvp"
+    return hvp_f
+
+
+def hessian(f, wrt=0, *, rules=None):
+    """Dense Hessian of scalar ``f`` in one argument, one Hessian-vector
+    product per input element (for small problems).  Returns an array of
+    shape ``x.shape + x.shape``."""
+    h = hvp(f, wrt, rules=rules)
+
+    def hess(*args):
+        x = args[wrt]
+        xa = np.asarray(x, dtype=float) if not hasattr(x, "shape") else x
+        n = int(np.size(xa))
+        cols = []
+        for i in range(n):
+            e = np.zeros(n, dtype=getattr(xa, "dtype", float))
+            e[i] = 1.0
+            v = e.reshape(np.shape(xa)) if np.ndim(xa) else float(e[0])
+            cols.append(np.reshape(h(*args, v), -1))
+        H = np.stack(cols, axis=1)
+        return H.reshape(np.shape(xa) + np.shape(xa))
+    return hess
 
 
 def show(df, file=None):

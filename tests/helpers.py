@@ -26,8 +26,10 @@ def numeric_grad(f, args, k, eps=1e-6):
     return float(g) if scalar else g
 
 
-def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6):
-    """Assert that s2sad's gradient of ``f`` matches central differences."""
+def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6, tangents=True):
+    """Assert that s2sad's gradient of ``f`` matches central differences,
+    and (``tangents=True``) that forward mode agrees with it: for a random
+    direction v, ``jvp`` gives <grad f, v> to 1e-9."""
     single = not isinstance(wrt, (tuple, list))
     df = s2sad.grad(f, wrt=wrt)
     got = df(*args)
@@ -39,4 +41,23 @@ def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6):
         assert np.shape(gv) == np.shape(want), (np.shape(gv), np.shape(want))
         np.testing.assert_allclose(gv, want, rtol=rtol, atol=atol,
                                    err_msg=f"gradient of {f.__name__} in argument {w}")
+    if tangents:
+        check_tangents(f, args, ws, gots)
     return got
+
+
+def check_tangents(f, args, ws, grads):
+    """Forward mode against reverse mode: J v = <grad f, v>."""
+    rng = np.random.default_rng(99)
+    for w, g in zip(ws, grads):
+        x = args[w]
+        if isinstance(x, (list, tuple, dict)):
+            continue
+        dt = np.asarray(x).dtype
+        v = float(rng.normal()) if isinstance(x, float) else rng.normal(size=np.shape(x)).astype(dt)
+        jv = s2sad.jvp(f, wrt=w)(*args, v)[1]
+        want = float(np.sum(np.asarray(g, dtype=float) * np.asarray(v, dtype=float)))
+        tol = 1e-4 if dt == np.float32 else 1e-9
+        got = float(np.sum(jv))
+        assert abs(got - want) <= tol * max(1.0, abs(want)), \
+            f"forward mode of {f.__name__} in argument {w}: J v = {got}, <grad, v> = {want}"

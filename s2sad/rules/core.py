@@ -57,7 +57,7 @@ class Rule:
     broadcasting: bool = False
     nondiff: bool = False            # contributes nothing (floor, argmax, ...)
     diff_params: tuple = ()          # parameters that get contributions
-    jvp: object = None               # forward rule (reserved for forward mode)
+    jvp: object = None               # tangent: "elementwise" | "linear" | "multilinear" | ("template", fn)
     _parsed: object = field(default=None, repr=False)
 
     def parsed(self):
@@ -177,6 +177,28 @@ class RuleTable:
         def deco(fn):
             for nm in names:
                 self.add_method(nm, Rule(key=nm, name="." + nm, template=fn, broadcasting=broadcasting))
+            return fn
+        return deco
+
+    def defjvp(self, *keys):
+        """Decorator: an explicit tangent template for each of ``keys``
+        (``d[x] = expr`` with ``t`` standing for ``x``'s tangent)."""
+        def deco(fn):
+            for key in keys:
+                r = self.lookup(key)
+                if r is None:
+                    r = self.add(Rule(key=key, name=_key_name(key)))
+                r.jvp = ("template", fn)
+            return fn
+        return deco
+
+    def defmethod_jvp(self, *names):
+        def deco(fn):
+            for nm in names:
+                r = self.method(nm)
+                if r is None:
+                    r = self.add_method(nm, Rule(key=nm, name="." + nm))
+                r.jvp = ("template", fn)
             return fn
         return deco
 

@@ -22,6 +22,10 @@ def register(T):
     def rt_unbroadcast(g, v, x):
         d[v] = _rt.broadcast_as(g, v)
 
+    @defrule(_rt.broadcast_as)
+    def rt_broadcast_as(g, v, like):
+        d[v] = _rt.unbroadcast(g, v)
+
     @defrule(_rt.grad_out)
     def rt_grad_out(g, v, x):
         d[v] = g
@@ -40,8 +44,8 @@ def register(T):
         d[v] = _rt.reduce_sum_like(g, v, axis, keepdims) / _rt.count(x, axis)
 
     @defrule(_rt.extremum_adjoint)
-    def rt_extremum_adjoint(g, v, ans, x, axis=None, keepdims=False):
-        d[v] = _rt.reduce_sum_like(g * _rt.extremum_weights(ans, x, axis, keepdims), v, axis, keepdims)
+    def rt_extremum_adjoint(g, v, mx, x, axis=None, keepdims=False):
+        d[v] = _rt.reduce_sum_like(g * _rt.extremum_weights(mx, x, axis, keepdims), v, axis, keepdims)
 
     @defrule(_rt.matmul_adjoint_a, _rt.dot_adjoint_a)
     def rt_matmul_adjoint_a(g, v, a, b):

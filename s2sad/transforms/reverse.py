@@ -142,6 +142,8 @@ class ReverseTransform:
             return p.diff_operands()
         if p.kind == "display":
             return [e.id for e in prim.elts if isinstance(e, S.Name)]
+        if p.kind == "pop":
+            return [p.bound["self"].id]
         if p.kind == "dict":
             return [e.id for e in prim.values if isinstance(e, S.Name)]
         if p.kind == "unknown":
@@ -217,6 +219,9 @@ class ReverseTransform:
                 p = Prim(rule=r, kind="vjp", bound={"*args": args, "**kw": kws}, func_expr=func)
                 return p
             return self._bind(r, args, kws, call)
+        if isinstance(func, S.Attribute) and isinstance(func.value, S.Name) and func.attr == "pop" \
+                and not call.args and not call.keywords:
+            return Prim(kind="pop", bound={"self": func.value})
         if isinstance(func, S.Attribute) and isinstance(func.value, S.Name):
             r = T.method(func.attr)
             if r is None:
@@ -277,6 +282,11 @@ class ReverseTransform:
                     continue
                 if isinstance(p, _BindFailure):
                     pass
+                if p.kind == "pop" and any(t in self.active for t in targets) and self.mode != "jvp":
+                    raise self.err(UnsupportedSyntaxError, st.value._s2_node or st,
+                                   "reverse mode through `list.pop()` is not supported",
+                                   "index the list instead (`x = lst[-1]`), or differentiate this code in "
+                                   "forward mode")
                 if p.kind == "unknown" and (any(t in self.active for t in targets) or isinstance(st, S.Expr)):
                     ops = [n.id for n in S.walk(st.value) if isinstance(n, S.Name) and n.id in self.active]
                     if not ops or not any(t in self.active for t in targets):
@@ -298,11 +308,12 @@ class ReverseTransform:
                                 f"for it, or register one for a function of your own with @s2sad.adjoint(fn)")
             obj = p.func_obj
             import types
-            if isinstance(obj, types.FunctionType):
+            if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", "") or "").startswith("s2sad_runtime"):
                 return self.err(NoRuleError, node,
-                                f"cannot differentiate the call to `{text}`: calls into user functions are "
-                                "not supported yet",
-                                f"register its adjoint with @s2sad.adjoint({text}), or inline its body")
+                                f"no derivative rule for the runtime helper `{text}`: differentiating generated "
+                                "code through this operation again (a second derivative) is not supported yet",
+                                "write the function without this operation for second-order use, or register "
+                                f"a rule with @s2sad.adjoint({text})")
             return self.err(NoRuleError, node, f"no derivative rule for `{text}`",
                             f"register one with @s2sad.adjoint({text}) (see docs/rules.md), or wrap its "
                             "argument in s2sad.stop_gradient(...) if it should not be differentiated")
@@ -464,7 +475,7 @@ class ReverseTransform:
         contributions (operands the contributions use, the result if the
         rule reads ``ans``)."""
         p = self.prims.get(id(st.value))
-        if p is None or p.kind in ("const", "nondiff", "unknown"):
+        if p is None or p.kind in ("const", "nondiff", "unknown", "pop"):
             return set()
         saved = self.counter
         pre = []
@@ -862,7 +873,7 @@ class ReverseTransform:
         targets = _stmt_targets(st)
         p = self.prims.get(id(st.value))
         active_out = [t for t in targets if t in self.active and t in state]
-        if not active_out or p is None or p.kind in ("const", "nondiff", "unknown", "display", "dict") \
+        if not active_out or p is None or p.kind in ("const", "nondiff", "unknown", "display", "dict", "pop") \
                 and not (p.kind in ("display", "dict") and active_out):
             for t in targets:
                 state.discard(t)
