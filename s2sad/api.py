@@ -341,21 +341,58 @@ def jvp(f=None, wrt=0, *, rules=None):
     return _transform("jvp", f, wrt, rules)
 
 
-def hvp(f=None, wrt=0, *, rules=None):
-    """Hessian-vector product by forward over reverse (Pearlmutter 1994):
-    ``hvp(f)(*args, v)`` returns ``H v`` for scalar ``f``, at the cost of a
-    few gradients and without forming ``H``."""
+def hvp(f=None, wrt=0, *, rules=None, loops=None):
+    """Hessian-vector product of scalar ``f``: ``hvp(f)(*args, v)`` returns
+    ``H v`` without forming ``H``, at the cost of a few gradients.
+
+    Forward over reverse (Pearlmutter 1994): the tangent of the generated
+    gradient.  When the gradient code holds a checkpointed loop (which
+    forward mode does not enter), reverse over forward is used instead --
+    the gradient of ``<grad f, v>`` computed in forward mode -- and the loop
+    stays checkpointed in it (for a symmetric Hessian both give ``H v``)."""
     if f is None:
-        return lambda fn: hvp(fn, wrt, rules=rules)
-    g = grad(f, wrt, rules=rules)
+        return lambda fn: hvp(fn, wrt, rules=rules, loops=loops)
+    g = grad(f, wrt, rules=rules, loops=loops)
     j = jvp(g, wrt, rules=rules)
+    state = {"rof": None}
 
     def hvp_f(*args, **kwargs):
+        if state["rof"] is None:
+            code = g.compiled(g._bind(args[:-1], kwargs)).__s2sad_source__
+            state["rof"] = _reverse_over_forward(f, wrt, rules, loops) if "_rt.Checkpointed" in code else False
+        if state["rof"]:
+            return state["rof"](*args, **kwargs)
         return j(*args, **kwargs)[1]
     hvp_f.jvp = j
     hvp_f.grad = g
+    hvp_f.state = state
     hvp_f.__name__ = f"{getattr(f, '__name__', 'f')}_hvp"
     return hvp_f
+
+
+def _reverse_over_forward(f, wrt, rules, loops):
+    """``(*args, v) -> grad_x <grad f(x), v>``, differentiating the forward
+    mode code of ``f`` in reverse (its loops keep their strategies)."""
+    j = jvp(f, wrt, rules=rules)
+    names = [p.name for p in inspect.signature(f).parameters.values()]
+    ws = list(wrt) if isinstance(wrt, (tuple, list)) else [wrt]
+    wi = [names.index(w) if isinstance(w, str) else int(w) for w in ws]
+    tans = [f"_v{i}" for i in range(len(wi))]
+    fname = f"{getattr(f, '__name__', 'f')}_directional"
+    src = (f"def {fname}({', '.join(names + tans)}):\n"
+           f"    _pair = _jvp({', '.join(names)}, {tans[0] if len(tans) == 1 else '(' + ', '.join(tans) + ',)'})\n"
+           f"    return _pair[1]\n")
+    ns = emit.Namespace()
+    ns.values["_jvp"] = j
+    directional = emit.compile_function(src, fname, ns, f"hvp:{fname}")
+    gd = grad(directional, wrt=tuple(wi) if len(wi) > 1 else wi[0], rules=rules, loops=loops)
+
+    def rof(*args, **kwargs):
+        *xs, v = args
+        vs = list(v) if len(wi) > 1 else [v]
+        return gd(*xs, *vs)
+    rof.grad = gd
+    return rof
 
 
 def hessian(f, wrt=0, *, rules=None):

@@ -120,3 +120,17 @@ def damped_while_tape(y0, W, s):
         y = y + 0.01 * np.tanh(W @ y)
         t = t + 0.01
     return np.sum(y * y)
+
+
+def ode_small(W, y0, n):
+    y = y0
+    for t in s2sad.checkpointed(range(n), snapshots=3):
+        y = y + 0.1 * np.tanh(W @ y)
+    return np.sum(y * y)
+
+
+def ode_small_tape(W, y0, n):
+    y = y0
+    for t in range(n):
+        y = y + 0.1 * np.tanh(W @ y)
+    return np.sum(y * y)

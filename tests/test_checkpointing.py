@@ -138,3 +138,19 @@ def test_loops_default_applies_to_while_loops():
     for a, c in zip(g, gt):
         np.testing.assert_allclose(a, c, rtol=1e-12)
     assert d.stats["peak_snapshots"] <= 4 and "CheckpointedWhile" in d.source
+
+
+def test_hvp_through_a_checkpointed_loop_stays_checkpointed():
+    r = np.random.default_rng(10)
+    W, y0, v = r.normal(size=(3, 3)) * 0.5, r.normal(size=3), r.normal(size=3)
+    h = s2sad.hvp(C.ode_small, wrt=1)
+    hv = h(W, y0, 12, v)
+    g = s2sad.grad(C.ode_small, wrt=1)
+    fd = (g(W, y0 + 1e-5 * v, 12) - g(W, y0 - 1e-5 * v, 12)) / 2e-5
+    np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8)
+    inner = h.state["rof"].grad
+    assert "_rt.Checkpointed" in inner.source          # reverse over forward, checkpointed
+    assert inner.stats["forward_steps"] == optimal_forward_steps(12, 3)
+    # the same Hessian-vector product as forward over reverse on the taped loop
+    hv_tape = s2sad.hvp(C.ode_small_tape, wrt=1)(W, y0, 12, v)
+    np.testing.assert_allclose(hv, hv_tape, rtol=1e-10)

@@ -77,10 +77,10 @@ class ForwardTransform(ReverseTransform):
             if st.target.id in self.active:   # the loop rebinds it to an integer
                 body.insert(0, S.assign(self.tan(st.target.id), S.const(0.0)))
             return [S.Comment(self.line_comment(st._s2_line, st=st)),
-                    S.for_(S.copy(st.target), S.copy(st.iter), body)]
+                    S.for_(S.copy(st.target), self.keep_strategy(st, S.copy(st.iter)), body)]
         if isinstance(st, S.While):
             return [S.Comment(self.line_comment(st._s2_line, st=st)),
-                    S.while_(S.copy(st.test), self.fwd_tan_block(st.body))]
+                    S.while_(self.keep_strategy(st, S.copy(st.test)), self.fwd_tan_block(st.body))]
         if isinstance(st, (S.Break, S.Continue, S.Pass)):
             return [st]
         if isinstance(st, S.FunctionDef):
@@ -88,6 +88,16 @@ class ForwardTransform(ReverseTransform):
                            "function in generated code) is not supported yet",
                            "use the default tape strategy for loops in functions differentiated twice")
         raise self.err(UnsupportedSyntaxError, st, f"forward mode cannot differentiate a `{type(st).__name__}`")
+
+    def keep_strategy(self, st, expr):
+        """Forward mode needs no loop strategy, but the tangent code keeps the
+        ``checkpointed(...)`` mark so that reverse mode over it (an ``hvp``
+        through a checkpointed loop) checkpoints the same loop."""
+        opts = getattr(st, "_s2_strategy", None)
+        if not opts or opts.get("kind") != "checkpoint":
+            return expr
+        snaps = S.copy(opts["snapshots"]) if opts.get("snapshots") is not None else S.const(None)
+        return S.call(S.attr(S.name("_rt"), "checkpointed"), [expr, snaps], {"check": S.copy(opts["check"])})
 
     def tan_or_zero(self, atom):
         if isinstance(atom, S.Name) and atom.id in self.active:
