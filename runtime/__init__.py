@@ -271,7 +271,9 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     a = _expand(ans, x, axis, keepdims)
     mask = x == a
     g = _expand(g, x, axis, keepdims)
-    return g * mask / mask.sum(axis=axis, keepdims=True)
+    # the tie count is an integer array: keep the adjoint in x's precision
+    count = mask.sum(axis=axis, keepdims=True).astype(x.dtype if x.dtype.kind in "fc" else float)
+    return g * mask / count
 
 
 def prod_adjoint(g, ans, x, axis=None, keepdims=False):

@@ -123,6 +123,7 @@ class Checkpointed:
         self.copy = copy
         self.stats = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0}
         self._slots = {}
+        self._bytes = 0
         self._prints = {}
         loops = getattr(_collect, "loops", None)
         if loops is not None:
@@ -141,13 +142,23 @@ class Checkpointed:
                 r.set_state(s)
 
     def _snapshot(self, slot, step, state):
-        self._slots[slot] = (step, _copy_state(state) if self.copy else state, self._rng_state())
+        self._free(slot)
+        self._store(slot, (step, _copy_state(state) if self.copy else state, self._rng_state()))
+
+    def _store(self, slot, entry):
+        """Hold a snapshot; peaks are kept with a running byte total (O(1))."""
+        self._slots[slot] = entry
+        self._bytes += state_bytes(entry[1])
         n = len(self._slots)
         if n > self.stats["peak_snapshots"]:
             self.stats["peak_snapshots"] = n
-        b = sum(state_bytes(v[1]) for v in self._slots.values())
-        if b > self.stats["peak_bytes"]:
-            self.stats["peak_bytes"] = b
+        if self._bytes > self.stats["peak_bytes"]:
+            self.stats["peak_bytes"] = self._bytes
+
+    def _free(self, slot):
+        old = self._slots.pop(slot, None)
+        if old is not None:
+            self._bytes -= state_bytes(old[1])
 
     def _advance(self, state, k, n, first):
         for j in range(k, k + n):
@@ -193,7 +204,7 @@ class Checkpointed:
                 k, cur, rs = self._slots[a.slot]
                 self._set_rng(rs)
             elif kind == "free":
-                self._slots.pop(a.slot, None)
+                self._free(a.slot)
         raise RuntimeError("the checkpoint schedule ended without reversing a step")
 
     def reverse(self, state_adj):
@@ -222,8 +233,9 @@ class Checkpointed:
                 adj = gen.send(adj)
                 cur = None
             elif kind == "free":
-                self._slots.pop(a.slot, None)
+                self._free(a.slot)
         self._slots.clear()
+        self._bytes = 0
         self._set_rng(rng_now)
         return adj
 
@@ -251,24 +263,16 @@ class CheckpointedWhile(Checkpointed):
         while cur[self.test]:
             for a in ck.step():
                 if a.kind == "snapshot":
-                    self._slots[a.slot] = (a.step, _copy_state(prev) if self.copy else prev, prev_rng)
-                    self._peaks()
+                    self._free(a.slot)
+                    self._store(a.slot, (a.step, _copy_state(prev) if self.copy else prev, prev_rng))
                 elif a.kind == "free":
-                    self._slots.pop(a.slot, None)
+                    self._free(a.slot)
             prev, prev_rng = cur, self._rng_state()
             cur = self._advance(cur, j, 1, True)
             j += 1
         self.l = j
         self._prev = (prev, prev_rng)
         return cur
-
-    def _peaks(self):
-        n = len(self._slots)
-        if n > self.stats["peak_snapshots"]:
-            self.stats["peak_snapshots"] = n
-        b = sum(state_bytes(v[1]) for v in self._slots.values())
-        if b > self.stats["peak_bytes"]:
-            self.stats["peak_bytes"] = b
 
     def _advance(self, state, k, n, first):
         for j in range(k, k + n):
@@ -300,8 +304,7 @@ class CheckpointedWhile(Checkpointed):
                 cur = self._advance(cur, k, a.n, False)
                 k += a.n
             elif kind == "snapshot":
-                self._slots[a.slot] = (a.step, cur, self._rng_state())
-                self._peaks()
+                self._snapshot(a.slot, a.step, cur)
             elif kind == "restore":
                 k, cur, rs = self._slots[a.slot]
                 self._set_rng(rs)
@@ -312,7 +315,8 @@ class CheckpointedWhile(Checkpointed):
                 adj = gen.send(adj)
                 cur = None
             elif kind == "free":
-                self._slots.pop(a.slot, None)
+                self._free(a.slot)
         self._slots.clear()
+        self._bytes = 0
         self._set_rng(rng_now)
         return adj

@@ -70,9 +70,9 @@ Divergence
 ----------
 A diverging chain grows geometrically; returning its value would be
 returning garbage.  With ``check=True`` (the default) :func:`lissa` raises
-:class:`s2sad.S2SadError` as soon as a chain shows it: a non-finite value,
-``||X_j||`` above ``1e6 * ||v|| * (depth + 1)``, a Neumann term
-``||X_j - X_{j-1}||`` above ``10 ||v||`` (it never exceeds ``||v||`` when
+:class:`LissaDivergenceError` (an :class:`s2sad.S2SadError`) as soon as a
+chain shows it: a non-finite value, ``||X_j||`` above
+``1e6 * ||v|| * (depth + 1)``, a Neumann term ``||X_j - X_{j-1}||`` above ``10 ||v||`` (it never exceeds ``||v||`` when
 the sampled Hessians are positive semi-definite and below ``s``), or a
 Rayleigh bound ``||H~ X|| / ||X||`` above ``(2 - d) s``, which proves that a
 sampled Hessian has an eigenvalue outside the region of convergence.  Even
@@ -92,7 +92,13 @@ import numpy as np
 
 from s2sad.errors import ArgumentError, S2SadError
 
-__all__ = ["lissa", "estimate_scale", "tree_map", "tree_vdot", "tree_norm", "tree_axpy"]
+__all__ = ["lissa", "estimate_scale", "LissaDivergenceError", "tree_map", "tree_vdot", "tree_norm",
+           "tree_axpy"]
+
+
+class LissaDivergenceError(S2SadError):
+    """A LiSSA chain diverged: the scale is below an eigenvalue of a sampled
+    Hessian, or the damping too small for its negative eigenvalues."""
 
 
 # ---------------------------------------------------------------- pytrees
@@ -214,7 +220,8 @@ def lissa(hvp, v, *, depth, scale, damping=0.0, samples=1, rng=None, check=True)
         samples: number of independent chains averaged.
         rng: ``None``, a seed or a ``numpy.random.Generator`` passed to
             ``hvp`` as its second argument.
-        check: raise :class:`s2sad.S2SadError` as soon as a chain diverges
+        check: raise :class:`LissaDivergenceError` (an
+            :class:`s2sad.S2SadError`) as soon as a chain diverges
             (see the module docstring).  A non-finite result raises always.
 
     Returns:
@@ -263,11 +270,11 @@ def lissa(hvp, v, *, depth, scale, damping=0.0, samples=1, rng=None, check=True)
                            f"{term_bound:.3g} (it stays below ||v|| = {vnorm:.3g} when scale bounds the "
                            f"sampled Hessians)")
                 if why is not None:
-                    raise S2SadError(
+                    raise LissaDivergenceError(
                         f"LiSSA diverged at step {j} of {depth} (chain {chain + 1} of {samples}) with "
                         f"scale = {scale:.6g}, damping = {damping:.6g}: {why}. scale must exceed the largest "
-                        f"eigenvalue of the Hessian (of every sampled Hessian, with mini-batches), and the "
-                        f"Hessian must not have eigenvalues below -damping * scale = {-damping * scale:.6g}",
+                        f"eigenvalue of the Hessian (of every sampled Hessian, with mini-batches), and no eigenvalue "
+                        f"may lie below -damping * scale = -{damping * scale:.6g}",
                         hint="estimate the largest eigenvalue with s2sad.lissa.estimate_scale(hvp, v) and use a "
                              "scale above it; for a non-convex loss also raise damping")
             X = Xn
@@ -276,7 +283,7 @@ def lissa(hvp, v, *, depth, scale, damping=0.0, samples=1, rng=None, check=True)
     out = tree_map(lambda x: factor * x, total)
     onorm = tree_norm(out)
     if not math.isfinite(onorm):
-        raise S2SadError(
+        raise LissaDivergenceError(
             f"LiSSA diverged (the result is not finite) with scale = {scale:.6g}, damping = {damping:.6g}, "
             f"depth = {depth}: scale must exceed the largest eigenvalue of the Hessian",
             hint="leave check=True to stop at the first sign of divergence; estimate the scale with "
@@ -323,3 +330,4 @@ def estimate_scale(hvp, v, iters=20, safety=1.5, rng=None):
 # ``s2sad.lissa`` is the function (exported by the package); its helper stays
 # reachable as ``s2sad.lissa.estimate_scale``.
 lissa.estimate_scale = estimate_scale
+lissa.LissaDivergenceError = LissaDivergenceError

@@ -17,8 +17,9 @@ and records the loss, the wall time and the work done::
 Counting work
 -------------
 ``grad_evals`` counts calls: one per gradient, **two per Hessian-vector
-product** (forward over reverse costs about two gradients; see
-``bench/hvp.py`` for the measured ratio), whatever the batch size.
+product**, whatever the batch size.  Two is the usual convention (an HVP by
+forward over reverse is a forward and a reverse pass with tangents); the
+measured time of s2sad's HVP is 2-3 gradients (``bench/hvp.py``).
 ``examples`` counts per-example work, the unit of the LiSSA paper and of
 stochastic-optimization analyses: a gradient on a batch of ``b`` examples
 counts ``b``, a Hessian-vector product on ``b`` examples counts ``2 b``; one
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2sad.errors import ArgumentError
-from s2sad.lissa import estimate_scale, lissa, tree_map, tree_norm
+from s2sad.lissa import LissaDivergenceError, estimate_scale, lissa, tree_map
 
 __all__ = ["sgd_step", "momentum_step", "newton_lissa_step", "minimize", "Result"]
 
@@ -77,7 +78,9 @@ class Result:
     point (step 0 and every ``record_every`` steps): ``loss`` on
     ``eval_data``, ``step``, ``grad_evals`` and ``examples`` done so far
     (see the module docstring), ``time`` in seconds of optimization so far
-    (loss evaluations for the record excluded)."""
+    (loss evaluations for the record excluded).  ``scale`` is LiSSA's last
+    scale, ``retries`` the LiSSA steps redone with a doubled scale
+    (``on_divergence="rescale"``)."""
     method: str
     params: object
     loss: list = field(default_factory=list)
@@ -86,6 +89,7 @@ class Result:
     examples: list = field(default_factory=list)
     time: list = field(default_factory=list)
     scale: float | None = None
+    retries: int = 0
 
     @property
     def final_loss(self):
@@ -106,8 +110,8 @@ def _random_like(tree, rng):
 
 def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget=None, budget_unit="grad_evals",
              batch=None, hvp_batch=None, beta=0.9, depth=10, scale="auto", damping=0.0, samples=1,
-             scale_iters=20, scale_safety=1.5, rescale_every=None, eval_data=None, record_every=1, seed=0,
-             callback=None, verbose=False, rules=None):
+             scale_iters=20, scale_safety=1.5, rescale_every=None, on_divergence="raise", eval_data=None,
+             record_every=1, seed=0, callback=None, verbose=False, rules=None):
     """Minimize ``loss`` from ``params`` with SGD, momentum or LiSSA-Newton.
 
     Args:
@@ -137,6 +141,13 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
             (:func:`s2sad.lissa.estimate_scale`) at the starting point, and
             again every ``rescale_every`` steps if given.  Those
             hvps are counted in the work like any other.
+        on_divergence: what LiSSA does when a chain diverges (the scale was
+            below a sampled Hessian's eigenvalues, or damping too small for
+            its negative ones): ``"raise"`` the
+            :class:`s2sad.lissa.LissaDivergenceError` (an ``S2SadError``),
+            or ``"rescale"``: double the scale and redo the step, up to 5
+            times per step (the work of the failed attempts is counted;
+            ``Result.retries`` says how many there were).
         eval_data: data for the recorded loss (default ``data``); recording
             is neither timed nor counted as work.
         record_every: record every this many steps (and the last one).
@@ -156,6 +167,10 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
         raise ArgumentError("minimize: give steps, budget, or both")
     if budget_unit not in ("grad_evals", "examples"):
         raise ArgumentError(f"minimize: budget_unit must be 'grad_evals' or 'examples', got {budget_unit!r}")
+    if on_divergence not in ("raise", "rescale"):
+        raise ArgumentError(f"minimize: on_divergence must be 'raise' or 'rescale', got {on_divergence!r}")
+    if isinstance(scale, str) and scale != "auto":
+        raise ArgumentError(f"minimize: scale must be a number or 'auto', got {scale!r}")
     if lr is None:
         if method == "lissa":
             lr = 1.0
@@ -199,9 +214,10 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
         return hvp_fn
 
     # compile the transforms before the clock starts
-    vg.compiled(spread(params) + tuple(data if batch is None else draw(batch)))
+    warm = np.random.default_rng(0)
+    vg.compiled(spread(params) + (data if batch is None else tuple(batch(warm))))
     if hv is not None:
-        hv.jvp.compiled(spread(params) + tuple(data if hvp_batch is None else draw(hvp_batch)))
+        hv.jvp.compiled(spread(params) + (data if hvp_batch is None else tuple(hvp_batch(warm))))
 
     res = Result(method=method, params=params)
     elapsed = 0.0
@@ -226,12 +242,14 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
 
     record(0, params)
     velocity = None
-    cur_scale = None if scale == "auto" else float(scale) if method == "lissa" else None
+    cur_scale = None
+    if method == "lissa" and not (isinstance(scale, str) and scale == "auto"):
+        cur_scale = float(scale)
     step = 0
     while not done(step):
         t0 = time.perf_counter()
         if method == "lissa" and (cur_scale is None or
-                                  (rescale_every and scale == "auto" and step % rescale_every == 0)):
+                                  (rescale_every and step % rescale_every == 0 and isinstance(scale, str))):
             cur_scale = estimate_scale(make_hvp(params), _random_like(params, rng), iters=scale_iters,
                                        safety=scale_safety)
         g = grad_at(params)
@@ -240,8 +258,16 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
         elif method == "momentum":
             params, velocity = momentum_step(params, velocity, g, lr, beta)
         else:
-            params, _ = newton_lissa_step(params, g, make_hvp(params), lr, depth=depth, scale=cur_scale,
-                                          damping=damping, samples=samples)
+            for attempt in range(6):
+                try:
+                    params, _ = newton_lissa_step(params, g, make_hvp(params), lr, depth=depth, scale=cur_scale,
+                                                  damping=damping, samples=samples)
+                    break
+                except LissaDivergenceError:
+                    if on_divergence == "raise" or attempt == 5:
+                        raise
+                    cur_scale *= 2.0
+                    res.retries += 1
         elapsed += time.perf_counter() - t0
         step += 1
         if step % record_every == 0 or done(step):
@@ -249,7 +275,3 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
     res.params = params
     res.scale = cur_scale
     return res
-
-
-def _grad_norm(grads):  # pragma: no cover - convenience for examples
-    return tree_norm(grads)

@@ -66,3 +66,24 @@ def maxlist(a, b):
 
 def max2(a, b):
     return max(a, b, 0.5) * min(a * 3.0, b)
+
+
+def unpack_in_loop(x, y, n):
+    for t in range(n):
+        u = (x * y, y)
+        a, b = u
+        x = x + a
+        y = y + b
+    return x + y
+
+
+def _pair(x, y):
+    return x * y, y * 2.0
+
+
+def unpack_helper_in_loop(x, y, n):
+    for t in range(n):
+        a, b = _pair(x, y)
+        x = x + a
+        y = y + b
+    return x * y

@@ -65,3 +65,17 @@ def test_loop_target_rebinding_a_parameter_has_zero_gradient():
 def test_list_literal_operand():
     from helpers import check_grads
     check_grads(R.sum_of_list_literal, (np.array([1.0, -2.0]), np.array([0.5, 0.3])), wrt=(0, 1))
+
+
+@pytest.mark.parametrize("fn", [R.unpack_in_loop, R.unpack_helper_in_loop])
+def test_tuple_unpacking_in_a_loop_restores_every_name(fn):
+    # was 1.6875 instead of 1.875: only the last unpacked name was restored
+    from helpers import check_grads
+    check_grads(fn, (0.5, 0.25, 3), wrt=(0, 1))
+
+
+def test_forward_mode_over_a_checkpointed_gradient_is_a_clear_error():
+    import ckpt_funcs as C
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="checkpointed loop") as e:
+        s2sad.jvp(s2sad.grad(C.ode_small, wrt=1), wrt=1)(np.eye(3), np.ones(3), 4, np.ones(3))
+    assert "s2sad.hvp" in str(e.value)

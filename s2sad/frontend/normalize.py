@@ -763,7 +763,23 @@ class Normalizer:
                 raise self.error(k.value, "`**kwargs` in a call is not supported",
                                  "pass keyword arguments by name")
             kws.append(S.keyword(arg=k.arg, value=self.arg(k.value)))
+        for a in args + [k.value for k in kws]:
+            for m in S.walk(a):
+                if isinstance(m, S.Name) and getattr(m, "_s2_localfn", None):
+                    self._local_fn_escapes(n, func)
         return S.Call(func=func, args=args, keywords=kws)
+
+    def _local_fn_escapes(self, call, func):
+        import s2sad_runtime.loops as L
+        obj = self.static_value(func) if self.is_static(func) else None
+        if obj in (L.Checkpointed, L.CheckpointedWhile):
+            raise self.error(call, "cannot differentiate a checkpointed loop's generated gradient again "
+                                   "(its step functions run inside the runtime's scheduler)",
+                             "use s2sad.hvp(f) for Hessian-vector products (reverse over forward keeps the "
+                             "loop checkpointed), or the default tape for this loop")
+        raise self.error(call, f"a local function is passed to `{S.to_source(func)}`, which s2sad does not "
+                               "look into, so it cannot be differentiated",
+                         "call the local function directly, or define it at module level")
 
     def arg(self, a):
         """Call arguments: atoms, but lists/tuples of atoms stay inline so a

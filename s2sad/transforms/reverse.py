@@ -625,16 +625,17 @@ class ReverseTransform:
             self.uses_stack = True
             if var not in self.params:
                 self.none_init.add(var)
-            st._s2_restore = ("stack", var)
+            _add_restore(st, ("stack", var))
             return [S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(var)]))]
         slot = self.fresh(var.lstrip("_") + "_saved")
         if var not in self.params and var not in self.top_assigned:
             # possibly undefined before this first top-level assignment: nothing to save
             return []
-        st._s2_restore = ("slot", var, slot)
+        _add_restore(st, ("slot", var, slot))
         return [S.assign(slot, S.name(var))]
 
     def fwd_stmt(self, st):
+        st._s2_restore = []   # this pass's saves (a statement may be generated twice)
         out = []
         if isinstance(st, S.Assign):
             tgt = st.targets[0]
@@ -654,11 +655,11 @@ class ReverseTransform:
                     if self.loop_depth > 0:
                         self.uses_stack = True
                         out.append(S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [slot_val])))
-                        st._s2_restore = ("stack_item", base)
+                        _add_restore(st, ("stack_item", base))
                     else:
                         slot = self.fresh(base + "_slot")
                         out.append(S.assign(slot, slot_val))
-                        st._s2_restore = ("slot_item", base, slot)
+                        _add_restore(st, ("slot_item", base, slot))
                 out.append(st)
                 return out
             if getattr(st, "_s2_aug", False) and _stmt_targets(st)[0] in self.aliased \
@@ -822,16 +823,18 @@ class ReverseTransform:
         return [], state
 
     def restore_code(self, st):
-        r = getattr(st, "_s2_restore", None)
-        if r is None:
-            return []
-        if r[0] == "stack":
-            return [S.assign(r[1], S.call(S.attr(S.name("_stack"), "pop"), []))]
-        if r[0] == "slot":
-            return [S.assign(r[1], S.name(r[2]))]
-        tgt = st.targets[0]
-        val = S.call(S.attr(S.name("_stack"), "pop"), []) if r[0] == "stack_item" else S.name(r[2])
-        return [S.assign(S.subscript(S.name(r[1]), S.copy(tgt.slice), store=True), val)]
+        """Undo the saves of ``st``, last saved first (the stack is LIFO)."""
+        out = []
+        for r in reversed(getattr(st, "_s2_restore", None) or []):
+            if r[0] == "stack":
+                out.append(S.assign(r[1], S.call(S.attr(S.name("_stack"), "pop"), [])))
+            elif r[0] == "slot":
+                out.append(S.assign(r[1], S.name(r[2])))
+            else:
+                tgt = st.targets[0]
+                val = S.call(S.attr(S.name("_stack"), "pop"), []) if r[0] == "stack_item" else S.name(r[2])
+                out.append(S.assign(S.subscript(S.name(r[1]), S.copy(tgt.slice), store=True), val))
+        return out
 
     def accumulate(self, var, contrib, state, out):
         a = self.adj(var)
@@ -1350,6 +1353,13 @@ class _Transformer:
             elif isinstance(v, S.AST):
                 setattr(node, fname, self.visit(v))
         return node
+
+
+def _add_restore(st, record):
+    lst = getattr(st, "_s2_restore", None)
+    if lst is None:
+        lst = st._s2_restore = []
+    lst.append(record)
 
 
 def _dedupe_comments(stmts):
