@@ -21,6 +21,9 @@ from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.reverse import ReverseTransform, _BindError, _static_key
 
 
+_NO_LOOPS = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0, "loops": []}
+
+
 def _is_function_value(v):
     import types
     return isinstance(v, (types.FunctionType, GradFunction, types.BuiltinFunctionType, np.ufunc))
@@ -69,6 +72,7 @@ class GradFunction:
                 raise ArgumentError(f"wrt must be an int, a parameter name, or a tuple of them; got {w!r}")
         self.wrt = tuple(idx)
         self._cache = {}
+        self._fast = {}
         self._lock = threading.Lock()
         self._last = None
         functools.update_wrapper(self, fn, updated=())
@@ -124,9 +128,20 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if self.mode == "jvp":
             return self._call_jvp(args, kwargs)
-        args = self._bind(args, kwargs)
-        self._check_inputs(args)
-        f = self._cache.get(self._key(args)) or self.compiled(args)
+        if kwargs or len(args) != len(self._names):
+            args = self._bind(args, kwargs)
+        # fast path: the argument types (and the wrt dtypes) were seen before
+        sig = tuple(map(type, args)) + tuple(getattr(args[i], "dtype", None) for i in self.wrt)
+        f = self._fast.get(sig)
+        if f is None:
+            self._check_inputs(args)
+            key = self._key(args)
+            f = self._cache.get(key) or self.compiled(args)
+            if not any(_is_function_value(a) for a in args):
+                self._fast[sig] = f
+        if self.mode == "grad" and not f.__s2sad_loops__:
+            self.stats = _NO_LOOPS
+            return f(*args)
         if self.mode == "vjp":
             value = self.fn(*args)
 
@@ -213,6 +228,7 @@ class GradFunction:
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         compiled = emit.compile_function(source, fname, ns, label)
+        compiled.__s2sad_loops__ = "_rt.Checkpointed" in source
         compiled.__s2sad_ns__ = ns
         return compiled
 

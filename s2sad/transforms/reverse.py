@@ -499,6 +499,9 @@ class ReverseTransform:
         body = self.fn.body[:-1]
         ret = self.fn.body[-1]
         self.top_assigned = set()
+        dead = self.dead_result(body, ret) if self.mode == "grad" else None
+        if dead is not None:
+            dead._s2_dead = True
         fwd = self.fwd_block(body)
         rev_entry = set()
         lines = []
@@ -507,7 +510,7 @@ class ReverseTransform:
         while seed in self._all_names:
             seed += "_"
         out_node = ret.value
-        if self.mode == "grad":
+        if self.mode == "grad" and dead is None:
             node = getattr(ret, "_s2_node", None) or ret
             node = getattr(node, "value", None) or node
             fwd.append(S.expr_stmt(S.call(S.attr(S.name("_rt"), "check_scalar_output"),
@@ -554,6 +557,36 @@ class ReverseTransform:
 
     single = True
     uses_stack = False
+
+    _SCALAR_REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std")
+
+    def dead_result(self, body, ret):
+        """``grad`` does not need the value of ``f``: when the last statement
+        computes the returned name by a full reduction (certainly a scalar)
+        whose value no adjoint reads, the forward sweep skips it, and the
+        scalar check with it."""
+        if not body or not isinstance(ret.value, S.Name):
+            return None
+        st = body[-1]
+        r = ret.value.id
+        if not (isinstance(st, S.Assign) and isinstance(st.targets[0], S.Name) and st.targets[0].id == r):
+            return None
+        if r in self.needed or self.assign_counts.get(r, 0) != 1 or r in self.params:
+            return None
+        p = self.prims.get(id(st.value))
+        if p is None or p.kind != "rule" or not isinstance(st.value, S.Call):
+            return None
+        import numpy as np
+        key = p.rule.key
+        name = key if isinstance(key, str) else getattr(key, "__name__", "")
+        is_np = not isinstance(key, str) and getattr(key, "__module__", "").startswith("numpy") and \
+            getattr(np, name, None) is key
+        if not ((is_np and name in self._SCALAR_REDUCTIONS) or (isinstance(key, str) and key in self._SCALAR_REDUCTIONS)):
+            return None
+        axis = p.bound.get("axis")
+        if not (isinstance(axis, S.Constant) and axis.value is None):
+            return None
+        return st
 
     def loc_args(self, st, node):
         """Constants naming where ``node`` (of statement ``st``) is in the
@@ -636,6 +669,8 @@ class ReverseTransform:
 
     def fwd_stmt(self, st):
         st._s2_restore = []   # this pass's saves (a statement may be generated twice)
+        if getattr(st, "_s2_dead", False):
+            return []
         out = []
         if isinstance(st, S.Assign):
             tgt = st.targets[0]

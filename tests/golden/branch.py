@@ -13,8 +13,6 @@ def branch_grad(x, _out_adj=1.0):
         _t3 = np.sin(x)
         y = -_t3
     # golden_funcs.py:25  return np.sum(y)
-    _t4 = np.sum(y)
-    _rt.check_scalar_output(_t4, _loc)
     # ---- reverse sweep ----
     _t4_adj = _out_adj
     # adjoint of golden_funcs.py:25  return np.sum(y)

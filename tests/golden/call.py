@@ -11,8 +11,6 @@ def call_grad(x, W, _out_adj=1.0):
     _t3 = W @ h
     _t4 = 0.5 * _t3
     # golden_funcs.py:66  return np.sum(_affine(W, h, scale=0.5))
-    _t5 = np.sum(_t4)
-    _rt.check_scalar_output(_t5, _loc)
     # ---- reverse sweep ----
     _t5_adj = _out_adj
     # adjoint of golden_funcs.py:66  return np.sum(_affine(W, h, scale=0.5))
