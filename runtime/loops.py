@@ -162,7 +162,7 @@ class Checkpointed:
 
     def _advance(self, state, k, n, first):
         for j in range(k, k + n):
-            state = self.step(self.iterable[j], *state)
+            state = self.step(self._index(j), *state)
             if self.check:
                 fp = _fingerprint(state)
                 if first:
@@ -175,6 +175,9 @@ class Checkpointed:
                              "that the loop reads (its state is saved with each snapshot), or use the tape")
         self.stats["forward_steps"] += n
         return state
+
+    def _index(self, j):
+        return self.iterable[j]
 
     # -- the two sweeps ----------------------------------------------------
     def forward(self, state):
@@ -195,7 +198,7 @@ class Checkpointed:
                     self._snapshot(a.slot, a.step, cur)
             elif kind == "reverse":
                 # the last step runs taped: its frame waits for the adjoint
-                self._pending = self.adjoint(self.iterable[a.step], *cur)
+                self._pending = self.adjoint(self._index(a.step), *cur)
                 self.stats["forward_steps"] += 1
                 out = next(self._pending)
                 self._rng_end = self._rng_state()
@@ -215,8 +218,11 @@ class Checkpointed:
         rng_now = self._rng_state()
         adj = self._pending.send(state_adj)
         self._pending = None
-        cur, k = None, None
-        for a in self._actions:
+        return self._sweep(self._actions, adj, None, None, rng_now)
+
+    def _sweep(self, actions, adj, cur, k, rng_now):
+        """Run the reverse part of a schedule from state ``cur`` at step ``k``."""
+        for a in actions:
             kind = a.kind
             if kind == "advance":
                 cur = self._advance(cur, k, a.n, False)
@@ -227,7 +233,7 @@ class Checkpointed:
                 k, cur, rs = self._slots[a.slot]
                 self._set_rng(rs)
             elif kind == "reverse":
-                gen = self.adjoint(self.iterable[a.step], *cur)
+                gen = self.adjoint(self._index(a.step), *cur)
                 self.stats["forward_steps"] += 1
                 next(gen)
                 adj = gen.send(adj)
@@ -274,49 +280,13 @@ class CheckpointedWhile(Checkpointed):
         self._prev = (prev, prev_rng)
         return cur
 
-    def _advance(self, state, k, n, first):
-        for j in range(k, k + n):
-            state = self.step(j, *state)
-            if self.check:
-                fp = _fingerprint(state)
-                if first:
-                    self._prints[j + 1] = fp
-                elif self._prints.get(j + 1, fp) != fp:
-                    from s2sad_runtime.errors import S2SadError
-                    raise S2SadError(
-                        f"checkpointed loop: recomputing step {j} gave a different state than the first sweep",
-                        hint="the loop body is not deterministic: draw random numbers from a numpy Generator "
-                             "that the loop reads (its state is saved with each snapshot), or use the tape")
-        self.stats["forward_steps"] += n
-        return state
+    def _index(self, j):
+        return j   # a while loop's steps are counted, not taken from an iterable
 
     def reverse(self, state_adj):
         if self.l == 0:
             return state_adj
         rng_now = self._rng_state()
-        adj = state_adj
         cur, cur_rng = self._prev
         self._set_rng(cur_rng)
-        k = self.l - 1
-        for a in self._ck.reverse_schedule():
-            kind = a.kind
-            if kind == "advance":
-                cur = self._advance(cur, k, a.n, False)
-                k += a.n
-            elif kind == "snapshot":
-                self._snapshot(a.slot, a.step, cur)
-            elif kind == "restore":
-                k, cur, rs = self._slots[a.slot]
-                self._set_rng(rs)
-            elif kind == "reverse":
-                gen = self.adjoint(a.step, *cur)
-                self.stats["forward_steps"] += 1
-                next(gen)
-                adj = gen.send(adj)
-                cur = None
-            elif kind == "free":
-                self._free(a.slot)
-        self._slots.clear()
-        self._bytes = 0
-        self._set_rng(rng_now)
-        return adj
+        return self._sweep(self._ck.reverse_schedule(), state_adj, cur, self.l - 1, rng_now)
