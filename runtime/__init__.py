@@ -79,6 +79,35 @@ class _Zero:
 ZERO = _Zero()
 
 
+class Like:
+    """What an adjoint needs of a value it reads only for its shape: the
+    shape, the dtype, and an empty array of the same array library (so
+    zeros made from it land on the same device).  Saving this instead of
+    the array lets a loop free the array."""
+
+    __slots__ = ("shape", "dtype", "proto")
+
+    def __init__(self, x):
+        self.shape = tuple(x.shape)
+        self.dtype = x.dtype
+        self.proto = np.empty_like(x, shape=(0,))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"Like(shape={self.shape}, dtype={self.dtype})"
+
+
+def like(x):
+    """A :class:`Like` descriptor of an array; numbers and other values are
+    kept as they are (they are small)."""
+    if hasattr(x, "shape") and hasattr(x, "dtype") and getattr(x, "ndim", 0) > 0:
+        return Like(x)
+    return x
+
+
 def _shape(x):
     s = getattr(x, "shape", None)
     return () if s is None else tuple(s)
@@ -123,6 +152,8 @@ def _broadcast_like(g, x):
     """``g`` broadcast to ``x``'s shape as a fresh array of ``x``'s array
     type (a Python-float adjoint must not become a host NumPy array when
     ``x`` lives on a device)."""
+    if type(x) is Like:
+        return zeros_like(x) + g
     if isinstance(g, _PY_SCALARS) or type(g) is not type(x):
         return np.ones_like(x) * g if not isinstance(g, _PY_SCALARS) else np.full_like(x, g)
     return np.broadcast_to(g, _shape(x)) * 1
@@ -134,6 +165,9 @@ def zeros_like(x):
         return 0.0
     if x is None:
         return ZERO
+    if type(x) is Like:
+        dt = x.dtype if x.dtype.kind in "fc" else np.dtype(float)
+        return np.zeros_like(x.proto, shape=x.shape, dtype=dt)
     if isinstance(x, (list, tuple)):
         return type(x)(zeros_like(v) for v in x)
     if isinstance(x, dict):
@@ -185,6 +219,8 @@ def grad_out(g, x):
         return float(g)
     xd = getattr(x, "dtype", None)
     gd = getattr(g, "dtype", None)
+    if gd is None and type(x) is Like:
+        return zeros_like(x) + g
     if gd is None:
         # a Python scalar adjoint of an array input (e.g. a 0-d array)
         return np.full_like(x, g, dtype=xd if xd.kind in "fc" else float)

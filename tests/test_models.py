@@ -37,3 +37,35 @@ def test_rk4_neural_ode():
     r = np.random.default_rng(4)
     check_grads(M.rk4_neural_ode, (r.normal(size=(3, 3)) * 0.5, r.normal(size=3) * 0.1, r.normal(size=3)),
                 wrt=(0, 1, 2))
+
+
+def test_loops_keep_only_shapes_of_values_read_for_their_shape():
+    """Values whose adjoint reads only their shape (``unbroadcast``) are
+    saved as ``_rt.like`` descriptors, not arrays: the tape holds less."""
+    import tracemalloc
+    import s2sad
+    r = np.random.default_rng(5)
+    H, n_in, batch, T = 16, 8, 4, 30
+    args = (r.normal(size=(n_in, 4 * H)) * 0.3, r.normal(size=(H, 4 * H)) * 0.3, r.normal(size=4 * H) * 0.1,
+            r.normal(size=(T, batch, n_in)), r.normal(size=(batch, H)))
+    df = s2sad.grad(M.lstm_loss, wrt=(0, 1))
+    df(*args)
+    assert "_rt.like(" in df.source
+
+    def peak():
+        tracemalloc.start()
+        g = df(*args)
+        p = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return p, g
+    p_like, g1 = peak()
+    import s2sad_runtime
+    real = s2sad_runtime.like
+    s2sad_runtime.like = lambda x: x     # keep the arrays themselves
+    try:
+        p_arrays, g2 = peak()
+    finally:
+        s2sad_runtime.like = real
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(a, b)
+    assert p_like < 0.8 * p_arrays, (p_like, p_arrays)

@@ -95,7 +95,12 @@ class ReverseTransform:
         self.py = self.infer_py()
         self.active = activity(fn, self.wrt, lambda p: self.prims_of(p), self.result)
         self._check_active_rules()
+        self._shape_reads = set()
         self.needed = self.compute_needed()
+        # names whose adjoints read only their shape: a save keeps a
+        # descriptor (shape, dtype) instead of the array
+        self.shape_only = self._shape_reads - self.needed
+        self.needed |= self.shape_only
         self.assign_counts = {}
         for st in iter_stmts(fn.body):
             for t in _stmt_targets(st):
@@ -485,8 +490,28 @@ class ReverseTransform:
         finally:
             self.counter = saved
         reads = set()
+        shape_reads = set()
+
+        def visit(node):
+            # `_rt.unbroadcast(c, x)` reads only x's shape and kind
+            if isinstance(node, S.Call) and isinstance(node.func, S.Attribute) and node.func.attr == "unbroadcast" \
+                    and isinstance(node.func.value, S.Name) and node.func.value.id == "_rt" and len(node.args) == 2 \
+                    and isinstance(node.args[1], S.Name):
+                shape_reads.add(node.args[1].id)
+                visit(node.args[0])
+                return
+            if isinstance(node, S.Name):
+                if node.id not in self.statics:
+                    reads.add(node.id)
+                return
+            for f in node._fields:
+                v = getattr(node, f, None)
+                for x in (v if isinstance(v, list) else [v]):
+                    if isinstance(x, S.AST):
+                        visit(x)
         for node in [c for _, c in contribs] + pre:
-            reads.update(n.id for n in S.walk(node) if isinstance(n, S.Name) and n.id not in self.statics)
+            visit(node)
+        self._shape_reads |= {r for r in shape_reads if not r.startswith("\x00")}
         for var, _ in contribs:
             if self.kinds.get(var) != "array":
                 reads.add(var)      # container accumulation reads the value's structure
@@ -654,18 +679,21 @@ class ReverseTransform:
     def save_code(self, var, st):
         """Forward-sweep statements saving ``var`` before ``st`` overwrites it;
         records on ``st`` how the reverse sweep restores it."""
+        saved = S.name(var)
+        if var in self.shape_only:
+            saved = S.call(S.attr(S.name("_rt"), "like"), [saved])
         if self.loop_depth > 0:
             self.uses_stack = True
             if var not in self.params:
                 self.none_init.add(var)
             _add_restore(st, ("stack", var))
-            return [S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [S.name(var)]))]
+            return [S.expr_stmt(S.call(S.attr(S.name("_stack"), "append"), [saved]))]
         slot = self.fresh(var.lstrip("_") + "_saved")
         if var not in self.params and var not in self.top_assigned:
             # possibly undefined before this first top-level assignment: nothing to save
             return []
         _add_restore(st, ("slot", var, slot))
-        return [S.assign(slot, S.name(var))]
+        return [S.assign(slot, saved)]
 
     def fwd_stmt(self, st):
         st._s2_restore = []   # this pass's saves (a statement may be generated twice)
