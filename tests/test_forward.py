@@ -140,3 +140,17 @@ def test_reverse_over_forward():
     got = s2sad.grad(directional)(y0)
     want = s2sad.hvp(M.rk4_neural_ode, wrt=2)(W, b, y0, v)
     np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_hvp_equals_dense_hessian_times_v_on_models_with_loops():
+    import models_funcs as M
+    r = np.random.default_rng(7)
+    W, X = r.normal(size=(3, 4)), r.normal(size=(5, 3))
+    labels = np.array([0, 3, 1, 1, 2])
+    v = r.normal(size=W.shape)
+    H = s2sad.hessian(M.softmax_xent_written_out)(W, X, labels).reshape(W.size, W.size)
+    hv = s2sad.hvp(M.softmax_xent_written_out)(W, X, labels, v)
+    np.testing.assert_allclose(hv.ravel(), H @ v.ravel(), rtol=0, atol=1e-8)
+    Hfd = _hessian_fd(M.softmax_xent_written_out, (W, X, labels), 0).reshape(W.size, W.size)
+    np.testing.assert_allclose(H, Hfd, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12)
