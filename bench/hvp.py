@@ -58,31 +58,7 @@ import s2sad  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # ---------------------------------------------------------------- the model
-try:
-    from workloads import MLP_BATCH, MLP_SIZES, make_inputs, mlp_loss  # noqa: E402
-except ImportError:          # pragma: no cover - bench/workloads.py absent
-    MLP_SIZES, MLP_BATCH = (784, 512, 512, 10), 128
-
-    def mlp_loss(W1, b1, W2, b2, W3, b3, X, y):
-        """784-512-512-10 tanh MLP, mean softmax cross-entropy."""
-        h1 = np.tanh(X @ W1 + b1)
-        h2 = np.tanh(h1 @ W2 + b2)
-        z = h2 @ W3 + b3
-        m = np.max(z, axis=1, keepdims=True)
-        lse = np.log(np.sum(np.exp(z - m), axis=1)) + m[:, 0]
-        picked = z[np.arange(z.shape[0]), y]
-        return np.mean(lse - picked)
-
-    def make_inputs(name, dtype=np.float64, seed=0):
-        rng = np.random.default_rng(seed)
-        d0, d1, d2, d3 = MLP_SIZES
-        args = []
-        for a, b_ in ((d0, d1), (d1, d2), (d2, d3)):
-            args.append((rng.standard_normal((a, b_)) / np.sqrt(a)).astype(dtype))
-            args.append((0.1 * rng.standard_normal(b_)).astype(dtype))
-        X = rng.standard_normal((MLP_BATCH, d0)).astype(dtype)
-        y = rng.integers(0, d3, MLP_BATCH)
-        return tuple(args) + (X, y)
+from workloads import MLP_BATCH, MLP_SIZES, make_inputs, mlp_loss  # noqa: E402,F401
 
 NP = 6      # the leading six arguments are the parameters
 
