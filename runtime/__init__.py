@@ -79,6 +79,9 @@ class _Zero:
 ZERO = _Zero()
 
 
+_PROTOS = {}   # (array type, dtype) -> an empty array of that library
+
+
 class Like:
     """What an adjoint needs of a value it reads only for its shape: the
     shape, the dtype, and an empty array of the same array library (so
@@ -88,9 +91,13 @@ class Like:
     __slots__ = ("shape", "dtype", "proto")
 
     def __init__(self, x):
-        self.shape = tuple(x.shape)
-        self.dtype = x.dtype
-        self.proto = np.empty_like(x, shape=(0,))
+        self.shape = x.shape
+        self.dtype = dt = x.dtype
+        key = (type(x), dt, getattr(x, "device", None))
+        proto = _PROTOS.get(key)
+        if proto is None:
+            proto = _PROTOS[key] = np.empty_like(x, shape=(0,))
+        self.proto = proto
 
     @property
     def ndim(self):
