@@ -26,7 +26,7 @@ import numpy as np
 
 from s2sad_runtime import checkpoint as _ck
 
-__all__ = ["checkpointed", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
+__all__ = ["checkpointed", "reversible", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
 
 
 def checkpointed(iterable, snapshots=None, *, online=False, check=False):
@@ -42,6 +42,15 @@ def checkpointed(iterable, snapshots=None, *, online=False, check=False):
             reproduce the state of the first sweep (a body that is not
             deterministic, e.g. unseeded random numbers).
     """
+    return iterable
+
+
+def reversible(iterable, *, frac_bits=48):
+    """Mark a loop to be reversed by running it backwards exactly (fixed
+    point plus an information buffer, Maclaurin et al. 2015) instead of
+    storing it; outside a transform this returns ``iterable`` unchanged.
+    Each loop-carried name must be updated as ``x = x + e`` or
+    ``x = c * x + e`` (``e`` not depending on ``x``)."""
     return iterable
 
 

@@ -425,3 +425,71 @@ def reverse_sgd_momentum_exact(w, v, buf: InfoBuffer, grad_fn: Callable, lrs, ga
                                                 frac_bits, max_den):
         pass
     return w0, v0
+
+
+# ---------------------------------------------------------------------------
+# the driver of a compiled ``s2sad.reversible`` loop
+
+
+class Reversible:
+    """One execution of a loop compiled under ``s2sad.reversible``: the
+    forward sweep runs the exact fixed-point step (``exact``) and keeps only
+    the final state and the information buffers; the reverse sweep rebuilds
+    each earlier state with the generated inverse (``inverse``) and runs the
+    one-step adjoint generator on it, exactly as a checkpointed loop does.
+
+    ``stats``: ``forward_steps`` (exact steps, inverse steps and the taped
+    step of each reversal), ``info_bits`` and ``peak_bytes`` (information
+    buffers plus the state held)."""
+
+    def __init__(self, step, adjoint, exact, inverse, iterable, scaled, frac_bits=FRAC_BITS):
+        self.step, self.adjoint, self.exact, self.inverse = step, adjoint, exact, inverse
+        self.iterable = iterable
+        self.l = len(iterable)
+        self.scaled = scaled
+        self.F = frac_bits
+        self.stats = {"forward_steps": 0, "peak_snapshots": 1, "peak_bytes": 0, "info_bits": 0.0}
+        from s2sad_runtime import loops as _loops
+        lst = getattr(_loops._collect, "loops", None)
+        if lst is not None:
+            lst.append(self)
+
+    def _floats(self, q):
+        return tuple(float(from_fixed(v, self.F)) if py else from_fixed(v, self.F) for v, py in zip(q, self._py))
+
+    def _account(self):
+        bits = sum(b.bits for b in self.bufs if b is not None)
+        nbytes = sum(b.nbytes for b in self.bufs if b is not None) + sum(int(v.nbytes) for v in self._q)
+        self.stats["info_bits"] = max(self.stats["info_bits"], bits)
+        self.stats["peak_bytes"] = max(self.stats["peak_bytes"], nbytes)
+
+    def forward(self, state):
+        self.initial = state
+        self._py = [isinstance(v, float) for v in state]
+        q = tuple(to_fixed(np.asarray(v, dtype=np.float64), self.F) for v in state)
+        self.bufs = tuple(InfoBuffer(np.shape(v)) if sc else None for v, sc in zip(state, self.scaled))
+        for j in range(self.l):
+            q = self.exact(self.iterable[j], q, self.bufs)
+        self.stats["forward_steps"] += self.l
+        self._q = q
+        self._account()
+        return self._floats(q)
+
+    def reverse(self, adj):
+        q = self._q
+        for j in range(self.l - 1, -1, -1):
+            t = self.iterable[j]
+            q = self.inverse(t, q, self.bufs)
+            gen = self.adjoint(t, *self._floats(q))
+            next(gen)
+            adj = gen.send(adj)
+        self.stats["forward_steps"] += 2 * self.l
+        # the reversal must land exactly on the initial state, bit for bit
+        q0 = tuple(to_fixed(np.asarray(v, dtype=np.float64), self.F) for v in self.initial)
+        if not all(np.array_equal(a, b) for a, b in zip(q, q0)):
+            from s2sad_runtime.errors import S2SadError
+            raise S2SadError("reversible loop: running the loop backwards did not reproduce its initial state",
+                             hint="the body must be deterministic and its updates of the form x = x + e or "
+                                  "x = c * x + e; use s2sad.checkpointed for this loop")
+        self.stats["exact"] = True
+        return adj

@@ -182,7 +182,8 @@ class GradFunction:
             "forward_steps": sum(lp.stats["forward_steps"] for lp in loops),
             "peak_snapshots": max((lp.stats["peak_snapshots"] for lp in loops), default=0),
             "peak_bytes": sum(lp.stats["peak_bytes"] for lp in loops),
-            "loops": [dict(lp.stats, steps=lp.l, snapshots=lp.s) for lp in loops],
+            "info_bits": sum(lp.stats.get("info_bits", 0.0) for lp in loops),
+            "loops": [dict(lp.stats, steps=lp.l, snapshots=getattr(lp, "s", None)) for lp in loops],
         }
 
     # ------------------------------------------------------------- compile
@@ -228,7 +229,7 @@ class GradFunction:
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         compiled = emit.compile_function(source, fname, ns, label)
-        compiled.__s2sad_loops__ = "_rt.Checkpointed" in source
+        compiled.__s2sad_loops__ = "_rt.Checkpointed" in source or ".Reversible(" in source
         compiled.__s2sad_ns__ = ns
         return compiled
 
@@ -375,7 +376,7 @@ def hvp(f=None, wrt=0, *, rules=None, loops=None):
     def hvp_f(*args, **kwargs):
         if state["rof"] is None:
             code = g.compiled(g._bind(args[:-1], kwargs)).__s2sad_source__
-            state["rof"] = _reverse_over_forward(f, wrt, rules, loops) if "_rt.Checkpointed" in code else False
+            state["rof"] = _reverse_over_forward(f, wrt, rules, loops) if ("_rt.Checkpointed" in code or ".Reversible(" in code) else False
         if state["rof"]:
             return state["rof"](*args, **kwargs)
         return j(*args, **kwargs)[1]

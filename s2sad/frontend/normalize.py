@@ -551,6 +551,15 @@ class Normalizer:
         if isinstance(it, S.Call) and self._is_strategy_call(it.func, "checkpointed"):
             strategy = self.strategy_options(it, st)
             it = it.args[0]
+        elif isinstance(it, S.Call) and self._is_strategy_call(it.func, "reversible"):
+            strategy = {"kind": "reversible", "snapshots": None, "check": S.const(False), "node": it,
+                        "frac_bits": S.const(48)}
+            for k in it.keywords:
+                if k.arg == "frac_bits":
+                    strategy["frac_bits"] = self.atom(k.value)
+                else:
+                    raise self.error(k.value, f"reversible() has no option `{k.arg}`", "the option is frac_bits=")
+            it = it.args[0]
         if (isinstance(it, S.Call) and self._is_builtin(it.func, range)
                 and not it.keywords and isinstance(target, S.Name)):
             args = [self.atom(a) for a in it.args]

@@ -780,7 +780,7 @@ class ReverseTransform:
                 and not self.primal_only:
             strategy = {"kind": "checkpoint", "snapshots": S.const(self.loop_default.snapshots),
                         "check": S.const(bool(self.loop_default.check)), "node": st}
-        if strategy is not None and strategy["kind"] == "checkpoint" and not self.primal_only:
+        if strategy is not None and strategy["kind"] in ("checkpoint", "reversible") and not self.primal_only:
             return self.fwd_checkpointed(st, strategy)
         out = []
         st._s2_nested = self.loop_depth > 0
@@ -1361,11 +1361,182 @@ class ReverseTransform:
             drv = S.call(S.attr(S.name("_rt"), "CheckpointedWhile"),
                          [S.name(step_fn.name), S.name(adj_fn.name), S.const(carried.index(st.test.id)), snaps,
                           S.tuple_(rngs), S.copy(opts["check"]), S.const(writes_in_place)])
-        out = [head, step_fn, adj_fn, S.assign(name, drv),
+        extra_fns = []
+        if opts.get("kind") == "reversible":
+            exact_fn, inverse_fn, scaled = self.reversible_steps(st, body, carried, target, name, opts)
+            extra_fns = [exact_fn, inverse_fn]
+            drv = S.call(S.attr(S.name(self.ns.ref(_reversible_module(), "_rv")), "Reversible"),
+                         [S.name(step_fn.name), S.name(adj_fn.name), S.name(exact_fn.name), S.name(inverse_fn.name),
+                          S.copy(st.iter), S.tuple_([S.const(c in scaled) for c in carried]),
+                          S.copy(opts["frac_bits"])])
+        out = [head, step_fn, adj_fn] + extra_fns + [S.assign(name, drv),
                S.assign(S.tuple_([S.name(c, True) for c in carried], store=True),
                         S.call(S.attr(S.name(name), "forward"), [S.tuple_([S.name(c) for c in carried])]))]
         self.top_assigned.update(carried)
         return out
+
+    def reversible_steps(self, st, body, carried, target, name, opts):
+        """The exact forward step and its inverse for ``s2sad.reversible``.
+
+        Every loop-carried name must be updated once per iteration, at the
+        top level of the body, as ``x = x + e``, ``x = x - e``,
+        ``x = c * x + e`` or ``x = c * x - e`` where ``e`` does not depend on
+        ``x`` and ``c`` depends on no carried name.  In fixed point the
+        addition is undone exactly by recomputing ``e``; the multiplication
+        by ``c`` (a rational n/d) keeps the bits it loses in an information
+        buffer (Maclaurin, Duvenaud & Adams 2015)."""
+        node = opts.get("node") or st
+        defs = {}
+        for i, s2 in enumerate(body):
+            for t in _stmt_targets(s2):
+                defs.setdefault(t, []).append(i)
+        updates = {}
+        scaled = set()
+        for c in carried:
+            where = defs.get(c, [])
+            if len(where) != 1 or not isinstance(body[where[0]], S.Assign):
+                bad = body[where[-1]] if where else st
+                raise self.err(UnsupportedSyntaxError, getattr(bad, "_s2_node", None) or node,
+                               f"a reversible loop must update `{c}` exactly once per iteration, at the top of the body",
+                               f"write one update `{c} = {c} + e` or `{c} = c * {c} + e` (e not depending on {c})")
+            i = where[0]
+            s2 = body[i]
+            v = s2.value
+            ok = isinstance(v, S.BinOp) and isinstance(v.op, (S.Add, S.Sub))
+            scale = None
+            if ok:
+                a, b = v.left, v.right
+                if isinstance(a, S.Name) and a.id == c:
+                    pass
+                elif isinstance(a, S.Name) and a.id in defs and len(defs[a.id]) == 1 and \
+                        isinstance(body[defs[a.id][0]], S.Assign) and isinstance(body[defs[a.id][0]].value, S.BinOp) \
+                        and isinstance(body[defs[a.id][0]].value.op, S.Mult):
+                    m = body[defs[a.id][0]].value
+                    if isinstance(m.right, S.Name) and m.right.id == c:
+                        scale = m.left
+                    elif isinstance(m.left, S.Name) and m.left.id == c:
+                        scale = m.right
+                    else:
+                        ok = False
+                else:
+                    ok = False
+            if ok:
+                cs = set(carried)
+                if c in self._body_deps(body, b, i, cs):
+                    ok = False
+                if scale is not None and self._body_deps(body, scale, i, cs) & cs:
+                    ok = False
+                # what the update reads is recomputed when it is undone: no
+                # carried name it depends on may change between the two
+                for j in range(i):
+                    if j in updates or not _stmt_targets(body[j]):
+                        continue
+                    if not set(_stmt_targets(body[j])) & (self._body_deps(body, b, i, cs) |
+                                                          (self._body_deps(body, scale, i, cs) if scale is not None else set())):
+                        continue
+                    read = self._body_deps(body, body[j], j, cs) & cs
+                    if any(updates[k][0] in read for k in updates if j < k < i):
+                        ok = False
+            if not ok:
+                raise self.err(UnsupportedSyntaxError, getattr(s2, "_s2_node", None) or node,
+                               f"cannot invert this update of `{c}`: a reversible loop needs `{c} = {c} + e`, "
+                               f"`{c} = {c} - e`, `{c} = c * {c} + e` or `{c} = c * {c} - e` with e not depending "
+                               f"on `{c}` and c depending on no loop state",
+                               "rewrite the update in one of these forms, or use s2sad.checkpointed for this loop")
+            updates[i] = (c, isinstance(v.op, S.Add), b, scale)
+            if scale is not None:
+                scaled.add(c)
+        rv = self.ns.ref(_reversible_module(), "_rv")
+        F = S.copy(opts["frac_bits"])
+
+        def fx(c):
+            return S.call(S.attr(S.name(rv), "from_fixed"), [S.name(c + "_q"), S.copy(F)])
+
+        def prologue():
+            out = [S.assign(S.tuple_([S.name(c + "_q", True) for c in carried], store=True), S.name("_q"))]
+            out += [S.assign(c, fx(c)) for c in carried]
+            return out
+
+        def bufname(c):
+            return S.subscript(S.name("_bufs"), S.const(carried.index(c)))
+
+        def exact_update(i, inverse):
+            c, is_add, b, scale = updates[i]
+            q = S.name(c + "_q")
+            op_fwd, op_inv = ("add", "sub") if is_add else ("sub", "add")
+            step = S.call(S.attr(S.name(rv), op_inv if inverse else op_fwd), [q, S.copy(b), S.copy(F)])
+            code = []
+            nd = None
+            if scale is not None:
+                nd = S.call(S.attr(S.name(rv), "rational_approx"), [S.copy(scale)])
+            if inverse:
+                code.append(S.assign(c + "_q", step))
+                if nd is not None:
+                    code.append(S.assign(c + "_q", S.call(S.attr(S.name(rv), "div_rational"),
+                                                          [S.name(c + "_q"), S.Starred(value=nd, ctx=S.Load()),
+                                                           bufname(c)])))
+            else:
+                if nd is not None:
+                    code.append(S.assign(c + "_q", S.call(S.attr(S.name(rv), "mul_rational"),
+                                                          [S.name(c + "_q"), S.Starred(value=nd, ctx=S.Load()),
+                                                           bufname(c)])))
+                code.append(S.assign(c + "_q", step))
+            code.append(S.assign(c, fx(c)))
+            return code
+
+        ret = S.ret(S.tuple_([S.name(c + "_q") for c in carried]))
+
+        def run_of(stmts):
+            return primal_block(stmts) if stmts else []
+
+        def primal_block(stmts):
+            self.primal_only = True
+            try:
+                return self.fwd_block(stmts)
+            finally:
+                self.primal_only = False
+
+        fwd = prologue()
+        pending = []
+        for i, s2 in enumerate(body):
+            if i in updates:
+                fwd += run_of(pending) + exact_update(i, False)
+                pending = []
+            else:
+                pending.append(s2)
+        fwd += run_of(pending)
+        fwd.append(ret)
+        exact_fn = S.function_def(f"{name}_exact", [target, "_q", "_bufs"], fwd)
+        inv = prologue()
+        for i in sorted(updates, reverse=True):
+            # recompute what the update read, from the state it saw
+            inv += run_of([body[j] for j in range(i) if j not in updates])
+            inv += exact_update(i, True)
+        inv.append(S.ret(S.tuple_([S.name(c + "_q") for c in carried])))
+        inverse_fn = S.function_def(f"{name}_inverse", [target, "_q", "_bufs"], inv)
+        return exact_fn, inverse_fn, scaled
+
+    def _body_deps(self, body, atom, upto, carried=()):
+        """Names that ``atom`` depends on through the statements of ``body``
+        before position ``upto`` (not looking through carried names, whose
+        current value is the one the statement saw)."""
+        deps = set()
+        todo = [atom]
+        seen = set()
+        while todo:
+            a = todo.pop()
+            for n in S.walk(a):
+                if isinstance(n, S.Name) and n.id not in seen and n.id not in self.statics:
+                    seen.add(n.id)
+                    deps.add(n.id)
+                    if n.id in carried:
+                        continue
+                    for j in range(upto - 1, -1, -1):
+                        if n.id in _stmt_targets(body[j]) or any(
+                                n.id in _stmt_targets(x) for x in iter_stmts([body[j]])):
+                            todo.append(body[j])
+                            break
+        return deps
 
     def rev_checkpointed(self, st, state):
         ck = st._s2_ck
@@ -1416,6 +1587,11 @@ class _Transformer:
             elif isinstance(v, S.AST):
                 setattr(node, fname, self.visit(v))
         return node
+
+
+def _reversible_module():
+    import s2sad_runtime.reversible as R
+    return R
 
 
 def _add_restore(st, record):

@@ -1,0 +1,75 @@
+import numpy as np
+
+import s2sad
+
+
+def train_rev(w0, lr, gamma, X, y, T):
+    w = w0
+    v = 0.0 * w0
+    for t in s2sad.reversible(range(T)):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        v = gamma * v - (1.0 - gamma) * g
+        w = w + lr * v
+    return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def train_tape(w0, lr, gamma, X, y, T):
+    w = w0
+    v = 0.0 * w0
+    for t in range(T):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        v = gamma * v - (1.0 - gamma) * g
+        w = w + lr * v
+    return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def leapfrog_rev(q0, p0, dt, T):
+    q = q0
+    p = p0
+    for t in s2sad.reversible(range(T)):
+        p = p - 0.5 * dt * np.sin(q)
+        q = q + dt * p
+    return np.sum(q * q) + np.sum(p)
+
+
+def not_invertible(x, T):
+    for t in s2sad.reversible(range(T)):
+        x = x + x * x
+    return np.sum(x)
+
+
+def leapfrog_tape(q0, p0, dt, T):
+    q = q0
+    p = p0
+    for t in range(T):
+        p = p - 0.5 * dt * np.sin(q)
+        q = q + dt * p
+    return np.sum(q * q) + np.sum(p)
+
+
+def train_schedule_rev(w0, lrs, gammas, X, y):
+    w = w0
+    v = 0.0 * w0
+    for t in s2sad.reversible(range(lrs.shape[0])):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        v = gammas[t] * v - (1.0 - gammas[t]) * g
+        w = w + lrs[t] * v
+    return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def train_schedule_tape(w0, lrs, gammas, X, y):
+    w = w0
+    v = 0.0 * w0
+    for t in range(lrs.shape[0]):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        v = gammas[t] * v - (1.0 - gammas[t]) * g
+        w = w + lrs[t] * v
+    return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def temp_read_after_update(x, y, T):
+    for t in s2sad.reversible(range(T)):
+        g = np.sin(x)
+        x = x + 0.1 * y
+        y = y - 0.1 * g
+    return np.sum(x * y)
