@@ -26,7 +26,7 @@ import numpy as np
 
 from s2sad_runtime import checkpoint as _ck
 
-__all__ = ["checkpointed", "reversible", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
+__all__ = ["checkpointed", "reversible", "Reversible", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
 
 
 def checkpointed(iterable, snapshots=None, *, online=False, check=False):
@@ -57,6 +57,12 @@ def reversible(iterable, *, frac_bits=48):
 @dataclass(frozen=True)
 class Tape:
     """Default loop strategy: push what each iteration overwrites on a stack."""
+
+
+@dataclass(frozen=True)
+class Reversible:
+    """Loop strategy: run each loop backwards exactly (see :func:`reversible`)."""
+    frac_bits: int = 48
 
 
 @dataclass(frozen=True)

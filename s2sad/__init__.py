@@ -13,7 +13,7 @@ from s2sad.errors import (  # noqa: F401
     ResolutionError, S2SadError, UnsupportedSyntaxError,
 )
 from s2sad.rules import DEFAULT_RULES, RuleTable  # noqa: F401
-from s2sad_runtime.loops import Checkpoint, Tape, checkpointed, reversible  # noqa: F401
+from s2sad_runtime.loops import Checkpoint, Reversible, Tape, checkpointed, reversible  # noqa: F401
 from s2sad import optim; from s2sad.lissa import estimate_scale, lissa  # noqa: E402,E702,F401
 
 __version__ = "0.1.0"

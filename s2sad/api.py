@@ -213,8 +213,8 @@ class GradFunction:
         except _BindError as e:
             raise S2SadError(str(e)) from None
         tr.single = self.single
-        from s2sad_runtime.loops import Checkpoint
-        if isinstance(self.loops, Checkpoint):
+        from s2sad_runtime.loops import Checkpoint, Reversible
+        if isinstance(self.loops, (Checkpoint, Reversible)):
             tr.loop_default = self.loops
         # parameters of the differentiated code beyond f's own (the seed of a
         # gradient function being differentiated again) keep their defaults

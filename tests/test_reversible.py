@@ -81,3 +81,13 @@ def test_a_value_recomputed_after_its_inputs_changed_is_rejected():
 def test_runs_as_plain_python():
     X, y, w0 = _data()
     assert R.train_rev(w0, 0.3, 0.9, X, y, 10) == R.train_tape(w0, 0.3, 0.9, X, y, 10)
+
+
+def test_reversible_as_the_default_loop_strategy():
+    X, y, w0 = _data(5)
+    d = s2sad.grad(R.train_tape, wrt=(0, 1), loops=s2sad.Reversible())
+    g = d(w0, 0.3, 0.9, X, y, 40)
+    gt = s2sad.grad(R.train_tape, wrt=(0, 1))(w0, 0.3, 0.9, X, y, 40)
+    for a, b in zip(g, gt):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert d.stats["loops"][0]["exact"]

@@ -778,8 +778,12 @@ class ReverseTransform:
         strategy = getattr(st, "_s2_strategy", None)
         if strategy is None and self.loop_default is not None and self.loop_depth == 0 \
                 and not self.primal_only:
-            strategy = {"kind": "checkpoint", "snapshots": S.const(self.loop_default.snapshots),
-                        "check": S.const(bool(self.loop_default.check)), "node": st}
+            if hasattr(self.loop_default, "frac_bits"):
+                strategy = {"kind": "reversible", "snapshots": None, "check": S.const(False), "node": st,
+                            "frac_bits": S.const(self.loop_default.frac_bits)}
+            else:
+                strategy = {"kind": "checkpoint", "snapshots": S.const(self.loop_default.snapshots),
+                            "check": S.const(bool(self.loop_default.check)), "node": st}
         if strategy is not None and strategy["kind"] in ("checkpoint", "reversible") and not self.primal_only:
             return self.fwd_checkpointed(st, strategy)
         out = []
@@ -811,7 +815,8 @@ class ReverseTransform:
     def fwd_while(self, st):
         strategy = getattr(st, "_s2_strategy", None)
         if strategy is None and self.loop_default is not None and self.loop_depth == 0 \
-                and not self.primal_only:
+                and not self.primal_only \
+                and hasattr(self.loop_default, "snapshots"):
             strategy = {"kind": "checkpoint", "snapshots": S.const(self.loop_default.snapshots),
                         "check": S.const(bool(self.loop_default.check)), "node": st}
         if strategy is not None and strategy["kind"] == "checkpoint" and not self.primal_only:
