@@ -45,12 +45,16 @@ def checkpointed(iterable, snapshots=None, *, online=False, check=False):
     return iterable
 
 
-def reversible(iterable, *, frac_bits=48):
+def reversible(iterable, *, frac_bits=48, residuals=False):
     """Mark a loop to be reversed by running it backwards exactly (fixed
     point plus an information buffer, Maclaurin et al. 2015) instead of
     storing it; outside a transform this returns ``iterable`` unchanged.
     Each loop-carried name must be updated as ``x = x + e`` or
-    ``x = c * x + e`` (``e`` not depending on ``x``)."""
+    ``x = c * x + e`` (``e`` not depending on ``x``).  With
+    ``residuals=True`` the loop runs in floating point and the reverse sweep
+    runs the inverse in floating point too, corrected exactly by the bitwise
+    residual between the true and the reconstructed state, stored
+    compressed."""
     return iterable
 
 

@@ -21,6 +21,12 @@ from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.reverse import ReverseTransform, _BindError, _static_key
 
 
+def _has_loop_driver(source):
+    """Whether generated code runs a loop through a runtime driver
+    (checkpointed or reversible), which reports ``.stats``."""
+    return "_rt.Checkpointed" in source or "_rv.Reversible" in source
+
+
 _NO_LOOPS = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0, "loops": []}
 
 
@@ -229,7 +235,7 @@ class GradFunction:
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         compiled = emit.compile_function(source, fname, ns, label)
-        compiled.__s2sad_loops__ = "_rt.Checkpointed" in source or ".Reversible(" in source
+        compiled.__s2sad_loops__ = _has_loop_driver(source)
         compiled.__s2sad_ns__ = ns
         return compiled
 
@@ -376,7 +382,7 @@ def hvp(f=None, wrt=0, *, rules=None, loops=None):
     def hvp_f(*args, **kwargs):
         if state["rof"] is None:
             code = g.compiled(g._bind(args[:-1], kwargs)).__s2sad_source__
-            state["rof"] = _reverse_over_forward(f, wrt, rules, loops) if ("_rt.Checkpointed" in code or ".Reversible(" in code) else False
+            state["rof"] = _reverse_over_forward(f, wrt, rules, loops) if _has_loop_driver(code) else False
         if state["rof"]:
             return state["rof"](*args, **kwargs)
         return j(*args, **kwargs)[1]

@@ -73,3 +73,33 @@ def temp_read_after_update(x, y, T):
         x = x + 0.1 * y
         y = y - 0.1 * g
     return np.sum(x * y)
+
+
+def heun_residual(y0, W, h, T):
+    """A reversible-Heun-type integrator (the state pair y, z updated
+    additively), float32, with residual-corrected reversal."""
+    y = y0
+    z = y0
+    for t in s2sad.reversible(range(T), residuals=True):
+        z = z + h * np.tanh(W @ y)
+        y = y + h * np.tanh(W @ z)
+    return np.sum(y * y) + np.sum(z)
+
+
+def heun_tape(y0, W, h, T):
+    y = y0
+    z = y0
+    for t in range(T):
+        z = z + h * np.tanh(W @ y)
+        y = y + h * np.tanh(W @ z)
+    return np.sum(y * y) + np.sum(z)
+
+
+def momentum_residual(w0, lr, gamma, X, y, T):
+    w = w0
+    v = 0.0 * w0
+    for t in s2sad.reversible(range(T), residuals=True):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        v = gamma * v - (1.0 - gamma) * g
+        w = w + lr * v
+    return 0.5 * np.mean((X @ w - y) ** 2)

@@ -1369,11 +1369,16 @@ class ReverseTransform:
         extra_fns = []
         if opts.get("kind") == "reversible":
             exact_fn, inverse_fn, scaled = self.reversible_steps(st, body, carried, target, name, opts)
-            extra_fns = [exact_fn, inverse_fn]
-            drv = S.call(S.attr(S.name(self.ns.ref(_reversible_module(), "_rv")), "Reversible"),
-                         [S.name(step_fn.name), S.name(adj_fn.name), S.name(exact_fn.name), S.name(inverse_fn.name),
-                          S.copy(st.iter), S.tuple_([S.const(c in scaled) for c in carried]),
-                          S.copy(opts["frac_bits"])])
+            extra_fns = [f for f in (exact_fn, inverse_fn) if f is not None]
+            if opts.get("residuals"):
+                drv = S.call(S.attr(S.name(self.ns.ref(_reversible_module(), "_rv")), "ReversibleResidual"),
+                             [S.name(step_fn.name), S.name(adj_fn.name), S.name(inverse_fn.name),
+                              S.copy(st.iter)])
+            else:
+                drv = S.call(S.attr(S.name(self.ns.ref(_reversible_module(), "_rv")), "Reversible"),
+                             [S.name(step_fn.name), S.name(adj_fn.name), S.name(exact_fn.name),
+                              S.name(inverse_fn.name), S.copy(st.iter), S.tuple_([S.const(c in scaled) for c in carried]),
+                              S.copy(opts["frac_bits"])])
         out = [head, step_fn, adj_fn] + extra_fns + [S.assign(name, drv),
                S.assign(S.tuple_([S.name(c, True) for c in carried], store=True),
                         S.call(S.attr(S.name(name), "forward"), [S.tuple_([S.name(c) for c in carried])]))]
@@ -1519,6 +1524,18 @@ class ReverseTransform:
             inv += exact_update(i, True)
         inv.append(S.ret(S.tuple_([S.name(c + "_q") for c in carried])))
         inverse_fn = S.function_def(f"{name}_inverse", [target, "_q", "_bufs"], inv)
+        if opts.get("residuals"):
+            # the same inverse in floating point, corrected by stored residuals
+            finv = []
+            for i in sorted(updates, reverse=True):
+                finv += run_of([body[j] for j in range(i) if j not in updates])
+                c, is_add, b, scale = updates[i]
+                finv.append(S.assign(c, S.binop(S.name(c), S.Sub() if is_add else S.Add(), S.copy(b))))
+                if scale is not None:
+                    finv.append(S.assign(c, S.binop(S.name(c), S.Div(), S.copy(scale))))
+            finv.append(S.ret(S.tuple_([S.name(c) for c in carried])))
+            inverse_fn = S.function_def(f"{name}_inverse", [target] + carried, finv)
+            return None, inverse_fn, scaled
         return exact_fn, inverse_fn, scaled
 
     def _body_deps(self, body, atom, upto, carried=()):
