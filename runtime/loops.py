@@ -45,7 +45,7 @@ def checkpointed(iterable, snapshots=None, *, online=False, check=False):
     return iterable
 
 
-def reversible(iterable, *, frac_bits=48, residuals=False):
+def reversible(iterable, *, frac_bits=48, residuals=False, checkpoint_every=None):
     """Mark a loop to be reversed by running it backwards exactly (fixed
     point plus an information buffer, Maclaurin et al. 2015) instead of
     storing it; outside a transform this returns ``iterable`` unchanged.

@@ -442,12 +442,13 @@ class Reversible:
     step of each reversal), ``info_bits`` and ``peak_bytes`` (information
     buffers plus the state held)."""
 
-    def __init__(self, step, adjoint, exact, inverse, iterable, scaled, frac_bits=FRAC_BITS):
+    def __init__(self, step, adjoint, exact, inverse, iterable, scaled, frac_bits=FRAC_BITS, checkpoint_every=None):
         self.step, self.adjoint, self.exact, self.inverse = step, adjoint, exact, inverse
         self.iterable = iterable
         self.l = len(iterable)
         self.scaled = scaled
         self.F = frac_bits
+        self.K = int(checkpoint_every) if checkpoint_every else None
         self.stats = {"forward_steps": 0, "peak_snapshots": 1, "peak_bytes": 0, "info_bits": 0.0}
         from s2sad_runtime import loops as _loops
         lst = getattr(_loops._collect, "loops", None)
@@ -458,18 +459,30 @@ class Reversible:
         return tuple(float(from_fixed(v, self.F)) if py else from_fixed(v, self.F) for v, py in zip(q, self._py))
 
     def _account(self):
-        bits = sum(b.bits for b in self.bufs if b is not None)
-        nbytes = sum(b.nbytes for b in self.bufs if b is not None) + sum(int(v.nbytes) for v in self._q)
+        bits = sum(b.bits for _, _, bufs in self._segments for b in bufs if b is not None)
+        nbytes = sum(b.nbytes for _, _, bufs in self._segments for b in bufs if b is not None)
+        # anchors past the first (the first is the loop's input, held anyway)
+        nbytes += sum(int(v.nbytes) for _, q, _ in self._segments[1:] for v in q) + sum(int(v.nbytes) for v in self._q)
         self.stats["info_bits"] = max(self.stats["info_bits"], bits)
         self.stats["peak_bytes"] = max(self.stats["peak_bytes"], nbytes)
 
+    def _new_bufs(self, q):
+        return tuple(InfoBuffer(np.shape(v)) if sc else None for v, sc in zip(q, self.scaled))
+
     def forward(self, state):
+        """Run the exact steps; with ``checkpoint_every=K`` the fixed-point
+        state is stored every K steps and each segment gets its own
+        information buffers (re-anchoring: the reverse sweep lands on each
+        stored state exactly, and a segment's buffers are freed once it is
+        reversed)."""
         self.initial = state
         self._py = [isinstance(v, float) for v in state]
         q = tuple(to_fixed(np.asarray(v, dtype=np.float64), self.F) for v in state)
-        self.bufs = tuple(InfoBuffer(np.shape(v)) if sc else None for v, sc in zip(state, self.scaled))
+        self._segments = [(0, q, self._new_bufs(q))]
         for j in range(self.l):
-            q = self.exact(self.iterable[j], q, self.bufs)
+            if self.K and j and j % self.K == 0:
+                self._segments.append((j, q, self._new_bufs(q)))
+            q = self.exact(self.iterable[j], q, self._segments[-1][2])
         self.stats["forward_steps"] += self.l
         self._q = q
         self._account()
@@ -477,22 +490,29 @@ class Reversible:
 
     def reverse(self, adj):
         q = self._q
-        for j in range(self.l - 1, -1, -1):
-            t = self.iterable[j]
-            q = self.inverse(t, q, self.bufs)
-            gen = self.adjoint(t, *self._floats(q))
-            next(gen)
-            adj = gen.send(adj)
+        for start, anchor, bufs in reversed(self._segments):
+            end = self.l if start == self._segments[-1][0] else None
+            for j in range((end if end is not None else self._next_start(start)) - 1, start - 1, -1):
+                t = self.iterable[j]
+                q = self.inverse(t, q, bufs)
+                gen = self.adjoint(t, *self._floats(q))
+                next(gen)
+                adj = gen.send(adj)
+            # the reversal must land on the segment's first state, bit for bit
+            if not all(np.array_equal(a, b) for a, b in zip(q, anchor)):
+                from s2sad_runtime.errors import S2SadError
+                raise S2SadError("reversible loop: running the loop backwards did not reproduce its state "
+                                 f"at step {start}",
+                                 hint="the body must be deterministic and its updates of the form x = x + e or "
+                                      "x = c * x + e; use s2sad.checkpointed for this loop")
         self.stats["forward_steps"] += 2 * self.l
-        # the reversal must land exactly on the initial state, bit for bit
-        q0 = tuple(to_fixed(np.asarray(v, dtype=np.float64), self.F) for v in self.initial)
-        if not all(np.array_equal(a, b) for a, b in zip(q, q0)):
-            from s2sad_runtime.errors import S2SadError
-            raise S2SadError("reversible loop: running the loop backwards did not reproduce its initial state",
-                             hint="the body must be deterministic and its updates of the form x = x + e or "
-                                  "x = c * x + e; use s2sad.checkpointed for this loop")
         self.stats["exact"] = True
+        self._segments = []
         return adj
+
+    def _next_start(self, start):
+        starts = [s for s, _, _ in self._segments]
+        return starts[starts.index(start) + 1]
 
 
 class ReversibleResidual(Reversible):

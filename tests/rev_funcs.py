@@ -103,3 +103,37 @@ def momentum_residual(w0, lr, gamma, X, y, T):
         v = gamma * v - (1.0 - gamma) * g
         w = w + lr * v
     return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def train_rev_anchored(w0, lr, gamma, X, y, T, K):
+    w = w0
+    v = 0.0 * w0
+    for t in s2sad.reversible(range(T), checkpoint_every=K):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        v = gamma * v - (1.0 - gamma) * g
+        w = w + lr * v
+    return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def two_params(a, b, T):
+    va = 0.0 * a
+    vb = 0.0 * b
+    for t in s2sad.reversible(range(T)):
+        g = np.sin(a + b)
+        va = 0.9 * va - g
+        vb = 0.9 * vb - g
+        a = a + 0.1 * va
+        b = b + 0.1 * vb
+    return np.sum(a * b)
+
+
+def two_params_tape(a, b, T):
+    va = 0.0 * a
+    vb = 0.0 * b
+    for t in range(T):
+        g = np.sin(a + b)
+        va = 0.9 * va - g
+        vb = 0.9 * vb - g
+        a = a + 0.1 * va
+        b = b + 0.1 * vb
+    return np.sum(a * b)

@@ -116,3 +116,33 @@ def test_residual_mode_on_sgd_with_momentum():
     gt = s2sad.grad(R.train_tape, wrt=(0, 1, 2))(w0, 0.3, 0.9, X, y, 100)
     for a, b in zip(g, gt):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("K", [1, 7, 25, 1000])
+def test_checkpoint_every_reanchors_and_gives_the_same_gradients(K):
+    X, y, w0 = _data(8)
+    d = s2sad.grad(R.train_rev_anchored, wrt=(0, 1, 2))
+    g = d(w0, 0.3, 0.9, X, y, 100, K)
+    gt = s2sad.grad(R.train_tape, wrt=(0, 1, 2))(w0, 0.3, 0.9, X, y, 100)
+    for a, b in zip(g, gt):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert d.stats["loops"][0]["exact"]
+
+
+def test_several_carried_names_in_any_alphabetical_order():
+    # was rejected when a velocity's name sorted after the weight it updates
+    a, b = np.array([0.3, -0.2]), np.array([0.5, 0.1])
+    g = s2sad.grad(R.two_params, wrt=(0, 1))(a, b, 20)
+    gt = s2sad.grad(R.two_params_tape, wrt=(0, 1))(a, b, 20)
+    for x, y in zip(g, gt):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+
+
+def test_momentum_that_is_no_simple_fraction():
+    X, y, w0 = _data(9)
+    r = np.random.default_rng(10)
+    lrs, gammas = 0.1 + 0.2 * r.random(50), 1.0 / (1.0 + np.exp(-r.normal(size=50)))
+    g = s2sad.grad(R.train_schedule_rev, wrt=(0, 1, 2))(w0, lrs, gammas, X, y)
+    gt = s2sad.grad(R.train_schedule_tape, wrt=(0, 1, 2))(w0, lrs, gammas, X, y)
+    for a, b in zip(g, gt):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

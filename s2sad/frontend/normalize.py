@@ -557,13 +557,15 @@ class Normalizer:
             for k in it.keywords:
                 if k.arg == "frac_bits":
                     strategy["frac_bits"] = self.atom(k.value)
+                elif k.arg == "checkpoint_every":
+                    strategy["checkpoint_every"] = self.atom(k.value)
                 elif k.arg == "residuals":
                     if not (isinstance(k.value, S.Constant) and isinstance(k.value.value, bool)):
                         raise self.error(k.value, "residuals= must be True or False, written in the call")
                     strategy["residuals"] = k.value.value
                 else:
                     raise self.error(k.value, f"reversible() has no option `{k.arg}`",
-                                     "the options are frac_bits= and residuals=")
+                                     "the options are frac_bits=, residuals= and checkpoint_every=")
             it = it.args[0]
         if (isinstance(it, S.Call) and self._is_builtin(it.func, range)
                 and not it.keywords and isinstance(target, S.Name)):

@@ -1378,7 +1378,9 @@ class ReverseTransform:
                 drv = S.call(S.attr(S.name(self.ns.ref(_reversible_module(), "_rv")), "Reversible"),
                              [S.name(step_fn.name), S.name(adj_fn.name), S.name(exact_fn.name),
                               S.name(inverse_fn.name), S.copy(st.iter), S.tuple_([S.const(c in scaled) for c in carried]),
-                              S.copy(opts["frac_bits"])])
+                              S.copy(opts["frac_bits"]),
+                              S.copy(opts["checkpoint_every"]) if opts.get("checkpoint_every") is not None
+                              else S.const(None)])
         out = [head, step_fn, adj_fn] + extra_fns + [S.assign(name, drv),
                S.assign(S.tuple_([S.name(c, True) for c in carried], store=True),
                         S.call(S.attr(S.name(name), "forward"), [S.tuple_([S.name(c) for c in carried])]))]
@@ -1402,6 +1404,7 @@ class ReverseTransform:
                 defs.setdefault(t, []).append(i)
         updates = {}
         scaled = set()
+        update_pos = {defs[c][0]: c for c in carried if len(defs.get(c, [])) == 1}
         for c in carried:
             where = defs.get(c, [])
             if len(where) != 1 or not isinstance(body[where[0]], S.Assign):
@@ -1439,13 +1442,13 @@ class ReverseTransform:
                 # what the update reads is recomputed when it is undone: no
                 # carried name it depends on may change between the two
                 for j in range(i):
-                    if j in updates or not _stmt_targets(body[j]):
+                    if j in update_pos or not _stmt_targets(body[j]):
                         continue
                     if not set(_stmt_targets(body[j])) & (self._body_deps(body, b, i, cs) |
                                                           (self._body_deps(body, scale, i, cs) if scale is not None else set())):
                         continue
                     read = self._body_deps(body, body[j], j, cs) & cs
-                    if any(updates[k][0] in read for k in updates if j < k < i):
+                    if any(update_pos[k] in read for k in update_pos if j < k < i):
                         ok = False
             if not ok:
                 raise self.err(UnsupportedSyntaxError, getattr(s2, "_s2_node", None) or node,
@@ -1478,7 +1481,9 @@ class ReverseTransform:
             code = []
             nd = None
             if scale is not None:
-                nd = S.call(S.attr(S.name(rv), "rational_approx"), [S.copy(scale)])
+                # a large denominator makes n/d equal c to double precision;
+                # the buffer grows by log2(d/n) bits either way
+                nd = S.call(S.attr(S.name(rv), "rational_approx"), [S.copy(scale), S.const(2 ** 30)])
             if inverse:
                 code.append(S.assign(c + "_q", step))
                 if nd is not None:
