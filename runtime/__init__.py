@@ -623,7 +623,6 @@ def einsum_adjoint(g, subscripts, operands, k):
         for i, c in enumerate(target):
             first.setdefault(c, i)
         r = np.reshape(r, [size[c] if first[c] == i else 1 for i, c in enumerate(target)])
-        dt = getattr(r, "dtype", float)
         for i, c in enumerate(target):
             if first[c] != i:
                 n = size[c]

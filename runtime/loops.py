@@ -115,6 +115,13 @@ def collect_stats():
     return _collect.loops
 
 
+def report(loop):
+    """Add a loop driver to the current call's ``.stats`` (if collecting)."""
+    loops = getattr(_collect, "loops", None)
+    if loops is not None:
+        loops.append(loop)
+
+
 class Checkpointed:
     """One execution of a checkpointed loop: ``forward`` runs it (taking
     snapshots), ``reverse`` runs its adjoint backwards on the schedule.
@@ -144,9 +151,7 @@ class Checkpointed:
         self._slots = {}
         self._bytes = 0
         self._prints = {}
-        loops = getattr(_collect, "loops", None)
-        if loops is not None:
-            loops.append(self)
+        report(self)
 
     # -- bookkeeping -------------------------------------------------------
     def _rng_state(self):

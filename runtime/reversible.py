@@ -450,10 +450,8 @@ class Reversible:
         self.F = frac_bits
         self.K = int(checkpoint_every) if checkpoint_every else None
         self.stats = {"forward_steps": 0, "peak_snapshots": 1, "peak_bytes": 0, "info_bits": 0.0}
-        from s2sad_runtime import loops as _loops
-        lst = getattr(_loops._collect, "loops", None)
-        if lst is not None:
-            lst.append(self)
+        from s2sad_runtime.loops import report
+        report(self)
 
     def _floats(self, q):
         return tuple(float(from_fixed(v, self.F)) if py else from_fixed(v, self.F) for v, py in zip(q, self._py))
@@ -530,10 +528,8 @@ class ReversibleResidual(Reversible):
         self.l = len(iterable)
         self.stats = {"forward_steps": 0, "peak_snapshots": 1, "peak_bytes": 0, "info_bits": 0.0,
                       "residual_bytes": 0}
-        from s2sad_runtime import loops as _loops
-        lst = getattr(_loops._collect, "loops", None)
-        if lst is not None:
-            lst.append(self)
+        from s2sad_runtime.loops import report
+        report(self)
 
     @staticmethod
     def _bits(x):

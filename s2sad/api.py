@@ -11,14 +11,13 @@ import numpy as np
 
 import s2sad_runtime.loops as _loops
 from s2sad import emit
-from s2sad.errors import (ArgumentError, NonDifferentiableInputError, ResolutionError, S2SadError,
-                          error_at)
+from s2sad.errors import ArgumentError, NonDifferentiableInputError
 from s2sad.frontend import syntax as S
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.forward import ForwardTransform
-from s2sad.transforms.reverse import ReverseTransform, _BindError, _static_key
+from s2sad.transforms.reverse import ReverseTransform
 
 
 def _has_loop_driver(source):
@@ -212,12 +211,7 @@ class GradFunction:
                                                         "py" if isinstance(a, (float, int, np.generic)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
         cls = ForwardTransform if self.mode == "jvp" else ReverseTransform
-        try:
-            tr = cls(src, fn, wrt_names, self.rules, ns, statics,
-                     mode={"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp", "jvp": "jvp"}[self.mode],
-                     kinds=kinds)
-        except _BindError as e:
-            raise S2SadError(str(e)) from None
+        tr = cls(src, fn, wrt_names, self.rules, ns, statics, mode=self.mode, kinds=kinds)
         tr.single = self.single
         from s2sad_runtime.loops import Checkpoint, Reversible
         if isinstance(self.loops, (Checkpoint, Reversible)):
@@ -227,7 +221,7 @@ class GradFunction:
         nparams = len(S.param_names(fn))
         self._extra = list(getattr(target, "__defaults__", None) or ())[-(nparams - len(self._names)):] \
             if nparams > len(self._names) else []
-        suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp", "jvp": "jvp"}[self.mode]
+        suffix = self.mode
         fname = f"{fn.name}_{suffix}"
         fdef = tr.run(fname)
         source = S.render(fdef) + "\n"
@@ -247,65 +241,6 @@ class GradFunction:
 
     def __repr__(self):
         return f"<s2sad.{self.mode} of {self.fn.__qualname__} wrt {self.wrt}>"
-
-
-def resolve_statics(fn, locals_, src, ns):
-    """Bind every name the function reads from outside (globals, closure,
-    builtins) in the generated namespace; returns {dotted path: object} for
-    the static references (``np``, ``np.linalg.inv``) so rules can be found
-    by identity."""
-    statics = {}
-
-    def visit(node):
-        if isinstance(node, S.Attribute):
-            k = _static_key(node)
-            base = node
-            while isinstance(base, S.Attribute):
-                base = base.value
-            if k is not None and isinstance(base, S.Name) and base.id not in locals_:
-                obj = resolve_name(base)
-                parts = k.split(".")
-                for p in parts[1:]:
-                    try:
-                        obj = getattr(obj, p)
-                    except AttributeError:
-                        raise error_at(ResolutionError, node, src,
-                                       f"`{'.'.join(parts[:parts.index(p)])}` has no attribute `{p}`") from None
-                statics[k] = obj
-                return
-        if isinstance(node, S.Name) and isinstance(node.ctx, S.Load) and node.id not in locals_:
-            resolve_name(node)
-            return
-        for child in _children(node):
-            visit(child)
-
-    def resolve_name(node):
-        name = node.id
-        try:
-            obj = src.resolve(name)
-        except KeyError:
-            raise error_at(ResolutionError, node, src, f"name `{name}` is not defined",
-                           "define it at module level before differentiating, or pass it as an argument") from None
-        new = ns.ref(obj, name)
-        node.id = new
-        statics[new] = obj
-        return obj
-
-    for st in fn.body:
-        visit(st)
-    # keys recorded before renaming a base name are fixed up: recompute
-    return statics
-
-
-def _children(node):
-    for f in node._fields:
-        v = getattr(node, f, None)
-        if isinstance(v, list):
-            for x in v:
-                if isinstance(x, S.AST):
-                    yield x
-        elif isinstance(v, S.AST):
-            yield v
 
 
 # ---------------------------------------------------------------- public API

@@ -25,8 +25,6 @@ from __future__ import annotations
 from s2sad.frontend import syntax as S
 from s2sad.frontend.parse import unsupported
 
-STATIC_ATTRS_OK = True
-
 
 # names the generated code uses for itself; a user local with one of these
 # names is renamed (``_rt`` -> ``_rt_u``)
@@ -955,13 +953,7 @@ def _has_continue(stmts):
     return False
 
 
-def _static_key(node):
-    if isinstance(node, S.Name):
-        return node.id
-    if isinstance(node, S.Attribute):
-        k = _static_key(node.value)
-        return None if k is None else k + "." + node.attr
-    return None
+_static_key = S.static_key
 
 
 def _check_returns(body, norm, fnode=None):

@@ -179,6 +179,17 @@ def param_names(fn: gast.FunctionDef):
     return [a.id for a in fn.args.args]
 
 
+def static_key(node):
+    """The dotted path of a name or attribute chain (``np.linalg.inv``), or
+    None for any other expression."""
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        k = static_key(node.value)
+        return None if k is None else k + "." + node.attr
+    return None
+
+
 def names_in(node, ctx=None):
     """Identifiers read (ctx='load'), written ('store') or all (None) in node."""
     out = []

@@ -47,6 +47,10 @@ class _DMarker:
 
 d = _DMarker()
 
+#: In ``d[xs[k]] = ...``: the position of each element of a list or ``*args``
+#: parameter; the compiler unrolls the line once per active element.
+k = None
+
 
 @dataclass
 class Rule:

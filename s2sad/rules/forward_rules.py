@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d
+from s2sad.rules.core import d, k
 
 t = None   # the operand's tangent, in jvp templates (never evaluated)
 
@@ -121,7 +121,7 @@ def register(T):
 
     @defjvp(builtins.max, builtins.min)
     def builtin_extremum_jvp(ans, *args):
-        d[args[k]] = _rt.builtin_extremum_jvp(t, ans, args, k)  # noqa: F821 (k: each argument)
+        d[args[k]] = _rt.builtin_extremum_jvp(t, ans, args, k)
 
     for nm, tmpl in (("max", extremum_jvp), ("min", extremum_jvp)):
         T.defmethod_jvp(nm)(_method_extremum_jvp)

@@ -39,7 +39,7 @@ import builtins
 import math
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d
+from s2sad.rules.core import d, k
 
 # ------------------------------------------------------------ trigonometric
 
@@ -160,20 +160,20 @@ def pow_(g, ans, x, y):
 
 
 def hypot(g, ans, *coords):
-    d[coords[k]] = g * (coords[k] / ans if ans != 0.0 else 0.0)  # noqa: F821 (k: each coordinate)
+    d[coords[k]] = g * (coords[k] / ans if ans != 0.0 else 0.0)
 
 
 def dist(g, ans, p, q):
-    d[p[k]] = g * ((p[k] - q[k]) / ans if ans != 0.0 else 0.0)  # noqa: F821
-    d[q[k]] = g * ((q[k] - p[k]) / ans if ans != 0.0 else 0.0)  # noqa: F821
+    d[p[k]] = g * ((p[k] - q[k]) / ans if ans != 0.0 else 0.0)
+    d[q[k]] = g * ((q[k] - p[k]) / ans if ans != 0.0 else 0.0)
 
 
 def fsum(g, seq):
-    d[seq[k]] = g  # noqa: F821
+    d[seq[k]] = g
 
 
 def prod(g, seq, start=1):
-    d[seq[k]] = g * _rt.prod_except(seq, k, start)  # noqa: F821
+    d[seq[k]] = g * _rt.prod_except(seq, k, start)
     d[start] = g * _rt.prod_except(seq, None, 1)
 
 
@@ -241,12 +241,12 @@ def builtin_float(g, x):
 
 
 def builtin_sum(g, seq, start=0):
-    d[seq[k]] = _rt.unbroadcast(g, seq[k])  # noqa: F821
+    d[seq[k]] = _rt.unbroadcast(g, seq[k])
     d[start] = _rt.unbroadcast(g, start)
 
 
 def builtin_extremum(g, ans, *args):
-    d[args[k]] = _rt.builtin_extremum_adjoint(g, ans, args, k)  # noqa: F821
+    d[args[k]] = _rt.builtin_extremum_adjoint(g, ans, args, k)
 
 
 # ----------------------------------------------------------------- registry

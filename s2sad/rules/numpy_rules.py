@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import RuleTable, d
+from s2sad.rules.core import RuleTable, d, k
 
 T = RuleTable()
 defrule, defmethod = T.defrule, T.defmethod
@@ -317,7 +317,7 @@ def cumsum(g, a, axis=None):
 
 @defrule(np.einsum)
 def einsum(g, subscripts, *operands):
-    d[operands[k]] = _rt.einsum_adjoint(g, subscripts, operands, k)  # noqa: F821 (k: each operand)
+    d[operands[k]] = _rt.einsum_adjoint(g, subscripts, operands, k)
 
 
 @defrule(np.outer)
@@ -400,22 +400,22 @@ def reshape_like(g, a, axis=None):
 
 @defrule(np.concatenate)
 def concatenate(g, arrays, axis=0):
-    d[arrays[k]] = _rt.concatenate_piece(g, arrays, axis, k)  # noqa: F821
+    d[arrays[k]] = _rt.concatenate_piece(g, arrays, axis, k)
 
 
 @defrule(np.hstack)
 def hstack(g, tup):
-    d[tup[k]] = _rt.hstack_piece(g, tup, k)  # noqa: F821
+    d[tup[k]] = _rt.hstack_piece(g, tup, k)
 
 
 @defrule(np.vstack)
 def vstack(g, tup):
-    d[tup[k]] = _rt.vstack_piece(g, tup, k)  # noqa: F821
+    d[tup[k]] = _rt.vstack_piece(g, tup, k)
 
 
 @defrule(np.stack)
 def stack(g, arrays, axis=0):
-    d[arrays[k]] = np.take(g, k, axis=axis)  # noqa: F821
+    d[arrays[k]] = np.take(g, k, axis=axis)
 
 
 @defrule(np.broadcast_to)

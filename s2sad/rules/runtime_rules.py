@@ -9,8 +9,6 @@ matrix rules assume operands that were not broadcast against each other.
 
 from __future__ import annotations
 
-import numpy as np
-
 import s2sad_runtime as _rt
 from s2sad.rules.core import d
 

@@ -72,7 +72,7 @@ class Prim:
 
 
 class ReverseTransform:
-    def __init__(self, src, fn, wrt, rules, ns, statics, mode="grad", seed_name=None, kinds=None):
+    def __init__(self, src, fn, wrt, rules, ns, statics, mode="grad", kinds=None):
         self.src = src
         self.fn = fn
         self.wrt = list(wrt)
@@ -214,8 +214,6 @@ class ReverseTransform:
         obj = self.static_obj(func)
         if obj is not _MISSING:
             r = T.lookup(obj)
-            if r is None and isinstance(obj, type(abs)) is False and callable(obj):
-                r = None
             if r is None:
                 p = Prim(kind="unknown", func_expr=func)
                 p.func_obj = obj
@@ -285,8 +283,6 @@ class ReverseTransform:
                 targets = _stmt_targets(st)
                 if p is None:
                     continue
-                if isinstance(p, _BindFailure):
-                    pass
                 if p.kind == "pop" and any(t in self.active for t in targets) and self.mode != "jvp":
                     raise self.err(UnsupportedSyntaxError, st.value._s2_node or st,
                                    "reverse mode through `list.pop()` is not supported",
@@ -360,7 +356,6 @@ class ReverseTransform:
         fixed point: assume every name is a number, drop the ones an
         assignment contradicts."""
         import builtins
-        import math
         import numbers
         py_calls_always = {builtins.float, builtins.int, builtins.len, builtins.round, builtins.bool}
         py_calls_if_args = {builtins.abs, builtins.min, builtins.max, builtins.pow}
@@ -529,7 +524,6 @@ class ReverseTransform:
             dead._s2_dead = True
         fwd = self.fwd_block(body)
         rev_entry = set()
-        lines = []
         res = self.result
         seed = "_out_adj"
         while seed in self._all_names:
@@ -1014,7 +1008,6 @@ class ReverseTransform:
             return self.vjp_contributions(p, st, g_expr, ans_expr, pre)
         t = p.rule.parsed()
         tmap = {}
-        emitted = []
         # which contributions are needed
         wanted = []
         for tst in t.body:
@@ -1592,10 +1585,6 @@ class _BindError(Exception):
     pass
 
 
-class _BindFailure:
-    kind = "unknown"
-
-
 _MISSING = object()
 
 
@@ -1668,13 +1657,7 @@ def _fold(node):
     return F().visit(node)
 
 
-def _static_key(node):
-    if isinstance(node, S.Name):
-        return node.id
-    if isinstance(node, S.Attribute):
-        k = _static_key(node.value)
-        return None if k is None else k + "." + node.attr
-    return None
+_static_key = S.static_key
 
 
 def _stmt_targets(st):
