@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import threading
 
 import numpy as np
@@ -42,12 +43,102 @@ def _container_kind(v):
     return None
 
 
+PLAN_STRICT = False   # tests: a planned variant that disagrees raises
+
+
+def _plan_key(sig, args):
+    """The signature a plan is specialised to: argument types, array shapes
+    and dtypes, and the values of integer arguments (they may fix shapes).
+    None when an argument is of a kind plans do not cover."""
+    key = [sig]
+    arrays = False
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            key.append((a.shape, a.dtype))
+            arrays = True
+        elif t is int or t is bool:
+            key.append(a)
+        elif t is float or t is np.float64 or t is np.float32 or a is None:
+            continue
+        else:
+            return None
+    return tuple(key) if arrays else None
+
+
+def _plan_blocker(f):
+    """Why generated code ``f`` is not planned, or None."""
+    why = "it draws random numbers (a second run would not reproduce the first)"
+    if re.search(r"\brandom\.|\.random\b", f.__s2sad_source__):
+        return why
+    for v in f.__s2sad_ns__.values.values():
+        mods = (getattr(type(v), "__module__", None) or "", getattr(v, "__module__", None) or "",
+                getattr(v, "__name__", None) or "")
+        if any(isinstance(m, str) and (m.startswith("numpy.random") or m == "random") for m in mods):
+            return why
+    return None
+
+
+def _leaves(x):
+    if isinstance(x, (tuple, list)):
+        for v in x:
+            yield from _leaves(v)
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _leaves(v)
+    else:
+        yield x
+
+
+def _mismatch(a, b):
+    """A description of how results ``a`` and ``b`` differ, or ''."""
+    la, lb = list(_leaves(a)), list(_leaves(b))
+    if len(la) != len(lb):
+        return "different structure"
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if type(x) is not type(y) and not (np.isscalar(x) and np.isscalar(y)):
+            return f"output {i}: {type(x).__name__} against {type(y).__name__}"
+        if np.shape(x) != np.shape(y):
+            return f"output {i}: shape {np.shape(x)} against {np.shape(y)}"
+        xa, ya = np.asarray(x), np.asarray(y)
+        if xa.dtype != ya.dtype:
+            return f"output {i}: dtype {xa.dtype} against {ya.dtype}"
+        if np.array_equal(xa, ya, equal_nan=True):
+            continue
+        rtol = 1e-12 if xa.dtype.itemsize >= 8 else 1e-5
+        if not np.allclose(xa, ya, rtol=rtol, atol=0, equal_nan=True):
+            return f"output {i}: max difference {np.max(np.abs(xa - ya))}"
+    return ""
+
+
+class _PlanEntry:
+    __slots__ = ("plan", "fn", "pool")
+
+    def __init__(self, plan, ns, label):
+        from s2sad_runtime import plan as rp
+        g = ns.globals()
+        g["_rp"] = rp
+        g["_np"] = np
+        g.update(plan.consts)
+        filename = f"<s2sad {label}:planned>"
+        import linecache
+        code = compile(plan.source, filename, "exec")
+        linecache.cache[filename] = (len(plan.source), None, plan.source.splitlines(True), filename)
+        exec(code, g)
+        self.plan = plan
+        self.fn = g[plan.fname]
+        self.pool = rp.WorkspacePool(plan.buffer_specs, plan.row_specs)
+
+
 class GradFunction:
     """A differentiated function.  Call it like the original; read the
     generated code in ``.source``."""
 
-    def __init__(self, fn, wrt, mode, rules=None, loops=None):
+    def __init__(self, fn, wrt, mode, rules=None, loops=None, plan=True):
         self.fn = fn
+        self.plan = plan and mode in ("grad", "value_and_grad")
+        self._plans = {}
+        self._last_plan = None
         self.loops = loops
         self.mode = mode
         self.rules = rules if rules is not None else DEFAULT_RULES
@@ -133,6 +224,13 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if self.mode == "jvp":
             return self._call_jvp(args, kwargs)
+        out = None
+        if kwargs and "out" in kwargs and "out" not in self._names:
+            out = kwargs.pop("out")
+            if out is not None and self.mode not in ("grad", "value_and_grad"):
+                raise ArgumentError(f"out= is for gradients; {self.mode} does not take it")
+            if out is not None:
+                out = self._check_out(out)
         if kwargs or len(args) != len(self._names):
             args = self._bind(args, kwargs)
         # fast path: the argument types (and the wrt dtypes) were seen before
@@ -144,9 +242,24 @@ class GradFunction:
             f = self._cache.get(key) or self.compiled(args)
             if not any(_is_function_value(a) for a in args):
                 self._fast[sig] = f
-        if self.mode == "grad" and not f.__s2sad_loops__:
+        if self.plan and not f.__s2sad_loops__:
+            pkey = _plan_key(sig, args)
+            if pkey is not None:
+                entry = self._plans.get(pkey)
+                if entry is None:
+                    return self._first_call(f, args, pkey, out)
+                if entry is not False:
+                    self.stats = _NO_LOOPS
+                    self._last_plan = entry
+                    pool = entry.pool
+                    ws = pool.take()
+                    try:
+                        return entry.fn(*args, _ws=ws, _outs=out)
+                    finally:
+                        pool.give(ws)
+        if self.mode in ("grad", "value_and_grad") and not f.__s2sad_loops__:
             self.stats = _NO_LOOPS
-            return f(*args)
+            return self._deliver(f(*args), out)
         if self.mode == "vjp":
             value = self.fn(*args)
 
@@ -159,9 +272,94 @@ class GradFunction:
             return value, pullback
         loops = _loops.collect_stats()
         try:
-            return f(*args)
+            return self._deliver(f(*args), out)
         finally:
             self._record(loops)
+
+    # ----------------------------------------------------------- planning
+    def _check_out(self, out):
+        outs = (out,) if self.single else tuple(out)
+        if len(outs) != len(self.wrt):
+            raise ArgumentError(f"out= needs {len(self.wrt)} arrays (one per gradient), got {len(outs)}",
+                                hint="pass a tuple of arrays shaped like the differentiated arguments")
+        return outs
+
+    def _deliver(self, res, outs):
+        """Copy the gradients of an unplanned call into ``out=`` arrays."""
+        if outs is None:
+            return res
+        from s2sad_runtime.plan import deliver
+        grads = res[1] if self.mode == "value_and_grad" else res
+        gs = (grads,) if self.single else tuple(grads)
+        done = tuple(deliver(g, outs, i, False) for i, g in enumerate(gs))
+        done = done[0] if self.single else done
+        return (res[0], done) if self.mode == "value_and_grad" else done
+
+    def _first_call(self, f, args, pkey, out):
+        """The first call of a signature: run the generic code instrumented,
+        plan it, and check the planned variant against it before keeping it."""
+        from s2sad import planner
+        self.stats = _NO_LOOPS
+        with self._lock:
+            if pkey in self._plans:     # another thread planned it meanwhile
+                return self._deliver(f(*args), out)
+            ns = f.__s2sad_ns__
+            fname = f.__name__
+            generic = []
+
+            def run_probe(psrc, probe):
+                g = ns.globals()
+                g["_probe"] = probe
+                exec(compile(psrc, f"<s2sad probe {fname}>", "exec"), g)
+                try:
+                    generic.append(g[fname + "_probe"](*args))
+                except Exception:  # noqa: BLE001 - raise it from the generic code instead
+                    generic.append(f(*args))   # (re-raises, with the generic code's traceback)
+                return generic[0]
+            reason = _plan_blocker(f)
+            entry = False
+            try:
+                if reason is None:
+                    pl, res = planner.plan(f.__s2sad_source__, fname, ns.globals(), args, self._names, run_probe)
+                    if not pl.info["planned"] and not pl.consts:
+                        raise planner.PlanError("no array operation to plan")
+                    entry = _PlanEntry(pl, ns, f"{self.fn.__qualname__}")
+                    ws = entry.pool.take()
+                    try:
+                        mine = entry.fn(*args, _ws=ws)
+                    finally:
+                        entry.pool.give(ws)
+                    bad = _mismatch(res, mine)
+                    if bad:
+                        reason = f"the planned variant disagreed with the generic code ({bad})"
+                        if PLAN_STRICT:
+                            raise AssertionError(f"s2sad planner: {reason}\n{pl.source}")
+                        entry = False
+            except planner.PlanError as e:
+                reason = str(e)
+                entry = False
+            if entry is False:
+                self._plans[pkey] = False
+                self.plan_reason = reason
+            else:
+                self._plans[pkey] = entry
+                self._last_plan = entry
+        result = generic[0] if generic else f(*args)
+        return self._deliver(result, out)
+
+    @property
+    def planned_source(self):
+        """The planned (allocation-free) variant of the last planned
+        signature, or None when no call has been planned yet."""
+        e = self._last_plan
+        return e.plan.source if e else None
+
+    @property
+    def plan_info(self):
+        """What the planner did for the last planned signature: statements
+        planned, statements left allocating (with why), buffer bytes."""
+        e = self._last_plan
+        return dict(e.plan.info, workspaces=e.pool.made) if e else None
 
     def _call_jvp(self, args, kwargs):
         if "tangent" in kwargs:
@@ -245,15 +443,15 @@ class GradFunction:
 
 # ---------------------------------------------------------------- public API
 
-def _transform(mode, f, wrt, rules, loops=None):
+def _transform(mode, f, wrt, rules, loops=None, plan=True):
     if f is None:
-        return lambda fn: GradFunction(fn, wrt, mode, rules, loops)
+        return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan)
     if not callable(f):
         raise ArgumentError(f"{mode} expects a function, got {f!r}")
-    return GradFunction(f, wrt, mode, rules, loops)
+    return GradFunction(f, wrt, mode, rules, loops, plan)
 
 
-def grad(f=None, wrt=0, *, rules=None, loops=None):
+def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True):
     """Gradient of a scalar-valued function, as generated Python.
 
     Args:
@@ -264,11 +462,17 @@ def grad(f=None, wrt=0, *, rules=None, loops=None):
         loops: the default strategy of ``for`` loops not annotated in the
             source: ``s2sad.Tape()`` (the default) or
             ``s2sad.Checkpoint(snapshots=s)``.
+        plan: after the first call with a given signature (shapes, dtypes,
+            integer arguments), run a planned variant whose temporaries live
+            in reused buffers (``.planned_source``); ``False`` keeps the
+            generic code.
 
     Returns:
         A callable with ``f``'s signature returning the gradient(s); its
         ``.source`` is the generated code.  Usable as ``@grad`` or
-        ``@grad(wrt=(0, 1))``.
+        ``@grad(wrt=(0, 1))``.  ``df(*args, out=arrays)`` writes the
+        gradients into ``arrays`` (a planned call then allocates no array
+        memory).
 
     Example:
         >>> import numpy as np, s2sad
@@ -276,12 +480,12 @@ def grad(f=None, wrt=0, *, rules=None, loops=None):
         ...     return np.sum(np.sin(x) * x)
         >>> df = s2sad.grad(f)      # doctest: +SKIP (needs source in a file)
     """
-    return _transform("grad", f, wrt, rules, loops)
+    return _transform("grad", f, wrt, rules, loops, plan)
 
 
-def value_and_grad(f=None, wrt=0, *, rules=None, loops=None):
+def value_and_grad(f=None, wrt=0, *, rules=None, loops=None, plan=True):
     """Like :func:`grad` but returns ``(f(*args), gradient)``."""
-    return _transform("value_and_grad", f, wrt, rules, loops)
+    return _transform("value_and_grad", f, wrt, rules, loops, plan)
 
 
 def vjp(f=None, wrt=0, *, rules=None, loops=None):

@@ -26,6 +26,23 @@ def numeric_grad(f, args, k, eps=1e-6):
     return float(g) if scalar else g
 
 
+def assert_same(a, b, what):
+    """``a`` and ``b`` hold the same gradients (to rounding)."""
+    if isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), what
+        for x, y in zip(a, b):
+            assert_same(x, y, what)
+        return
+    if isinstance(a, dict):
+        assert set(a) == set(b), what
+        for k in a:
+            assert_same(a[k], b[k], what)
+        return
+    np.testing.assert_allclose(np.asarray(b, dtype=complex if np.iscomplexobj(a) else float),
+                               np.asarray(a, dtype=complex if np.iscomplexobj(a) else float),
+                               rtol=1e-10, atol=1e-300, err_msg=what)
+
+
 def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6, tangents=True):
     """Assert that s2sad's gradient of ``f`` matches central differences,
     and (``tangents=True``) that forward mode agrees with it: for a random
@@ -33,6 +50,13 @@ def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6, tangents=True):
     single = not isinstance(wrt, (tuple, list))
     df = s2sad.grad(f, wrt=wrt)
     got = df(*args)
+    # later calls of the same signature run the planned variant: they must
+    # agree with the first, and a result must survive the next call
+    second = df(*args)
+    third = df(*args)
+    assert_same(got, second, f"planned gradient of {f.__name__}")
+    assert_same(got, third, f"planned gradient of {f.__name__} (steady state)")
+    assert_same(got, second, f"planned gradient of {f.__name__} after another call")
     ws = [wrt] if single else list(wrt)
     gots = [got] if single else list(got)
     assert len(gots) == len(ws)
