@@ -107,11 +107,22 @@ class Like:
         return f"Like(shape={self.shape}, dtype={self.dtype})"
 
 
+_LIKES = {}   # (array type, shape, dtype, device) -> its Like (immutable, shared)
+
+
 def like(x):
     """A :class:`Like` descriptor of an array; numbers and other values are
-    kept as they are (they are small)."""
+    kept as they are (they are small).  Descriptors are shared between
+    arrays of the same kind, so a loop saving them allocates nothing after
+    its first iteration."""
     if hasattr(x, "shape") and hasattr(x, "dtype") and getattr(x, "ndim", 0) > 0:
-        return Like(x)
+        key = (type(x), x.shape, x.dtype, getattr(x, "device", None))
+        d = _LIKES.get(key)
+        if d is None:
+            if len(_LIKES) > 4096:
+                _LIKES.clear()
+            d = _LIKES[key] = Like(x)
+        return d
     return x
 
 
@@ -474,6 +485,12 @@ def index_adjoint(g, x, idx):
     else:
         np.add.at(z, idx, g)
     return z
+
+
+def index_accumulate(a, g, x, idx):
+    """``a + index_adjoint(g, x, idx)``: an adjoint accumulated into the
+    part of ``x`` that ``x[idx]`` read (planned code adds in place)."""
+    return a + index_adjoint(g, x, idx)
 
 
 def _is_mask(idx):

@@ -139,6 +139,7 @@ class GradFunction:
         self.plan = plan and mode in ("grad", "value_and_grad")
         self._plans = {}
         self._last_plan = None
+        self.plan_reason = None     # why the last signature tried was not planned
         self.loops = loops
         self.mode = mode
         self.rules = rules if rules is not None else DEFAULT_RULES

@@ -158,6 +158,41 @@ class _Flatten:
         return e
 
 
+def _fuse_index_accumulate(fdef):
+    """``p = _rt.index_adjoint(g, x, idx); y = a + p`` (``p`` read nowhere
+    else) becomes ``y = _rt.index_accumulate(a, g, x, idx)``, which planned
+    code does as one in-place add into the slice ``idx``."""
+    loads = {}
+    for n in ast.walk(fdef):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            loads[n.id] = loads.get(n.id, 0) + 1
+
+    def block(body):
+        out = []
+        for s in body:
+            for f in ("body", "orelse"):
+                if isinstance(s, (ast.For, ast.While, ast.If)):
+                    setattr(s, f, block(getattr(s, f)))
+            prev = out[-1] if out else None
+            if (prev is not None and isinstance(prev, ast.Assign) and isinstance(s, ast.Assign)
+                    and isinstance(prev.targets[0], ast.Name) and isinstance(s.targets[0], ast.Name)
+                    and isinstance(prev.value, ast.Call) and _src(prev.value.func) == "_rt.index_adjoint"
+                    and len(prev.value.args) == 3 and not prev.value.keywords
+                    and isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Add)):
+                p = prev.targets[0].id
+                l, r = s.value.left, s.value.right
+                other = r if isinstance(l, ast.Name) and l.id == p else l if isinstance(r, ast.Name) and r.id == p else None
+                if other is not None and isinstance(other, ast.Name) and other.id != p and loads.get(p) == 1:
+                    g, x, idx = prev.value.args
+                    s.value = ast.Call(ast.Attribute(ast.Name("_rt", ast.Load()), "index_accumulate", ast.Load()),
+                                       [other, g, x, idx], [])
+                    out[-1] = s
+                    continue
+            out.append(s)
+        return out
+    fdef.body = block(fdef.body)
+
+
 # ---------------------------------------------------------------------------
 # 2. probe
 
@@ -229,6 +264,7 @@ class Lowering:
     view: bool = False
     elementwise: bool = False
     const: object = None
+    inplace: tuple = ()      # operands it may overwrite when they share its buffer
 
 
 _BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
@@ -265,6 +301,7 @@ class Planner:
             if isinstance(n, ast.Name) and n.id in ("_rv",):
                 raise PlanError("runs a loop through a runtime driver")
         fdef.body = _Flatten().block(fdef.body)
+        _fuse_index_accumulate(fdef)
         self.fdef = fdef
         self.params = [a.arg for a in fdef.args.args]
         self.sites = []
@@ -507,7 +544,7 @@ class Planner:
             if fn in _FILLS.keys() or fn in (np.full, np.full_like, np.arange, slice, len, range, int, tuple) \
                     or fn in _REDUCTIONS.values():
                 return all(self._sname(a, True) if not self.is_array_expr(a) else self._sname(a) for a in args)
-            if getattr(fn, "__module__", None) == "s2sad_runtime" and getattr(fn, "__name__", "") in _HELPERS:
+            if getattr(fn, "__module__", None) == "s2sad_runtime" and getattr(fn, "__name__", "") in _HELPERS:  # noqa: E501
                 return all(self._sname(a, not self.is_array_expr(a) and self.meta(a)[0] != "f") for a in args)
         return False
 
@@ -782,7 +819,24 @@ def _h_zeros_like(p, v, args, kw, out):
     return Lowering("{o}", pre=["{o}.fill(0)"])
 
 
+def _h_index_accumulate(p, v, args, kw, out):
+    ma, mx = p.arr(v.args[0]), p.arr(v.args[2])
+    if ma is None or mx is None or ma[0] != mx[0] or p.meta(v.args[0])[0] != "A" or p.meta(v.args[1])[0] != "A":
+        raise _NoLowering
+    idx = v.args[3]
+    parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
+    for i in parts:
+        m = meta_of(i.value) if isinstance(i, ast.Constant) else p.meta(i)
+        if not (m[0] in ("i", "N") or (m[0] == "O" and m[1] in ("slice", "ellipsis"))):
+            raise _NoLowering
+    a, g = args[0], args[1]
+    return Lowering("{o}", pre=[f"if {a} is not {{o}}:\n    _np.copyto({{o}}, {a})",
+                                f"_np.add({{o}}[{args[3]}], {g}, out={{o}}[{args[3]}])"],
+                    inplace=(a,))
+
+
 _HELPERS = {
+    "index_accumulate": _h_index_accumulate,
     "unbroadcast": _h_unbroadcast,
     "sum_adjoint": _h_sum_adjoint,
     "mean_adjoint": _h_mean_adjoint,
@@ -823,7 +877,7 @@ def _fresh(p, v):
     if isinstance(v, ast.Call):
         fn = p.resolve(v.func)
         return isinstance(fn, np.ufunc) or fn in (np.matmul, np.dot, np.zeros, np.ones, np.empty, np.full,
-                                                  np.zeros_like, np.ones_like, np.arange)
+                                                  np.zeros_like, np.ones_like, np.arange, _rt_mod.like)
     return False
 
 
@@ -999,12 +1053,13 @@ class Allocation:
             for o in ops:
                 r = self.refs.get(o, set())
                 part = self.partial.get(o, set())
-                if x in r and (not site.low.elementwise or x in part):
+                shareable = site.low.elementwise or o in site.low.inplace
+                if x in r and (not shareable or x in part):
                     bad[x] = "an operand overlaps its buffer"
                     break
                 # an elementwise operation may overwrite an operand it reads
                 # whole (in place); anything else must not share its buffer
-                live |= r if not site.low.elementwise else part
+                live |= r if not shareable else part
             self.edges.setdefault(x, set()).update(live - {x})
         return bad
 

@@ -1,0 +1,228 @@
+"""The planned (allocation-free) variant of generated code: allocation
+counts with tracemalloc, ``out=``, workspaces per thread, and the cases the
+planner must leave generic (data-dependent shapes, random numbers)."""
+
+import os
+import sys
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import s2sad
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
+import workloads as W  # noqa: E402
+
+DOMAIN = np.lib.tracemalloc_domain     # where NumPy reports its array data
+
+
+def _grads(res):
+    return res if isinstance(res, tuple) else (res,)
+
+
+def measure(call):
+    """Run ``call()`` once more after two warm-up calls, under tracemalloc.
+    Returns (result, NumPy array blocks allocated by the call and still
+    alive after it, their bytes, peak traced memory of all kinds during the
+    call above what was traced before it)."""
+    call()
+    call()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot().filter_traces([tracemalloc.DomainFilter(True, DOMAIN)])
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        res = call()
+        peak = tracemalloc.get_traced_memory()[1] - base
+        after = tracemalloc.take_snapshot().filter_traces([tracemalloc.DomainFilter(True, DOMAIN)])
+    finally:
+        tracemalloc.stop()
+    diff = after.compare_to(before, "traceback")
+    return res, sum(d.count_diff for d in diff), sum(d.size_diff for d in diff), peak
+
+
+def _w1(batch):
+    args = list(W.make_inputs("mlp"))
+    rng = np.random.default_rng(1)
+    args[6] = rng.standard_normal((batch, W.MLP_SIZES[0]))
+    args[7] = rng.integers(0, W.MLP_SIZES[-1], batch)
+    return W.mlp_loss, tuple(range(6)), tuple(args)
+
+
+def _w3(batch):
+    Wx, Wh, b, X = W.make_inputs("lstm")
+    X = np.random.default_rng(2).standard_normal((W.LSTM_T, batch, X.shape[2]))
+    return W.lstm_loss, (0, 1, 2), (Wx, Wh, b, X)
+
+
+@pytest.mark.parametrize("make", [_w1, _w3], ids=["W1-mlp", "W3-lstm"])
+def test_steady_state_allocates_only_the_returned_gradients(make):
+    f, wrt, args = make(32)
+    df = s2sad.grad(f, wrt=wrt)
+    res, blocks, nbytes, _ = measure(lambda: df(*args))
+    info = df.plan_info
+    assert info["allocating"] == [] and info["demoted"] == {}, info
+    grads = _grads(res)
+    assert blocks == len(grads)
+    assert nbytes == sum(g.nbytes for g in grads)
+    want = s2sad.grad(f, wrt=wrt, plan=False)(*args)
+    for g, w in zip(grads, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("make", [_w1, _w3], ids=["W1-mlp", "W3-lstm"])
+def test_with_out_a_call_allocates_no_array_memory(make):
+    """With ``out=``: no NumPy array is left behind, and the peak of all
+    traced memory during a call does not grow with the problem size (what
+    remains is Python objects and NumPy's fixed-size iteration buffer)."""
+    peaks = []
+    for batch in (64, 128):
+        f, wrt, args = make(batch)
+        df = s2sad.grad(f, wrt=wrt)
+        want = s2sad.grad(f, wrt=wrt, plan=False)(*args)
+        outs = tuple(np.empty_like(w) for w in want)
+        res, blocks, nbytes, peak = measure(lambda: df(*args, out=outs))
+        assert blocks == 0 and nbytes == 0
+        assert all(r is o for r, o in zip(res, outs))
+        for o, w in zip(outs, want):
+            np.testing.assert_allclose(o, w, rtol=1e-12, atol=0)
+        peaks.append(peak)
+        array_bytes = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
+    assert abs(peaks[1] - peaks[0]) < 4096, peaks
+    assert max(peaks) < array_bytes / 4, (peaks, array_bytes)
+
+
+def test_generic_code_allocates_and_planning_can_be_turned_off():
+    f, wrt, args = _w1(32)
+    generic = s2sad.grad(f, wrt=wrt, plan=False)
+    planned = s2sad.grad(f, wrt=wrt)
+    res, _, _, peak_g = measure(lambda: generic(*args))
+    _, _, _, peak_p = measure(lambda: planned(*args))
+    assert generic.planned_source is None
+    grads = sum(g.nbytes for g in _grads(res))
+    assert peak_g - grads > 10 * (peak_p - grads), (peak_g, peak_p, grads)
+
+
+def test_planned_source_is_readable_python():
+    f, wrt, args = _w1(8)
+    df = s2sad.grad(f, wrt=wrt)
+    df(*args)
+    src = df.planned_source
+    assert src.startswith("def mlp_loss_grad_planned(")
+    assert "# workloads.py:43  h1 = np.tanh(X @ W1 + b1)" in src
+    assert "np.matmul(X, W1, out=_b0)" in src
+    assert "_rt.unbroadcast" not in src       # resolved at the known shapes
+    compile(src, "<planned>", "exec")
+
+
+def test_out_rejects_arrays_of_the_wrong_shape():
+    f, wrt, args = _w1(8)
+    df = s2sad.grad(f, wrt=wrt)
+    df(*args)
+    outs = [np.empty((3,)) for _ in range(6)]
+    with pytest.raises(s2sad.ArgumentError, match=r"out\[0\] must be a NumPy array of shape \(784, 512\)"):
+        df(*args, out=outs)
+    with pytest.raises(s2sad.ArgumentError, match="needs 6 arrays"):
+        df(*args, out=outs[:2])
+
+
+def masked(x):
+    return np.sum(x[x > 0] ** 2) + np.sum(np.tanh(x) * x)
+
+
+def test_data_dependent_shapes_stay_generic():
+    """A boolean mask's result changes size from call to call with the same
+    signature: those statements keep allocating, and every call is right."""
+    df = s2sad.grad(masked)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = rng.standard_normal(50)
+        want = 2 * x * (x > 0) + np.tanh(x) + x * (1 - np.tanh(x) ** 2)
+        np.testing.assert_allclose(df(x), want, rtol=1e-12)
+    assert df.plan_info["allocating"]
+
+
+def prefix_norm(x, n):
+    return np.sum(x[:n] ** 2)
+
+
+def test_integer_arguments_are_part_of_the_signature():
+    df = s2sad.grad(prefix_norm)
+    x = np.arange(6.0)
+    for n in (2, 5, 2, 5, 3):
+        want = np.where(np.arange(6) < n, 2 * x, 0.0)
+        np.testing.assert_array_equal(df(x, n), want)
+
+
+def grow_until(x, c):
+    y = x
+    while np.sum(y) < c:
+        y = y * 1.5
+    return np.sum(y * y)
+
+
+def test_row_stores_grow_when_a_loop_runs_longer():
+    """A while loop whose trip count depends on the data: the plan's row
+    stores grow on the longer call, and results stay right."""
+    df = s2sad.grad(grow_until)
+    ref = s2sad.grad(grow_until, plan=False)
+    x = np.full(4, 0.1)
+    for c in (1.0, 1.0, 50.0, 5.0, 500.0):
+        np.testing.assert_allclose(df(x, c), ref(x, c), rtol=1e-12)
+
+
+def noisy(x):
+    return np.sum(np.sin(x) * np.random.standard_normal(x.shape))
+
+
+def test_random_numbers_are_not_planned():
+    df = s2sad.grad(noisy)
+    x = np.ones(3)
+    df(x)
+    df(x)
+    assert df.planned_source is None
+    assert "random" in df.plan_reason
+
+
+def test_threads_get_their_own_workspaces():
+    f, wrt, args = _w3(8)
+    df = s2sad.grad(f, wrt=wrt)
+    want = df(*args)
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def work():
+        barrier.wait()
+        for _ in range(5):
+            got = df(*args)
+            for g, w in zip(got, want):
+                if not np.array_equal(g, w):
+                    errors.append(np.max(np.abs(g - w)))
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_workspace_pool_never_hands_one_workspace_to_two_callers():
+    from s2sad_runtime.plan import WorkspacePool
+    pool = WorkspacePool([((3,), "<f8")], [((2,), "<f8", 4)])
+    a, b = pool.take(), pool.take()
+    assert a is not b and a.buffers[0] is not b.buffers[0]
+    pool.give(a)
+    assert pool.take() is a and pool.made == 2
+
+
+def test_take_checks_bounds_like_indexing():
+    from s2sad_runtime.plan import take
+    x = np.arange(12.0).reshape(3, 4)
+    i, j = np.array([0, 2, -1]), np.array([1, -4, 3])
+    out, flat = np.empty(3), np.empty(3, np.intp)
+    lo, hi = np.empty((), np.intp), np.empty((), np.intp)
+    np.testing.assert_array_equal(take(x, (i, j), out, flat, lo, hi), x[i, j])
+    with pytest.raises(IndexError, match="out of bounds for axis 1 with size 4"):
+        take(x, (i, np.array([0, 4, 0])), out, flat, lo, hi)
