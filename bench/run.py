@@ -9,7 +9,9 @@ installed, in one process:
 
 * the NumPy primal (the function itself: the cost of one evaluation),
 * the hand-written adjoint of ``bench/hand_adjoints.py`` (the baseline),
-* ``s2sad.grad`` of the unchanged NumPy function (generic, no tuning),
+* ``s2sad.grad`` of the unchanged NumPy function: as it runs by default (the
+  planned variant made after the first call), with ``out=`` arrays, and the
+  generic code (``plan=False``),
 * autograd, JAX without and with ``jax.jit``, PyTorch eager.
 
 Before timing, every gradient is compared with the hand-written one (and the
@@ -101,11 +103,12 @@ WORKLOADS = [
     ("W5", "tiny", np.float64, "tiny function (sin, *, sum of 10 elements): per-call overhead"),
 ]
 
-PRIMAL, HAND, S2SAD, AUTOGRAD, JAX, JAXJIT, TORCH = (
-    "NumPy primal", "hand-written", "s2sad", "autograd", "JAX (no jit)", "JAX jit", "PyTorch eager")
-METHODS = [PRIMAL, HAND, S2SAD, AUTOGRAD, JAX, JAXJIT, TORCH]
-PLOTTED = [S2SAD, AUTOGRAD, JAX, JAXJIT, TORCH]
-NUMPY_BASED = {PRIMAL, HAND, S2SAD, AUTOGRAD}   # their memory is visible to tracemalloc
+PRIMAL, HAND, S2SAD, S2SAD_OUT, S2SAD_GENERIC, AUTOGRAD, JAX, JAXJIT, TORCH = (
+    "NumPy primal", "hand-written", "s2sad", "s2sad out=", "s2sad generic", "autograd", "JAX (no jit)",
+    "JAX jit", "PyTorch eager")
+METHODS = [PRIMAL, HAND, S2SAD, S2SAD_OUT, S2SAD_GENERIC, AUTOGRAD, JAX, JAXJIT, TORCH]
+PLOTTED = [S2SAD, S2SAD_GENERIC, AUTOGRAD, JAX, JAXJIT, TORCH]
+NUMPY_BASED = {PRIMAL, HAND, S2SAD, S2SAD_OUT, S2SAD_GENERIC, AUTOGRAD}   # memory visible to tracemalloc
 
 NOTES = {
     (JAXJIT, "node"): "lax.fori_loop",
@@ -172,6 +175,17 @@ def build_methods(key, dtype):
             ts.append(time.perf_counter() - t0)
         return statistics.median(ts)
     ms[-1].codegen = codegen if hasattr(ds, "compiled") else None
+    # the planned gradient written into preallocated arrays, and the generic code
+    outs = []
+
+    def into():
+        if not outs:
+            outs.extend(np.empty_like(g) for g in _np_tuple(ds(*args)))
+        return ds(*args, out=tuple(outs) if k > 1 else outs[0])
+    ms.append(Method(S2SAD_OUT, into))
+    ms[-1].grad_function = ds
+    dg = s2sad.grad(prim, wrt=wrt, plan=False)
+    ms.append(Method(S2SAD_GENERIC, lambda: dg(*args)))
     if WL.autograd is not None:
         dag = WL.autograd_grad(key)
         ms.append(Method(AUTOGRAD, lambda: dag(*args)))
@@ -329,6 +343,9 @@ def run_workload(wid, key, dtype, title, opts):
             if m.label in NUMPY_BASED and m.error is None and not (
                     m.first_call is not None and m.first_call > opts.budget):
                 m.peak = peak_memory(m)
+                info = getattr(getattr(m, "grad_function", None), "plan_info", None)
+                if info:     # the planned variant's buffers live between calls: count them
+                    m.peak += info["workspace_bytes"]
     measure(methods, opts.rounds, opts.sample, opts.budget)
     base, prim = by[HAND], by[PRIMAL]
     code = code_stats(by[S2SAD]) if by[S2SAD].error is None else None
@@ -478,7 +495,7 @@ def plot(rows, path):
         if r["workload"] not in wids:
             wids.append(r["workload"])
     methods = [m for m in PLOTTED if any(r["method"] == m and r["vs_hand"] for r in rows)]
-    colors = {S2SAD: "#d62728", AUTOGRAD: "#1f77b4", JAX: "#9ecae1", JAXJIT: "#08519c", TORCH: "#ff7f0e"}
+    colors = {S2SAD: "#d62728", S2SAD_GENERIC: "#f4a6a6", AUTOGRAD: "#1f77b4", JAX: "#9ecae1", JAXJIT: "#08519c", TORCH: "#ff7f0e"}
     fig, ax = plt.subplots(figsize=(10, 4.8), dpi=120)
     width = 0.8 / max(len(methods), 1)
     for j, m in enumerate(methods):

@@ -62,8 +62,9 @@ class Workspace:
         self.rows = tuple(RowStore(s, d, n) for s, d, n in row_specs)
 
     def begin(self):
-        for r in self.rows:
-            r.k = 0
+        if self.rows:
+            for r in self.rows:
+                r.k = 0
         return self
 
     @property

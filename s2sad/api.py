@@ -55,8 +55,9 @@ def _plan_key(sig, args):
     for a in args:
         t = type(a)
         if t is np.ndarray:
-            key.append((a.shape, a.dtype))
-            arrays = True
+            key.append(a.shape)
+            arrays = True           # (dtypes are in sig already for wrt arrays)
+            key.append(a.dtype)
         elif t is int or t is bool:
             key.append(a)
         elif t is float or t is np.float64 or t is np.float32 or a is None:

@@ -1251,6 +1251,8 @@ def plan(source, fname, ns_globals, args, names, run_probe):
         "buffers": len(buffer_specs),
         "buffer_bytes": nbytes,
         "row_stores": len(row_names),
+        "workspace_bytes": nbytes + sum(int(np.prod(sh, dtype=np.int64)) * np.dtype(d).itemsize * c
+                                        for sh, d, c in row_specs),
         "dropped": dropped,
     }
     return Plan(text, fdef.name, buffer_specs, row_specs, consts, info), result
