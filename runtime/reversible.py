@@ -127,8 +127,8 @@ def to_fixed(x, frac_bits: int = FRAC_BITS) -> np.ndarray:
     if not 0 <= frac_bits <= 61:
         raise ValueError(f"frac_bits must be in [0, 61], got {frac_bits}")
     s = np.rint(np.asarray(x, dtype=np.float64) * float(2 ** frac_bits))
-    bad = ~(np.abs(s) <= float(_LIMIT))  # also catches nan/inf
-    if np.any(bad):
+    if not (s.size == 0 or (s.max() <= float(_LIMIT) and s.min() >= -float(_LIMIT))):   # NaN fails too
+        bad = ~(np.abs(s) <= float(_LIMIT))
         worst = np.asarray(x, dtype=np.float64)[bad].ravel()[0] if np.ndim(x) else x
         raise OverflowError(
             f"value {worst!r} does not fit in fixed point with frac_bits={frac_bits}: "
@@ -145,12 +145,12 @@ def from_fixed(q, frac_bits: int = FRAC_BITS) -> np.ndarray:
 
 def _checked_sum(q: np.ndarray, dq: np.ndarray, sign: int) -> np.ndarray:
     q = np.asarray(q, dtype=np.int64)
-    if np.any(q > _LIMIT) or np.any(q < -_LIMIT):
-        raise OverflowError("fixed-point operand exceeds 2**62 in magnitude")
-    # |q|, |dq| <= 2**62, so the exact result lies in [-2**63, 2**63]; the only
-    # value that wraps (2**63 -> -2**63) is caught by the range test as well.
+    # |q| <= 2**62 (every fixed-point value s2sad makes is checked when made)
+    # and |dq| <= 2**62 (to_fixed), so the exact result lies in
+    # [-2**63, 2**63]; the one value that wraps (2**63 -> -2**63) fails the
+    # range test as well.
     out = q + dq if sign > 0 else q - dq
-    if np.any(out > _LIMIT) or np.any(out < -_LIMIT):
+    if out.size and not (out.max() <= _LIMIT and out.min() >= -_LIMIT):
         raise OverflowError("fixed-point add/sub left the range |q| <= 2**62")
     return out
 
@@ -169,6 +169,8 @@ def sub(q, delta, frac_bits: int = FRAC_BITS) -> np.ndarray:
 # information buffer
 # --------------------------------------------------------------------------
 def _check_radix(radix) -> np.ndarray:
+    if type(radix) is int and 1 <= radix <= _MAX_RADIX:
+        return np.uint64(radix)
     r = np.asarray(radix)
     if r.dtype.kind not in "iu":
         if not np.all(r == np.floor(r)):
@@ -255,7 +257,7 @@ class InfoBuffer:
         return np.broadcast_to(a, self.shape).reshape(-1)
 
     # ---- operations ------------------------------------------------------
-    def push(self, values, radix) -> None:
+    def push(self, values, radix, _checked=True) -> None:
         """Push one digit per element; ``0 <= values < radix``."""
         r = _check_radix(radix)
         r = self._flat(r) if r.ndim else r
@@ -263,7 +265,7 @@ class InfoBuffer:
         if v.dtype.kind not in "iu":
             raise TypeError("values must be integers")
         v = self._flat(v)
-        if np.any(v < 0) or np.any(v.astype(np.uint64) >= r):
+        if _checked and (np.any(v < 0) or np.any(v.astype(np.uint64) >= r)):
             raise ValueError("values must lie in [0, radix)")
         v = v.astype(np.uint64)
         c, f = _slots(v, r)
@@ -277,7 +279,8 @@ class InfoBuffer:
             self._words[p + self._base, spill] = (x[spill] & _MASK32).astype(np.uint32)
             self._ptr[spill] = p + 1
             x[spill] >>= _U32
-        self._x = ((x // f) << _U32) + (x % f) + c
+        qf = x // f
+        self._x = (qf << _U32) + (x - qf * f) + c      # x % f without a second division
 
     def pop(self, radix) -> np.ndarray:
         """Pop one digit per element (the inverse of ``push(., radix)``)."""
@@ -312,10 +315,10 @@ def mul_rational(q, n, d, buf: InfoBuffer) -> np.ndarray:
     q = np.asarray(q, dtype=np.int64)
     n64 = np.asarray(n, dtype=np.int64)
     d64 = np.asarray(d, dtype=np.int64)
-    if np.any(q > _LIMIT) or np.any(q < -_LIMIT):
+    if q.size and not (q.max() <= _LIMIT and q.min() >= -_LIMIT):
         raise OverflowError("mul_rational: operand exceeds 2**62 in magnitude")
-    buf.push(q % d64, d)
     qd = q // d64
+    buf.push(q - qd * d64, d, _checked=False)   # q mod d (floor division), in [0, d) by construction
     b = buf.pop(n)
     if np.any(n64 > d64):
         # exact test of |qd*n + b| <= 2**62 without forming qd*n
@@ -332,9 +335,26 @@ def div_rational(q, n, d, buf: InfoBuffer) -> np.ndarray:
     return mul_rational(q, d, n, buf)
 
 
+_APPROX = {}   # (gamma, max_den) -> (n, d): a loop asks every step
+
+
 def rational_approx(gamma: float, max_den: int = 2 ** 16) -> tuple[int, int]:
     """``(n, d)`` with ``n/d`` the best approximation of ``gamma`` with
     ``1 <= d <= max_den`` (continued fractions), and ``n >= 1``."""
+    key = (gamma, max_den) if type(gamma) is float else None
+    if key is not None:
+        hit = _APPROX.get(key)
+        if hit is not None:
+            return hit
+    nd = _rational_approx(gamma, max_den)
+    if key is not None:
+        if len(_APPROX) > 65536:
+            _APPROX.clear()
+        _APPROX[key] = nd
+    return nd
+
+
+def _rational_approx(gamma, max_den):
     gamma = float(gamma)
     if not gamma > 0 or not np.isfinite(gamma):
         raise ValueError(f"gamma must be positive and finite, got {gamma}")

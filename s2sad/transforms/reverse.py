@@ -1515,10 +1515,20 @@ class ReverseTransform:
         fwd += run_of(pending)
         fwd.append(ret)
         exact_fn = S.function_def(f"{name}_exact", [target, "_q", "_bufs"], fwd)
+        def needed_before(i):
+            """The statements before update ``i`` that its increment and
+            scale depend on (the rest of the body need not be recomputed)."""
+            c, is_add, b, scale = updates[i]
+            state = set(carried)
+            deps = self._body_deps(body, b, i, state)
+            if scale is not None:
+                deps |= self._body_deps(body, scale, i, state)
+            return [body[j] for j in range(i) if j not in updates and set(_stmt_targets(body[j])) & deps]
+
         inv = prologue()
         for i in sorted(updates, reverse=True):
             # recompute what the update read, from the state it saw
-            inv += run_of([body[j] for j in range(i) if j not in updates])
+            inv += run_of(needed_before(i))
             inv += exact_update(i, True)
         inv.append(S.ret(S.tuple_([S.name(c + "_q") for c in carried])))
         inverse_fn = S.function_def(f"{name}_inverse", [target, "_q", "_bufs"], inv)
@@ -1526,7 +1536,7 @@ class ReverseTransform:
             # the same inverse in floating point, corrected by stored residuals
             finv = []
             for i in sorted(updates, reverse=True):
-                finv += run_of([body[j] for j in range(i) if j not in updates])
+                finv += run_of(needed_before(i))
                 c, is_add, b, scale = updates[i]
                 finv.append(S.assign(c, S.binop(S.name(c), S.Sub() if is_add else S.Add(), S.copy(b))))
                 if scale is not None:
