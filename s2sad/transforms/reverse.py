@@ -1523,20 +1523,36 @@ class ReverseTransform:
             deps = self._body_deps(body, b, i, state)
             if scale is not None:
                 deps |= self._body_deps(body, scale, i, state)
-            return [body[j] for j in range(i) if j not in updates and set(_stmt_targets(body[j])) & deps]
+            return [j for j in range(i) if j not in updates and (_writes_in_place(body[j]) or
+                                                                  _all_stores(body[j]) & deps)]
+
+        # a statement recomputed for one update is reused by the next (earlier)
+        # one unless an update inverted in between changed a carried name it
+        # depends on; only when every name it assigns is assigned once
+        stores = [_all_stores(st) for st in body]
+        single = {n for n in set().union(*stores) if sum(n in st for st in stores) == 1} if stores else set()
+        state = set(carried)
+
+        def reads_state(j):
+            return (self._body_deps(body, body[j], j, state) | _loads(body[j])) & state
 
         inv = prologue()
+        valid = set()
         for i in sorted(updates, reverse=True):
             # recompute what the update read, from the state it saw
-            inv += run_of(needed_before(i))
+            todo = [j for j in needed_before(i) if j not in valid]
+            inv += run_of([body[j] for j in todo])
+            valid |= {j for j in todo if stores[j] and stores[j] <= single and not _writes_in_place(body[j])}
             inv += exact_update(i, True)
+            changed = updates[i][0]
+            valid = {j for j in valid if changed not in reads_state(j)}
         inv.append(S.ret(S.tuple_([S.name(c + "_q") for c in carried])))
         inverse_fn = S.function_def(f"{name}_inverse", [target, "_q", "_bufs"], inv)
         if opts.get("residuals"):
             # the same inverse in floating point, corrected by stored residuals
             finv = []
             for i in sorted(updates, reverse=True):
-                finv += run_of(needed_before(i))
+                finv += run_of([body[j] for j in needed_before(i)])
                 c, is_add, b, scale = updates[i]
                 finv.append(S.assign(c, S.binop(S.name(c), S.Sub() if is_add else S.Add(), S.copy(b))))
                 if scale is not None:
@@ -1668,6 +1684,24 @@ def _fold(node):
 
 
 _static_key = S.static_key
+
+
+def _all_stores(st):
+    """Every name a statement assigns, nested blocks included."""
+    return {n.id for n in S.walk(st) if isinstance(n, S.Name) and isinstance(n.ctx, S.Store)}
+
+
+def _loads(st):
+    return {n.id for n in S.walk(st) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load)}
+
+
+def _writes_in_place(st):
+    """A statement with an effect beyond binding names (an element write,
+    an attribute write, a bare call): always recomputed."""
+    if isinstance(st, S.Expr):
+        return True
+    return any(isinstance(n, (S.Subscript, S.Attribute)) and isinstance(getattr(n, "ctx", None), S.Store)
+               for n in S.walk(st))
 
 
 def _stmt_targets(st):
