@@ -89,9 +89,6 @@ def train_rev(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
         gb1 = np.sum(d1, axis=0)
         # momentum: v = gamma * v - (1 - gamma) * g (all velocities first:
         # their gradients read the weights before this step's update).
-        # The velocities are named V* so that they sort before the weights:
-        # works around an order-dependent false "cannot invert" (see
-        # docs/reversible.md, "Known issue").
         VW1 = gs[t, 0] * VW1 - (1.0 - gs[t, 0]) * gW1
         Vb1 = gs[t, 0] * Vb1 - (1.0 - gs[t, 0]) * gb1
         VW2 = gs[t, 1] * VW2 - (1.0 - gs[t, 1]) * gW2

@@ -265,6 +265,7 @@ class Lowering:
     elementwise: bool = False
     const: object = None
     inplace: tuple = ()      # operands it may overwrite when they share its buffer
+    scalar: bool = False     # the result is a NumPy scalar taken out of a 0-d scratch buffer
 
 
 _BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
@@ -415,6 +416,8 @@ class Planner:
         for s in self.sites:
             if s.kind == "assign" and self.is_array(s.target) and self.static.get(s.target):
                 s.low = self.lower(s)
+            elif s.kind == "assign" and s.meta[0] == "s":
+                s.low = self._scalar_reduction(s)
 
     def meta(self, e):
         if isinstance(e, ast.Name):
@@ -552,6 +555,21 @@ class Planner:
         return self.meta(e)[0] in ("A", "L")
 
     # -- lowering -------------------------------------------------------------------
+    def _scalar_reduction(self, s):
+        """A full reduction to a NumPy scalar (``np.mean(x)``): NumPy would
+        make a 0-d array for it; reduce into a 0-d scratch buffer instead and
+        take the scalar out (``b[()]`` is the same NumPy scalar)."""
+        v = s.stmt.value
+        if not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1:
+            return None
+        fn = self.resolve(v.func)
+        name = next((k for k, r in _REDUCTIONS.items() if fn is r), None)
+        m = self.meta(v.args[0])
+        if name is None or m[0] != "A" or not self._sname(v.args[0]) or np.dtype(m[2]) != np.dtype(s.meta[1]):
+            return None
+        return Lowering("{s0}[()]", pre=[f"_np.{name}({_src(v.args[0])}, out={{s0}})"],
+                        scratch=[((), s.meta[1])], scalar=True)
+
     def lower(self, s):
         v = s.stmt.value
         out = self.name_meta[s.target]
@@ -1167,6 +1185,12 @@ def plan(source, fname, ns_globals, args, names, run_probe):
                 continue
             sites = p.by_stmt.get(id(s), [])
             site = sites[0] if len(sites) == 1 and sites[0].kind == "assign" else None
+            if site is not None and site.low is not None and site.low.scalar:
+                fmt = {f"s{j}": scratch(spec, j) for j, spec in enumerate(site.low.scratch)}
+                text = [line.format(**fmt) for line in site.low.pre]
+                text.append(f"{site.target} = {site.low.expr.format(**fmt)}")
+                out.extend(ast.parse("\n".join(text)).body)
+                continue
             if site is None or site.low is None or not p.is_array(site.target):
                 if site is not None and p.is_array(site.target) and site.kind == "assign":
                     generic_sites.append(site)

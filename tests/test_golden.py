@@ -54,6 +54,35 @@ def test_golden_source(name):
                     f"S2SAD_UPDATE_GOLDEN=1):\n{diff}", pytrace=False)
 
 
+PLANNED = ["for_loop", "mlp"]     # functions of arrays: their planned variant is pinned too
+
+
+def planned_text(name):
+    df = s2sad.grad(getattr(golden_funcs, name), wrt=GOLDEN[name])
+    df(*golden_funcs.example_args(name))
+    header = (f"# Golden file: the planned variant s2sad makes for tests/golden_funcs.py:{name}, "
+              f"wrt={GOLDEN[name]!r}, at the shapes of golden_funcs.example_args.\n"
+              f"# Regenerate: S2SAD_UPDATE_GOLDEN=1 python -m pytest -q tests/test_golden.py\n\n")
+    return header + df.planned_source.replace(os.path.dirname(os.path.abspath(__file__)) + os.sep, "")
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_golden_planned_source(name):
+    path = GOLDEN_DIR / f"{name}.planned.py"
+    got = planned_text(name)
+    if UPDATE:
+        path.write_text(got)
+        return
+    if not path.exists():
+        pytest.fail(f"{path} is missing; create it with S2SAD_UPDATE_GOLDEN=1")
+    want = path.read_text()
+    if got != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                            f"golden/{name}.planned.py", "planned"))
+        pytest.fail(f"the planned code of {name} changed (if on purpose, regenerate with "
+                    f"S2SAD_UPDATE_GOLDEN=1):\n{diff}", pytrace=False)
+
+
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_golden_gradient_is_right(name):
     """The pinned code computes the right gradient (central differences)."""
@@ -74,12 +103,16 @@ for name, wrt in golden_funcs.GOLDEN.items():
     fn = getattr(golden_funcs, name)
     for t in (s2sad.grad, s2sad.value_and_grad, s2sad.vjp):
         sys.stdout.write(t(fn, wrt=wrt).source)
+for name in {planned!r}:
+    df = s2sad.grad(getattr(golden_funcs, name), wrt=golden_funcs.GOLDEN[name])
+    df(*golden_funcs.example_args(name))
+    sys.stdout.write(df.planned_source)
 """
 
 
 def _generate_in_fresh_process(hashseed):
     env = dict(os.environ, PYTHONHASHSEED=str(hashseed))
-    r = subprocess.run([sys.executable, "-c", _GENERATE.format(tests=str(HERE))], capture_output=True,
+    r = subprocess.run([sys.executable, "-c", _GENERATE.format(tests=str(HERE), planned=PLANNED)], capture_output=True,
                        env=env, timeout=120)
     assert r.returncode == 0, r.stderr.decode()
     return r.stdout
@@ -95,4 +128,5 @@ def test_generation_is_deterministic():
     assert a == b
     here = "".join(t(getattr(golden_funcs, n), wrt=w).source for n, w in GOLDEN.items()
                    for t in (s2sad.grad, s2sad.value_and_grad, s2sad.vjp))
+    here += "".join(planned_text(n).split("\n\n", 1)[1] for n in PLANNED)
     assert a.decode() == here

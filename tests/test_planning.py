@@ -226,3 +226,16 @@ def test_take_checks_bounds_like_indexing():
     np.testing.assert_array_equal(take(x, (i, j), out, flat, lo, hi), x[i, j])
     with pytest.raises(IndexError, match="out of bounds for axis 1 with size 4"):
         take(x, (i, np.array([0, 4, 0])), out, flat, lo, hi)
+
+
+def test_value_and_grad_with_out_allocates_no_array_memory():
+    """The loss value too: a full reduction goes through a 0-d scratch buffer
+    and comes out as the NumPy scalar NumPy itself returns."""
+    f, wrt, args = _w1(32)
+    dv = s2sad.value_and_grad(f, wrt=wrt)
+    value, want = s2sad.value_and_grad(f, wrt=wrt, plan=False)(*args)
+    outs = tuple(np.empty_like(w) for w in want)
+    (v, grads), blocks, nbytes, _ = measure(lambda: dv(*args, out=outs))
+    assert blocks == 0 and nbytes == 0
+    assert type(v) is type(value) and v == value
+    assert all(g is o for g, o in zip(grads, outs))
