@@ -44,6 +44,7 @@ def _container_kind(v):
 
 
 PLAN_STRICT = False   # tests: a planned variant that disagrees raises
+MAX_PLANS = 16        # signatures planned per gradient function (each keeps a workspace)
 
 
 def _plan_key(sig, args):
@@ -344,6 +345,10 @@ class GradFunction:
                 self._plans[pkey] = False
                 self.plan_reason = reason
             else:
+                if len(self._plans) >= MAX_PLANS:
+                    # many signatures (e.g. a ragged last batch each epoch of
+                    # a changing size): forget the oldest plan and its workspace
+                    del self._plans[next(iter(self._plans))]
                 self._plans[pkey] = entry
                 self._last_plan = entry
         result = generic[0] if generic else f(*args)

@@ -36,10 +36,8 @@ def golden_text(name):
     return header + src
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_golden_source(name):
-    path = GOLDEN_DIR / f"{name}.py"
-    got = golden_text(name)
+def compare_golden(path, got, what):
+    """``got`` must equal the pinned ``path`` (rewritten when updating)."""
     if UPDATE:
         GOLDEN_DIR.mkdir(exist_ok=True)
         path.write_text(got)
@@ -49,9 +47,14 @@ def test_golden_source(name):
     want = path.read_text()
     if got != want:
         diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                            f"golden/{name}.py", "generated"))
-        pytest.fail(f"the generated code of {name} changed (if on purpose, regenerate with "
+                                            f"golden/{path.name}", "generated"))
+        pytest.fail(f"{what} changed (if on purpose, regenerate with "
                     f"S2SAD_UPDATE_GOLDEN=1):\n{diff}", pytrace=False)
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_source(name):
+    compare_golden(GOLDEN_DIR / f"{name}.py", golden_text(name), f"the generated code of {name}")
 
 
 PLANNED = ["for_loop", "mlp"]     # functions of arrays: their planned variant is pinned too
@@ -68,19 +71,7 @@ def planned_text(name):
 
 @pytest.mark.parametrize("name", PLANNED)
 def test_golden_planned_source(name):
-    path = GOLDEN_DIR / f"{name}.planned.py"
-    got = planned_text(name)
-    if UPDATE:
-        path.write_text(got)
-        return
-    if not path.exists():
-        pytest.fail(f"{path} is missing; create it with S2SAD_UPDATE_GOLDEN=1")
-    want = path.read_text()
-    if got != want:
-        diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                            f"golden/{name}.planned.py", "planned"))
-        pytest.fail(f"the planned code of {name} changed (if on purpose, regenerate with "
-                    f"S2SAD_UPDATE_GOLDEN=1):\n{diff}", pytrace=False)
+    compare_golden(GOLDEN_DIR / f"{name}.planned.py", planned_text(name), f"the planned code of {name}")
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
