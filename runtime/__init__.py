@@ -1239,3 +1239,86 @@ def slogdet_jvp(t, ans, a):
     sign = ans[0]
     return (np.zeros_like(sign) if hasattr(sign, "shape") else 0.0,
             np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1))
+
+
+# --------------------------------------------------------------------------
+# deferred weight gradients (used by planned code, see s2sad/planner.py)
+
+class PairSum:
+    """``sum_k x_k.T @ y_k`` over a loop, collected as stacked rows and
+    computed after it as one matrix product: the adjoint of a weight used
+    in every iteration (``h @ W``, ``W @ y``), the way a hand-written
+    adjoint does it (one large product instead of a small one per step).
+    The rows live in arrays reused by later loops (grown when a loop runs
+    longer than any before)."""
+
+    __slots__ = ("x", "y", "n", "direct")
+
+    def __init__(self):
+        self.x = self.y = None
+        self.n = 0
+        self.direct = ZERO
+
+    def begin(self):
+        self.n = 0
+        self.direct = ZERO
+        return self
+
+    def _push(self, x, y):
+        m = x.shape[0]
+        n = self.n
+        X, Y = self.x, self.y
+        if (X is None or X.shape[1:] != x.shape[1:] or Y.shape[1:] != y.shape[1:]
+                or X.dtype != x.dtype or Y.dtype != y.dtype):
+            if n:
+                return False        # rows of another kind: the caller adds directly
+            X = Y = None
+        if X is None or n + m > X.shape[0]:
+            cap = max(2 * (n + m), 64)
+            X2 = np.empty((cap,) + x.shape[1:], dtype=x.dtype)
+            Y2 = np.empty((cap,) + y.shape[1:], dtype=y.dtype)
+            if n:
+                X2[:n] = X[:n]
+                Y2[:n] = Y[:n]
+            self.x, self.y = X, Y = X2, Y2
+        np.copyto(X[n:n + m], x)
+        np.copyto(Y[n:n + m], y)
+        self.n = n + m
+        return True
+
+    def total_into(self, out):
+        if self.n:
+            np.matmul(self.x[:self.n].T, self.y[:self.n], out=out)
+        else:
+            out.fill(0)
+        if self.direct is not ZERO:
+            np.add(out, self.direct, out=out)
+        return out
+
+
+def pair_add(s, g, a, b, which):
+    """Collect the contribution ``matmul_adjoint_<which>(g, a, b)`` in ``s``
+    (a :class:`PairSum`) as rows ``x, y`` with contribution ``x.T @ y``."""
+    x = y = None
+    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray:
+        na, nb, ng = a.ndim, b.ndim, g.ndim
+        if which == "b":
+            if na == 2 and nb == 2 and ng == 2:
+                x, y = a, g                       # a.T @ g
+            elif na == 1 and nb == 2 and ng == 1:
+                x, y = a[None, :], g[None, :]     # outer(a, g)
+        else:
+            if na == 2 and nb == 2 and ng == 2:
+                x, y = g.T, b.T                   # g @ b.T
+            elif na == 2 and nb == 1 and ng == 1:
+                x, y = g[None, :], b[None, :]     # outer(g, b)
+    if x is None or x.dtype != y.dtype or not s._push(x, y):
+        c = matmul_adjoint_b(g, a, b) if which == "b" else matmul_adjoint_a(g, a, b)
+        s.direct = accumulate(s.direct, c)
+
+
+def pair_total(s):
+    """``sum_k x_k.T @ y_k`` of everything collected (``ZERO`` if nothing)."""
+    if not s.n:
+        return s.direct
+    return s.total_into(np.empty((s.x.shape[1], s.y.shape[1]), dtype=np.result_type(s.x, s.y)))

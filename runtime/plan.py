@@ -55,11 +55,13 @@ class Workspace:
     ``rows`` (one :class:`RowStore` per value saved in a loop) and
     ``scratch`` (buffers internal to one lowered statement)."""
 
-    __slots__ = ("buffers", "rows")
+    __slots__ = ("buffers", "rows", "pairs")
 
-    def __init__(self, buffer_specs, row_specs):
+    def __init__(self, buffer_specs, row_specs, npairs=0):
+        from s2sad_runtime import PairSum
         self.buffers = tuple(np.empty(s, dtype=d) for s, d in buffer_specs)
         self.rows = tuple(RowStore(s, d, n) for s, d, n in row_specs)
+        self.pairs = tuple(PairSum() for _ in range(npairs))
 
     def begin(self):
         if self.rows:
@@ -69,7 +71,8 @@ class Workspace:
 
     @property
     def nbytes(self):
-        return sum(b.nbytes for b in self.buffers) + sum(r.nbytes for r in self.rows)
+        return (sum(b.nbytes for b in self.buffers) + sum(r.nbytes for r in self.rows)
+                + sum(p.x.nbytes + p.y.nbytes for p in self.pairs if p.x is not None))
 
 
 class WorkspacePool:
@@ -79,9 +82,9 @@ class WorkspacePool:
 
     __slots__ = ("_free", "_specs", "made")
 
-    def __init__(self, buffer_specs, row_specs):
+    def __init__(self, buffer_specs, row_specs, npairs=0):
         self._free = []
-        self._specs = (buffer_specs, row_specs)
+        self._specs = (buffer_specs, row_specs, npairs)
         self.made = 0
 
     def take(self):

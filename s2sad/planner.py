@@ -43,6 +43,9 @@ _MARK = "\x00#"
 _COMMENT = re.compile(r"^(\s*)# ?(.*)$")
 
 
+DEFER_WEIGHT_GRADIENTS = True
+
+
 class PlanError(Exception):
     """This code cannot be planned (the generic variant is used)."""
 
@@ -193,6 +196,81 @@ def _fuse_index_accumulate(fdef):
     fdef.body = block(fdef.body)
 
 
+def _defer_weight_gradients(fdef):
+    """In a loop, ``p = _rt.matmul_adjoint_b(g, a, b); ...; W = W + p`` (``W``
+    read nowhere else in the loop, ``p`` nowhere else at all) becomes
+    ``_rt.pair_add(_dN, g, a, b, 'b')`` in the loop and ``W = W +
+    _rt.pair_total(_dN)`` after it: the weight's adjoint is one large
+    product over all iterations instead of a small one and an addition per
+    iteration (the sum is the same up to rounding order)."""
+    loads = {}
+    for n in ast.walk(fdef):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            loads[n.id] = loads.get(n.id, 0) + 1
+    counter = [0]
+
+    def names_in(node, ctx):
+        out = {}
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ctx):
+                out[n.id] = out.get(n.id, 0) + 1
+        return out
+
+    def block(body):
+        out = []
+        for st in body:
+            if isinstance(st, (ast.For, ast.While, ast.If)):
+                st.body = block(st.body)
+                st.orelse = block(st.orelse)
+            if isinstance(st, ast.For) and not st.orelse:
+                pre, post = loop(st)
+                out.extend(pre)
+                out.append(st)
+                out.extend(post)
+                continue
+            out.append(st)
+        return out
+
+    def loop(st):
+        body = st.body
+        lds, sts = names_in(st, ast.Load), names_in(st, ast.Store)
+        pre, post = [], []
+        for i, s1 in enumerate(body):
+            if not (isinstance(s1, ast.Assign) and isinstance(s1.targets[0], ast.Name)
+                    and isinstance(s1.value, ast.Call) and not s1.value.keywords and len(s1.value.args) == 3
+                    and _src(s1.value.func) in ("_rt.matmul_adjoint_a", "_rt.matmul_adjoint_b")
+                    and all(isinstance(a, ast.Name) for a in s1.value.args)):
+                continue
+            p = s1.targets[0].id
+            if loads.get(p) != 1 or sts.get(p) != 1:
+                continue
+            for j in range(i + 1, len(body)):
+                s2 = body[j]
+                if not (isinstance(s2, ast.Assign) and isinstance(s2.targets[0], ast.Name)
+                        and isinstance(s2.value, ast.BinOp) and isinstance(s2.value.op, ast.Add)):
+                    continue
+                w = s2.targets[0].id
+                l_, r_ = s2.value.left, s2.value.right
+                if not (isinstance(l_, ast.Name) and isinstance(r_, ast.Name)
+                        and {l_.id, r_.id} == {w, p} and w != p):
+                    continue
+                if lds.get(w) != 1 or sts.get(w) != 1 or w in (a.id for a in s1.value.args):
+                    break
+                d = f"_d{counter[0]}"
+                counter[0] += 1
+                which = s1.value.func.attr[-1]
+                g, a, b = (x.id for x in s1.value.args)
+                body[i] = ast.parse(f"_rt.pair_add({d}, {g}, {a}, {b}, {which!r})").body[0]
+                body[j] = ast.Pass()
+                pre.append(ast.parse(f"{d} = _rt.PairSum()").body[0])
+                post.extend(ast.parse(f"{d}_total = _rt.pair_total({d})\n{w} = {w} + {d}_total").body)
+                break
+        st.body = [x for x in body if not isinstance(x, ast.Pass)] or [ast.Pass()]
+        return pre, post
+
+    fdef.body = block(fdef.body)
+
+
 # ---------------------------------------------------------------------------
 # 2. probe
 
@@ -303,6 +381,8 @@ class Planner:
                 raise PlanError("runs a loop through a runtime driver")
         fdef.body = _Flatten().block(fdef.body)
         _fuse_index_accumulate(fdef)
+        if DEFER_WEIGHT_GRADIENTS:
+            _defer_weight_gradients(fdef)
         self.fdef = fdef
         self.params = [a.arg for a in fdef.args.args]
         self.sites = []
@@ -544,6 +624,8 @@ class Planner:
             args = list(v.args) + [k.value for k in v.keywords]
             if isinstance(fn, np.ufunc) or fn in (np.matmul, np.dot, np.outer):
                 return all(self._sname(a) for a in args)
+            if fn is _rt_mod.PairSum:
+                return True
             if fn in _FILLS.keys() or fn in (np.full, np.full_like, np.arange, slice, len, range, int, tuple) \
                     or fn in _REDUCTIONS.values():
                 return all(self._sname(a, True) if not self.is_array_expr(a) else self._sname(a) for a in args)
@@ -853,7 +935,12 @@ def _h_index_accumulate(p, v, args, kw, out):
                     inplace=(a,))
 
 
+def _h_pair_total(p, v, args, kw, out):
+    return Lowering("{o}", pre=[f"{args[0]}.total_into({{o}})"])
+
+
 _HELPERS = {
+    "pair_total": _h_pair_total,
     "index_accumulate": _h_index_accumulate,
     "unbroadcast": _h_unbroadcast,
     "sum_adjoint": _h_sum_adjoint,
@@ -1120,6 +1207,7 @@ class Plan:
     row_specs: list
     consts: dict
     info: dict
+    pairs: int = 0
 
 
 def _grad_out_calls(ret):
@@ -1174,6 +1262,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
     consts = {}
     generic_sites = []
     dropped = []
+    pairs = []
 
     def rewrite(body):
         out = []
@@ -1185,6 +1274,10 @@ def plan(source, fname, ns_globals, args, names, run_probe):
                 continue
             sites = p.by_stmt.get(id(s), [])
             site = sites[0] if len(sites) == 1 and sites[0].kind == "assign" else None
+            if site is not None and isinstance(s.value, ast.Call) and p.resolve(s.value.func) is _rt_mod.PairSum:
+                out.append(ast.parse(f"{site.target} = _ws.pairs[{len(pairs)}].begin()").body[0])
+                pairs.append(site.target)
+                continue
             if site is not None and site.low is not None and site.low.scalar:
                 fmt = {f"s{j}": scratch(spec, j) for j, spec in enumerate(site.low.scratch)}
                 text = [line.format(**fmt) for line in site.low.pre]
@@ -1279,7 +1372,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
                                         for sh, d, c in row_specs),
         "dropped": dropped,
     }
-    return Plan(text, fdef.name, buffer_specs, row_specs, consts, info), result
+    return Plan(text, fdef.name, buffer_specs, row_specs, consts, info, len(pairs)), result
 
 
 def _replace(root, old, new):

@@ -25,15 +25,18 @@ def for_loop_grad_planned(x, W, _out_adj=1.0, _ws=None, _outs=None):
     _r1.fill(0)
     W_adj = _r1
     # adjoint of golden_funcs.py:30  for i in range(3):
+    _d0 = _ws.pairs[0].begin()
     for i in reversed(range(3)):
         # adjoint of golden_funcs.py:31  h = np.tanh(W @ h)
         _p1 = np.multiply(h, h, out=_b1)
         _p2 = np.subtract(1.0, _p1, out=_b1)
         _t1_adj = np.multiply(h_adj, _p2, out=_b1)
         h = _stack.pop()
-        _p3 = np.multiply(_t1_adj[:, None], h, out=_b2)
-        W_adj = np.add(W_adj, _p3, out=_r1)
+        _rt.pair_add(_d0, _t1_adj, W, h, 'a')
         h_adj = np.matmul(W.T, _t1_adj, out=_b0)
+    _d0.total_into(_b2)
+    _d0_total = _b2
+    W_adj = np.add(W_adj, _d0_total, out=_r1)
     # adjoint of golden_funcs.py:29  h = x
     x_adj = h_adj
     return (_rp.deliver(_rt.grad_out(x_adj, x), _outs, 0, True), W_adj)
