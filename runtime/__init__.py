@@ -1247,21 +1247,25 @@ def slogdet_jvp(t, ans, a):
 class PairSum:
     """``sum_k x_k.T @ y_k`` over a loop, collected as stacked rows and
     computed after it as one matrix product: the adjoint of a weight used
-    in every iteration (``h @ W``, ``W @ y``), the way a hand-written
-    adjoint does it (one large product instead of a small one per step).
-    The rows live in arrays reused by later loops (grown when a loop runs
-    longer than any before)."""
+    in every iteration of a loop (``h @ W``), the way a hand-written adjoint
+    does it (one large product instead of a small one per step).  The rows
+    live in arrays reused by later loops (grown when a loop runs longer than
+    any before).  Outer products (a matrix times a vector) are instead added
+    up as they come, into a buffer of the object's own: stacking vectors
+    would cost more memory than it saves time."""
 
-    __slots__ = ("x", "y", "n", "direct")
+    __slots__ = ("x", "y", "n", "direct", "acc", "tmp", "eager")
 
     def __init__(self):
-        self.x = self.y = None
+        self.x = self.y = self.acc = self.tmp = None
         self.n = 0
         self.direct = ZERO
+        self.eager = False
 
     def begin(self):
         self.n = 0
         self.direct = ZERO
+        self.eager = False
         return self
 
     def _push(self, x, y):
@@ -1286,11 +1290,40 @@ class PairSum:
         self.n = n + m
         return True
 
+    def _outer(self, u, v):
+        """Add ``outer(u, v)`` into ``acc`` (through ``tmp``, no allocation
+        once they exist)."""
+        shape = (u.shape[0], v.shape[0])
+        dt = np.result_type(u, v)
+        if self.acc is None or self.acc.shape != shape or self.acc.dtype != dt:
+            if self.eager:
+                return False
+            self.acc = np.empty(shape, dtype=dt)
+            self.tmp = np.empty(shape, dtype=dt)
+        if not self.eager:
+            self.acc.fill(0)
+            self.eager = True
+        np.multiply(u[:, None], v, out=self.tmp)
+        np.add(self.acc, self.tmp, out=self.acc)
+        return True
+
+    def fit(self):
+        """Shrink the rows to what the last loop used."""
+        if self.x is not None and self.x.shape[0] > self.n:
+            self.x = self.x[:self.n].copy()
+            self.y = self.y[:self.n].copy()
+
+    @property
+    def nbytes(self):
+        return sum(a.nbytes for a in (self.x, self.y, self.acc, self.tmp) if a is not None)
+
     def total_into(self, out):
         if self.n:
             np.matmul(self.x[:self.n].T, self.y[:self.n], out=out)
         else:
             out.fill(0)
+        if self.eager:
+            np.add(out, self.acc, out=out)
         if self.direct is not ZERO:
             np.add(out, self.direct, out=out)
         return out
@@ -1298,27 +1331,30 @@ class PairSum:
 
 def pair_add(s, g, a, b, which):
     """Collect the contribution ``matmul_adjoint_<which>(g, a, b)`` in ``s``
-    (a :class:`PairSum`) as rows ``x, y`` with contribution ``x.T @ y``."""
-    x = y = None
+    (a :class:`PairSum`): as rows ``x, y`` with contribution ``x.T @ y``
+    for matrix products, added up at once for outer products."""
+    done = False
     if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray:
         na, nb, ng = a.ndim, b.ndim, g.ndim
         if which == "b":
-            if na == 2 and nb == 2 and ng == 2:
-                x, y = a, g                       # a.T @ g
+            if na == 2 and nb == 2 and ng == 2 and a.dtype == g.dtype:
+                done = s._push(a, g)                   # a.T @ g
             elif na == 1 and nb == 2 and ng == 1:
-                x, y = a[None, :], g[None, :]     # outer(a, g)
+                done = s._outer(a, g)                  # outer(a, g)
         else:
-            if na == 2 and nb == 2 and ng == 2:
-                x, y = g.T, b.T                   # g @ b.T
+            if na == 2 and nb == 2 and ng == 2 and g.dtype == b.dtype:
+                done = s._push(g.T, b.T)               # g @ b.T
             elif na == 2 and nb == 1 and ng == 1:
-                x, y = g[None, :], b[None, :]     # outer(g, b)
-    if x is None or x.dtype != y.dtype or not s._push(x, y):
+                done = s._outer(g, b)                  # outer(g, b)
+    if not done:
         c = matmul_adjoint_b(g, a, b) if which == "b" else matmul_adjoint_a(g, a, b)
         s.direct = accumulate(s.direct, c)
 
 
 def pair_total(s):
-    """``sum_k x_k.T @ y_k`` of everything collected (``ZERO`` if nothing)."""
-    if not s.n:
+    """Everything collected: ``sum_k x_k.T @ y_k`` (``ZERO`` if nothing)."""
+    if not s.n and not s.eager:
         return s.direct
-    return s.total_into(np.empty((s.x.shape[1], s.y.shape[1]), dtype=np.result_type(s.x, s.y)))
+    shape = (s.x.shape[1], s.y.shape[1]) if s.n else s.acc.shape
+    dt = np.result_type(s.x, s.y) if s.n else s.acc.dtype
+    return s.total_into(np.empty(shape, dtype=dt))

@@ -72,7 +72,7 @@ class Workspace:
     @property
     def nbytes(self):
         return (sum(b.nbytes for b in self.buffers) + sum(r.nbytes for r in self.rows)
-                + sum(p.x.nbytes + p.y.nbytes for p in self.pairs if p.x is not None))
+                + sum(p.nbytes for p in self.pairs))
 
 
 class WorkspacePool:

@@ -339,6 +339,9 @@ class GradFunction:
                         bad = _mismatch(res, mine)
                         if not bad:
                             bad = _mismatch(res, entry.fn(*args, _ws=ws.begin()))
+                        for ps in ws.pairs:
+                            ps.fit()          # rows as many as this signature's loops use
+                        entry.plan.info["workspace_bytes"] = ws.nbytes
                     finally:
                         entry.pool.give(ws)
                     if bad:
