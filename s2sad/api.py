@@ -68,6 +68,26 @@ def _plan_key(sig, args):
     return tuple(key) if arrays else None
 
 
+def _hot_key(args):
+    """A key that fixes everything a plan depends on (argument types, array
+    shapes and dtypes, integer values), cheap to build; None when an
+    argument is of another kind."""
+    key = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            key.append(a.shape)
+            key.append(a.dtype)
+        elif t is float:
+            key.append(float)
+        elif t is int or t is bool:
+            key.append(t)
+            key.append(a)
+        else:
+            return None
+    return tuple(key)
+
+
 def _plan_blocker(f):
     """Why generated code ``f`` is not planned, or None."""
     why = "it draws random numbers (a second run would not reproduce the first)"
@@ -144,6 +164,7 @@ class GradFunction:
         self.fn = fn
         self.plan = plan and mode in ("grad", "value_and_grad")
         self._plans = {}
+        self._hot = {}              # _hot_key(args) -> planned entry, for positional calls
         self._last_plan = None
         self.plan_reason = None     # why the last signature tried was not planned
         self.loops = loops
@@ -229,6 +250,19 @@ class GradFunction:
                          f"or leave it out of wrt")
 
     def __call__(self, *args, **kwargs):
+        hot = self._hot
+        if hot and not kwargs:
+            # the hottest path: a planned signature seen before (positional
+            # arrays and numbers): one key, one lookup, the planned code
+            entry = hot.get(_hot_key(args))
+            if entry is not None:
+                self.stats = _NO_LOOPS
+                pool = entry.pool
+                ws = pool.take()
+                try:
+                    return entry.fn(*args, _ws=ws)
+                finally:
+                    pool.give(ws)
         if self.mode == "jvp":
             return self._call_jvp(args, kwargs)
         out = None
@@ -362,6 +396,11 @@ class GradFunction:
                     del self._plans[next(iter(self._plans))]
                 self._plans[pkey] = entry
                 self._last_plan = entry
+                hk = _hot_key(args)
+                if hk is not None and len(args) == len(self._names):
+                    if len(self._hot) >= MAX_PLANS:
+                        self._hot.clear()
+                    self._hot[hk] = entry
         result = generic[0] if generic else f(*args)
         return self._deliver(result, out)
 

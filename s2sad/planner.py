@@ -1012,7 +1012,8 @@ class Allocation:
             self._refs()
             self.rows = {b for n in self.pushed for b in self.refs.get(n, ())} & self.buffered
             self.results = {n: i for n, i in result_names.items()
-                            if n in self.buffered and n not in self.rows and n not in self.viewed}
+                            if n in self.buffered and n not in self.rows
+                            and (n not in self.viewed or self._ends_in_buffer(n))}
             bad = self._check()
             if not bad:
                 break
@@ -1020,6 +1021,13 @@ class Allocation:
                 self.demoted[n] = why
                 self.buffered.discard(n)
         self._color()
+
+    def _ends_in_buffer(self, n):
+        """Is ``n``'s last definition a write into its buffer at the top
+        level of the function (so that is what the return sees)?"""
+        last = [s for s in self.p.sites if s.target == n][-1]
+        return (last.kind == "assign" and last.low is not None and not last.low.view
+                and any(last.stmt is st for st in self.p.fdef.body))
 
     # -- liveness ------------------------------------------------------------------
     def _live(self, body, out):
