@@ -161,6 +161,15 @@ class _Flatten:
         return e
 
 
+def _nested(st, fn):
+    """Apply ``fn`` to the blocks of a compound statement (in place)."""
+    if isinstance(st, (ast.For, ast.While, ast.If)):
+        st.body = fn(st.body)
+        st.orelse = fn(st.orelse)
+        return True
+    return False
+
+
 def _fuse_index_accumulate(fdef):
     """``p = _rt.index_adjoint(g, x, idx); y = a + p`` (``p`` read nowhere
     else) becomes ``y = _rt.index_accumulate(a, g, x, idx)``, which planned
@@ -173,9 +182,7 @@ def _fuse_index_accumulate(fdef):
     def block(body):
         out = []
         for s in body:
-            for f in ("body", "orelse"):
-                if isinstance(s, (ast.For, ast.While, ast.If)):
-                    setattr(s, f, block(getattr(s, f)))
+            _nested(s, block)
             prev = out[-1] if out else None
             if (prev is not None and isinstance(prev, ast.Assign) and isinstance(s, ast.Assign)
                     and isinstance(prev.targets[0], ast.Name) and isinstance(s.targets[0], ast.Name)
@@ -219,9 +226,7 @@ def _defer_weight_gradients(fdef):
     def block(body):
         out = []
         for st in body:
-            if isinstance(st, (ast.For, ast.While, ast.If)):
-                st.body = block(st.body)
-                st.orelse = block(st.orelse)
+            _nested(st, block)
             if isinstance(st, ast.For) and not st.orelse:
                 pre, post = loop(st)
                 out.extend(pre)
@@ -1275,9 +1280,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
     def rewrite(body):
         out = []
         for s in body:
-            if isinstance(s, (ast.For, ast.While, ast.If)):
-                s.body = rewrite(s.body)
-                s.orelse = rewrite(s.orelse)
+            if _nested(s, rewrite):
                 out.append(s)
                 continue
             sites = p.by_stmt.get(id(s), [])
