@@ -44,7 +44,7 @@ def _container_kind(v):
 
 
 PLAN_STRICT = False   # tests: a planned variant that disagrees raises
-MAX_PLANS = 16        # signatures planned per gradient function (each keeps a workspace)
+MAX_PLANS = 4         # signatures planned per gradient function (each keeps a workspace)
 
 
 def _plan_key(sig, args):
@@ -390,10 +390,13 @@ class GradFunction:
                 self._plans[pkey] = False
                 self.plan_reason = reason
             else:
-                if len(self._plans) >= MAX_PLANS:
-                    # many signatures (e.g. a ragged last batch each epoch of
-                    # a changing size): forget the oldest plan and its workspace
-                    del self._plans[next(iter(self._plans))]
+                planned = [k for k, e in self._plans.items() if e is not False]
+                if len(planned) >= MAX_PLANS:
+                    # many signatures (e.g. batches of changing sizes): forget
+                    # the oldest plan and its workspace
+                    old = self._plans.pop(planned[0])
+                    for hk in [hk for hk, e in self._hot.items() if e is old]:
+                        del self._hot[hk]
                 self._plans[pkey] = entry
                 self._last_plan = entry
                 hk = _hot_key(args)

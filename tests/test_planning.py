@@ -239,3 +239,17 @@ def test_value_and_grad_with_out_allocates_no_array_memory():
     assert blocks == 0 and nbytes == 0
     assert type(v) is type(value) and v == value
     assert all(g is o for g, o in zip(grads, outs))
+
+
+def test_only_a_few_signatures_keep_workspaces():
+    """Each planned signature keeps a workspace; past MAX_PLANS the oldest
+    is dropped (and its calls go back to being planned when seen again)."""
+    import s2sad.api as api
+    df = s2sad.grad(prefix_norm)
+    for n in range(2, 2 + api.MAX_PLANS + 3):
+        x = np.arange(float(n + 1))
+        np.testing.assert_array_equal(df(x, n), np.where(np.arange(n + 1) < n, 2 * x, 0.0))
+        np.testing.assert_array_equal(df(x, n), np.where(np.arange(n + 1) < n, 2 * x, 0.0))
+    kept = [e for e in df._plans.values() if e is not False]
+    assert len(kept) == api.MAX_PLANS
+    assert set(map(id, df._hot.values())) <= set(map(id, kept))
