@@ -1524,17 +1524,17 @@ class ReverseTransform:
             if scale is not None:
                 deps |= self._body_deps(body, scale, i, state)
             return [j for j in range(i) if j not in updates and (_writes_in_place(body[j]) or
-                                                                  _all_stores(body[j]) & deps)]
+                                                                  set(S.names_in(body[j], "store")) & deps)]
 
         # a statement recomputed for one update is reused by the next (earlier)
         # one unless an update inverted in between changed a carried name it
         # depends on; only when every name it assigns is assigned once
-        stores = [_all_stores(st) for st in body]
+        stores = [set(S.names_in(st, "store")) for st in body]
         single = {n for n in set().union(*stores) if sum(n in st for st in stores) == 1} if stores else set()
         state = set(carried)
 
         def reads_state(j):
-            return (self._body_deps(body, body[j], j, state) | _loads(body[j])) & state
+            return (self._body_deps(body, body[j], j, state) | set(S.names_in(body[j], "load"))) & state
 
         inv = prologue()
         valid = set()
@@ -1684,15 +1684,6 @@ def _fold(node):
 
 
 _static_key = S.static_key
-
-
-def _all_stores(st):
-    """Every name a statement assigns, nested blocks included."""
-    return {n.id for n in S.walk(st) if isinstance(n, S.Name) and isinstance(n.ctx, S.Store)}
-
-
-def _loads(st):
-    return {n.id for n in S.walk(st) if isinstance(n, S.Name) and isinstance(n.ctx, S.Load)}
 
 
 def _writes_in_place(st):
