@@ -142,17 +142,9 @@ class _PlanEntry:
 
     def __init__(self, plan, ns, label):
         from s2sad_runtime import plan as rp
-        g = ns.globals()
-        g["_rp"] = rp
-        g["_np"] = np
-        g.update(plan.consts)
-        filename = f"<s2sad {label}:planned>"
-        import linecache
-        code = compile(plan.source, filename, "exec")
-        linecache.cache[filename] = (len(plan.source), None, plan.source.splitlines(True), filename)
-        exec(code, g)
         self.plan = plan
-        self.fn = g[plan.fname]
+        self.fn = emit.compile_function(plan.source, plan.fname, ns, f"{label}:planned",
+                                        extra=dict(plan.consts, _rp=rp, _np=np))
         self.pool = rp.WorkspacePool(plan.buffer_specs, plan.row_specs, plan.pairs)
 
 
@@ -349,11 +341,10 @@ class GradFunction:
             generic = []
 
             def run_probe(psrc, probe):
-                g = ns.globals()
-                g["_probe"] = probe
-                exec(compile(psrc, f"<s2sad probe {fname}>", "exec"), g)
+                instrumented = emit.compile_function(psrc, fname + "_probe", ns, f"{self.fn.__qualname__}:probe",
+                                                     extra={"_probe": probe})
                 try:
-                    generic.append(g[fname + "_probe"](*args))
+                    generic.append(instrumented(*args))
                 except Exception:  # noqa: BLE001 - raise it from the generic code instead
                     generic.append(f(*args))   # (re-raises, with the generic code's traceback)
                 return generic[0]

@@ -54,13 +54,16 @@ class Namespace:
 _counter = [0]
 
 
-def compile_function(source: str, fname: str, ns: Namespace, label: str):
+def compile_function(source: str, fname: str, ns: Namespace, label: str, extra=None):
     """Compile generated ``source`` defining ``fname``; register it with
-    linecache under a stable pseudo-filename."""
+    linecache under a stable pseudo-filename.  ``extra``: more globals (a
+    planned variant's workspace helpers and constants)."""
     filename = f"<s2sad {label}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     g = ns.globals()
+    if extra:
+        g.update(extra)
     exec(code, g)
     fn = g[fname]
     fn.__s2sad_source__ = source
