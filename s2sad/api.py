@@ -47,45 +47,27 @@ PLAN_STRICT = False   # tests: a planned variant that disagrees raises
 MAX_PLANS = 4         # signatures planned per gradient function (each keeps a workspace)
 
 
-def _plan_key(sig, args):
+def _plan_key(args):
     """The signature a plan is specialised to: argument types, array shapes
     and dtypes, and the values of integer arguments (they may fix shapes).
-    None when an argument is of a kind plans do not cover."""
-    key = [sig]
+    Cheap to build: every call of a planned gradient builds it.  None when
+    an argument is of a kind plans do not cover, or no argument is an array."""
+    key = []
     arrays = False
     for a in args:
         t = type(a)
         if t is np.ndarray:
             key.append(a.shape)
-            arrays = True           # (dtypes are in sig already for wrt arrays)
             key.append(a.dtype)
-        elif t is int or t is bool:
-            key.append(a)
+            arrays = True
         elif t is float or t is np.float64 or t is np.float32 or a is None:
-            continue
-        else:
-            return None
-    return tuple(key) if arrays else None
-
-
-def _hot_key(args):
-    """A key that fixes everything a plan depends on (argument types, array
-    shapes and dtypes, integer values), cheap to build; None when an
-    argument is of another kind."""
-    key = []
-    for a in args:
-        t = type(a)
-        if t is np.ndarray:
-            key.append(a.shape)
-            key.append(a.dtype)
-        elif t is float:
-            key.append(float)
+            key.append(t)
         elif t is int or t is bool:
             key.append(t)
             key.append(a)
         else:
             return None
-    return tuple(key)
+    return tuple(key) if arrays else None
 
 
 def _plan_blocker(f):
@@ -156,7 +138,6 @@ class GradFunction:
         self.fn = fn
         self.plan = plan and mode in ("grad", "value_and_grad")
         self._plans = {}
-        self._hot = {}              # _hot_key(args) -> planned entry, for positional calls
         self._last_plan = None
         self.plan_reason = None     # why the last signature tried was not planned
         self.loops = loops
@@ -242,12 +223,11 @@ class GradFunction:
                          f"or leave it out of wrt")
 
     def __call__(self, *args, **kwargs):
-        hot = self._hot
-        if hot and not kwargs:
-            # the hottest path: a planned signature seen before (positional
-            # arrays and numbers): one key, one lookup, the planned code
-            entry = hot.get(_hot_key(args))
-            if entry is not None:
+        if self._plans and not kwargs:
+            # the hottest path: a planned signature seen before, called with
+            # every argument positional: one key, one lookup, the planned code
+            entry = self._plans.get(_plan_key(args))
+            if entry:
                 self.stats = _NO_LOOPS
                 pool = entry.pool
                 ws = pool.take()
@@ -276,7 +256,7 @@ class GradFunction:
             if not any(_is_function_value(a) for a in args):
                 self._fast[sig] = f
         if self.plan and not f.__s2sad_loops__:
-            pkey = _plan_key(sig, args)
+            pkey = _plan_key(args)
             if pkey is not None:
                 entry = self._plans.get(pkey)
                 if entry is None:
@@ -385,16 +365,9 @@ class GradFunction:
                 if len(planned) >= MAX_PLANS:
                     # many signatures (e.g. batches of changing sizes): forget
                     # the oldest plan and its workspace
-                    old = self._plans.pop(planned[0])
-                    for hk in [hk for hk, e in self._hot.items() if e is old]:
-                        del self._hot[hk]
+                    del self._plans[planned[0]]
                 self._plans[pkey] = entry
                 self._last_plan = entry
-                hk = _hot_key(args)
-                if hk is not None and len(args) == len(self._names):
-                    if len(self._hot) >= MAX_PLANS:
-                        self._hot.clear()
-                    self._hot[hk] = entry
         result = generic[0] if generic else f(*args)
         return self._deliver(result, out)
 
