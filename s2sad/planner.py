@@ -161,6 +161,26 @@ class _Flatten:
         return e
 
 
+def _name_counts(node, ctx=ast.Load):
+    """How often each name is read (``ctx=ast.Load``) or written in ``node``."""
+    out = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ctx):
+            out[n.id] = out.get(n.id, 0) + 1
+    return out
+
+
+def _index_parts(e):
+    """The components of an index expression (``x[a, b]`` -> ``[a, b]``)."""
+    return e.elts if isinstance(e, ast.Tuple) else [e]
+
+
+def _basic_component(m):
+    """Does an index component of meta ``m`` keep ``x[...]`` a view (an int,
+    None, a slice, Ellipsis)?"""
+    return m[0] in ("i", "N") or (m[0] == "O" and m[1] in ("slice", "ellipsis"))
+
+
 def _nested(st, fn):
     """Apply ``fn`` to the blocks of a compound statement (in place)."""
     if isinstance(st, (ast.For, ast.While, ast.If)):
@@ -174,10 +194,7 @@ def _fuse_index_accumulate(fdef):
     """``p = _rt.index_adjoint(g, x, idx); y = a + p`` (``p`` read nowhere
     else) becomes ``y = _rt.index_accumulate(a, g, x, idx)``, which planned
     code does as one in-place add into the slice ``idx``."""
-    loads = {}
-    for n in ast.walk(fdef):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-            loads[n.id] = loads.get(n.id, 0) + 1
+    loads = _name_counts(fdef)
 
     def block(body):
         out = []
@@ -210,18 +227,8 @@ def _defer_weight_gradients(fdef):
     _rt.pair_total(_dN)`` after it: the weight's adjoint is one large
     product over all iterations instead of a small one and an addition per
     iteration (the sum is the same up to rounding order)."""
-    loads = {}
-    for n in ast.walk(fdef):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-            loads[n.id] = loads.get(n.id, 0) + 1
+    loads = _name_counts(fdef)
     counter = [0]
-
-    def names_in(node, ctx):
-        out = {}
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ctx):
-                out[n.id] = out.get(n.id, 0) + 1
-        return out
 
     def block(body):
         out = []
@@ -238,7 +245,7 @@ def _defer_weight_gradients(fdef):
 
     def loop(st):
         body = st.body
-        lds, sts = names_in(st, ast.Load), names_in(st, ast.Store)
+        lds, sts = _name_counts(st, ast.Load), _name_counts(st, ast.Store)
         pre, post = [], []
         for i, s1 in enumerate(body):
             if not (isinstance(s1, ast.Assign) and isinstance(s1.targets[0], ast.Name)
@@ -605,14 +612,13 @@ class Planner:
         if isinstance(v, ast.Subscript):
             if not self._sname(v.value, value):
                 return False
-            idx = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-            for i in idx:
+            for i in _index_parts(v.slice):
                 if isinstance(i, ast.Slice):
                     if not self._sname(i, True):
                         return False
                     continue
-                mi = self.meta(i) if not isinstance(i, ast.Constant) else meta_of(i.value)
-                if mi[0] in ("i", "N") or (mi[0] == "O" and mi[1] in ("slice", "ellipsis")):
+                mi = self.meta(i)
+                if _basic_component(mi):
                     if value and not self._sname(i, True):
                         return False
                     if mi[0] == "O" and not self._sname(i, True):
@@ -693,15 +699,8 @@ class Planner:
         return Lowering(f"_np.matmul({a}, {b}, out={{o}})")
 
     def _subscript(self, v, out):
-        idx = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-        basic = True
-        for i in idx:
-            if isinstance(i, ast.Slice):
-                continue
-            mi = self.meta(i) if not isinstance(i, ast.Constant) else meta_of(i.value)
-            if mi[0] in ("i", "N") or (mi[0] == "O" and mi[1] in ("slice", "ellipsis")):
-                continue
-            basic = False
+        idx = _index_parts(v.slice)
+        basic = all(isinstance(i, ast.Slice) or _basic_component(self.meta(i)) for i in idx)
         base = self.arr(v.value)
         if base is None:
             return None
@@ -870,7 +869,7 @@ def _h_extremum_adjoint(p, v, args, kw, out):
         f"_np.equal({a['x']}, {ans}, out={{s0}})",
         f"_np.sum({{s0}}, axis={ax}, keepdims=True, dtype={{s1}}.dtype, out={{s1}})",
         f"_np.multiply({g}, {{s0}}, out={{o}})",
-        f"_np.divide({{o}}, {{s1}}, out={{o}})",
+        "_np.divide({o}, {s1}, out={o})",
     ], scratch=[(mx[0], np.dtype(bool).str), (tuple(kshape), mx[1])])
 
 
@@ -878,12 +877,10 @@ def _h_index_adjoint(p, v, args, kw, out):
     mx = p.arr(v.args[1])
     if mx is None or p.meta(v.args[1])[0] not in ("A", "L"):
         raise _NoLowering
-    idx = v.args[2]
-    parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
     kinds = []
-    for i in parts:
-        m = meta_of(i.value) if isinstance(i, ast.Constant) else p.meta(i)
-        if m[0] in ("i", "N") or (m[0] == "O" and m[1] in ("slice", "ellipsis")):
+    for i in _index_parts(v.args[2]):
+        m = p.meta(i)
+        if _basic_component(m):
             kinds.append("basic")
         elif m[0] == "A" and np.dtype(m[2]).kind in "iu":
             kinds.append("int")
@@ -928,12 +925,8 @@ def _h_index_accumulate(p, v, args, kw, out):
     ma, mx = p.arr(v.args[0]), p.arr(v.args[2])
     if ma is None or mx is None or ma[0] != mx[0] or p.meta(v.args[0])[0] != "A" or p.meta(v.args[1])[0] != "A":
         raise _NoLowering
-    idx = v.args[3]
-    parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
-    for i in parts:
-        m = meta_of(i.value) if isinstance(i, ast.Constant) else p.meta(i)
-        if not (m[0] in ("i", "N") or (m[0] == "O" and m[1] in ("slice", "ellipsis"))):
-            raise _NoLowering
+    if not all(_basic_component(p.meta(i)) for i in _index_parts(v.args[3])):
+        raise _NoLowering
     a, g = args[0], args[1]
     return Lowering("{o}", pre=[f"if {a} is not {{o}}:\n    _np.copyto({{o}}, {a})",
                                 f"_np.add({{o}}[{args[3]}], {g}, out={{o}}[{args[3]}])"],
