@@ -51,9 +51,10 @@ class RowStore:
 
 
 class Workspace:
-    """The buffers of one planned call: ``buffers`` (reused by liveness),
-    ``rows`` (one :class:`RowStore` per value saved in a loop) and
-    ``scratch`` (buffers internal to one lowered statement)."""
+    """The buffers of one planned call: ``buffers`` (reused by liveness,
+    scratch buffers of single statements among them), ``rows`` (one
+    :class:`RowStore` per value saved in a loop) and ``pairs`` (one
+    ``PairSum`` per deferred weight gradient)."""
 
     __slots__ = ("buffers", "rows", "pairs")
 

@@ -129,6 +129,16 @@ class _PlanEntry:
                                         extra=dict(plan.consts, _rp=rp, _np=np))
         self.pool = rp.WorkspacePool(plan.buffer_specs, plan.row_specs, plan.pairs)
 
+    def run(self, args, outs):
+        """The planned code on a workspace of its own (a concurrent caller
+        gets another one)."""
+        pool = self.pool
+        ws = pool.take()
+        try:
+            return self.fn(*args, _ws=ws, _outs=outs)
+        finally:
+            pool.give(ws)
+
 
 class GradFunction:
     """A differentiated function.  Call it like the original; read the
@@ -229,12 +239,7 @@ class GradFunction:
             entry = self._plans.get(_plan_key(args))
             if entry:
                 self.stats = _NO_LOOPS
-                pool = entry.pool
-                ws = pool.take()
-                try:
-                    return entry.fn(*args, _ws=ws)
-                finally:
-                    pool.give(ws)
+                return entry.run(args, None)
         if self.mode == "jvp":
             return self._call_jvp(args, kwargs)
         out = None
@@ -264,12 +269,7 @@ class GradFunction:
                 if entry is not False:
                     self.stats = _NO_LOOPS
                     self._last_plan = entry
-                    pool = entry.pool
-                    ws = pool.take()
-                    try:
-                        return entry.fn(*args, _ws=ws, _outs=out)
-                    finally:
-                        pool.give(ws)
+                    return entry.run(args, out)
         if self.mode in ("grad", "value_and_grad") and not f.__s2sad_loops__:
             self.stats = _NO_LOOPS
             return self._deliver(f(*args), out)

@@ -375,7 +375,7 @@ def _src(e):
 class Planner:
     """Plans one generic generated function for one signature."""
 
-    def __init__(self, source, fname, ns_globals, arg_names, wrt_names):
+    def __init__(self, source, fname, ns_globals, arg_names):
         self.fname = fname
         self.g = ns_globals
         self.arg_names = list(arg_names)
@@ -1230,7 +1230,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
     """Plan ``source`` (generic code defining ``fname``) for the signature of
     ``args``.  ``run_probe(probe_source, probe)`` runs the instrumented code
     on ``args`` and returns its result.  Returns ``(plan, result)``."""
-    p = Planner(source, fname, ns_globals, names, None)
+    p = Planner(source, fname, ns_globals, names)
     probe = Probe()
     p.mark_values(probe)
     result = run_probe(p.probe_source(), probe)
@@ -1252,12 +1252,17 @@ def plan(source, fname, ns_globals, args, names, run_probe):
     buffer_specs = [(shape, dt) for shape, dt, _ in al.phys]
     scratch_index = {}
 
-    def scratch(spec, j):
-        key = (spec[0], spec[1], j)
-        if key not in scratch_index:
-            scratch_index[key] = len(buffer_specs)
-            buffer_specs.append(spec)
-        return f"_b{scratch_index[key]}"
+    def scratch(low):
+        """``{s0}``, ``{s1}``... of a lowering: buffers shared by every
+        statement's scratch of the same spec and position."""
+        names = {}
+        for j, spec in enumerate(low.scratch):
+            key = (spec[0], spec[1], j)
+            if key not in scratch_index:
+                scratch_index[key] = len(buffer_specs)
+                buffer_specs.append(spec)
+            names[f"s{j}"] = f"_b{scratch_index[key]}"
+        return names
 
     row_names = sorted(al.rows, key=lambda n: [s.id for s in p.sites if s.target == n][0])
     row_specs = []
@@ -1283,7 +1288,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
                 pairs.append(site.target)
                 continue
             if site is not None and site.low is not None and site.low.scalar:
-                fmt = {f"s{j}": scratch(spec, j) for j, spec in enumerate(site.low.scratch)}
+                fmt = scratch(site.low)
                 text = [line.format(**fmt) for line in site.low.pre]
                 text.append(f"{site.target} = {site.low.expr.format(**fmt)}")
                 out.extend(ast.parse("\n".join(text)).body)
@@ -1309,7 +1314,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
                 generic_sites.append(site)
                 out.append(s)
                 continue
-            fmt = {f"s{j}": scratch(spec, j) for j, spec in enumerate(low.scratch)}
+            fmt = scratch(low)
             if x in al.rows:
                 buf = f"_rs{row_names.index(x)}.next()"
             elif x in al.results:
@@ -1372,9 +1377,7 @@ def plan(source, fname, ns_globals, args, names, run_probe):
         "buffers": len(buffer_specs),
         "buffer_bytes": nbytes,
         "row_stores": len(row_names),
-        "workspace_bytes": nbytes + sum(int(np.prod(sh, dtype=np.int64)) * np.dtype(d).itemsize * c
-                                        for sh, d, c in row_specs),
-        "dropped": dropped,
+        "dropped": dropped,       # (workspace_bytes is measured on the workspace once it ran)
     }
     return Plan(text, fdef.name, buffer_specs, row_specs, consts, info, len(pairs)), result
 
