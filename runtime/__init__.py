@@ -754,6 +754,8 @@ def matmul_adjoint_a(g, a, b):
     na, nb = np.ndim(a), np.ndim(b)
     if na == 2 and nb == 2:
         return g @ b.T
+    if na == 2 and nb == 1 and np.ndim(g) == 1:
+        return np.outer(g, b)       # the adjoint of a matrix-vector product
     if nb == 1:
         if na == 1:
             return g * b
@@ -767,6 +769,8 @@ def matmul_adjoint_b(g, a, b):
     na, nb = np.ndim(a), np.ndim(b)
     if na == 2 and nb == 2:
         return a.T @ g
+    if na == 2 and nb == 1 and np.ndim(g) == 1:
+        return a.T @ g              # a matrix-vector product (no batch axes)
     if na == 1:
         if nb == 1:
             return g * a

@@ -32,60 +32,62 @@ Exact multiplication by ``n/d`` (Maclaurin's algorithm)
 ------------------------------------------------------
 ``mul_rational(q, n, d, buf)``::
 
-    a = q mod d          push a with radix d      (store the bits lost below)
-    q = q div d          (floor division, exact given a)
-    q = q * n
-    b = pop radix n      q = q + b                (reuse buffered bits as the
-                                                    new low digits)
+    a = q mod d,  q = q div d          (floor division: the bits lost below)
+    push a onto the buffer, radix d
+    b = pop a digit from the buffer, radix n
+    q = q*n + b                        (the buffered bits become the new low digits)
 
-Each step is a bijection, and the inverse is the same algorithm with ``n`` and
-``d`` exchanged (``div_rational``): ``b = q mod n`` (push radix ``n``),
-``q div n`` recovers ``q_old div d``, ``pop radix d`` recovers ``a``.  Net the
-buffer grows by ``log2(d) - log2(n) = log2(1/g)`` bits.  ``q div d`` is computed
-before the multiplication, so ``|q*n|`` is never formed: for ``n <= d`` there is
-no overflow at all; for ``n > d`` (the inverse) the result ``~q*n/d`` must fit
-in int64 and this is checked.  ``n`` and ``d`` must be in ``[1, 2**31]``.
+Every line is a bijection, so ``div_rational`` undoes it by running the lines
+backwards.  Net the buffer grows by ``log2(d/n) = log2(1/g)`` bits, exactly
+the information the multiplication destroys.  ``q div d`` comes before the
+multiplication, so ``|q*n|`` is never formed: for ``n <= d`` nothing can
+overflow; for ``n > d`` the result must fit in the range (checked).
 
-The information buffer (vectorized rANS)
-----------------------------------------
-A big integer ``B`` with ``push: B <- B*r + v`` and ``pop: v = B mod r,
-B <- B div r`` is what the paper uses.  Arithmetic on the *low* end of a big
-integer costs O(length), so instead each element holds an rANS (range
-asymmetric numeral system, Duda 2013) state, which is a different but equally
-bijective "push a digit / pop a digit" structure with O(1) amortized cost:
+The information buffer
+----------------------
+The paper keeps the buffer as one Python big integer per parameter, pushing
+and popping at its *low* end, which costs O(length) per operation ("about
+50X slower").  Here it is one ``uint64`` register ``R`` per element, all
+under one bound ``U`` (a Python int, ``R < U``), used like a range coder:
 
-* state ``x`` in ``[L, 2**64)`` with ``L = 2**32`` (one ``uint64`` per
-  element) plus a per-element stack of spilled 32-bit words (a growable 2-D
-  ``uint32`` array ``words[depth, element]`` and a pointer per element);
-* a digit in ``[0, r)`` is coded as a symbol of a near-uniform distribution with
-  power-of-two total ``M = 2**32``: symbol ``v`` owns the slots
-  ``[c_v, c_{v+1})`` with ``c_v = floor(v*M/r)``, frequency
-  ``f_v = c_{v+1} - c_v >= 1``;
-* push (rANS encode): if ``x >= f_v * 2**32`` spill the low 32 bits of ``x`` to
-  the stack; then ``x <- (x div f_v) * M + (x mod f_v) + c_v``;
-* pop (rANS decode): ``s = x mod M``, ``v = floor(((s+1)*r - 1) / M)`` (the
-  symbol with ``c_v <= s < c_{v+1}``), ``x <- f_v * (x div M) + s - c_v``; if
-  ``x < L`` pull a 32-bit word back from the stack.
+* push ``a`` (radix ``d``) puts the digit on *top*: ``Y = a*U + R``, bound
+  ``d*U``;
+* pop (radix ``n``) takes the top digit: ``U' = ceil(d*U/n)``,
+  ``b = Y div U'``, ``R = Y mod U'``.
 
-Because ``L`` is a multiple of ``M`` and the stack base is ``b = 2**32`` this is
-the textbook exactly invertible rANS: push and pop are mutually inverse
-bijections for *any* sequence of radices, so a pop with radix ``n`` may consume
-bits that were pushed with radix ``d`` (which is exactly what the algorithm
-above needs).  A pop from an (almost) empty buffer reads zero words from below
-the bottom of the stack (rows are prepended on demand), so even that is
-bijective.  A push of ``v`` with radix ``r`` costs ``log2(M / f_v)`` bits,
-which differs from ``log2(r)`` by less than ``r / 2**32`` relative.
+So ``b`` is ``(a + R/U) * n/d`` rounded down, to within ``n/U'``: the result
+of ``mul_rational`` is within ``(-1, n/d + 1)`` units of ``q*n/d``.  (A
+digit popped from the bottom, as with the paper's integer, is off by up to
+``n`` units, ``2**24 * 2**-48`` for a denominator near ``2**24``.)
 
-``InfoBuffer.bits`` is the exact information content of the state relative to
-the empty buffer: ``sum(32*depth + log2(x) - 32)``; ``nbytes`` is the memory
-actually allocated (``trim()`` releases unused stack rows).
+Before each operation the registers are renormalized so that
+``2**30 * n <= U*d <= 2**62``: their low bytes are *spilled* onto a stack of
+``uint8`` rows (``R >> 8``, ``U`` becomes ``ceil(U/256)``), or rows pulled
+back (``R << 8 | row``; past the bottom of the stack a row reads 0).  The
+decision depends on ``U`` and the radices alone, never on the data, so the
+reverse sweep recomputes it: each operation logs the bound it started from
+(8 bytes per operation for the whole buffer, not per element).  Every step
+is a bijection, so the buffer is exactly reversible whatever the data.
+Everything is vectorized integer arithmetic: about ten array operations per
+multiplication (an earlier version used a per-element rANS coder, whose
+data-dependent renormalization took about forty, with a per-element 64-bit
+division).
 
-Limits: radices in ``[1, 2**31]``; at most 32 bits per push (any radix within
-the limit satisfies this).
+``InfoBuffer.bits`` is the capacity in use, ``8 * depth + log2(U / 2**32)``
+bits per element: it grows by ``log2(d/n)`` per multiplication (the bound is
+rounded up, by at most ``2**-30`` relative).  ``nbytes`` is the memory
+allocated (registers, spilled rows, the log).  ``push``/``pop`` expose the
+buffer as a LIFO of digits (a pop undoes the push before it, with the same
+radix; with one radix per element the bound grows by the largest).
+
+Limits: radices in ``[1, 2**24]``, Python ints (one ratio for all elements)
+for ``mul_rational``; ``push`` also takes one radix per element.
 """
 
 from __future__ import annotations
 
+import math
+from array import array
 from fractions import Fraction
 from typing import Callable, Iterator
 
@@ -100,6 +102,8 @@ __all__ = [
     "sub",
     "mul_rational",
     "div_rational",
+    "update",
+    "undo",
     "rational_approx",
     "sgd_momentum_exact",
     "reverse_sgd_momentum_exact",
@@ -108,11 +112,8 @@ __all__ = [
 
 FRAC_BITS = 32
 _LIMIT = 2 ** 62  # |fixed-point value| bound accepted by to_fixed
-_MAX_RADIX = 2 ** 31
+_MAX_RADIX = 2 ** 24
 
-_U32 = np.uint64(32)
-_L = np.uint64(1 << 32)  # lower end of the rANS state interval (== M)
-_MASK32 = np.uint64(0xFFFFFFFF)
 
 
 # --------------------------------------------------------------------------
@@ -126,7 +127,8 @@ def to_fixed(x, frac_bits: int = FRAC_BITS) -> np.ndarray:
     """
     if not 0 <= frac_bits <= 61:
         raise ValueError(f"frac_bits must be in [0, 61], got {frac_bits}")
-    s = np.rint(np.asarray(x, dtype=np.float64) * float(2 ** frac_bits))
+    s = np.multiply(x, float(2 ** frac_bits), dtype=np.float64)
+    s = np.rint(s, out=s) if type(s) is np.ndarray else np.rint(s)
     if not (s.size == 0 or (s.max() <= float(_LIMIT) and s.min() >= -float(_LIMIT))):   # NaN fails too
         bad = ~(np.abs(s) <= float(_LIMIT))
         worst = np.asarray(x, dtype=np.float64)[bad].ravel()[0] if np.ndim(x) else x
@@ -140,7 +142,9 @@ def to_fixed(x, frac_bits: int = FRAC_BITS) -> np.ndarray:
 
 def from_fixed(q, frac_bits: int = FRAC_BITS) -> np.ndarray:
     """int64 fixed point -> float64 (``q * 2**-frac_bits``)."""
-    return np.asarray(q).astype(np.float64) * (2.0 ** -frac_bits)
+    out = np.asarray(q).astype(np.float64)
+    out *= 2.0 ** -frac_bits
+    return out if out.ndim else out[()]
 
 
 def _checked_sum(q: np.ndarray, dq: np.ndarray, sign: int) -> np.ndarray:
@@ -149,7 +153,10 @@ def _checked_sum(q: np.ndarray, dq: np.ndarray, sign: int) -> np.ndarray:
     # and |dq| <= 2**62 (to_fixed), so the exact result lies in
     # [-2**63, 2**63]; the one value that wraps (2**63 -> -2**63) fails the
     # range test as well.
-    out = q + dq if sign > 0 else q - dq
+    if type(dq) is np.ndarray and dq.shape == q.shape:
+        out = np.add(q, dq, out=dq) if sign > 0 else np.subtract(q, dq, out=dq)
+    else:
+        out = q + dq if sign > 0 else q - dq
     if out.size and not (out.max() <= _LIMIT and out.min() >= -_LIMIT):
         raise OverflowError("fixed-point add/sub left the range |q| <= 2**62")
     return out
@@ -168,171 +175,273 @@ def sub(q, delta, frac_bits: int = FRAC_BITS) -> np.ndarray:
 # --------------------------------------------------------------------------
 # information buffer
 # --------------------------------------------------------------------------
-def _check_radix(radix) -> np.ndarray:
-    if type(radix) is int and 1 <= radix <= _MAX_RADIX:
-        return np.uint64(radix)
+_TOP = 2 ** 62     # a * U + R stays below this (and bounds fit in int64)
+_W = 8             # bits per spilled row
+_LOW = 2 ** 30     # U * d / n is kept at least this (precision of the digits popped)
+_U0 = 2 ** 32      # the bound of an empty buffer
+
+
+def _normalize(u, dm, n):
+    """The spills (> 0) or pulls (< 0) of 8-bit rows an operation with radices
+    ``dm`` (in, the largest) and ``n`` (out) starts with, and the bound after
+    them: ``2**30 * n <= U * dm <= 2**62``, so the digit popped comes from at
+    least 30 bits of buffer.  A function of the bound alone, so the reverse
+    sweep recomputes it."""
+    k = 0
+    while u * dm > _TOP:
+        u = -(-u >> _W)
+        k += 1
+    while u * dm < _LOW * n:
+        u <<= _W
+        k -= 1
+    return k, u
+
+
+def _check_radix(radix):
+    """A radix as a Python int, or (one per element) as an int64 array."""
+    if type(radix) is int or isinstance(radix, np.integer):
+        r = int(radix)
+        if not 1 <= r <= _MAX_RADIX:
+            raise ValueError(f"radix must be in [1, 2**24], got {radix!r}")
+        return r
     r = np.asarray(radix)
     if r.dtype.kind not in "iu":
         if not np.all(r == np.floor(r)):
             raise TypeError("radix must be an integer")
-    if np.any(r < 1) or np.any(r > _MAX_RADIX):
-        raise ValueError(f"radix must be in [1, 2**31], got {radix!r}")
-    return r.astype(np.uint64)
+    if r.size and (r.min() < 1 or r.max() > _MAX_RADIX):
+        raise ValueError(f"radix must be in [1, 2**24], got {radix!r}")
+    return r.astype(np.int64)
 
 
-def _slots(v: np.ndarray, r: np.ndarray):
-    """Start ``c_v`` and width ``f_v`` of digit ``v``'s slots in [0, 2**32)."""
-    c = (v << _U32) // r
-    f = ((v + np.uint64(1)) << _U32) // r - c
-    return c, f
+def _rmax(r):
+    return r if type(r) is int else (int(r.max()) if r.size else 1)
 
 
 class InfoBuffer:
-    """Vectorized, exactly invertible stack of mixed-radix digits.
+    """Exactly reversible store of the bits lost by fixed-point
+    multiplications: one ``uint64`` register per element of ``shape`` under
+    a common bound, plus 8-bit rows moved in and out on a data-independent
+    schedule (see the module docstring).
 
-    One independent LIFO per element of ``shape``.  ``push(values, radix)``
-    stores one digit ``values[i] in [0, radix)`` per element (``radix`` a
-    scalar or an array broadcastable to ``shape``); ``pop(radix)`` returns
-    digits.  Push and pop with the same radix are mutual inverses; a pop may
-    also use a different radix than the pushes before it (the state is just a
-    number), which ``mul_rational`` relies on.
+    ``mul_rational``/``div_rational`` use it; ``push(values, radix)`` and
+    ``pop(radix)`` expose it as a LIFO of digits.  Operations must be undone
+    in reverse order with the same radices.
     """
 
-    def __init__(self, shape, init_rows: int = 4):
+    def __init__(self, shape):
         self.shape = np.empty(shape, dtype=np.uint8).shape
-        n = int(np.prod(self.shape))
-        self.size = n
-        self._x = np.full(n, _L, dtype=np.uint64)
-        self._ptr = np.zeros(n, dtype=np.int32)  # stack depth relative to origin
-        self._base = 0  # row index of depth 0 in self._words
-        self._words = np.zeros((max(int(init_rows), 0), n), dtype=np.uint32)
+        self.size = int(np.prod(self.shape))
+        self._r = np.zeros(self.size, dtype=np.uint64)
+        self._u = _U0                    # every register < _u
+        self._rows = []                  # spilled low bytes, LIFO
+        self._depth = 0                  # rows spilled minus rows pulled (pulls past the bottom read 0)
+        self._log = array("q")           # per operation: the bound before it
 
     # ---- bookkeeping ----------------------------------------------------
     @property
     def bits(self) -> float:
-        """Information held (bits, summed over elements), exact up to float
-        rounding: ``sum(32*depth + log2(x) - 32)``; 0 for a fresh buffer."""
-        return float(32.0 * self._ptr.astype(np.float64).sum()
-                     + np.log2(self._x.astype(np.float64)).sum() - 32.0 * self.size)
+        """Information held, in bits summed over elements: the capacity in
+        use, ``8 * depth + log2(U / 2**32)`` per element (``U`` bounds every
+        register).  It grows by ``log2(d/n)`` per multiplication to within
+        ``2**-30`` relative (the bound is rounded up); 0 when empty."""
+        return float(self.size * (_W * self._depth + math.log2(self._u) - 32))
 
     @property
     def nbytes(self) -> int:
-        """Memory actually allocated by the buffer (state, pointers, stack)."""
-        return int(self._x.nbytes + self._ptr.nbytes + self._words.nbytes)
+        """Memory held: registers, spilled rows and the operation log."""
+        return int(self._r.nbytes + sum(w.nbytes for w in self._rows)
+                   + self._log.itemsize * len(self._log))
 
     @property
-    def depth(self) -> np.ndarray:
-        """Number of 32-bit words spilled per element (may be < 0 after
-        popping more than was pushed)."""
-        return self._ptr.reshape(self.shape).copy()
+    def depth(self) -> int:
+        """Rows spilled minus rows pulled back."""
+        return self._depth
 
-    def trim(self) -> None:
-        """Release stack rows above the deepest element (content unchanged).
-        Rows below a pointer hold digits and are kept."""
-        if self.size == 0:
-            return
-        hi = int(self._ptr.max()) + self._base
-        self._words = np.ascontiguousarray(self._words[: max(hi, 0)])
+    @property
+    def ops(self) -> int:
+        """Operations (pushes, multiplications) not yet undone."""
+        return len(self._log)
 
-    def _reserve_top(self, top_row: int) -> None:
-        rows = self._words.shape[0]
-        if top_row < rows:
-            return
-        grow = max(top_row + 1 - rows, 8, rows // 8)
-        self._words = np.concatenate(
-            [self._words, np.zeros((grow, self.size), dtype=np.uint32)], axis=0)
+    def _shift(self, r, k):
+        """Spill ``k > 0`` rows from the registers, or pull ``-k``."""
+        for _ in range(k):
+            self._rows.append((r & 0xFF).astype(np.uint8))
+            r = r >> _W
+        for _ in range(-k):
+            r = r << _W
+            if self._rows:
+                r |= self._rows.pop()
+        self._depth += k
+        return r
 
-    def _reserve_bottom(self, bottom_row: int) -> None:
-        if bottom_row >= 0:
-            return
-        grow = max(-bottom_row, 8)
-        self._words = np.concatenate(
-            [np.zeros((grow, self.size), dtype=np.uint32), self._words], axis=0)
-        self._base += grow
+    # ---- the two primitive bijections -----------------------------------
+    # (the module docstring has the scheme: digits go on and come off the
+    # top of the registers, rows are moved on a schedule set by the bound)
+    def _exchange(self, a, d, n):
+        """Push ``a`` (digits in [0, d)) and pop a digit in [0, n) (``None``
+        for ``n == 1``)."""
+        u0 = self._u
+        dm = _rmax(d)
+        k, u = _normalize(u0, dm, n)
+        self._log.append(u0)
+        r = self._shift(self._r, k) if k else self._r
+        y = a.view(np.uint64) * u
+        y += r
+        if n == 1:
+            self._r, self._u = y, u * dm
+            return None
+        u1 = -(-(u * dm) // n)
+        b = y // u1
+        y -= b * u1
+        self._r, self._u = y, u1
+        return b.view(np.int64)
 
-    def _flat(self, a) -> np.ndarray:
-        a = np.asarray(a)
-        if a.shape == self.shape:
-            return a.reshape(-1)
-        return np.broadcast_to(a, self.shape).reshape(-1)
+    def _unexchange(self, b, n, d):
+        """Inverse of ``_exchange(., d, n)``: push ``b`` back, pop ``a``."""
+        if not self._log:
+            raise ValueError("InfoBuffer: nothing to undo (the buffer is empty)")
+        u0 = self._log.pop()
+        k, u = _normalize(u0, _rmax(d), n)
+        y = self._r
+        if b is not None:
+            y = b.view(np.uint64) * self._u
+            y += self._r
+        a = y // u
+        y = y - a * u
+        self._r = self._shift(y, -k) if k else y
+        self._u = u0
+        return a.view(np.int64)
 
-    # ---- operations ------------------------------------------------------
-    def push(self, values, radix, _checked=True) -> None:
+    # ---- digits ------------------------------------------------------------
+    def push(self, values, radix) -> None:
         """Push one digit per element; ``0 <= values < radix``."""
         r = _check_radix(radix)
-        r = self._flat(r) if r.ndim else r
         v = np.asarray(values)
         if v.dtype.kind not in "iu":
             raise TypeError("values must be integers")
-        v = self._flat(v)
-        if _checked and (np.any(v < 0) or np.any(v.astype(np.uint64) >= r)):
+        v = np.broadcast_to(v, self.shape).reshape(-1).astype(np.int64)
+        rr = r if type(r) is int else np.broadcast_to(r, self.shape).reshape(-1)
+        if v.size and (v.min() < 0 or np.any(v >= rr)):
             raise ValueError("values must lie in [0, radix)")
-        v = v.astype(np.uint64)
-        c, f = _slots(v, r)
-        x = self._x
-        # renormalize: spill low word where x >= f * 2**32
-        # (radix 1: f == 2**32, never spill; f << 32 would wrap)
-        spill = np.flatnonzero((x >= (f << _U32)) & (f < _L))
-        if spill.size:
-            p = self._ptr[spill]
-            self._reserve_top(int(p.max()) + self._base)
-            self._words[p + self._base, spill] = (x[spill] & _MASK32).astype(np.uint32)
-            self._ptr[spill] = p + 1
-            x[spill] >>= _U32
-        qf = x // f
-        self._x = (qf << _U32) + (x - qf * f) + c      # x % f without a second division
+        self._exchange(v, rr, 1)
 
     def pop(self, radix) -> np.ndarray:
-        """Pop one digit per element (the inverse of ``push(., radix)``)."""
+        """Pop the digits of the last push (which must have used ``radix``)."""
         r = _check_radix(radix)
-        r = self._flat(r) if r.ndim else r
-        x = self._x
-        s = x & _MASK32
-        v = ((s + np.uint64(1)) * r - np.uint64(1)) >> _U32
-        c, f = _slots(v, r)
-        x = f * (x >> _U32) + s - c
-        pull = np.flatnonzero(x < _L)
-        if pull.size:
-            p = self._ptr[pull] - 1
-            self._reserve_bottom(int(p.min()) + self._base)
-            w = self._words[p + self._base, pull].astype(np.uint64)
-            self._ptr[pull] = p
-            x[pull] = (x[pull] << _U32) | w
-        self._x = x
-        return v.astype(np.int64).reshape(self.shape)
+        rr = r if type(r) is int else np.broadcast_to(r, self.shape).reshape(-1)
+        return self._unexchange(None, 1, rr).reshape(self.shape)
 
 
 # --------------------------------------------------------------------------
 # exact rational multiplication
 # --------------------------------------------------------------------------
+def _check_nd(n, d):
+    n, d = _check_radix(n), _check_radix(d)
+    if type(n) is not int or type(d) is not int:
+        raise TypeError("mul_rational/div_rational: n and d must be integers (one ratio for all elements)")
+    return n, d
+
+
 def mul_rational(q, n, d, buf: InfoBuffer) -> np.ndarray:
     """Exactly reversible ``q <- q * n / d`` on int64 fixed point.
 
-    The result is ``floor(q/d)*n + b`` with ``b`` popped (radix ``n``) from
-    ``buf`` and ``q mod d`` pushed (radix ``d``) before: Maclaurin et al.'s
+    The result is ``floor(q/d)*n + b``: ``q mod d`` is pushed onto ``buf``
+    (radix ``d``) and ``b`` popped (radix ``n``), Maclaurin et al.'s
     Algorithm 3.  Undone by ``div_rational(result, n, d, buf)``.
     """
+    n, d = _check_nd(n, d)
     q = np.asarray(q, dtype=np.int64)
-    n64 = np.asarray(n, dtype=np.int64)
-    d64 = np.asarray(d, dtype=np.int64)
     if q.size and not (q.max() <= _LIMIT and q.min() >= -_LIMIT):
         raise OverflowError("mul_rational: operand exceeds 2**62 in magnitude")
-    qd = q // d64
-    buf.push(q - qd * d64, d, _checked=False)   # q mod d (floor division), in [0, d) by construction
-    b = buf.pop(n)
-    if np.any(n64 > d64):
-        # exact test of |qd*n + b| <= 2**62 without forming qd*n
-        bad = np.where(qd >= 0, qd > (_LIMIT - b) // n64, qd < -((_LIMIT + b) // n64))
-        if np.any(bad):
-            buf.push(b, n)  # restore the buffer before failing
-            buf.pop(d)
+    return _mul(q, n, d, buf)
+
+
+def _mul(q, n, d, buf):
+    qd = q // d
+    a = q - qd * d                       # q mod d (floor division), in [0, d)
+    if n > d and qd.size:
+        # |qd*n + b| < |qd|*n + n <= 2**62, tested without forming qd*n
+        m = max(int(qd.max()), -int(qd.min()))
+        if m * n + n > _LIMIT:
             raise OverflowError("mul_rational: |q * n / d| would exceed 2**62")
-    return qd * n64 + b
+    b = buf._exchange(a.reshape(-1), d, n)       # None for n == 1 (the digit is 0)
+    if n != 1:
+        qd *= n
+        qd += b.reshape(q.shape)
+    return qd
 
 
 def div_rational(q, n, d, buf: InfoBuffer) -> np.ndarray:
     """Exact inverse of ``mul_rational(., n, d, buf)``: ``q <- q * d / n``."""
-    return mul_rational(q, d, n, buf)
+    n, d = _check_nd(n, d)
+    return _div(np.asarray(q, dtype=np.int64), n, d, buf)
+
+
+def _div(q, n, d, buf):
+    qn = q // n
+    b = q - qn * n
+    a = buf._unexchange(b.reshape(-1), n, d).reshape(q.shape)
+    qn *= d
+    qn += a
+    return qn
+
+
+# --------------------------------------------------------------------------
+# the updates of a compiled reversible loop
+# --------------------------------------------------------------------------
+def _delta(delta, frac_bits, checked):
+    if type(delta) is np.ndarray and delta.dtype == np.float64:
+        s = delta * float(2 ** frac_bits)
+    else:
+        s = np.multiply(delta, float(2 ** frac_bits), dtype=np.float64)
+    if type(s) is np.ndarray:
+        np.rint(s, out=s)
+    else:
+        s = np.rint(s)
+    if checked and not (s.max() <= float(_LIMIT) and s.min() >= -float(_LIMIT)):   # NaN fails too
+        to_fixed(delta, frac_bits)      # raises with the offending value
+    # (unchecked: a value out of range casts to garbage, and the reversal
+    # then misses its first state, which is reported)
+    return s.astype(np.int64)
+
+
+def _sum(q, dq, sign):
+    if type(dq) is np.ndarray and dq.shape == np.shape(q):
+        return np.add(q, dq, out=dq) if sign > 0 else np.subtract(q, dq, out=dq)
+    return q + dq if sign > 0 else q - dq
+
+
+def _float(q, frac_bits):
+    x = q.astype(np.float64)
+    x *= 2.0 ** -frac_bits
+    return x if x.ndim else x[()]
+
+
+def update(q, delta, sign, frac_bits, n=1, d=1, buf=None):
+    """One update of a reversible loop, ``x = (n/d) * x + sign * delta``, in
+    fixed point: ``mul_rational`` (when ``n/d != 1``) then ``add``/``sub``.
+    Returns the new fixed-point state and its value as floats.  Undone by
+    ``undo`` with the same arguments."""
+    q = np.asarray(q, dtype=np.int64)
+    dq = _delta(delta, frac_bits, True)
+    if n != d:
+        q = _mul(q, n, d, buf)           # q is a state this module checked
+    out = _sum(q, dq, sign)
+    if out.size and not (out.max() <= _LIMIT and out.min() >= -_LIMIT):
+        raise OverflowError("fixed-point add/sub left the range |q| <= 2**62")
+    return out, _float(out, frac_bits)
+
+
+def undo(q, delta, sign, frac_bits, n=1, d=1, buf=None):
+    """The inverse of ``update``: returns the state before it (fixed point and
+    floats).  Unchecked: the result is a state the forward sweep held, and a
+    loop that does not recompute ``delta`` exactly is caught when the reversal
+    misses its first state."""
+    q = np.asarray(q, dtype=np.int64)
+    out = _sum(q, _delta(delta, frac_bits, False), -sign)
+    if n != d:
+        out = _div(out, n, d, buf)
+    return out, _float(out, frac_bits)
 
 
 _APPROX = {}   # (gamma, max_den) -> (n, d): a loop asks every step
@@ -359,13 +468,13 @@ def _rational_approx(gamma, max_den):
     if not gamma > 0 or not np.isfinite(gamma):
         raise ValueError(f"gamma must be positive and finite, got {gamma}")
     if not 1 <= max_den <= _MAX_RADIX:
-        raise ValueError("max_den must be in [1, 2**31]")
+        raise ValueError("max_den must be in [1, 2**24]")
     fr = Fraction(gamma).limit_denominator(int(max_den))
     n, d = fr.numerator, fr.denominator
     if n == 0:
         n, d = 1, int(max_den)
     if n > _MAX_RADIX:
-        raise ValueError("gamma too large for a radix <= 2**31")
+        raise ValueError("gamma too large for a radix <= 2**24")
     return int(n), int(d)
 
 
@@ -473,8 +582,9 @@ class Reversible:
         from s2sad_runtime.loops import report
         report(self)
 
-    def _floats(self, q):
-        return tuple(float(from_fixed(v, self.F)) if py else from_fixed(v, self.F) for v, py in zip(q, self._py))
+    def _floats(self, x):
+        """The state as the loop body sees it (Python floats stay floats)."""
+        return tuple(float(v) if py else v for v, py in zip(x, self._py))
 
     def _account(self):
         bits = sum(b.bits for _, _, bufs in self._segments for b in bufs if b is not None)
@@ -496,24 +606,27 @@ class Reversible:
         self.initial = state
         self._py = [isinstance(v, float) for v in state]
         q = tuple(to_fixed(np.asarray(v, dtype=np.float64), self.F) for v in state)
+        x = tuple(from_fixed(v, self.F) for v in q)
         self._segments = [(0, q, self._new_bufs(q))]
         for j in range(self.l):
             if self.K and j and j % self.K == 0:
                 self._segments.append((j, q, self._new_bufs(q)))
-            q = self.exact(self.iterable[j], q, self._segments[-1][2])
+            q, x = self.exact(self.iterable[j], q, x, self._segments[-1][2])
         self.stats["forward_steps"] += self.l
-        self._q = q
+        self._q, self._x = q, x
         self._account()
-        return self._floats(q)
+        return self._floats(x)
 
     def reverse(self, adj):
-        q = self._q
+        q, x = self._q, self._x
         for start, anchor, bufs in reversed(self._segments):
             end = self.l if start == self._segments[-1][0] else None
             for j in range((end if end is not None else self._next_start(start)) - 1, start - 1, -1):
                 t = self.iterable[j]
-                q = self.inverse(t, q, bufs)
-                gen = self.adjoint(t, *self._floats(q))
+                # the previous state, and what the inverse computed from it
+                # that the adjoint's recomputation of the step would repeat
+                q, x, handed = self.inverse(t, q, x, bufs)
+                gen = self.adjoint(t, *self._floats(x), *handed)
                 next(gen)
                 adj = gen.send(adj)
             # the reversal must land on the segment's first state, bit for bit

@@ -2,6 +2,7 @@
 (Maclaurin, Duvenaud & Adams 2015) with a vectorized information buffer."""
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -26,51 +27,48 @@ from s2sad_runtime.reversible import (
 # --------------------------------------------------------------------------
 # InfoBuffer
 # --------------------------------------------------------------------------
+def _empty(buf):
+    return buf.bits == 0.0 and buf.ops == 0 and buf.depth == 0 and not buf._r.any()
+
+
 def test_buffer_lifo_many_elements_mixed_radices():
     rng = np.random.default_rng(1)
-    n = 3000
     buf = InfoBuffer((30, 100))
     pushed = []
     for k in range(400):
         if k % 3 == 0:  # per-element radices
-            r = rng.integers(1, 2 ** 31, size=(30, 100), endpoint=True)
+            r = rng.integers(1, 2 ** 24, size=(30, 100), endpoint=True)
         else:
-            r = int(rng.choice([1, 2, 3, 7, 10, 100, 255, 65536, 99991, 2 ** 31]))
+            r = int(rng.choice([1, 2, 3, 7, 10, 100, 255, 65536, 99991, 2 ** 24]))
         v = (rng.random((30, 100)) * r).astype(np.int64)
         v = np.minimum(v, np.asarray(r) - 1)
         buf.push(v, r)
         pushed.append((v, r))
-    assert buf.bits > 0
+    assert buf.bits > 0 and buf.depth > 0
     for v, r in reversed(pushed):
         np.testing.assert_array_equal(buf.pop(r), v)
-    assert np.all(buf._x == 2 ** 32) and np.all(buf._ptr == 0)
-    assert buf.bits == 0.0
-    assert n == buf.size
+    assert _empty(buf)
+    assert buf.size == 3000
 
 
-def test_buffer_interleaved_push_pop_roundtrip_including_underflow():
-    """Random interleaving of pushes and pops with *different* radices (pops
-    may drain below empty); undoing the log in reverse restores the exact
-    state and every popped/pushed digit."""
+def test_buffer_random_multiplications_undo_exactly():
+    """Random sequences of exchanges (push radix d, pop radix n, including
+    n > d and pulls below the bottom) undone in reverse give back every digit
+    and the empty buffer."""
     rng = np.random.default_rng(2)
     buf = InfoBuffer(2000)
     log = []
     for _ in range(600):
-        r = int(rng.choice([1, 2, 3, 5, 10, 99, 100, 1000, 12345, 2 ** 16, 2 ** 31]))
-        if rng.random() < 0.5:
-            v = rng.integers(0, r, size=2000)
-            buf.push(v, r)
-            log.append(("push", v, r))
-        else:
-            v = buf.pop(r)
-            assert v.min() >= 0 and v.max() < r
-            log.append(("pop", v, r))
-    for op, v, r in reversed(log):
-        if op == "push":
-            np.testing.assert_array_equal(buf.pop(r), v)
-        else:
-            buf.push(v, r)
-    assert np.all(buf._x == 2 ** 32) and np.all(buf._ptr == 0)
+        d = int(rng.choice([1, 2, 3, 5, 10, 99, 100, 1000, 12345, 2 ** 16, 2 ** 24]))
+        n = int(rng.choice([1, 2, 9, 99, 1000, 2 ** 20, 2 ** 24]))
+        a = rng.integers(0, d, size=2000)
+        b = buf._exchange(a.copy(), d, n)
+        if b is not None:
+            assert b.min() >= 0 and b.max() < n
+        log.append((a, d, n, b))
+    for a, d, n, b in reversed(log):
+        np.testing.assert_array_equal(buf._unexchange(None if b is None else b.copy(), n, d), a)
+    assert buf.bits == 0.0 and buf.ops == 0 and not buf._r.any()
 
 
 def test_buffer_pop_then_push_is_identity_on_state():
@@ -78,18 +76,18 @@ def test_buffer_pop_then_push_is_identity_on_state():
     buf = InfoBuffer(500)
     for _ in range(50):
         buf.push(rng.integers(0, 1000, 500), 1000)
-    x0, p0 = buf._x.copy(), buf._ptr.copy()
-    w0 = buf._words.copy()
-    for r in [7, 2 ** 31, 3, 1]:
-        v = buf.pop(r)
-        buf.push(v, r)
-        np.testing.assert_array_equal(buf._x, x0)
-        np.testing.assert_array_equal(buf._ptr, p0)
-    np.testing.assert_array_equal(buf._words[: w0.shape[0]][:, :], w0)
+    r0, u0, rows0 = buf._r.copy(), buf._u, [w.copy() for w in buf._rows]
+    for _ in range(3):
+        v = buf.pop(1000)
+        buf.push(v, 1000)
+        np.testing.assert_array_equal(buf._r, r0)
+        assert buf._u == u0 and len(buf._rows) == len(rows0)
+        for w, w0 in zip(buf._rows, rows0):
+            np.testing.assert_array_equal(w, w0)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 2 ** 31), st.integers(0, 2 ** 62)),
+@given(st.lists(st.tuples(st.integers(1, 2 ** 24), st.integers(0, 2 ** 62)),
                 min_size=1, max_size=60),
        st.integers(1, 5))
 def test_buffer_hypothesis_roundtrip(ops, n):
@@ -101,6 +99,32 @@ def test_buffer_hypothesis_roundtrip(ops, n):
         pushed.append((v, r))
     for v, r in reversed(pushed):
         np.testing.assert_array_equal(buf.pop(r), v)
+    assert _empty(buf)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 2 ** 24), st.integers(1, 2 ** 24)), min_size=1, max_size=80),
+       st.integers(0, 2 ** 32))
+def test_mul_rational_hypothesis_roundtrip_and_accuracy(ratios, seed):
+    """Any sequence of exact multiplications undoes bit for bit, and each
+    result is within (-1, n/d + 1) of the exact product (up to 1%) (the popped digit is taken
+    from the top of the buffer, so it tracks the remainder)."""
+    rng = np.random.default_rng(seed)
+    q = rng.integers(-2 ** 40, 2 ** 40, size=7)
+    buf = InfoBuffer(q.shape)
+    states, applied = [q], []
+    for n, d in ratios:
+        if n > d and np.abs(states[-1]).max() * (n / d) > 2 ** 61:
+            continue
+        q1 = mul_rational(states[-1], n, d, buf)
+        err = [Fraction(int(b)) - Fraction(int(a) * n, d) for a, b in zip(states[-1], q1)]
+        assert all(-1.01 < float(e) < n / d + 1 for e in err)
+        states.append(q1)
+        applied.append((n, d))
+    q = states[-1]
+    for (n, d), want in zip(reversed(applied), reversed(states[:-1])):
+        q = div_rational(q, n, d, buf)
+        np.testing.assert_array_equal(q, want)
     assert buf.bits == 0.0
 
 
@@ -111,7 +135,6 @@ def test_buffer_bits_and_bytes():
         buf.push(np.full(1000, 3), 10)
     # about log2(10) bits per push per element
     assert abs(buf.bits / (1000 * 200) - np.log2(10)) < 0.01
-    buf.trim()
     # ~665 bits = 21 words of 4 bytes, + 12 bytes of state
     assert buf.nbytes <= 1000 * (4 * 22 + 12)
 
@@ -123,11 +146,15 @@ def test_buffer_validation():
     with pytest.raises(ValueError):
         buf.push(np.array([0, 0, 0, -1]), 3)
     with pytest.raises(ValueError):
-        buf.push(np.zeros(4, dtype=np.int64), 2 ** 31 + 1)
+        buf.push(np.zeros(4, dtype=np.int64), 2 ** 24 + 1)
     with pytest.raises(ValueError):
         buf.pop(0)
     with pytest.raises(TypeError):
         buf.push(np.zeros(4), 3)
+    with pytest.raises(ValueError, match="nothing to undo"):
+        buf.pop(3)
+    with pytest.raises(TypeError, match="one ratio for all elements"):
+        mul_rational(np.zeros(4, dtype=np.int64), np.array([1, 2, 3, 4]), 5, buf)
 
 
 # --------------------------------------------------------------------------
@@ -150,7 +177,7 @@ def test_fixed_point_roundtrip_and_overflow():
 
 
 @pytest.mark.parametrize("n,d", [(1, 2), (9, 10), (99, 100), (7, 3), (65521, 65536),
-                                 (2 ** 31, 2 ** 31 - 1)])
+                                 (2 ** 24, 2 ** 24 - 1), (12582911, 16777216)])
 def test_mul_div_rational_exact(n, d):
     rng = np.random.default_rng(n + d)
     q = rng.integers(-2 ** 40, 2 ** 40, size=5000)
@@ -158,8 +185,10 @@ def test_mul_div_rational_exact(n, d):
     buf = InfoBuffer(q.shape)
     q1 = mul_rational(q, n, d, buf)
     # the result is within 1 unit of q*n/d (floor(q/d)*n + digit)
-    approx = (q.astype(object) * n) // d
-    assert np.all(np.abs(q1.astype(object) - approx) <= n)
+    # within n/d + 1 of q*n/d: the digit popped is taken from the top of the
+    # buffer (one from the bottom would be off by up to n)
+    err = [Fraction(int(b)) - Fraction(int(a) * n, d) for a, b in zip(q, q1)]
+    assert all(-1.01 < float(e) < n / d + 1 for e in err)
     q2 = mul_rational(q1, n, d, buf)
     np.testing.assert_array_equal(div_rational(div_rational(q2, n, d, buf), n, d, buf), q)
     assert buf.bits == 0.0
@@ -173,7 +202,7 @@ def test_mul_rational_overflow_and_limits():
     assert buf.bits == 0.0  # buffer restored
     # n <= d never overflows, even at the edge of the range
     q = np.array([2 ** 62, -(2 ** 62)], dtype=np.int64)
-    np.testing.assert_array_equal(div_rational(mul_rational(q, 1, 2 ** 31, buf), 1, 2 ** 31, buf), q)
+    np.testing.assert_array_equal(div_rational(mul_rational(q, 1, 2 ** 24, buf), 1, 2 ** 24, buf), q)
 
 
 def test_rational_approx():
@@ -217,7 +246,6 @@ def test_sgd_momentum_exact_reversal_full_size(gamma):
     bits_per = buf.bits / (N_PARAMS * T_STEPS)
     expected = np.log2(1.0 / gamma)
     assert abs(bits_per / expected - 1.0) < 0.02, (bits_per, expected)
-    buf.trim()
     trajectory_bytes = T_STEPS * 2 * 8 * N_PARAMS
     assert buf.nbytes <= trajectory_bytes / 100, buf.nbytes / trajectory_bytes
     w_r, v_r = reverse_sgd_momentum_exact(w, v, buf, grad, 0.1, gamma, T_STEPS)

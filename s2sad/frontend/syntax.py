@@ -134,9 +134,13 @@ def unary(op, operand) -> gast.UnaryOp:
     return gast.UnaryOp(op=op, operand=operand)
 
 
+def param(id: str) -> gast.Name:
+    return gast.Name(id=id, ctx=gast.Param(), annotation=None, type_comment=None)
+
+
 def function_def(fname: str, params, body, defaults=()) -> gast.FunctionDef:
     args = gast.arguments(
-        args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None) for p in params],
+        args=[param(p) for p in params],
         posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
         defaults=list(defaults),
     )
@@ -173,6 +177,11 @@ def render(node) -> str:
 def is_comment(node) -> bool:
     return (isinstance(node, gast.Expr) and isinstance(node.value, gast.Constant)
             and isinstance(node.value.value, str) and node.value.value.startswith(_COMMENT_MARK))
+
+
+def comment_text(node) -> str:
+    """The text of a :func:`Comment` statement."""
+    return node.value.value[len(_COMMENT_MARK):]
 
 
 def param_names(fn: gast.FunctionDef):

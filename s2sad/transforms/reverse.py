@@ -1361,7 +1361,7 @@ class ReverseTransform:
                           S.tuple_(rngs), S.copy(opts["check"]), S.const(writes_in_place)])
         extra_fns = []
         if opts.get("kind") == "reversible":
-            exact_fn, inverse_fn, scaled = self.reversible_steps(st, body, carried, target, name, opts)
+            exact_fn, inverse_fn, scaled = self.reversible_steps(st, body, carried, target, name, opts, adj_fn)
             extra_fns = [f for f in (exact_fn, inverse_fn) if f is not None]
             if opts.get("residuals"):
                 drv = S.call(S.attr(S.name(self.ns.ref(_reversible_module(), "_rv")), "ReversibleResidual"),
@@ -1380,7 +1380,7 @@ class ReverseTransform:
         self.top_assigned.update(carried)
         return out
 
-    def reversible_steps(self, st, body, carried, target, name, opts):
+    def reversible_steps(self, st, body, carried, target, name, opts, adj_fn):
         """The exact forward step and its inverse for ``s2sad.reversible``.
 
         Every loop-carried name must be updated once per iteration, at the
@@ -1459,40 +1459,41 @@ class ReverseTransform:
             return S.call(S.attr(S.name(rv), "from_fixed"), [S.name(c + "_q"), S.copy(F)])
 
         def prologue():
-            out = [S.assign(S.tuple_([S.name(c + "_q", True) for c in carried], store=True), S.name("_q"))]
-            out += [S.assign(c, fx(c)) for c in carried]
-            return out
+            # the state in fixed point and (the same values) in floating point
+            return [S.assign(S.tuple_([S.name(c + "_q", True) for c in carried], store=True), S.name("_q")),
+                    S.assign(S.tuple_([S.name(c, True) for c in carried], store=True), S.name("_x"))]
+
+        def state_out():
+            return [S.tuple_([S.name(c + "_q") for c in carried]), S.tuple_([S.name(c) for c in carried])]
+
+        # `m = c * x` feeding the update `x = m + e` is replaced by the exact
+        # multiplication: not computed at all unless something else reads it
+        scale_stmts = set()
+        for i, (c, _, _, scale) in updates.items():
+            if scale is not None:
+                m = body[i].value.left.id
+                j = defs[m][0]
+                if sum(isinstance(n, S.Name) and n.id == m and isinstance(n.ctx, S.Load)
+                       for s2 in body for n in S.walk(s2)) == 1:
+                    scale_stmts.add(j)
 
         def bufname(c):
             return S.subscript(S.name("_bufs"), S.const(carried.index(c)))
 
         def exact_update(i, inverse):
+            # c_q, c = _rv.update(c_q, e, sign, F[, n, d, buffer]), or _rv.undo
             c, is_add, b, scale = updates[i]
-            q = S.name(c + "_q")
-            op_fwd, op_inv = ("add", "sub") if is_add else ("sub", "add")
-            step = S.call(S.attr(S.name(rv), op_inv if inverse else op_fwd), [q, S.copy(b), S.copy(F)])
-            code = []
-            nd = None
+            args = [S.name(c + "_q"), S.copy(b), S.const(1 if is_add else -1), S.copy(F)]
             if scale is not None:
                 # a large denominator makes n/d equal c to double precision;
                 # the buffer grows by log2(d/n) bits either way
-                nd = S.call(S.attr(S.name(rv), "rational_approx"), [S.copy(scale), S.const(2 ** 30)])
-            if inverse:
-                code.append(S.assign(c + "_q", step))
-                if nd is not None:
-                    code.append(S.assign(c + "_q", S.call(S.attr(S.name(rv), "div_rational"),
-                                                          [S.name(c + "_q"), S.Starred(value=nd, ctx=S.Load()),
-                                                           bufname(c)])))
-            else:
-                if nd is not None:
-                    code.append(S.assign(c + "_q", S.call(S.attr(S.name(rv), "mul_rational"),
-                                                          [S.name(c + "_q"), S.Starred(value=nd, ctx=S.Load()),
-                                                           bufname(c)])))
-                code.append(S.assign(c + "_q", step))
-            code.append(S.assign(c, fx(c)))
-            return code
+                args += [S.Starred(value=S.call(S.attr(S.name(rv), "rational_approx"),
+                                                [S.copy(scale), S.const(2 ** 24)]), ctx=S.Load()),
+                         bufname(c)]
+            return [S.assign(S.tuple_([S.name(c + "_q", True), S.name(c, True)], store=True),
+                             S.call(S.attr(S.name(rv), "undo" if inverse else "update"), args))]
 
-        ret = S.ret(S.tuple_([S.name(c + "_q") for c in carried]))
+        ret = S.ret(S.tuple_(state_out()))
 
         def run_of(stmts):
             return primal_block(stmts) if stmts else []
@@ -1510,11 +1511,11 @@ class ReverseTransform:
             if i in updates:
                 fwd += run_of(pending) + exact_update(i, False)
                 pending = []
-            else:
+            elif i not in scale_stmts:
                 pending.append(s2)
         fwd += run_of(pending)
         fwd.append(ret)
-        exact_fn = S.function_def(f"{name}_exact", [target, "_q", "_bufs"], fwd)
+        exact_fn = S.function_def(f"{name}_exact", [target, "_q", "_x", "_bufs"], fwd)
         def needed_before(i):
             """The statements before update ``i`` that its increment and
             scale depend on (the rest of the body need not be recomputed)."""
@@ -1546,8 +1547,6 @@ class ReverseTransform:
             inv += exact_update(i, True)
             changed = updates[i][0]
             valid = {j for j in valid if changed not in reads_state(j)}
-        inv.append(S.ret(S.tuple_([S.name(c + "_q") for c in carried])))
-        inverse_fn = S.function_def(f"{name}_inverse", [target, "_q", "_bufs"], inv)
         if opts.get("residuals"):
             # the same inverse in floating point, corrected by stored residuals
             finv = []
@@ -1560,7 +1559,43 @@ class ReverseTransform:
             finv.append(S.ret(S.tuple_([S.name(c) for c in carried])))
             inverse_fn = S.function_def(f"{name}_inverse", [target] + carried, finv)
             return None, inverse_fn, scaled
+        # what the inverse computed from the restored state is what the
+        # one-step adjoint would recompute first: it is handed over
+        handed = self._hand_over(adj_fn, [body[j] for j in sorted(valid)], len(carried))
+        inv.append(S.ret(S.tuple_(state_out() + [S.tuple_([S.name(v) for v in handed])])))
+        inverse_fn = S.function_def(f"{name}_inverse", [target, "_q", "_x", "_bufs"], inv)
         return exact_fn, inverse_fn, scaled
+
+    @staticmethod
+    def _hand_over(adj_fn, stmts, n_state):
+        """Drop from the one-step adjoint's recomputation the statements in
+        ``stmts`` (computed by the inverse step, from the same state) and
+        make the names they assign that the adjoint still reads parameters.
+        Returns those names."""
+        keys = {S.to_source(s2).strip() for s2 in stmts}
+        top = adj_fn.body
+        # the recomputation ends at the yield of the state
+        end = next(i for i, s2 in enumerate(top) if isinstance(s2, S.Assign) and isinstance(s2.value, S.Yield))
+        dropped, keep, emptied = [], [], set()
+        for i, s2 in enumerate(top):
+            if i < end and not S.is_comment(s2) and S.to_source(s2).strip() in keys:
+                dropped.extend(_stmt_targets(s2))
+                if keep and S.is_comment(keep[-1]):
+                    emptied.add(len(keep) - 1)
+            else:
+                keep.append(s2)
+        loads = set()
+        for s2 in keep:
+            loads.update(S.names_in(s2, "load"))
+        handed = [v for v in dropped if v in loads]
+        # a source line whose statements all moved keeps its comment, marked
+        for i in emptied:
+            nxt = keep[i + 1]
+            if S.is_comment(nxt) or isinstance(nxt, S.Assign) and isinstance(nxt.value, S.Yield):
+                keep[i] = S.Comment(S.comment_text(keep[i]) + "  (computed by the inverse step)")
+        adj_fn.body = keep
+        adj_fn.args.args = adj_fn.args.args[:1 + n_state] + [S.param(v) for v in handed]
+        return handed
 
     def _body_deps(self, body, atom, upto, carried=()):
         """Names that ``atom`` depends on through the statements of ``body``
