@@ -398,11 +398,22 @@ def _delta(delta, frac_bits, checked):
         np.rint(s, out=s)
     else:
         s = np.rint(s)
-    if checked and not (s.max() <= float(_LIMIT) and s.min() >= -float(_LIMIT)):   # NaN fails too
+    if checked and not _within(s, float(_LIMIT)):
         to_fixed(delta, frac_bits)      # raises with the offending value
     # (unchecked: a value out of range casts to garbage, and the reversal
     # then misses its first state, which is reported)
     return s.astype(np.int64)
+
+
+def _within(x, lim):
+    """Every ``|x| <= lim`` for a float array (NaN fails).  One pass when the
+    sum of squares is below ``0.999 lim**2`` (then no element can exceed
+    ``lim``; the factor covers the dot product's rounding), else max and min."""
+    if type(x) is np.ndarray and x.flags.c_contiguous and 64 < x.size < 10 ** 9:
+        v = x.reshape(-1)
+        if np.dot(v, v) <= 0.999 * lim * lim:
+            return True
+    return bool(np.size(x) == 0 or (np.max(x) <= lim and np.min(x) >= -lim))
 
 
 def _sum(q, dq, sign):
@@ -427,9 +438,12 @@ def update(q, delta, sign, frac_bits, n=1, d=1, buf=None):
     if n != d:
         q = _mul(q, n, d, buf)           # q is a state this module checked
     out = _sum(q, dq, sign)
-    if out.size and not (out.max() <= _LIMIT and out.min() >= -_LIMIT):
+    x = _float(out, frac_bits)
+    # |out| <= 2**62 tested on the floats (cheaper), exactly when it is close
+    if not (_within(x, 0.999 * 2.0 ** (62 - frac_bits)) or
+            out.size == 0 or (out.max() <= _LIMIT and out.min() >= -_LIMIT)):
         raise OverflowError("fixed-point add/sub left the range |q| <= 2**62")
-    return out, _float(out, frac_bits)
+    return out, x
 
 
 def undo(q, delta, sign, frac_bits, n=1, d=1, buf=None):
