@@ -146,3 +146,22 @@ def test_momentum_that_is_no_simple_fraction():
     gt = s2sad.grad(R.train_schedule_tape, wrt=(0, 1, 2))(w0, lrs, gammas, X, y)
     for a, b in zip(g, gt):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_the_gradient_the_inverse_recomputes_is_handed_to_the_adjoint():
+    """The inverse step computes the SGD gradient from the restored weights;
+    the one-step adjoint takes it instead of computing it a third time."""
+    d = s2sad.grad(R.train_rev, wrt=(0, 1, 2))
+    src = d.source
+    adjoint = src[src.index("def _loop3_adjoint"):src.index("def _loop3_exact")]
+    inverse = src[src.index("def _loop3_inverse"):src.index("_loop3 = _rv.Reversible")]
+    code = [ln for ln in adjoint.splitlines() if not ln.strip().startswith("#")]
+    assert not any("X @ w" in ln for ln in code) and "(computed by the inverse step)" in adjoint
+    assert any("= X @ w" in ln for ln in inverse.splitlines())
+    handed = adjoint[adjoint.index("(") + 1:adjoint.index(")")].split(", ")[3:]
+    assert "g" in handed and inverse.rstrip().endswith("(" + ", ".join(handed) + "))")
+    # and the gradients are still the tape's
+    X, y, w0 = _data(7)
+    gt = s2sad.grad(R.train_tape, wrt=(0, 1, 2))(w0, 0.2, 0.9, X, y, 40)
+    for a, b in zip(d(w0, 0.2, 0.9, X, y, 40), gt):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -21,6 +21,8 @@ from s2sad_runtime.reversible import (
     sgd_momentum_exact,
     sub,
     to_fixed,
+    undo,
+    update,
 )
 
 
@@ -306,3 +308,40 @@ def test_naive_float_reversal_fails():
         assert errs[0] < errs[1] < errs[2]
     e100, e1000 = (_naive_float_reversal_error(0.99, T) for T in (100, 1000))
     assert e1000 > 10 * e100  # grows, even for gamma close to 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 32), st.sampled_from([(1, 1), (9, 10), (99, 100), (7, 3), (12582911, 16777216)]),
+       st.sampled_from([1, -1]), st.integers(20, 52))
+def test_update_and_undo_are_inverse_and_match_the_parts(seed, nd, sign, frac_bits):
+    """``update`` is mul_rational then add/sub, with the float value; ``undo``
+    gives back the state bit for bit."""
+    n, d = nd
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=100) * 3
+    delta = rng.normal(size=100) * 1e-2
+    q = to_fixed(x, frac_bits)
+    b1, b2 = InfoBuffer(q.shape), InfoBuffer(q.shape)
+    q1, x1 = update(q, delta, sign, frac_bits, n, d, b1)
+    parts = mul_rational(q, n, d, b2) if n != d else q
+    parts = add(parts, delta, frac_bits) if sign > 0 else sub(parts, delta, frac_bits)
+    np.testing.assert_array_equal(q1, parts)
+    np.testing.assert_array_equal(x1, from_fixed(q1, frac_bits))
+    q0, x0 = undo(q1, delta, sign, frac_bits, n, d, b1)
+    np.testing.assert_array_equal(q0, q)
+    np.testing.assert_array_equal(x0, from_fixed(q, frac_bits))
+    assert b1.bits == 0.0
+
+
+def test_update_range_checks():
+    q = to_fixed(np.full(200, 2.0 ** 13), 48)
+    with pytest.raises(OverflowError, match="left the range"):
+        update(q, np.full(200, 2.0 ** 13 + 1), 1, 48)
+    with pytest.raises(OverflowError, match="does not fit"):
+        update(q, np.full(200, np.nan), 1, 48)
+    with pytest.raises(OverflowError, match="does not fit"):
+        update(q[:3], np.array([0.0, np.inf, 0.0]), -1, 48)
+    # at the edge of the range (the one-pass test fails, the exact one passes)
+    edge = to_fixed(np.full(200, 2.0 ** 14 - 2.0 ** -20), 48)
+    q1, _ = update(edge, np.full(200, 2.0 ** -40), -1, 48)
+    assert np.all(q1 < edge)
