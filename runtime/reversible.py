@@ -127,9 +127,8 @@ def to_fixed(x, frac_bits: int = FRAC_BITS) -> np.ndarray:
     """
     if not 0 <= frac_bits <= 61:
         raise ValueError(f"frac_bits must be in [0, 61], got {frac_bits}")
-    s = np.multiply(x, float(2 ** frac_bits), dtype=np.float64)
-    s = np.rint(s, out=s) if type(s) is np.ndarray else np.rint(s)
-    if not (s.size == 0 or (s.max() <= float(_LIMIT) and s.min() >= -float(_LIMIT))):   # NaN fails too
+    s = _rounded(x, frac_bits)
+    if not _within(s, float(_LIMIT)):
         bad = ~(np.abs(s) <= float(_LIMIT))
         worst = np.asarray(x, dtype=np.float64)[bad].ravel()[0] if np.ndim(x) else x
         raise OverflowError(
@@ -138,6 +137,37 @@ def to_fixed(x, frac_bits: int = FRAC_BITS) -> np.ndarray:
             f"(choose a smaller frac_bits for a larger range)"
         )
     return s.astype(np.int64)
+
+
+def _rounded(x, frac_bits):
+    """``rint(x * 2**frac_bits)`` in float64 (a fresh array, or a scalar)."""
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        s = x * float(2 ** frac_bits)
+    else:
+        s = np.multiply(x, float(2 ** frac_bits), dtype=np.float64)
+    if type(s) is np.ndarray:
+        np.rint(s, out=s)
+        return s
+    return np.rint(s)
+
+
+def _within(x, lim):
+    """Every ``|x| <= lim`` for a float array (NaN fails).  One pass when the
+    sum of squares is below ``0.999 lim**2`` (then no element can exceed
+    ``lim``; the factor covers the dot product's rounding), else max and min."""
+    if type(x) is np.ndarray and x.flags.c_contiguous and 64 < x.size < 10 ** 9:
+        v = x.reshape(-1)
+        if np.dot(v, v) <= 0.999 * lim * lim:
+            return True
+    return bool(np.size(x) == 0 or (np.max(x) <= lim and np.min(x) >= -lim))
+
+
+def _fits(q):
+    """Every ``|q| <= 2**62`` for an int64 array."""
+    return q.size == 0 or (q.max() <= _LIMIT and q.min() >= -_LIMIT)
+
+
+_SUM_RANGE = "fixed-point add/sub left the range |q| <= 2**62"
 
 
 def from_fixed(q, frac_bits: int = FRAC_BITS) -> np.ndarray:
@@ -153,13 +183,17 @@ def _checked_sum(q: np.ndarray, dq: np.ndarray, sign: int) -> np.ndarray:
     # and |dq| <= 2**62 (to_fixed), so the exact result lies in
     # [-2**63, 2**63]; the one value that wraps (2**63 -> -2**63) fails the
     # range test as well.
-    if type(dq) is np.ndarray and dq.shape == q.shape:
-        out = np.add(q, dq, out=dq) if sign > 0 else np.subtract(q, dq, out=dq)
-    else:
-        out = q + dq if sign > 0 else q - dq
-    if out.size and not (out.max() <= _LIMIT and out.min() >= -_LIMIT):
-        raise OverflowError("fixed-point add/sub left the range |q| <= 2**62")
+    out = _sum(q, dq, sign)
+    if not _fits(out):
+        raise OverflowError(_SUM_RANGE)
     return out
+
+
+def _sum(q, dq, sign):
+    """``q + dq`` or ``q - dq``, into ``dq`` when it is a fresh array of the result's shape."""
+    if type(dq) is np.ndarray and dq.shape == np.shape(q):
+        return np.add(q, dq, out=dq) if sign > 0 else np.subtract(q, dq, out=dq)
+    return q + dq if sign > 0 else q - dq
 
 
 def add(q, delta, frac_bits: int = FRAC_BITS) -> np.ndarray:
@@ -351,7 +385,7 @@ def mul_rational(q, n, d, buf: InfoBuffer) -> np.ndarray:
     """
     n, d = _check_nd(n, d)
     q = np.asarray(q, dtype=np.int64)
-    if q.size and not (q.max() <= _LIMIT and q.min() >= -_LIMIT):
+    if not _fits(q):
         raise OverflowError("mul_rational: operand exceeds 2**62 in magnitude")
     return _mul(q, n, d, buf)
 
@@ -389,60 +423,20 @@ def _div(q, n, d, buf):
 # --------------------------------------------------------------------------
 # the updates of a compiled reversible loop
 # --------------------------------------------------------------------------
-def _delta(delta, frac_bits, checked):
-    if type(delta) is np.ndarray and delta.dtype == np.float64:
-        s = delta * float(2 ** frac_bits)
-    else:
-        s = np.multiply(delta, float(2 ** frac_bits), dtype=np.float64)
-    if type(s) is np.ndarray:
-        np.rint(s, out=s)
-    else:
-        s = np.rint(s)
-    if checked and not _within(s, float(_LIMIT)):
-        to_fixed(delta, frac_bits)      # raises with the offending value
-    # (unchecked: a value out of range casts to garbage, and the reversal
-    # then misses its first state, which is reported)
-    return s.astype(np.int64)
-
-
-def _within(x, lim):
-    """Every ``|x| <= lim`` for a float array (NaN fails).  One pass when the
-    sum of squares is below ``0.999 lim**2`` (then no element can exceed
-    ``lim``; the factor covers the dot product's rounding), else max and min."""
-    if type(x) is np.ndarray and x.flags.c_contiguous and 64 < x.size < 10 ** 9:
-        v = x.reshape(-1)
-        if np.dot(v, v) <= 0.999 * lim * lim:
-            return True
-    return bool(np.size(x) == 0 or (np.max(x) <= lim and np.min(x) >= -lim))
-
-
-def _sum(q, dq, sign):
-    if type(dq) is np.ndarray and dq.shape == np.shape(q):
-        return np.add(q, dq, out=dq) if sign > 0 else np.subtract(q, dq, out=dq)
-    return q + dq if sign > 0 else q - dq
-
-
-def _float(q, frac_bits):
-    x = q.astype(np.float64)
-    x *= 2.0 ** -frac_bits
-    return x if x.ndim else x[()]
-
-
 def update(q, delta, sign, frac_bits, n=1, d=1, buf=None):
     """One update of a reversible loop, ``x = (n/d) * x + sign * delta``, in
     fixed point: ``mul_rational`` (when ``n/d != 1``) then ``add``/``sub``.
     Returns the new fixed-point state and its value as floats.  Undone by
     ``undo`` with the same arguments."""
     q = np.asarray(q, dtype=np.int64)
-    dq = _delta(delta, frac_bits, True)
+    dq = to_fixed(delta, frac_bits)
     if n != d:
         q = _mul(q, n, d, buf)           # q is a state this module checked
     out = _sum(q, dq, sign)
-    x = _float(out, frac_bits)
+    x = from_fixed(out, frac_bits)
     # |out| <= 2**62 tested on the floats (cheaper), exactly when it is close
-    if not (_within(x, 0.999 * 2.0 ** (62 - frac_bits)) or
-            out.size == 0 or (out.max() <= _LIMIT and out.min() >= -_LIMIT)):
-        raise OverflowError("fixed-point add/sub left the range |q| <= 2**62")
+    if not (_within(x, 0.999 * 2.0 ** (62 - frac_bits)) or _fits(out)):
+        raise OverflowError(_SUM_RANGE)
     return out, x
 
 
@@ -452,10 +446,12 @@ def undo(q, delta, sign, frac_bits, n=1, d=1, buf=None):
     loop that does not recompute ``delta`` exactly is caught when the reversal
     misses its first state."""
     q = np.asarray(q, dtype=np.int64)
-    out = _sum(q, _delta(delta, frac_bits, False), -sign)
+    # (unchecked: an increment out of range casts to garbage, and the
+    # reversal then misses its first state, which is reported)
+    out = _sum(q, _rounded(delta, frac_bits).astype(np.int64), -sign)
     if n != d:
         out = _div(out, n, d, buf)
-    return out, _float(out, frac_bits)
+    return out, from_fixed(out, frac_bits)
 
 
 _APPROX = {}   # (gamma, max_den) -> (n, d): a loop asks every step

@@ -1455,9 +1455,6 @@ class ReverseTransform:
         rv = self.ns.ref(_reversible_module(), "_rv")
         F = S.copy(opts["frac_bits"])
 
-        def fx(c):
-            return S.call(S.attr(S.name(rv), "from_fixed"), [S.name(c + "_q"), S.copy(F)])
-
         def prologue():
             # the state in fixed point and (the same values) in floating point
             return [S.assign(S.tuple_([S.name(c + "_q", True) for c in carried], store=True), S.name("_q")),
