@@ -5,10 +5,12 @@
     python bench/reversible.py --quick    # 1k parameters, T=200
 
 Least squares ``0.5 mean((X w - y)^2)`` with ``w`` of ``P`` parameters, X of
-shape (32, P) (then 128 and 512 rows: a costlier gradient per step), ``T`` steps of SGD with momentum (lr 0.05, gamma 0.9).  The
-hypergradient w.r.t. (w0, lr, gamma) is taken with s2sad twice: with the loop
-annotated ``s2sad.reversible`` (run backwards exactly, information buffer) and
-the same function without it (s2sad's tape, planned as by default, and its
+shape (32, P) (then 128 and 512 rows: a costlier gradient per step), ``T``
+steps of SGD with momentum (lr 0.05, gamma 0.9).  The hypergradient w.r.t.
+(w0, lr, gamma) of the one function ``sgd`` is taken with s2sad under two loop
+strategies: ``loops=s2sad.Reversible()`` (what ``for t in
+s2sad.reversible(range(T))`` asks for one loop: run backwards exactly, with
+an information buffer) and the default tape (planned as by default, and its
 generic code with ``plan=False``).  Reported: median wall time of a
 gradient call (compiled beforehand; the strategies called in turn, so that
 the machine's drift hits them alike), tracemalloc peak, and for the reversal
@@ -28,17 +30,7 @@ import numpy as np
 import s2sad
 
 
-def sgd_rev(w0, lr, gamma, X, y, T):
-    w = w0
-    v = 0.0 * w0
-    for t in s2sad.reversible(range(T)):
-        g = X.T @ (X @ w - y) / X.shape[0]
-        v = gamma * v - (1.0 - gamma) * g
-        w = w + lr * v
-    return 0.5 * np.mean((X @ w - y) ** 2)
-
-
-def sgd_tape(w0, lr, gamma, X, y, T):
+def sgd(w0, lr, gamma, X, y, T):
     w = w0
     v = 0.0 * w0
     for t in range(T):
@@ -87,9 +79,9 @@ def main(argv=None):
     a = p.parse_args(argv)
     P, T = (1000, 200) if a.quick else (10_000, 1000)
     args = least_squares(P, T, 32)
-    drev = s2sad.grad(sgd_rev, wrt=(0, 1, 2))
-    dtape = s2sad.grad(sgd_tape, wrt=(0, 1, 2))
-    dgen = s2sad.grad(sgd_tape, wrt=(0, 1, 2), plan=False)
+    drev = s2sad.grad(sgd, wrt=(0, 1, 2), loops=s2sad.Reversible())
+    dtape = s2sad.grad(sgd, wrt=(0, 1, 2))
+    dgen = s2sad.grad(sgd, wrt=(0, 1, 2), plan=False)
     g1, g2 = drev(*args), dtape(*args)
     rel = max(np.max(np.abs(a_ - b_)) / np.max(np.abs(b_)) for a_, b_ in zip(g1, g2))
     t_rev, t_tape, t_gen = interleaved((drev, dtape, dgen), args, a.reps)
@@ -101,11 +93,11 @@ def main(argv=None):
           f"reversal exact {st['loops'][0]['exact']}\n")
     print("| strategy | time (s) | ratio | tracemalloc peak (MiB) | bytes / parameter / step |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    print(f"| tape (no annotation) | {t_tape:.3f} | 1.00 | {m_tape / 2**20:.1f} | "
+    print(f"| tape (the default strategy) | {t_tape:.3f} | 1.00 | {m_tape / 2**20:.1f} | "
           f"{m_tape / steps:.2f} (trajectory: 16) |")
     print(f"| tape, generic code (`plan=False`) | {t_gen:.3f} | {t_gen / t_tape:.2f} | {m_gen / 2**20:.1f} | "
           f"{m_gen / steps:.2f} |")
-    print(f"| `s2sad.reversible` | {t_rev:.3f} | {t_rev / t_tape:.2f} | {m_rev / 2**20:.1f} | "
+    print(f"| reversed (`s2sad.Reversible()`) | {t_rev:.3f} | {t_rev / t_tape:.2f} | {m_rev / 2**20:.1f} | "
           f"{st['info_bits'] / 8 / steps:.4f} info buffer, {st['peak_bytes'] / steps:.4f} peak_bytes |")
     print(f"\ninformation buffer {st['info_bits'] / steps:.3f} bits per parameter per step "
           f"(log2(1/0.9) = {np.log2(1 / 0.9):.3f}); peak_bytes {st['peak_bytes'] / 2**20:.2f} MiB")
@@ -138,17 +130,17 @@ def mlp_hypergradient(reps):
     params = H.init_params((64, 50, 50, 10))
     lr, lg = H.init_schedules(100)
     args = (*params, lr, lg, Xtr, Ytr, Xva, Yva)
-    drev = s2sad.grad(H.train_rev, wrt=(6, 7))
-    dtape = s2sad.grad(H.train_tape, wrt=(6, 7))
-    dgen = s2sad.grad(H.train_tape, wrt=(6, 7), plan=False)
+    drev = s2sad.grad(H.train, wrt=(6, 7), loops=H.REVERSED)
+    dtape = s2sad.grad(H.train, wrt=(6, 7))
+    dgen = s2sad.grad(H.train, wrt=(6, 7), plan=False)
     t_rev, t_tape, t_gen = interleaved((drev, dtape, dgen), args, reps)
     m_rev, m_tape, m_gen = (peak_bytes(d, args) for d in (drev, dtape, dgen))
     print("\nMLP 64-50-50-10 hypergradient (examples/hypergradients.py), T=100:\n")
     print("| strategy | time (s) | ratio | tracemalloc peak (MiB) |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| tape (no annotation) | {t_tape:.3f} | 1.00 | {m_tape / 2**20:.1f} |")
+    print(f"| tape (the default strategy) | {t_tape:.3f} | 1.00 | {m_tape / 2**20:.1f} |")
     print(f"| tape, generic code (`plan=False`) | {t_gen:.3f} | {t_gen / t_tape:.2f} | {m_gen / 2**20:.1f} |")
-    print(f"| `s2sad.reversible` | {t_rev:.3f} | {t_rev / t_tape:.2f} | {m_rev / 2**20:.1f} |")
+    print(f"| reversed (`s2sad.Reversible()`) | {t_rev:.3f} | {t_rev / t_tape:.2f} | {m_rev / 2**20:.1f} |")
 
 
 if __name__ == "__main__":

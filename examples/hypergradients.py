@@ -15,18 +15,19 @@ kept positive / in (0, 1) by the parameterization
 
 The meta-objective is the validation loss after the T steps.  Its gradient
 with respect to ``log_lr`` and ``logit_gamma`` goes through the whole
-training run; ``s2sad.reversible(range(T))`` makes s2sad run the training
-loop *backwards* in the reverse sweep (in fixed point, with an information
-buffer for the bits lost multiplying by gamma) instead of storing the
-trajectory.  The schedules are then improved by meta-gradient descent (Adam
+training run; the loop strategy ``s2sad.Reversible()`` makes s2sad run the
+training loop *backwards* in the reverse sweep (in fixed point, with an
+information buffer for the bits lost multiplying by gamma) instead of storing
+the trajectory.  (Writing the loop as ``for t in s2sad.reversible(range(T)):``
+asks the same for that one loop.)  The schedules are then improved by meta-gradient descent (Adam
 on the two log-parameter arrays).
 
 The inner gradient (backpropagation through the MLP) is written by hand in
 NumPy inside the loop body as temporaries; s2sad differentiates it once more
 (second order) in the reverse sweep.
 
-``train_tape`` is the same function without the annotation: s2sad then
-stores the trajectory (its ordinary tape).  The script compares the two
+The same function differentiated with the default strategy stores the
+trajectory (s2sad's ordinary tape).  The script compares the two
 hypergradients and the memory: ``df.stats['peak_bytes']`` of the reversal
 against the tracemalloc peak of the tape version and the trajectory's size.
 
@@ -62,7 +63,7 @@ def val_loss(W1, b1, W2, b2, W3, b3, X, Y):
     return np.sum((lse - z) * Y) / X.shape[0]
 
 
-def train_rev(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
+def train(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
     lrs = np.exp(log_lrs)
     gs = 1.0 / (1.0 + np.exp(-logit_gs))
     VW1 = 0.0 * W1
@@ -72,7 +73,7 @@ def train_rev(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
     VW3 = 0.0 * W3
     Vb3 = 0.0 * b3
     n = Xtr.shape[0]
-    for t in s2sad.reversible(range(lrs.shape[0])):
+    for t in range(lrs.shape[0]):
         # the training-loss gradient, by hand (temporaries, recomputed)
         h1 = np.tanh(Xtr @ W1 + b1)
         h2 = np.tanh(h1 @ W2 + b2)
@@ -96,45 +97,6 @@ def train_rev(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
         VW3 = gs[t, 2] * VW3 - (1.0 - gs[t, 2]) * gW3
         Vb3 = gs[t, 2] * Vb3 - (1.0 - gs[t, 2]) * gb3
         # weights: w = w + lr * v
-        W1 = W1 + lrs[t, 0] * VW1
-        b1 = b1 + lrs[t, 0] * Vb1
-        W2 = W2 + lrs[t, 1] * VW2
-        b2 = b2 + lrs[t, 1] * Vb2
-        W3 = W3 + lrs[t, 2] * VW3
-        b3 = b3 + lrs[t, 2] * Vb3
-    return val_loss(W1, b1, W2, b2, W3, b3, Xva, Yva)
-
-
-def train_tape(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
-    lrs = np.exp(log_lrs)
-    gs = 1.0 / (1.0 + np.exp(-logit_gs))
-    VW1 = 0.0 * W1
-    Vb1 = 0.0 * b1
-    VW2 = 0.0 * W2
-    Vb2 = 0.0 * b2
-    VW3 = 0.0 * W3
-    Vb3 = 0.0 * b3
-    n = Xtr.shape[0]
-    for t in range(lrs.shape[0]):
-        h1 = np.tanh(Xtr @ W1 + b1)
-        h2 = np.tanh(h1 @ W2 + b2)
-        z = h2 @ W3 + b3
-        e = np.exp(z - np.max(z, axis=1, keepdims=True))
-        dz = (e / np.sum(e, axis=1, keepdims=True) - Ytr) / n
-        gW3 = h2.T @ dz
-        gb3 = np.sum(dz, axis=0)
-        d2 = (dz @ W3.T) * (1.0 - h2 * h2)
-        gW2 = h1.T @ d2
-        gb2 = np.sum(d2, axis=0)
-        d1 = (d2 @ W2.T) * (1.0 - h1 * h1)
-        gW1 = Xtr.T @ d1
-        gb1 = np.sum(d1, axis=0)
-        VW1 = gs[t, 0] * VW1 - (1.0 - gs[t, 0]) * gW1
-        Vb1 = gs[t, 0] * Vb1 - (1.0 - gs[t, 0]) * gb1
-        VW2 = gs[t, 1] * VW2 - (1.0 - gs[t, 1]) * gW2
-        Vb2 = gs[t, 1] * Vb2 - (1.0 - gs[t, 1]) * gb2
-        VW3 = gs[t, 2] * VW3 - (1.0 - gs[t, 2]) * gW3
-        Vb3 = gs[t, 2] * Vb3 - (1.0 - gs[t, 2]) * gb3
         W1 = W1 + lrs[t, 0] * VW1
         b1 = b1 + lrs[t, 0] * Vb1
         W2 = W2 + lrs[t, 1] * VW2
@@ -173,11 +135,15 @@ def init_schedules(T, lr=0.3, gamma=0.9):
     return np.full((T, 3), np.log(lr)), np.full((T, 3), np.log(gamma / (1 - gamma)))
 
 
-def hypergrad(fn, params, log_lrs, logit_gs, data):
-    """(validation loss, d/d log_lrs, d/d logit_gs, the grad object)."""
-    d = _DF.get(fn)
-    if d is None:                  # one transform per function: compiled once
-        d = _DF[fn] = s2sad.value_and_grad(fn, wrt=(6, 7))
+REVERSED = s2sad.Reversible()     # the loop strategy: run the training loop backwards
+
+
+def hypergrad(loops, params, log_lrs, logit_gs, data):
+    """(validation loss, d/d log_lrs, d/d logit_gs, the grad object) of
+    ``train`` with the loop strategy ``loops`` (None: the tape)."""
+    d = _DF.get(loops)
+    if d is None:                  # one transform per strategy: compiled once
+        d = _DF[loops] = s2sad.value_and_grad(train, wrt=(6, 7), loops=loops)
     val, (glr, gg) = d(*params, log_lrs, logit_gs, *data)
     return float(val), glr, gg, d
 
@@ -216,7 +182,7 @@ def accuracy(params, log_lrs, logit_gs, data, yva):
 def tape_peak(params, log_lrs, logit_gs, data):
     """tracemalloc peak (bytes) of one tape-version hypergradient, plus the
     workspace of its planned variant."""
-    d = s2sad.grad(train_tape, wrt=(6, 7))
+    d = s2sad.grad(train, wrt=(6, 7))
     d(*params, log_lrs, logit_gs, *data)           # compile outside the measurement
     tracemalloc.start()
     d(*params, log_lrs, logit_gs, *data)
@@ -236,7 +202,7 @@ def meta_train(params, log_lrs, logit_gs, data, steps, meta_lr=0.05, log=print):
     curve, df = [], None
     for k in range(steps):
         t0 = time.perf_counter()
-        val, glr, gg, df = hypergrad(train_rev, params, x[0], x[1], data)
+        val, glr, gg, df = hypergrad(REVERSED, params, x[0], x[1], data)
         curve.append(val)
         for i, g in enumerate((glr, gg)):
             m[i] = b1 * m[i] + (1 - b1) * g
@@ -247,7 +213,7 @@ def meta_train(params, log_lrs, logit_gs, data, steps, meta_lr=0.05, log=print):
         log(f"meta-step {k:3d}  val loss {val:.4f}  |dL/dlog_lr| {np.abs(glr).max():.2e}  "
             f"|dL/dlogit_g| {np.abs(gg).max():.2e}  info {st['info_bits'] / 8 / 1024:.1f} KiB  "
             f"exact {st['loops'][0]['exact']}  {time.perf_counter() - t0:.2f} s")
-    val = hypergrad(train_rev, params, x[0], x[1], data)[0]
+    val = hypergrad(REVERSED, params, x[0], x[1], data)[0]
     curve.append(val)
     log(f"final       val loss {val:.4f}")
     return x[0], x[1], curve, df
@@ -308,10 +274,10 @@ def main(argv=None):
 
     # the reversed run against the tape: same hypergradient, memory
     t0 = time.perf_counter()
-    val, glr, gg, df = hypergrad(train_rev, params, log_lrs0, logit_gs0, data)
+    val, glr, gg, df = hypergrad(REVERSED, params, log_lrs0, logit_gs0, data)
     t_rev = time.perf_counter() - t0
     t0 = time.perf_counter()
-    valt, glrt, ggt, _ = hypergrad(train_tape, params, log_lrs0, logit_gs0, data)
+    valt, glrt, ggt, _ = hypergrad(None, params, log_lrs0, logit_gs0, data)
     t_tape = time.perf_counter() - t0
     rel = max(np.abs(glr - glrt).max() / np.abs(glrt).max(), np.abs(gg - ggt).max() / np.abs(ggt).max())
     st = df.stats
