@@ -58,6 +58,7 @@ import s2sad  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # ---------------------------------------------------------------- the model
+import workloads as WL  # noqa: E402
 from workloads import MLP_BATCH, MLP_SIZES, make_inputs, mlp_loss  # noqa: E402,F401
 
 NP = 6      # the leading six arguments are the parameters
@@ -84,14 +85,7 @@ def _setup_jax(args, v, jit):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    def f(W1, b1, W2, b2, W3, b3, X, y):
-        h1 = jnp.tanh(X @ W1 + b1)
-        h2 = jnp.tanh(h1 @ W2 + b2)
-        z = h2 @ W3 + b3
-        m = jnp.max(z, axis=1, keepdims=True)
-        lse = jnp.log(jnp.sum(jnp.exp(z - m), axis=1)) + m[:, 0]
-        picked = z[jnp.arange(z.shape[0]), y]
-        return jnp.mean(lse - picked)
+    f = WL.jx_mlp_loss               # the same model as the other benchmarks
     params = tuple(jnp.asarray(a) for a in args[:NP])
     data = (jnp.asarray(args[NP]), jnp.asarray(args[NP + 1]))
     tangents = tuple(jnp.asarray(a) for a in v)
@@ -112,22 +106,10 @@ def _setup_jax(args, v, jit):
             (lambda x: tuple(np.asarray(a) for a in x)))
 
 
-def _torch_loss(torch):
-    def f(W1, b1, W2, b2, W3, b3, X, y):
-        h1 = torch.tanh(X @ W1 + b1)
-        h2 = torch.tanh(h1 @ W2 + b2)
-        z = h2 @ W3 + b3
-        m = torch.amax(z, dim=1, keepdim=True)
-        lse = torch.log(torch.sum(torch.exp(z - m), dim=1)) + m[:, 0]
-        picked = z[torch.arange(z.shape[0]), y]
-        return torch.mean(lse - picked)
-    return f
-
-
 def _setup_torch(args, v):
     import torch
     torch.set_num_threads(1)
-    f = _torch_loss(torch)
+    f = WL.th_mlp_loss
     params = [torch.tensor(a, requires_grad=True) for a in args[:NP]]
     X, y = torch.tensor(args[NP]), torch.tensor(args[NP + 1])
     tangents = [torch.tensor(a) for a in v]
@@ -145,7 +127,7 @@ def _setup_torch_func(args, v):
     import torch
     from torch.func import grad, jvp
     torch.set_num_threads(1)
-    f = _torch_loss(torch)
+    f = WL.th_mlp_loss
     params = tuple(torch.tensor(a) for a in args[:NP])
     X, y = torch.tensor(args[NP]), torch.tensor(args[NP + 1])
     tangents = tuple(torch.tensor(a) for a in v)
