@@ -93,14 +93,10 @@ def _parse(argv=None):
 
 
 ARGS = _parse() if __name__ == "__main__" else _parse([])
-_THREADS = str(ARGS.threads)
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-           "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_v] = _THREADS
-if _THREADS == "1":
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from threads import pin_threads  # noqa: E402
+
+_THREADS = pin_threads(ARGS.threads)
 
 import gc  # noqa: E402
 import math  # noqa: E402

@@ -57,14 +57,10 @@ def _parse():
 ARGS = _parse() if __name__ == "__main__" else None
 
 # Thread settings must be in the environment before NumPy / PyTorch / JAX load.
-_THREADS = str(ARGS.threads if ARGS else 1)
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-           "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_v] = _THREADS
-if _THREADS == "1":
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from threads import pin_threads  # noqa: E402
+
+_THREADS = pin_threads(ARGS.threads if ARGS else 1)
 
 import gc  # noqa: E402
 import math  # noqa: E402
@@ -76,7 +72,6 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hand_adjoints as HA  # noqa: E402
 import workloads as WL  # noqa: E402
 
