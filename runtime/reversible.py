@@ -479,7 +479,13 @@ def _rational_approx(gamma, max_den):
         raise ValueError(f"gamma must be positive and finite, got {gamma}")
     if not 1 <= max_den <= _MAX_RADIX:
         raise ValueError("max_den must be in [1, 2**24]")
-    fr = Fraction(gamma).limit_denominator(int(max_den))
+    # a scale above 1 has n > d: the denominator is capped so that n (about
+    # gamma * d) is a radix too
+    cap = min(int(max_den), max(1, int(_MAX_RADIX / gamma)))
+    fr = Fraction(gamma).limit_denominator(cap)
+    while fr.numerator > _MAX_RADIX and cap > 1:
+        cap //= 2
+        fr = Fraction(gamma).limit_denominator(cap)
     n, d = fr.numerator, fr.denominator
     if n == 0:
         n, d = 1, int(max_den)

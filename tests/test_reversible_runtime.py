@@ -217,6 +217,16 @@ def test_rational_approx():
     assert n >= 1 and d <= 1000
     with pytest.raises(ValueError):
         rational_approx(0.0)
+    # a scale above 1: n stays a radix (<= 2**24); the denominator is capped
+    # near 2**24 / gamma, and the best fraction under that cap is within
+    # 1 / cap of gamma (Dirichlet), much closer for most values
+    for g in (3.3333333, 1.7320508075688772, 1000.123):
+        n, d = rational_approx(g, 2 ** 24)
+        assert n <= 2 ** 24 and abs(n / d - g) < 1 / (2 ** 24 // g)
+    n, d = rational_approx(1.7320508075688772, 2 ** 24)
+    assert abs(n / d - 1.7320508075688772) < 1e-13
+    with pytest.raises(ValueError):
+        rational_approx(2.0 ** 25)
 
 
 # --------------------------------------------------------------------------
