@@ -34,9 +34,6 @@ __all__ = [
     "expand_adjoint",
     "einsum_adjoint",
     "tensordot_adjoint",
-    "concatenate_adjoint",
-    "stack_adjoint",
-    "split_like",
     "is_basic_index",
 ]
 
@@ -549,33 +546,6 @@ def tile_adjoint(g, x, reps):
         inter += [r, n]
     g = g.reshape(inter).sum(axis=tuple(range(0, 2 * nd, 2)))
     return g.reshape(xs)
-
-
-def split_like(g, parts, axis=0):
-    """Split ``g`` along ``axis`` into pieces sized like ``parts``."""
-    out = []
-    start = 0
-    for p in parts:
-        n = _shape(p)[axis] if _shape(p) else 1
-        sl = (slice(None),) * (axis % max(g.ndim, 1)) + (slice(start, start + n),)
-        out.append(g[sl])
-        start += n
-    return out
-
-
-def concatenate_adjoint(g, parts, axis=0):
-    if axis is None:
-        out, start = [], 0
-        for p in parts:
-            n = np.size(p)
-            out.append(g[start:start + n].reshape(_shape(p)))
-            start += n
-        return out
-    return split_like(g, parts, axis)
-
-
-def stack_adjoint(g, parts, axis=0):
-    return [np.take(g, i, axis=axis) for i in range(len(parts))]
 
 
 def _einsum_terms(subscripts, operands):
