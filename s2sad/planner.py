@@ -640,7 +640,7 @@ class Planner:
             if fn in _FILLS.keys() or fn in (np.full, np.full_like, np.arange, slice, len, range, int, tuple) \
                     or fn in _REDUCTIONS.values():
                 return all(self._sname(a, True) if not self.is_array_expr(a) else self._sname(a) for a in args)
-            if getattr(fn, "__module__", None) == "s2sad_runtime" and getattr(fn, "__name__", "") in _HELPERS:  # noqa: E501
+            if (getattr(fn, "__module__", None) or "").startswith("s2sad_runtime") and getattr(fn, "__name__", "") in _HELPERS:  # noqa: E501
                 return all(self._sname(a, not self.is_array_expr(a) and self.meta(a)[0] != "f") for a in args)
         return False
 
@@ -756,7 +756,7 @@ class Planner:
             c = self.values[s.id]
             c.flags.writeable = False
             return Lowering("{c}", view=True, const=c)
-        if getattr(fn, "__module__", None) == "s2sad_runtime":
+        if (getattr(fn, "__module__", None) or "").startswith("s2sad_runtime"):
             h = _HELPERS.get(getattr(fn, "__name__", ""))
             if h is not None:
                 return h(self, v, args, kw, out)

@@ -1,0 +1,296 @@
+"""Adjoint values themselves: the symbolic zero ``ZERO`` of a container
+element, ``Like`` descriptors saved instead of arrays read only for their
+shape, broadcasting an adjoint back to its operand (``unbroadcast``),
+zeros, accumulation, finalising an input's adjoint (``grad_out``), and the
+checks generated code makes at run time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_PY_SCALARS = (float, int, complex, bool)
+
+
+class _Zero:
+    """The symbolic zero adjoint of an element of a container (list, tuple,
+    dict) that nothing has flowed into yet.  Adding anything to it returns
+    that thing; ``elem`` and ``grad_out`` turn it into real zeros."""
+
+    __slots__ = ()
+    __array_ufunc__ = None   # make NumPy defer to our reflected operators
+
+    def __repr__(self):
+        return "ZERO"
+
+    def __add__(self, other):
+        return other
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return self
+
+    def __mul__(self, other):
+        return self
+
+    __rmul__ = __mul__
+
+
+ZERO = _Zero()
+
+
+_PROTOS = {}   # (array type, dtype) -> an empty array of that library
+
+
+class Like:
+    """What an adjoint needs of a value it reads only for its shape: the
+    shape, the dtype, and an empty array of the same array library (so
+    zeros made from it land on the same device).  Saving this instead of
+    the array lets a loop free the array."""
+
+    __slots__ = ("shape", "dtype", "proto")
+
+    def __init__(self, x):
+        self.shape = x.shape
+        self.dtype = dt = x.dtype
+        key = (type(x), dt, getattr(x, "device", None))
+        proto = _PROTOS.get(key)
+        if proto is None:
+            proto = _PROTOS[key] = np.empty_like(x, shape=(0,))
+        self.proto = proto
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"Like(shape={self.shape}, dtype={self.dtype})"
+
+
+_LIKES = {}   # (array type, shape, dtype, device) -> its Like (immutable, shared)
+
+
+def like(x):
+    """A :class:`Like` descriptor of an array; numbers and other values are
+    kept as they are (they are small).  Descriptors are shared between
+    arrays of the same kind, so a loop saving them allocates nothing after
+    its first iteration."""
+    if hasattr(x, "shape") and hasattr(x, "dtype") and getattr(x, "ndim", 0) > 0:
+        key = (type(x), x.shape, x.dtype, getattr(x, "device", None))
+        d = _LIKES.get(key)
+        if d is None:
+            if len(_LIKES) > 4096:
+                _LIKES.clear()
+            d = _LIKES[key] = Like(x)
+        return d
+    return x
+
+
+def _shape(x):
+    s = getattr(x, "shape", None)
+    return () if s is None else tuple(s)
+
+
+# --------------------------------------------------------------------------
+# broadcasting
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` of a broadcast result down to the shape of ``x``.
+
+    Python scalars get Python scalars back (``float`` stays ``float``), NumPy
+    and CuPy arrays keep their type.  When the shapes already match this is
+    one attribute read and one comparison.
+    """
+    if g is ZERO:
+        return g
+    if isinstance(x, _PY_SCALARS):
+        if isinstance(g, _PY_SCALARS):
+            return g
+        s = g.sum()
+        if isinstance(x, complex):
+            return complex(s)
+        return float(s)
+    xs = _shape(x)
+    gs = _shape(g)
+    if gs == xs:
+        return g
+    lead = len(gs) - len(xs)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(lead)))
+        gs = gs[lead:]
+    if len(gs) == len(xs):
+        axes = tuple(i for i, (a, b) in enumerate(zip(gs, xs)) if b == 1 and a != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+            gs = _shape(g)
+    if gs != xs:
+        # g is smaller than x (e.g. a scalar adjoint of a broadcast operand)
+        g = _broadcast_like(g, x)
+    return g
+
+
+def _broadcast_like(g, x):
+    """``g`` broadcast to ``x``'s shape as a fresh array of ``x``'s array
+    type (a Python-float adjoint must not become a host NumPy array when
+    ``x`` lives on a device)."""
+    if type(x) is Like:
+        return zeros_like(x) + g
+    if isinstance(g, _PY_SCALARS) or type(g) is not type(x):
+        return np.ones_like(x) * g if not isinstance(g, _PY_SCALARS) else np.full_like(x, g)
+    return np.broadcast_to(g, _shape(x)) * 1
+
+
+def broadcast_as(g, v):
+    """Adjoint of ``unbroadcast(v, x)`` in ``v``: broadcast back to ``v``."""
+    if isinstance(v, _PY_SCALARS):
+        return g
+    if _shape(g) == _shape(v):
+        return g
+    return _broadcast_like(g, v)
+
+
+# --------------------------------------------------------------------------
+# zeros and accumulation
+
+
+def zeros_like(x):
+    """A zero adjoint shaped like ``x`` (``0.0`` for Python scalars)."""
+    if isinstance(x, _PY_SCALARS):
+        return 0.0
+    if x is None:
+        return ZERO
+    if type(x) is Like:
+        dt = x.dtype if x.dtype.kind in "fc" else np.dtype(float)
+        return np.zeros_like(x.proto, shape=x.shape, dtype=dt)
+    if isinstance(x, (list, tuple)):
+        return type(x)(zeros_like(v) for v in x)
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
+    dt = getattr(x, "dtype", None)
+    if dt is not None and dt.kind in "biu":
+        return np.zeros_like(x, dtype=float)
+    return np.zeros_like(x)
+
+
+def accumulate(a, b):
+    """``a + b`` for adjoints that may be containers (lists, tuples, dicts
+    of adjoints, elementwise) or the symbolic ``ZERO``."""
+    if a is ZERO:
+        return b
+    if b is ZERO:
+        return a
+    if isinstance(a, (list, tuple)):
+        return [accumulate(x, y) for x, y in zip(a, b)]
+    if isinstance(a, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = accumulate(out[k], v) if k in out else v
+        return out
+    return a + b
+
+
+def elem(g, i, like):
+    """Element ``i`` of a container adjoint, real zeros where it is ZERO."""
+    v = g[i] if g is not ZERO else ZERO
+    return zeros_like(like) if v is ZERO else v
+
+
+def grad_out(g, x):
+    """Finalise an input adjoint: a symbolic zero becomes real zeros shaped
+    like ``x``; the dtype follows ``x`` (float32 in, float32 out)."""
+    if g is ZERO:
+        return zeros_like(x)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":
+        # NumPy scalars stay NumPy scalars (np.float64 is also a float)
+        return x.dtype.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())
+    if isinstance(x, (list, tuple)):
+        return type(x)(grad_out(gi, xi) for gi, xi in zip(g, x))
+    if isinstance(x, dict):
+        return {k: grad_out(g[k], v) for k, v in x.items()}
+    if isinstance(x, _PY_SCALARS):
+        if isinstance(g, _PY_SCALARS):
+            return float(g) if not isinstance(g, complex) else g
+        return float(g)
+    xd = getattr(x, "dtype", None)
+    gd = getattr(g, "dtype", None)
+    if gd is None and type(x) is Like:
+        return zeros_like(x) + g
+    if gd is None:
+        # a Python scalar adjoint of an array input (e.g. a 0-d array)
+        return np.full_like(x, g, dtype=xd if xd.kind in "fc" else float)
+    if xd is not None and xd.kind in "fc" and gd != xd:
+        g = g.astype(xd)
+    if _shape(g) != _shape(x):
+        g = unbroadcast(g, x)
+    return g
+
+
+# --------------------------------------------------------------------------
+# user rules, markers and list literals
+
+
+def as_tuple(v, n):
+    """Normalize a user vjp's result to a tuple with one entry per argument."""
+    if n == 1 and not (isinstance(v, tuple) and len(v) == 1):
+        return (ZERO if v is None else v,)
+    if not isinstance(v, (tuple, list)) or len(v) != n:
+        from s2sad_runtime.errors import S2SadError
+        raise S2SadError(f"a user-defined adjoint returned {type(v).__name__}, expected a tuple of {n} adjoints "
+                         "(one per positional argument, None for non-differentiable ones)")
+    return tuple(ZERO if x is None else x for x in v)
+
+
+def stop_gradient(x):
+    """The identity, through which no derivative flows: every s2sad transform
+    treats ``stop_gradient(x)`` as a constant."""
+    return x
+
+
+def stack_operand(parts):
+    """The array a list literal stands for when a NumPy function is called
+    on it (``np.sum([x, y])``), built with the parts' own array library."""
+    if all(isinstance(p, _PY_SCALARS) for p in parts):
+        return np.array(parts, dtype=float)
+    return np.stack([p if not isinstance(p, _PY_SCALARS) else np.asarray(p) for p in parts])
+
+
+# --------------------------------------------------------------------------
+# run-time checks
+
+
+def _loc_kwargs(loc):
+    """(filename, lineno, line, col, end_col, function) -> error keywords."""
+    return dict(zip(("filename", "lineno", "line", "col", "end_col", "function"), loc))
+
+
+def check_scalar_output(y, loc=(None,) * 6):
+    """Raise NonScalarOutputError (pointing at the ``return``) when ``grad``
+    is asked of a function whose output is not a scalar."""
+    if isinstance(y, _PY_SCALARS):
+        return y
+    shape = _shape(y)
+    size = 1
+    for n in shape:
+        size *= n
+    if size != 1:
+        from s2sad_runtime.errors import NonScalarOutputError
+        raise NonScalarOutputError(
+            f"grad needs a scalar output, but the function returned an array of shape {shape}",
+            **_loc_kwargs(loc),
+            hint="use s2sad.vjp(f) for non-scalar outputs, or reduce the output (e.g. .sum()) before returning it")
+    return y
+
+
+def check_rebind(x, loc=(None,) * 6):
+    """Before ``x += ...`` on a name that shares its object with another name:
+    for an array Python updates the object in place (the other name sees the
+    change), which s2sad does not model; numbers are immutable and fine."""
+    if isinstance(x, _PY_SCALARS) or not hasattr(x, "__setitem__"):
+        return
+    from s2sad_runtime.errors import InputMutationError
+    raise InputMutationError(
+        "`+=` (or another augmented assignment) updates this array in place, and another name refers to "
+        "the same array: s2sad follows values by name and would miss the change",
+        **_loc_kwargs(loc),
+        hint="write `x = x + ...` for a new array, or copy the array before aliasing it (`g = h.copy()`)")

@@ -1,0 +1,70 @@
+"""Pieces of the derivatives of elementwise functions: masks and weights
+(clip, maximum/minimum, abs), ``x ** y`` in ``y``, sinc, and ``astype``.
+Each takes Python scalars and arrays alike."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad_runtime.core import _PY_SCALARS
+
+
+def log_or_zero(x):
+    """``log(x)`` where ``x > 0`` and 0 elsewhere: the derivative of
+    ``x ** y`` in ``y`` at ``x == 0`` is taken as 0 (the limit from inside
+    the domain for ``y > 0``)."""
+    if isinstance(x, _PY_SCALARS):
+        import math
+        return math.log(x) if x > 0 else 0.0
+    return np.log(np.where(x > 0, x, 1.0))
+
+
+def tie_weight(x, y):
+    """Weight of ``x`` in the adjoint of ``maximum(x, y)``: 1 where x wins,
+    1/2 at ties (the subgradient that treats both sides alike)."""
+    if isinstance(x, _PY_SCALARS) and isinstance(y, _PY_SCALARS):
+        return 1.0 if x > y else (0.5 if x == y else 0.0)
+    return (x > y) + 0.5 * (x == y)
+
+
+def clip_mask(a, lo, hi):
+    m = 1.0
+    if lo is not None:
+        m = m * (a >= lo)
+    if hi is not None:
+        m = m * (a <= hi)
+    return m
+
+
+def below_mask(a, lo):
+    return a < lo
+
+
+def above_mask(a, hi):
+    return a > hi
+
+
+def sign(x):
+    """``sign(x)`` for the adjoint of ``abs``: a Python float for Python
+    scalars (0.0 at 0), ``np.sign`` for arrays."""
+    if isinstance(x, _PY_SCALARS) and not isinstance(x, np.generic):
+        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    return np.sign(x)
+
+
+def positive_reciprocal(x):
+    if isinstance(x, _PY_SCALARS):
+        return 1.0 / x if x > 0 else 0.0
+    return np.where(x > 0, 1.0 / np.where(x > 0, x, 1.0), 0.0)
+
+
+def sinc_derivative(x):
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, 0.0, (np.cos(np.pi * safe) * np.pi * safe - np.sin(np.pi * safe)) / (np.pi * safe * safe))
+
+
+def astype_adjoint(g, x):
+    dt = getattr(x, "dtype", None)
+    if dt is not None and dt.kind in "fc":
+        return g.astype(dt) if getattr(g, "dtype", dt) != dt else g
+    return g

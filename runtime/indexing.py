@@ -1,0 +1,204 @@
+"""Adjoints of indexing and of shape operations: ``x[idx]`` (and the
+in-place writes ``a[idx] = v``), reshape, transpose, repeat, tile, roll,
+diag, and the pieces of concatenate / hstack / vstack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad_runtime.core import _PY_SCALARS, ZERO, _broadcast_like, _shape, zeros_like
+
+
+def is_basic_index(idx):
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    for i in idx:
+        if i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)):
+            continue
+        return False
+    return True
+
+
+def _is_mask(idx):
+    dt = getattr(idx, "dtype", None)
+    return dt is not None and dt.kind == "b"
+
+
+def index_adjoint(g, x, idx):
+    """Adjoint of ``x[idx]``: scatter-add ``g`` into zeros shaped like ``x``.
+    Integer-array indices may repeat an element, so they accumulate with
+    ``add.at``; basic indices and boolean masks write each element once."""
+    if isinstance(x, (list, tuple)):
+        z = [ZERO] * len(x)
+        if isinstance(idx, slice):
+            z[idx] = g
+        else:
+            z[idx] = g
+        return z
+    if isinstance(x, dict):
+        z = dict.fromkeys(x, ZERO)
+        z[idx] = g
+        return z
+    z = zeros_like(x)
+    if is_basic_index(idx) or _is_mask(idx):
+        z[idx] = g
+    else:
+        np.add.at(z, idx, g)
+    return z
+
+
+def index_accumulate(a, g, x, idx):
+    """``a + index_adjoint(g, x, idx)``: an adjoint accumulated into the
+    part of ``x`` that ``x[idx]`` read (planned code adds in place)."""
+    return a + index_adjoint(g, x, idx)
+
+
+# --------------------------------------------------------------------------
+# in-place writes
+
+
+def copy_slot(a, idx):
+    """The value at ``a[idx]`` before it is overwritten (a copy for arrays)."""
+    v = a[idx]
+    return v.copy() if hasattr(v, "copy") and not isinstance(v, (list, dict)) else v
+
+
+def zero_slot(a_adj, idx):
+    """A copy of ``a_adj`` with ``a_adj[idx]`` set to zero (the adjoint of an
+    overwritten element does not flow further back)."""
+    if isinstance(a_adj, list):
+        out = list(a_adj)
+        out[idx] = ZERO
+        return out
+    if isinstance(a_adj, dict):
+        out = dict(a_adj)
+        out[idx] = ZERO
+        return out
+    out = a_adj.copy()
+    out[idx] = 0
+    return out
+
+
+# --------------------------------------------------------------------------
+# shape
+
+
+def reshape_adjoint(g, x, order="C"):
+    """Adjoint of a reshape (``reshape``, ``ravel``, ``squeeze``, ...) of
+    ``x``: ``g`` read back in the same ``order``."""
+    if isinstance(x, _PY_SCALARS):
+        return g.reshape(()) if hasattr(g, "reshape") else g
+    if not hasattr(g, "reshape"):  # a Python scalar adjoint of a 0-d result
+        return _broadcast_like(g, x)
+    if order in ("F", "A"):
+        # "A" reads in Fortran order when x is Fortran-contiguous only
+        flags = getattr(x, "flags", None)
+        if order == "F" or (flags is not None and flags.f_contiguous and not flags.c_contiguous):
+            return g.reshape(_shape(x), order="F")
+    return g.reshape(_shape(x))
+
+
+def transpose_adjoint(g, axes):
+    """Adjoint of ``transpose(x, axes)``; ``axes`` may be ``None``, empty,
+    a sequence (negative axes allowed) or, from ``x.transpose((...))``, a
+    one-element sequence holding the axes."""
+    if axes is not None and len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = axes[0]
+    if axes is None or len(axes) == 0:
+        return np.transpose(g)
+    nd = np.ndim(g)
+    axes = [a % nd for a in axes]
+    # the inverse permutation, as Python ints (a host index array would not
+    # mix with device arrays)
+    return np.transpose(g, [axes.index(i) for i in range(nd)])
+
+
+def transpose_forward(g, axes):
+    """``transpose(g, axes)`` with ``axes`` in any form :func:`transpose_adjoint`
+    takes: the adjoint of ``transpose_adjoint`` (second derivatives)."""
+    if axes is None or axes == ():
+        return np.transpose(g)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = axes[0]
+    return np.transpose(g, axes)
+
+
+def repeat_adjoint(g, x, repeats, axis=None):
+    if axis is None:
+        xs = _shape(x)
+        size = 1
+        for n in xs:
+            size *= n
+        if isinstance(repeats, int):
+            return g.reshape(size, repeats).sum(axis=1).reshape(xs)
+        flat = np.zeros_like(g, shape=(size,))
+        np.add.at(flat, np.repeat(np.arange(size), repeats), g)
+        return flat.reshape(xs)
+    xs = _shape(x)
+    axis %= len(xs)
+    if isinstance(repeats, int):
+        shape = xs[:axis] + (xs[axis], repeats) + xs[axis + 1:]
+        return g.reshape(shape).sum(axis=axis + 1)
+    idx = np.repeat(np.arange(xs[axis]), repeats)
+    z = zeros_like(x)
+    sl = (slice(None),) * axis + (idx,)
+    np.add.at(z, sl, g)
+    return z
+
+
+def tile_adjoint(g, x, reps):
+    xs = _shape(x)
+    if isinstance(reps, int):
+        reps = (reps,)
+    reps = tuple(reps)
+    nd = max(len(xs), len(reps))
+    xs_full = (1,) * (nd - len(xs)) + xs
+    reps = (1,) * (nd - len(reps)) + reps
+    inter = []
+    for r, n in zip(reps, xs_full):
+        inter += [r, n]
+    g = g.reshape(inter).sum(axis=tuple(range(0, 2 * nd, 2)))
+    return g.reshape(xs)
+
+
+def roll_adjoint(g, shift, axis=None):
+    if isinstance(shift, (tuple, list)):
+        shift = tuple(-s for s in shift)
+    else:
+        shift = -shift
+    return np.roll(g, shift, axis)
+
+
+def diag_adjoint(g, v, k=0):
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k) * 1
+    z = zeros_like(v)
+    n = np.shape(g)[0]
+    idx = np.arange(n)
+    if k >= 0:
+        z[idx, idx + k] = g
+    else:
+        z[idx - k, idx] = g
+    return z
+
+
+def concatenate_piece(g, arrays, axis, k):
+    if axis is None:
+        start = sum(np.size(p) for p in arrays[:k])
+        return g[start:start + np.size(arrays[k])].reshape(_shape(arrays[k]))
+    nd = np.ndim(g)
+    ax = axis % nd
+    start = sum(_shape(p)[ax] for p in arrays[:k])
+    sl = (slice(None),) * ax + (slice(start, start + _shape(arrays[k])[ax]),)
+    return g[sl]
+
+
+def hstack_piece(g, tup, k):
+    if np.ndim(g) == 1:
+        return concatenate_piece(g, [np.atleast_1d(t) for t in tup], 0, k).reshape(_shape(tup[k]))
+    return concatenate_piece(g, tup, 1, k)
+
+
+def vstack_piece(g, tup, k):
+    parts = [np.atleast_2d(t) for t in tup]
+    return concatenate_piece(g, parts, 0, k).reshape(_shape(tup[k]))

@@ -1,0 +1,240 @@
+"""Adjoints of products and of linear algebra: matmul, dot, inner, einsum,
+tensordot, trace, solve, det and slogdet."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad_runtime.core import _PY_SCALARS, _shape, unbroadcast
+
+
+def mT(a):
+    """Transpose of the last two axes (a no-op on vectors)."""
+    return np.swapaxes(a, -1, -2) if np.ndim(a) >= 2 else a
+
+
+def matmul_adjoint_a(g, a, b):
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb == 2:
+        return g @ b.T
+    if na == 2 and nb == 1 and np.ndim(g) == 1:
+        return np.outer(g, b)       # the adjoint of a matrix-vector product
+    if nb == 1:
+        if na == 1:
+            return g * b
+        return unbroadcast(g[..., None] * b, a)
+    if na == 1:
+        return unbroadcast(np.squeeze(g[..., None, :] @ mT(b), -2), a)
+    return unbroadcast(g @ mT(b), a)
+
+
+def matmul_adjoint_b(g, a, b):
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb == 2:
+        return a.T @ g
+    if na == 2 and nb == 1 and np.ndim(g) == 1:
+        return a.T @ g              # a matrix-vector product (no batch axes)
+    if na == 1:
+        if nb == 1:
+            return g * a
+        return unbroadcast(a[:, None] * g[..., None, :], b)
+    if nb == 1:
+        return unbroadcast(np.squeeze(mT(a) @ g[..., None], -1), b)
+    return unbroadcast(mT(a) @ g, b)
+
+
+def dot_adjoint_a(g, a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_adjoint_a(g, a, b)
+    return tensordot_adjoint(g, a, b, ([np.ndim(a) - 1], [np.ndim(b) - 2]), 0)
+
+
+def dot_adjoint_b(g, a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_adjoint_b(g, a, b)
+    return tensordot_adjoint(g, a, b, ([np.ndim(a) - 1], [np.ndim(b) - 2]), 1)
+
+
+def inner_adjoint(g, a, b, k=0):
+    """Adjoint of ``inner(a, b)`` (a contraction over the last axes) for
+    operand ``k`` (0: ``a``, 1: ``b``).  ``g`` has the axes
+    ``a.shape[:-1] + b.shape[:-1]``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * (b if k == 0 else a), a if k == 0 else b)
+    na, nb = np.ndim(a), np.ndim(b)
+    if k == 0:
+        # contract g's b-axes with b's leading axes: a.shape[:-1] + (n,)
+        return np.tensordot(g, b, axes=(list(range(na - 1, na - 1 + nb - 1)), list(range(nb - 1))))
+    # contract g's a-axes with a's leading axes: (n,) + b.shape[:-1], then
+    # move the contracted axis last
+    r = np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1))))
+    return np.moveaxis(r, 0, -1)
+
+
+def _einsum_terms(subscripts, operands):
+    """Input terms and output term of an einsum, with ``...`` written out as
+    letters and the implicit output (no ``->``) made explicit."""
+    import string
+    spec = subscripts.replace(" ", "")
+    if "->" in spec:
+        ins, out = spec.split("->")
+        explicit = True
+    else:
+        ins, out, explicit = spec, "", False
+    ins = ins.split(",")
+    used = set(spec)
+    free = [c for c in string.ascii_letters if c not in used]
+    n_ell = [np.ndim(op) - (len(t) - 3) for t, op in zip(ins, operands) if "..." in t]
+    width = max(n_ell) if n_ell else 0
+    ell = "".join(free[:width])
+    ins = [t.replace("...", ell[width - (np.ndim(op) - (len(t) - 3)):]) if "..." in t else t
+           for t, op in zip(ins, operands)]
+    if explicit:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return ins, out
+
+
+def einsum_adjoint(g, subscripts, operands, k):
+    """Adjoint of ``einsum(subscripts, *operands)`` with respect to operand k,
+    itself an einsum (never a loop over elements).  Handles ``...``,
+    implicit outputs, letters summed out within one operand (broadcast
+    back), repeated letters in one operand (diagonals: the adjoint lives on
+    the diagonal) and broadcast size-1 axes (summed back)."""
+    ins, out = _einsum_terms(subscripts, operands)
+    target = ins[k]
+    if isinstance(g, _PY_SCALARS) and hasattr(operands[k], "__array_function__"):
+        # a Python-float cotangent: make it a 0-d array of the operand's
+        # type, so the adjoint is built there (not as a host NumPy array)
+        g = np.full_like(operands[k], g, shape=())
+    others = [s for i, s in enumerate(ins) if i != k]
+    other_ops = [o for i, o in enumerate(operands) if i != k]
+    uniq = "".join(dict.fromkeys(target))
+    # letters of the target that appear nowhere else are summed out in the
+    # forward pass: their adjoint is broadcast back
+    present = set(out) | set("".join(others))
+    keep = "".join(c for c in uniq if c in present)
+    r = np.einsum(",".join([out] + others) + "->" + keep, g, *other_ops)
+    xs = _shape(operands[k])
+    if keep == target and _shape(r) == xs:
+        return r
+    size = {c: n for c, n in zip(keep, _shape(r))}
+    for c, n in zip(target, xs):
+        size.setdefault(c, n)
+    # r's axes follow `keep`, a subsequence of `uniq`: add the missing axes
+    r = np.reshape(r, [size[c] if c in keep else 1 for c in uniq])
+    r = np.broadcast_to(r, [size[c] for c in uniq])
+    if uniq != target:
+        # repeated letters: r sits at each letter's first position and is
+        # multiplied by an identity for every further occurrence
+        first = {}
+        for i, c in enumerate(target):
+            first.setdefault(c, i)
+        r = np.reshape(r, [size[c] if first[c] == i else 1 for i, c in enumerate(target)])
+        for i, c in enumerate(target):
+            if first[c] != i:
+                n = size[c]
+                shape = [1] * len(target)
+                shape[first[c]] = n
+                shape[i] = n
+                r = r * np.reshape(_eye(n, n, 0, r), shape)
+        r = np.broadcast_to(r, [size[c] for c in target])
+    r = r * 1
+    if _shape(r) != xs:
+        # size-1 axes of the operand that broadcast against the others
+        axes = tuple(i for i, (a, b) in enumerate(zip(_shape(r), xs)) if b == 1 and a != 1)
+        r = r.sum(axis=axes, keepdims=True)
+    return r
+
+
+def tensordot_adjoint(g, a, b, axes, k):
+    na, nb = np.ndim(a), np.ndim(b)
+    if isinstance(axes, int):
+        ax_a = list(range(na - axes, na))
+        ax_b = list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, int) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
+        ax_a = [x % na for x in ax_a]
+        ax_b = [x % nb for x in ax_b]
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [i for i in range(nb) if i not in ax_b]
+    nfa = len(free_a)
+    if k == 0:
+        # g has axes free_a + free_b; contract g's free_b axes with b's free axes
+        r = np.tensordot(g, b, axes=(list(range(nfa, nfa + len(free_b))), free_b))
+        # r axes: free_a + ax_b (in b's order of ax_b as they appear in b)
+        order_b = [i for i in range(nb) if i in ax_b]
+        cur = free_a + [ax_a[ax_b.index(j)] for j in order_b]
+        return np.transpose(r, [cur.index(i) for i in range(na)])
+    r = np.tensordot(a, g, axes=(free_a, list(range(nfa))))
+    order_a = [i for i in range(na) if i in ax_a]
+    cur = [ax_b[ax_a.index(j)] for j in order_a] + free_b
+    return np.transpose(r, [cur.index(i) for i in range(nb)])
+
+
+def _eye(n, m, k, like):
+    """``np.eye(n, m, k)`` of the array type and dtype of ``like`` (a device
+    array stays on the device): the k-th diagonal band of ones, cut out with
+    ``tril``/``triu`` (plain NumPy functions that dispatch)."""
+    ones = np.ones_like(like, shape=(n, m))
+    return np.triu(np.tril(ones, k), k)
+
+
+def trace_adjoint(g, a, offset=0, axis1=0, axis2=1):
+    nd = np.ndim(a)
+    a1, a2 = axis1 % nd, axis2 % nd
+    n, m = _shape(a)[a1], _shape(a)[a2]
+    eye = _eye(n, m, offset, a)
+    # eye's axes go to (axis1, axis2), g's axes fill the others in order
+    eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (nd - 2)), (0, 1), (a1, a2))
+    if isinstance(g, _PY_SCALARS):   # a scalar broadcasts as it is
+        return g * eye
+    return np.expand_dims(g, (a1, a2)) * eye
+
+
+def _solve_vector(a, ans):
+    """True when ``solve(a, b)`` treated ``b`` as a (stack of) vector(s):
+    the result then has one axis less than ``a`` (NumPy >= 2 when ``b`` is
+    1-D; NumPy 1 also when ``b.ndim == a.ndim - 1``)."""
+    return np.ndim(ans) == np.ndim(a) - 1
+
+
+def solve_adjoint_b(g, a, ans):
+    """``solve(a.T, g)`` broadcast like the result (the caller sums it back
+    to ``b``'s shape)."""
+    if _solve_vector(a, ans):
+        return np.linalg.solve(mT(a), g[..., None])[..., 0]
+    return np.linalg.solve(mT(a), g)
+
+
+def solve_adjoint_a(gb, ans, a):
+    """``-gb @ x.T`` (``x`` = the result), summed back to ``a``'s shape."""
+    if _solve_vector(a, ans):
+        return unbroadcast(-gb[..., :, None] * ans[..., None, :], a)
+    return unbroadcast(-(gb @ mT(ans)), a)
+
+
+def det_adjoint(g, ans, a):
+    """Adjoint of ``det(a)``: ``g * det(a) * inv(a).T`` (``a`` invertible)."""
+    return _expand2(g * ans) * mT(np.linalg.inv(a))
+
+
+def slogdet_adjoint(g, a):
+    """Adjoint of ``slogdet(a)`` in its log-determinant (the sign has none):
+    ``g * inv(a).T``."""
+    return _expand2(g) * mT(np.linalg.inv(a))
+
+
+def _expand2(v):
+    """``v[..., None, None]``; Python scalars broadcast as they are."""
+    if isinstance(v, _PY_SCALARS) and not isinstance(v, np.generic):
+        return v
+    return v[..., None, None]
