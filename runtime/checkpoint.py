@@ -6,7 +6,8 @@ of step ``j`` needs the state ``x_j``, and the adjoints run in the order
 *checkpointing schedule* keeps at most ``s`` states (the *snapshots*, the
 initial state ``x_0`` included) and recomputes the others from the nearest
 snapshot.  This module produces such schedules as streams of :class:`Action`
-records that a driver (generated code, or :func:`run_checkpointed`) executes.
+records, which :func:`execute` runs on a driver (the checkpointed loops of
+generated code, or :func:`run_checkpointed`).
 
 Our own implementation of these published algorithms:
 
@@ -135,6 +136,7 @@ __all__ = [
     "OnlineCheckpointer",
     "online_schedule",
     "simulate",
+    "execute",
     "run_checkpointed",
     "online_costs",
     "overhead_table",
@@ -553,6 +555,49 @@ def simulate(actions: Iterable[Action], l: int, s: Optional[int] = None) -> Sche
 
 
 # ---------------------------------------------------------------------------
+# executing a schedule
+
+
+def execute(actions: Iterable[Action], driver, state=None) -> bool:
+    """Execute schedule ``actions`` from the current state ``state``: the one
+    interpreter of schedules, used by :func:`run_checkpointed` and by the
+    checkpointed-loop drivers of ``s2sad_runtime.loops`` (the snapshot
+    decisions of :meth:`OnlineCheckpointer.step` included).  ``driver``
+    holds the snapshots and runs the body:
+
+    ``driver.advance(state, step, n) -> state``  ``n`` untaped steps from
+                                                 ``state``, which is at ``step``
+    ``driver.snapshot(slot, step, state)``       hold ``state`` in ``slot``
+    ``driver.restore(slot, step) -> state``      the state held in ``slot``
+    ``driver.reverse(state, step) -> stop``      the taped step and its adjoint
+    ``driver.free(slot, step)``                  drop what ``slot`` holds
+
+    After a ``reverse`` the current state is undefined (``None``).  When
+    ``driver.reverse`` returns true, execution stops right after that action
+    and ``execute`` returns True: an iterator of actions can be resumed by a
+    later call (a loop's forward sweep stops at its last step, whose adjoint
+    comes after the rest of the function).  Returns False when the actions
+    run out.  Raises :class:`ScheduleError` on an unknown kind."""
+    for a in actions:
+        kind = a.kind
+        if kind == ADVANCE:
+            state = driver.advance(state, a.step, a.n)
+        elif kind == SNAPSHOT:
+            driver.snapshot(a.slot, a.step, state)
+        elif kind == RESTORE:
+            state = driver.restore(a.slot, a.step)
+        elif kind == REVERSE:
+            if driver.reverse(state, a.step):
+                return True
+            state = None
+        elif kind == FREE:
+            driver.free(a.slot, a.step)
+        else:
+            raise ScheduleError(f"{a!r}: unknown kind; expected one of {KINDS}")
+    return False
+
+
+# ---------------------------------------------------------------------------
 # reference driver
 
 
@@ -574,6 +619,43 @@ def _seed_of(seed, final):
     return seed(final) if callable(seed) else seed
 
 
+class _Run:
+    """:func:`run_checkpointed`'s side of :func:`execute`: slots in a dict,
+    ``step_fn`` and ``step_adjoint_fn`` counted."""
+
+    def __init__(self, step_fn, step_adjoint_fn, state0, seed):
+        self.step_fn, self.step_adjoint_fn, self.seed = step_fn, step_adjoint_fn, seed
+        self.slots = {0: state0}
+        self.peak = 1
+        self.calls = self.adj = 0
+        self.final, self.bar = state0, None
+
+    def advance(self, state, step, n):
+        for _ in range(n):
+            state = self.step_fn(state)
+        self.calls += n
+        return state
+
+    def snapshot(self, slot, step, state):
+        self.slots[slot] = state
+        self.peak = max(self.peak, len(self.slots))
+
+    def restore(self, slot, step):
+        return self.slots[slot]
+
+    def reverse(self, state, step):
+        if self.bar is None:                      # offline, reverse(l-1)
+            self.final = self.step_fn(state)
+            self.calls += 1
+            self.bar = _seed_of(self.seed, self.final)
+        self.bar = self.step_adjoint_fn(state, self.bar)
+        self.adj += 1
+        return False
+
+    def free(self, slot, step):
+        del self.slots[slot]
+
+
 def run_checkpointed(step_fn: Callable, step_adjoint_fn: Callable, state0, l: Optional[int],
                      s: int, seed=None, *, online: bool = False,
                      cond: Optional[Callable] = None) -> RunResult:
@@ -590,57 +672,30 @@ def run_checkpointed(step_fn: Callable, step_adjoint_fn: Callable, state0, l: Op
     argument).  Both ways compute ``x_l`` untaped once before the adjoint
     sweep, so ``step_calls + adjoint_calls`` is the model's
     ``forward_steps + 1`` (``l >= 1``)."""
-    slots = {0: state0}
-    peak = 1
-    calls = adj = 0
+    run = _Run(step_fn, step_adjoint_fn, state0, seed)
     if online:
         if cond is None and l is None:
             raise ScheduleError("online run: give l or cond")
         ck = OnlineCheckpointer(s)
         x, prev = state0, None
         while cond(x) if cond is not None else ck.l < l:
-            for a in ck.step():
-                if a.kind == SNAPSHOT:
-                    slots[a.slot] = prev
-                    peak = max(peak, len(slots))
-                elif a.kind == FREE:
-                    slots.pop(a.slot, None)
+            execute(ck.step(), run, prev)         # snapshots of prev = x_{j-1}
             prev = x
             x = step_fn(x)
-            calls += 1
+            run.calls += 1
         l = ck.l
-        final, cur = x, prev
-        bar = _seed_of(seed, final)
+        run.final, cur = x, prev
+        run.bar = _seed_of(seed, x)
         schedule = ck.reverse_schedule()
     else:
         if cond is not None:
             raise ScheduleError("cond needs online=True")
         schedule = offline_schedule(l, s)
-        cur, final, bar = state0, state0, None
+        cur = state0
         if l == 0:
-            bar = _seed_of(seed, final)
-    for a in schedule:
-        kind = a.kind
-        if kind == ADVANCE:
-            for _ in range(a.n):
-                cur = step_fn(cur)
-            calls += a.n
-        elif kind == REVERSE:
-            if bar is None:                       # offline, reverse(l-1)
-                final = step_fn(cur)
-                calls += 1
-                bar = _seed_of(seed, final)
-            bar = step_adjoint_fn(cur, bar)
-            adj += 1
-            cur = None
-        elif kind == SNAPSHOT:
-            slots[a.slot] = cur
-            peak = max(peak, len(slots))
-        elif kind == RESTORE:
-            cur = slots[a.slot]
-        elif kind == FREE:
-            del slots[a.slot]
-    return RunResult(final, bar, l, calls, adj, peak)
+            run.bar = _seed_of(seed, state0)
+    execute(schedule, run, cur)
+    return RunResult(run.final, run.bar, l, run.calls, run.adj, run.peak)
 
 
 # ---------------------------------------------------------------------------

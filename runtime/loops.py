@@ -165,9 +165,12 @@ class Checkpointed:
             else:
                 r.set_state(s)
 
-    def _snapshot(self, slot, step, state):
+    def _snapshot(self, slot, step, state, rng=None):
+        """Hold ``state`` (at ``step``) in ``slot`` with the random generators'
+        state ``rng`` (default: their state now)."""
         self._free(slot)
-        self._store(slot, (step, _copy_state(state) if self.copy else state, self._rng_state()))
+        self._store(slot, (step, _copy_state(state) if self.copy else state,
+                           self._rng_state() if rng is None else rng))
 
     def _store(self, slot, entry):
         """Hold a snapshot; peaks are kept with a running byte total (O(1))."""
@@ -211,28 +214,10 @@ class Checkpointed:
             return state
         self._snapshot(0, 0, state)
         self._actions = _ck.offline_schedule(self.l, self.s)
-        cur, k = state, 0
-        for a in self._actions:
-            kind = a.kind
-            if kind == "advance":
-                cur = self._advance(cur, k, a.n, True)
-                k += a.n
-            elif kind == "snapshot":
-                if a.slot != 0 or a.step != 0:
-                    self._snapshot(a.slot, a.step, cur)
-            elif kind == "reverse":
-                # the last step runs taped: its frame waits for the adjoint
-                self._pending = self.adjoint(self._index(a.step), *cur)
-                self.stats["forward_steps"] += 1
-                out = next(self._pending)
-                self._rng_end = self._rng_state()
-                return out
-            elif kind == "restore":
-                k, cur, rs = self._slots[a.slot]
-                self._set_rng(rs)
-            elif kind == "free":
-                self._free(a.slot)
-        raise RuntimeError("the checkpoint schedule ended without reversing a step")
+        sweep = _Sweep(self, first=True)
+        if not _ck.execute(self._actions, sweep, state):
+            raise RuntimeError("the checkpoint schedule ended without reversing a step")
+        return sweep.out
 
     def reverse(self, state_adj):
         """Adjoint of the loop: from the adjoint of the final state to the
@@ -242,32 +227,65 @@ class Checkpointed:
         rng_now = self._rng_state()
         adj = self._pending.send(state_adj)
         self._pending = None
-        return self._sweep(self._actions, adj, None, None, rng_now)
+        return self._sweep(self._actions, adj, None, rng_now)
 
-    def _sweep(self, actions, adj, cur, k, rng_now):
-        """Run the reverse part of a schedule from state ``cur`` at step ``k``."""
-        for a in actions:
-            kind = a.kind
-            if kind == "advance":
-                cur = self._advance(cur, k, a.n, False)
-                k += a.n
-            elif kind == "snapshot":
-                self._snapshot(a.slot, a.step, cur)
-            elif kind == "restore":
-                k, cur, rs = self._slots[a.slot]
-                self._set_rng(rs)
-            elif kind == "reverse":
-                gen = self.adjoint(self._index(a.step), *cur)
-                self.stats["forward_steps"] += 1
-                next(gen)
-                adj = gen.send(adj)
-                cur = None
-            elif kind == "free":
-                self._free(a.slot)
+    def _sweep(self, actions, adj, cur, rng_now):
+        """Run the reverse part of a schedule from the current state ``cur``
+        with ``adj``, the adjoint of the state after the step reversed next."""
+        sweep = _Sweep(self, first=False, adj=adj)
+        _ck.execute(actions, sweep, cur)
         self._slots.clear()
         self._bytes = 0
         self._set_rng(rng_now)
-        return adj
+        return sweep.adj
+
+
+class _Sweep:
+    """What a :class:`Checkpointed` loop does for each action of its schedule
+    (the driver of :func:`s2sad_runtime.checkpoint.execute`) in one sweep.
+    The first sweep (``first``) records fingerprints for ``check`` and stops
+    at its reverse, the loop's last step: that step's adjoint frame waits in
+    ``loop._pending`` for the adjoint of the loop's result, and ``out`` is
+    the step's result.  In the reverse sweep each ``reverse`` runs a step's
+    adjoint at once, carrying ``adj`` back.  ``rng``: the random generators'
+    state held with a snapshot (``None``: their state now)."""
+
+    __slots__ = ("loop", "first", "adj", "out", "rng")
+
+    def __init__(self, loop, first, adj=None):
+        self.loop = loop
+        self.first = first
+        self.adj = adj
+        self.out = None
+        self.rng = None
+
+    def advance(self, state, step, n):
+        return self.loop._advance(state, step, n, self.first)
+
+    def snapshot(self, slot, step, state):
+        self.loop._snapshot(slot, step, state, self.rng)
+
+    def restore(self, slot, step):
+        loop = self.loop
+        _, state, rs = loop._slots[slot]
+        loop._set_rng(rs)
+        return state
+
+    def reverse(self, state, step):
+        loop = self.loop
+        gen = loop.adjoint(loop._index(step), *state)
+        loop.stats["forward_steps"] += 1
+        if self.first:
+            # the last step runs taped: its frame waits for the adjoint
+            loop._pending = gen
+            self.out = next(gen)
+            return True
+        next(gen)
+        self.adj = gen.send(self.adj)
+        return False
+
+    def free(self, slot, step):
+        self.loop._free(slot)
 
 
 class CheckpointedWhile(Checkpointed):
@@ -288,15 +306,12 @@ class CheckpointedWhile(Checkpointed):
         ck = _ck.OnlineCheckpointer(self.s)
         self._ck = ck
         self._snapshot(0, 0, state)
+        sweep = _Sweep(self, first=True)
         prev, prev_rng = None, None
         cur, j = state, 0
         while cur[self.test]:
-            for a in ck.step():
-                if a.kind == "snapshot":
-                    self._free(a.slot)
-                    self._store(a.slot, (a.step, _copy_state(prev) if self.copy else prev, prev_rng))
-                elif a.kind == "free":
-                    self._free(a.slot)
+            sweep.rng = prev_rng
+            _ck.execute(ck.step(), sweep, prev)   # snapshots of prev = x_{j-1}
             prev, prev_rng = cur, self._rng_state()
             cur = self._advance(cur, j, 1, True)
             j += 1
@@ -313,4 +328,4 @@ class CheckpointedWhile(Checkpointed):
         rng_now = self._rng_state()
         cur, cur_rng = self._prev
         self._set_rng(cur_rng)
-        return self._sweep(self._ck.reverse_schedule(), state_adj, cur, self.l - 1, rng_now)
+        return self._sweep(self._ck.reverse_schedule(), state_adj, cur, rng_now)
