@@ -1,0 +1,133 @@
+"""The independent oracle: the program run as plain Python, and central
+finite differences in float64 with Richardson extrapolation.
+
+Nothing here calls s2sad.  Derivatives are taken along directions in the
+space of the differentiated inputs (flattened and concatenated):
+
+* ``directional(d)``: the first derivative of ``f`` along ``d``;
+* ``second(v, w)``: ``w^T H v``, a mixed second difference.
+
+Each estimate is computed at three step sizes ``h, h/2, h/4``; the two
+Richardson extrapolations ``R1 = (4 D(h/2) - D(h)) / 3`` and ``R2`` (from
+``h/2, h/4``) must agree, otherwise a kink or a jump (a branch, ``abs``,
+``max``, a loop whose trip count depends on the data) lies within the
+step: the estimate is *inconclusive* and is retried with a step 20 times
+smaller before giving up.  A conclusive estimate comes with ``err``, an
+upper bound on its error (``|R1 - R2|`` plus rounding).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .program import call_plain
+
+STEPS = (4e-3, 2e-4)        # first step of each attempt (directions have unit norm)
+STABLE = 1e-4               # |R1 - R2| above this fraction of the estimate: inconclusive
+
+
+@dataclass
+class Estimate:
+    value: float
+    err: float              # bound on |value - truth| when conclusive
+    ok: bool                # conclusive
+    note: str = ""
+
+
+class Oracle:
+    """Plain evaluations of module ``mod``'s ``f`` at ``args``, varying the
+    arguments at positions ``idx``."""
+
+    def __init__(self, mod, args, idx):
+        self.mod = mod
+        self.args = list(args)
+        self.idx = list(idx)
+        self.sizes = [int(np.size(args[i])) for i in idx]
+        self.n = sum(self.sizes)
+        self.x0 = self.flat([args[i] for i in idx])
+        self.f0 = self.f(self.x0)
+        self.calls = 0
+
+    # ------------------------------------------------------------- vectors
+    def flat(self, parts):
+        return np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in parts]) if parts else np.zeros(0)
+
+    def split(self, vec):
+        """A flat vector as one part per differentiated argument, shaped
+        (and typed: float or array) like the argument."""
+        out, k = [], 0
+        for i, n in zip(self.idx, self.sizes):
+            a = self.args[i]
+            piece = vec[k:k + n]
+            k += n
+            out.append(float(piece[0]) if isinstance(a, float) else piece.reshape(np.shape(a)).copy())
+        return out
+
+    def at(self, vec):
+        args = list(self.args)
+        for i, part in zip(self.idx, self.split(vec)):
+            args[i] = part
+        return args
+
+    def f(self, vec):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(call_plain(self.mod, self.at(vec)))
+
+    def direction(self, rng, only=None):
+        """A random unit direction (restricted to argument ``only``, a
+        position in ``idx``, when given)."""
+        d = rng.normal(size=self.n)
+        if only is not None:
+            mask = np.zeros(self.n)
+            k = sum(self.sizes[:only])
+            mask[k:k + self.sizes[only]] = 1.0
+            d = d * mask
+        nrm = np.linalg.norm(d)
+        return d / nrm if nrm > 0 else d
+
+    # ----------------------------------------------------------- estimates
+    def _richardson(self, D, scale_hint):
+        note = ""
+        for h in STEPS:
+            try:
+                d1, d2, d3 = D(h), D(h / 2), D(h / 4)
+            except Exception as e:  # noqa: BLE001 - a perturbed point outside the domain
+                note = f"f raised {type(e).__name__} at a perturbed point"
+                continue
+            if not all(math.isfinite(v) for v in (d1, d2, d3)):
+                note = "non-finite difference"
+                continue
+            r1 = (4 * d2 - d1) / 3
+            r2 = (4 * d3 - d2) / 3
+            spread = abs(r1 - r2)
+            # rounding of the differences: eps |f| / h, amplified by the extrapolation
+            rounding = 8 * np.finfo(float).eps * max(1.0, abs(self.f0)) / (h / 4) ** self.order
+            scale = max(abs(r2), scale_hint)
+            if spread <= STABLE * scale + 10 * rounding:
+                return Estimate(r2, spread + rounding, True)
+            note = f"unstable: R1={r1:.6g} R2={r2:.6g} (h={h:g})"
+        return Estimate(float("nan"), float("inf"), False, note or "unstable")
+
+    def directional(self, d, scale_hint=0.0):
+        """d/dh f(x + h d) at h = 0."""
+        self.order = 1
+        x0 = self.x0
+
+        def D(h):
+            return (self.f(x0 + h * d) - self.f(x0 - h * d)) / (2 * h)
+        return self._richardson(D, scale_hint)
+
+    def second(self, v, w, scale_hint=0.0):
+        """w^T H v: the mixed second derivative of f(x + a v + b w)."""
+        self.order = 2
+        x0 = self.x0
+
+        def D(h):
+            return (self.f(x0 + h * v + h * w) - self.f(x0 + h * v - h * w)
+                    - self.f(x0 - h * v + h * w) + self.f(x0 - h * v - h * w)) / (4 * h * h)
+        return self._richardson(D, scale_hint)
