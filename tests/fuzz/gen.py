@@ -136,7 +136,7 @@ class Gen:
                 kinds = [k for k in kinds if k[1] != self.s_for]
         else:
             kinds = [(4, self.s_assign), (1.5, self.s_view), (1.5, self.s_write), (1.2, self.s_augassign),
-                     (1.0, self.s_if), (1.5, self.s_for), (0.5, self.s_while), (0.5, self.s_ckpt),
+                     (1.0, self.s_if), (1.5, self.s_for), (0.5, self.s_while), (0.3, self.s_ckpt),
                      (1.0, self.s_container), (0.8 if self.depth < 1 else 0, self.s_helper),
                      (0.7 if self.depth < 1 else 0, self.s_nested), (0.6, self.s_scalar)]
         for _ in range(5):
@@ -414,6 +414,8 @@ class Gen:
 
     def fresh_loopvar(self):
         for n in ["i", "j", "k", "t"]:
+            if n in self.outer or n in self.mod["reserved"]:
+                continue
             if n not in self.env or (self.env[n].kind == "int" and not self.loops):
                 if not any(n in (lp["vars"]) for lp in self.loops):
                     return n
@@ -486,7 +488,7 @@ class Gen:
             lv = self.env[n]
             if lv.items:
                 lv.growable = False
-                lv.count = None if ctx["jumped"] else K
+                lv.count = None if ctx["jumped"] or ctx.get("appends", 0) != 1 else K
         self.set_env({**env0, **kept, **{v.name: v for v in lvars}})
         for n in ctx["lists"]:
             if not self.env[n].items:
@@ -572,6 +574,7 @@ class Gen:
         if e.group is None and self.chance(0.2):
             pass
         self.emit(f"{lv.name}.append({e.code})")
+        lp["appends"] = lp.get("appends", 0) + 1
         if lv.items:
             for _, it in lv.items:
                 it.group.mag = max(it.group.mag, e.mag)

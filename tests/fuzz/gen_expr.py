@@ -435,6 +435,15 @@ class ExprGen:
         if len(shape) >= 2:
             return None
         if shape == ():
+            arrs = [v for v in self.vals() if v.shape != ()]
+            if arrs and rng.random() < 0.15:
+                # a boolean mask built from a comparison selects the elements
+                v = rng.choice(arrs)
+                m = self.expr(v.shape, depth)
+                cmp = rng.choice([">", "<"])
+                fn = rng.choice(["np.sum", "sum"]) if len(v.shape) == 1 else "np.sum"
+                return Val(f"{fn}({v.name}[{m.p()} {cmp} {rng.choice(['0.0', '0.2', '-0.3'])}])", (),
+                           v.mag * size(v.shape), dep=v.group.dep)
             opts = [s for s in self.shapes() if s != ()]
             if not opts:
                 return None
@@ -445,13 +454,7 @@ class ExprGen:
             if not dims:
                 return None
             axis = rng.randrange(2)
-            kd = shape[axis:axis + 1] == (ONE,) and len(shape) == 2
-            if kd:
-                return None
             src = shape[:axis] + (rng.choice(dims),) + shape[axis:]
-            if rng.random() < 0.3 and len(shape) == 1:
-                # keepdims then index the kept axis away
-                pass
         if not self.constructible(src):
             return None
         e = self.expr(src, depth)

@@ -112,16 +112,24 @@ def _candidates(tree):
                 if isinstance(st, ast.For):
                     cands.append(("unwrap_iter", path, fld, i, None))
                     cands.append(("range1", path, fld, i, None))
-    # 3. expressions: an operand instead of the whole, a constant
+    # 3. expressions: an operand instead of the whole, a constant (never a
+    # called function or a module: `np.clip(...)` does not become `np(...)`)
     for path, node in _walk(tree):
         if not isinstance(node, ast.expr) or isinstance(node, (ast.Name, ast.Constant)):
             continue
-        if isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+        if isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)) or (path and path[-1][0] == "func"):
+            continue
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id in ("np", "math", "s2sad"):
             continue
         for cpath, child in _walk(node):
-            if cpath and len(cpath) == 1 and isinstance(child, ast.expr) \
-                    and not isinstance(getattr(child, "ctx", None), ast.Store):
+            if cpath and len(cpath) == 1 and isinstance(child, ast.expr) and cpath[0][0] != "func" \
+                    and not isinstance(getattr(child, "ctx", None), ast.Store) \
+                    and not (isinstance(child, ast.Name) and child.id in ("np", "math", "s2sad")):
                 cands.append(("expr", path, cpath[0]))
+        if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) >= 2:
+            for k in range(len(node.elts)):
+                cands.append(("delelt", path, k))
         cands.append(("const", path, None))
     for path, node in _walk(tree):
         if isinstance(node, ast.Call) and node.keywords:
@@ -182,6 +190,9 @@ def _apply(tree, cand):
             setattr(parent, pfld, c)
         else:
             getattr(parent, pfld)[pidx] = c
+    elif kind == "delelt":
+        _, path, k = cand
+        del _get(t, path).elts[k]
     elif kind == "nokw":
         _, path, k = cand
         del _get(t, path).keywords[k]
@@ -195,8 +206,10 @@ def _drop_unused_params(p, tree):
     names = p.names
     wrt_names = [names[i] for i in p.wrt_idx]
     drop = [nm for nm in names if nm not in used]
+    if all(nm in drop for nm in wrt_names):      # keep one differentiated parameter
+        drop.remove(wrt_names[0])
     keep_wrt = [nm for nm in wrt_names if nm not in drop]
-    if not drop or not keep_wrt:
+    if not drop:
         return None
     t = copy.deepcopy(tree)
     f2 = next(st for st in t.body if isinstance(st, ast.FunctionDef) and st.name == "f")
