@@ -31,7 +31,6 @@ unstable everywhere), or a failure: ``wrong value``, ``wrong gradient``,
 from __future__ import annotations
 
 import copy
-import math
 import os
 import re
 import signal
@@ -544,4 +543,4 @@ def describe(res):
     return "\n".join(lines)
 
 
-__all__ = ["run_checks", "describe", "Result", "Check", "normalize", "FAILURES", "ALL_CHECKS", "math"]
+__all__ = ["run_checks", "describe", "Result", "Check", "normalize", "FAILURES", "ALL_CHECKS"]

@@ -448,7 +448,7 @@ class ExprGen:
             if not opts:
                 return None
             src = rng.choice(opts)
-            axis, kd = None, False
+            axis = None
         else:
             dims = self.dims()
             if not dims:

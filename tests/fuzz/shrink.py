@@ -19,7 +19,7 @@ import copy
 import time
 
 from .checks import FuzzTimeout, alarm, run_checks
-from .program import Program, plain_value
+from .program import plain_value
 
 # the checks to run to reproduce a failure of check X
 NEEDS = {"value": {"value"}, "grad": {"grad"}, "struct": {"struct"}, "repeat": {"repeat", "kept"},
@@ -291,4 +291,4 @@ def shrink(p, signature, budget=30.0, timeout=10.0, log=None):
     return best, last
 
 
-__all__ = ["shrink", "failed_check", "Program"]
+__all__ = ["shrink", "failed_check"]
