@@ -37,6 +37,7 @@ import signal
 import time
 import traceback
 import warnings
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -223,7 +224,15 @@ class Runner:
         self.p = p
         self.only = set(only) if only else None
         self.checks = []
-        self.rng = np.random.default_rng((p.gen_seed or p.seed or 0) % 2 ** 32 + 7)
+        self._seed = (p.gen_seed or p.seed or 0) % 2 ** 32
+        self._rngs = {}
+
+    def rng(self, check):
+        """The random directions of one check: independent of which other
+        checks run (shrinking runs only the failing one)."""
+        if check not in self._rngs:
+            self._rngs[check] = np.random.default_rng([self._seed, zlib.crc32(check.encode())])
+        return self._rngs[check]
 
     def want(self, name):
         return self.only is None or name in self.only
@@ -252,7 +261,7 @@ class Runner:
         for k in range(len(oracle.idx)):
             n = 1 if oracle.sizes[k] == 1 else ndir
             for _ in range(n):
-                d = oracle.direction(self.rng, only=k)
+                d = oracle.direction(self.rng(name), only=k)
                 ad = float(gflat @ d)
                 est = oracle.directional(d, scale_hint=abs(ad))
                 if not est.ok:
@@ -310,11 +319,11 @@ class Runner:
             if bad:
                 self.record("inputs", "fail", WRONG_VALUE, f"the gradient call modified input(s) {bad}")
                 return None, None
-        args = copy_args(p.args)
 
         def repeat():
-            r2 = attempt(lambda: vg(*args))
-            r3 = attempt(lambda: vg(*args))
+            # fresh copies each time: a function may legitimately write into its inputs
+            r2 = attempt(lambda: vg(*copy_args(p.args)))
+            r3 = attempt(lambda: vg(*copy_args(p.args)))
             for k, r in (("second", r2), ("third", r3)):
                 bad = same(first, r)
                 if bad:
@@ -322,7 +331,7 @@ class Runner:
                     return
             self.record("repeat", "pass")
         self.guarded("repeat", repeat)
-        self.guarded("out", lambda: self.check_out(vg, args))
+        self.guarded("out", lambda: self.check_out(vg, copy_args(p.args)))
         self.guarded("jvp", lambda: self.check_jvp(mod, oracle, g1))
         self.guarded("hvp", lambda: self.check_hvp(mod, oracle, vg, g1))
         self.guarded("global", lambda: self.check_global(mod, vg))
@@ -332,7 +341,7 @@ class Runner:
         def kept():
             # one more call at other inputs of the same shapes (the planned
             # variant, reusing its buffers); the first result must not change
-            x1 = oracle.x0 + 0.05 * oracle.direction(self.rng)
+            x1 = oracle.x0 + 0.05 * oracle.direction(self.rng("kept"))
             attempt(lambda: vg(*copy_args(oracle.at(x1))))
             bad = same(snap, g1, rtol=0.0)
             self.record("kept", "fail" if bad else "pass", WRONG_VALUE if bad else "",
@@ -356,7 +365,7 @@ class Runner:
 
     def check_jvp(self, mod, oracle, g1):
         p = self.p
-        d = oracle.direction(self.rng)
+        d = oracle.direction(self.rng("jvp"))
         ad = float(oracle.flat(grad_list(p, g1)) @ d)
         j = attempt(lambda: s2sad.jvp(mod.f, wrt=p.wrt))
         val, jt = attempt(lambda: j(*copy_args(p.args), self.tangent(oracle, d)))
@@ -382,7 +391,7 @@ class Runner:
 
     def check_hvp(self, mod, oracle, vg, g1):
         p = self.p
-        v = oracle.direction(self.rng)
+        v = oracle.direction(self.rng("hvp"))
         h = attempt(lambda: s2sad.hvp(mod.f, wrt=p.wrt))
         hv = attempt(lambda: h(*copy_args(p.args), self.tangent(oracle, v)))
         if p.single:
@@ -428,7 +437,7 @@ class Runner:
         if stable and np.linalg.norm(hvf - r2) > 0:
             ws.append(((hvf - r2) / np.linalg.norm(hvf - r2), "the difference from the gradient differences"))
         ws.append((v, "v"))
-        ws.append((oracle.direction(self.rng), "a random w"))
+        ws.append((oracle.direction(self.rng("hvp")), "a random w"))
         verdicts = [(j, what) for w, what in ws for j in [judge(w, what)] if j is not None]
         for (ok, msg), what in verdicts:
             if not ok:
@@ -488,7 +497,7 @@ class Runner:
             self.record("float32", "fail", WRONG_VALUE, f"float32 inputs: value {float(res[0])!r}, f gives {v32!r}")
             return
         g32 = oracle.flat(grad_list(p, res[1]))
-        d = oracle.direction(self.rng)
+        d = oracle.direction(self.rng("float32"))
         est = oracle.directional(d)
         if not est.ok:
             self.record("float32", "inconclusive", "", est.note)

@@ -153,8 +153,9 @@ def corpus_text(p, failure):
     failure it showed when it was found."""
     meta = {"params": p.params, "wrt": p.wrt, "seed": p.seed, "gen_seed": p.gen_seed,
             "global_change": p.global_change}
+    shown = failure.replace("\\", "/").replace('"' * 3, "'" * 3)
     lines = [f'"""Fuzz regression case (seed {p.seed}).', "", "It showed:", "",
-             *("    " + ln for ln in failure.splitlines()), "",
+             *("    " + ln for ln in shown.splitlines()), "",
              "tests/fuzz/test_corpus.py runs it through every check of the fuzzer;",
              'it passes once the compiler is fixed."""', ""]
     src = p.source

@@ -261,33 +261,39 @@ def shrink(p, signature, budget=30.0, timeout=10.0, log=None):
     if last is None:        # the reformatted program does not fail the same way
         best, last = p, None
         return best, last
-    progress = True
-    while progress and time.perf_counter() - t0 < budget:
-        progress = False
+    # greedy passes over the candidate edits; after a success the list is
+    # rebuilt for the new program and the pass goes on from the same place
+    idx, progress = 0, False
+    while time.perf_counter() - t0 < budget:
         tree = ast.parse(best.source)
-        q = _drop_unused_params(best, tree)
-        if q is not None:
-            r = interesting(q)
+        if idx == 0:
+            q = _drop_unused_params(best, tree)
+            r = interesting(q) if q is not None else None
             if r is not None:
-                best, last, progress = q, r, True
-                continue
-        for cand in _candidates(tree):
-            if time.perf_counter() - t0 > budget:
+                best, last = q, r
+                tree = ast.parse(best.source)
+        cands = _candidates(tree)
+        if idx >= len(cands):
+            if not progress:
                 break
-            t2 = _apply(tree, cand)
-            if t2 is None:
-                continue
-            src = ast.unparse(t2) + "\n"
-            if src == best.source:
-                continue
-            q = copy.copy(best)
-            q.source = src
-            r = interesting(q)
-            if r is not None:
-                best, last, progress = q, r, True
-                if log:
-                    log(f"shrink: {len(src.splitlines())} lines after {tries[0]} tries")
-                break
+            idx, progress = 0, False
+            continue
+        cand = cands[idx]
+        idx += 1
+        t2 = _apply(tree, cand)
+        if t2 is None:
+            continue
+        src = ast.unparse(t2) + "\n"
+        if src == best.source:
+            continue
+        q = copy.copy(best)
+        q.source = src
+        r = interesting(q)
+        if r is not None:
+            best, last, progress = q, r, True
+            idx -= 1
+            if log:
+                log(f"shrink: {len(src.splitlines())} lines after {tries[0]} tries")
     return best, last
 
 
