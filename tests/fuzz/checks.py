@@ -91,6 +91,15 @@ class Result:
     def failed(self):
         return self.outcome in FAILURES
 
+    def signatures(self):
+        """The signature of every failing check (a program may show several bugs)."""
+        return [check_signature(c) for c in self.checks if c.status == "fail"]
+
+
+def check_signature(c):
+    what = c.detail.split("\n#")[-1] if c.kind == CRASH else ""
+    return f"{c.kind} [{c.name}]" + (f": {what}" if what else "")
+
 
 class Refused(Exception):
     def __init__(self, err):
@@ -532,8 +541,7 @@ def run_checks(p, only=None, timeout=30.0, strict_plan=True):
         fails.sort(key=lambda c: FAILURES.index(c.kind))
         c = fails[0]
         res.outcome = c.kind
-        what = c.detail.split("\n#")[-1] if c.kind == CRASH else ""
-        res.signature = f"{c.kind} [{c.name}]" + (f": {what}" if what else "")
+        res.signature = check_signature(c)
         res.detail = c.detail.split("\n#")[0]
     elif refusal and refusal[0] == "refusal":
         res.outcome = "refusal"

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from . import program as _program
-from .checks import FAILURES, run_checks
+from .checks import FAILURES, Check, check_signature, run_checks
 from .gen import generate
 from .shrink import shrink
 
@@ -37,13 +37,16 @@ class Outcome:
     def failure_signatures(self):
         """One signature per failing check (a program may show several bugs)."""
         out = []
-        for name, status, kind, detail in self.checks:
-            if status == "fail":
-                what = detail.split("\n#")[-1] if kind == "internal crash" else ""
-                sig = f"{kind} [{name}]" + (f": {what}" if what else "")
-                if sig not in out:
-                    out.append(sig)
+        for c in self.checks:
+            if c[1] == "fail" and check_signature(Check(*c)) not in out:
+                out.append(check_signature(Check(*c)))
         return out or ([self.signature] if self.failed else [])
+
+    def detail_of(self, signature):
+        for c in self.checks:
+            if c[1] == "fail" and check_signature(Check(*c)) == signature:
+                return c[3].split("\n#")[0]
+        return self.detail
 
 
 def run_seed(seed, timeout=30.0):
@@ -152,17 +155,19 @@ def shrink_failures(outcomes, budget=30.0, total_budget=None, jobs=1, primary_on
     for sig, os_ in groups.items():
         o = os_[0]
         q, r = done.get(sig, (o.program, None))
-        detail = r.detail if r is not None else next((c[3].split("\n#")[0] for c in o.checks
-                                                       if c[1] == "fail"), o.detail)
+        detail = r.detail if r is not None else o.detail_of(sig)
         reps.append(Reproducer(sig, [x.seed for x in os_], q, detail, o.lines, r))
     return reps
 
 
 def save_reproducers(reps, prefix="fuzz"):
-    paths = []
+    """One corpus file per distinct reproducer (failures of several checks
+    often shrink to the same program)."""
+    paths, seen = [], set()
     for rep in reps:
-        if rep.program is None:
+        if rep.program is None or rep.program.source in seen:
             continue
+        seen.add(rep.program.source)
         slug = re.sub(r"[^a-z0-9]+", "_", rep.signature.lower()).strip("_")[:60]
         name = f"{prefix}_{slug}_s{rep.seeds[0]}"
         paths.append(_program.save_corpus(rep.program, f"{rep.signature}\n{rep.detail}", name))
@@ -238,7 +243,11 @@ def report(outcomes, reps=(), seconds=None, jobs=1, head="s2sad differential fuz
             lines.append(f"[{i}] {rep.signature}")
             lines.append(f"    {len(rep.seeds)} program(s): seeds {seeds}")
             lines.append(f"    {rep.detail}")
-            if rep.program is not None:
+            same = next((k for k, other in enumerate(reps[:i - 1], 1) if other.program is not None
+                         and rep.program is not None and other.program.source == rep.program.source), None)
+            if same is not None:
+                lines.append(f"    reproducer: the same as [{same}]")
+            elif rep.program is not None:
                 shrunk = len(rep.program.source.splitlines())
                 lines.append(f"    reproducer ({rep.original_lines} -> {shrunk} lines"
                              f"{'' if rep.result is not None else ', not shrunk'}):")

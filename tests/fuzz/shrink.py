@@ -18,7 +18,7 @@ import ast
 import copy
 import time
 
-from .checks import FuzzTimeout, alarm, run_checks
+from .checks import FuzzTimeout, alarm, check_signature, run_checks
 from .program import plain_value
 
 # the checks to run to reproduce a failure of check X
@@ -255,7 +255,12 @@ def shrink(p, signature, budget=30.0, timeout=10.0, log=None):
         except FuzzTimeout:
             return None
         r = run_checks(q, only=only, timeout=timeout)
-        return r if r.signature == signature else None
+        if signature not in r.signatures():
+            return None
+        # the reproducer's own signature and detail: those of the kept failure
+        c = next(c for c in r.checks if c.status == "fail" and check_signature(c) == signature)
+        r.signature, r.outcome, r.detail = signature, c.kind, c.detail.split("\n#")[0]
+        return r
 
     last = interesting(best)
     if last is None:        # the reformatted program does not fail the same way
