@@ -179,7 +179,10 @@ def same(a, b, rtol=SAME_RTOL):
     if len(la) != len(lb):
         return "different structure"
     for i, (x, y) in enumerate(zip(la, lb)):
-        xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        try:
+            xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            return f"part {i}: {type(x).__name__} against {type(y).__name__}"
         if xa.shape != ya.shape:
             return f"part {i}: shape {xa.shape} against {ya.shape}"
         scale = float(np.max(np.abs(xa), initial=0.0))
@@ -235,6 +238,7 @@ class Runner:
         self.checks = []
         self._seed = (p.gen_seed or p.seed or 0) % 2 ** 32
         self._rngs = {}
+        self.grad_ok = False
 
     def rng(self, check):
         """The random directions of one check: independent of which other
@@ -312,8 +316,13 @@ class Runner:
         except Crashed as c:
             self.record("grad", "fail", CRASH, c.summary + "\n#" + c.where)
             return None, None
+        if not (isinstance(first, tuple) and len(first) == 2) or np.ndim(first[0]) != 0:
+            self.record("struct", "fail", WRONG_TYPE, f"value_and_grad returned {type(first).__name__}, "
+                                                      f"not (scalar value, gradient)")
+            return None, None
         val1, g1 = first
         snap = copy.deepcopy(g1)
+        first_snap = (float(val1), snap)
         self.vg, self.g1 = vg, g1
         if self.want("value") and not close(float(val1), value, SAME_RTOL, 1e-12 * max(1.0, abs(value))):
             self.record("value", "fail", WRONG_VALUE, f"value_and_grad gives {float(val1)!r}, f gives {value!r}")
@@ -334,7 +343,7 @@ class Runner:
             r2 = attempt(lambda: vg(*copy_args(p.args)))
             r3 = attempt(lambda: vg(*copy_args(p.args)))
             for k, r in (("second", r2), ("third", r3)):
-                bad = same(first, r)
+                bad = same(first_snap, r)
                 if bad:
                     self.record("repeat", "fail", WRONG_GRAD, f"the {k} call differs from the first: {bad}")
                     return
@@ -377,7 +386,11 @@ class Runner:
         d = oracle.direction(self.rng("jvp"))
         ad = float(oracle.flat(grad_list(p, g1)) @ d)
         j = attempt(lambda: s2sad.jvp(mod.f, wrt=p.wrt))
-        val, jt = attempt(lambda: j(*copy_args(p.args), self.tangent(oracle, d)))
+        res = attempt(lambda: j(*copy_args(p.args), self.tangent(oracle, d)))
+        if not (isinstance(res, tuple) and len(res) == 2):
+            self.record("jvp", "fail", WRONG_TYPE, f"jvp returned {type(res).__name__}, not (value, J.t)")
+            return
+        val, jt = res
         if not close(float(val), oracle.f0, SAME_RTOL, 1e-12 * max(1.0, abs(oracle.f0))):
             self.record("jvp", "fail", WRONG_VALUE, f"jvp's value {float(val)!r}, f gives {oracle.f0!r}")
             return
@@ -392,7 +405,7 @@ class Runner:
                             f"J.t = {jt:.10g}, finite differences {est.value:.10g}, <grad, t> = {ad:.10g}")
                 return
             self.record("jvp", "pass")
-        elif getattr(self, "grad_ok", False) and not close(jt, ad, 1e-8, 1e-12):
+        elif self.grad_ok and not close(jt, ad, 1e-8, 1e-12):
             self.record("jvp", "fail", WRONG_GRAD, f"J.t = {jt:.10g}, <grad, t> = {ad:.10g} (finite differences "
                                                    f"unstable; the gradient passed its check)")
         else:
@@ -436,7 +449,7 @@ class Runner:
         r1, r2 = (4 * G[1] - G[0]) / 3, (4 * G[2] - G[1]) / 3
         scale = max(np.linalg.norm(r2), np.linalg.norm(hvf))
         stable = np.linalg.norm(r1 - r2) <= 1e-4 * scale + 1e-8
-        if stable and getattr(self, "grad_ok", False) and \
+        if stable and self.grad_ok and \
                 np.linalg.norm(hvf - r2) <= HVP_RTOL * scale + 3 * np.linalg.norm(r1 - r2) + f_scale:
             self.record("hvp", "pass")
             return
