@@ -163,6 +163,7 @@ def corpus_text(p, failure):
     # the program's own imports go first; the case data after it
     lines += body
     lines += ["", "# ---- fuzz case data (not part of the program) ----",
+              "import numpy as np  # noqa: E402 (the program may not import it)",
               f"FUZZ_META = {pprint.pformat(meta, width=100, sort_dicts=False)}",
               f"FUZZ_ARGS = [{', '.join(_lit(a) for a in p.args)}]",
               f"FUZZ_ALT_ARGS = {('[' + ', '.join(_lit(a) for a in p.alt_args) + ']') if p.alt_args else 'None'}",

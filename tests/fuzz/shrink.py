@@ -89,7 +89,9 @@ def _candidates(tree):
         chunk = n // 2
         while chunk >= 2:
             for i in range(0, n - chunk + 1, chunk):
-                cands.append(("del", path, fld, i, i + chunk))
+                if not any(_is_import(st) or (isinstance(st, ast.FunctionDef) and st.name == "f" and not path)
+                           for st in lst[i:i + chunk]):
+                    cands.append(("del", path, fld, i, i + chunk))
             chunk //= 2
     for path, fld, lst in lists:
         for i in range(len(lst) - 1, -1, -1):
@@ -110,6 +112,8 @@ def _candidates(tree):
             elif isinstance(st, (ast.For, ast.While)):
                 cands.append(("inline", path, fld, i, "body"))
                 if isinstance(st, ast.For):
+                    cands.append(("inline", path, fld, i, "last"))
+                    cands.append(("inline", path, fld, i, "next"))
                     cands.append(("unwrap_iter", path, fld, i, None))
                     cands.append(("range1", path, fld, i, None))
     # 3. expressions: an operand instead of the whole, a constant (never a
@@ -166,9 +170,10 @@ def _apply(tree, cand):
         else:
             new = getattr(st, which)
             if isinstance(st, ast.For):
-                # the loop variable takes its first value
-                first = ast.parse(f"{ast.unparse(st.target)} = next(iter({ast.unparse(st.iter)}))").body
-                new = first + new
+                # the loop variable takes one value of the loop
+                pick = {"body": "({})[0]", "last": "({})[-1]", "next": "next(iter({}))"}[which]
+                first = ast.parse(f"{ast.unparse(st.target)} = " + pick.format(ast.unparse(st.iter))).body
+                new = first + st.body
             lst[i:i + 1] = new
     elif kind == "expr":
         _, path, (fld, idx) = cand
