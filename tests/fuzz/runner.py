@@ -8,6 +8,7 @@ import collections
 import multiprocessing
 import os
 import re
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -110,8 +111,9 @@ def _shrink_job(arg):
     sig, p, budget = arg
     try:
         q, r = shrink(p, sig, budget=budget)
-    except Exception:  # noqa: BLE001 - keep the unshrunk program
+    except Exception:  # noqa: BLE001 - keep the unshrunk program, say why
         q, r = p, None
+        print(f"fuzz: shrinking {sig!r} failed:\n{traceback.format_exc()}", file=sys.stderr)
     return sig, q, r
 
 

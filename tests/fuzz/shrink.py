@@ -168,12 +168,13 @@ def _apply(tree, cand):
                 return None
             it.args = [ast.Constant(1)]
         else:
-            new = getattr(st, which)
             if isinstance(st, ast.For):
                 # the loop variable takes one value of the loop
                 pick = {"body": "({})[0]", "last": "({})[-1]", "next": "next(iter({}))"}[which]
                 first = ast.parse(f"{ast.unparse(st.target)} = " + pick.format(ast.unparse(st.iter))).body
                 new = first + st.body
+            else:
+                new = getattr(st, which)
             lst[i:i + 1] = new
     elif kind == "expr":
         _, path, (fld, idx) = cand

@@ -59,6 +59,8 @@ class Fake:
                 raise s2sad.UnsupportedSyntaxError("`while` loops are not supported here")
             if self.bug == "crash":
                 raise IndexError("tuple index out of range")
+            while self.bug == "hang":
+                pass
             val, (gx, gs), _ = exact(x, s)
             if self.bug == "grad":
                 gx = gx * (1 + 1e-4)
@@ -136,6 +138,12 @@ def test_injected_bug_is_classified(fake, bug, outcome, check):
     assert res.signature.startswith(f"{outcome} [{check}]"), res.signature
     if bug == "crash":
         assert "IndexError" in res.signature
+
+
+def test_hang_is_a_timeout(fake):
+    fake("hang")
+    res = checks.run_checks(make_program(), timeout=0.5)
+    assert res.outcome == checks.TIMEOUT and res.failed, checks.describe(res)
 
 
 def test_refusal_is_grouped(fake):
