@@ -5,34 +5,32 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import threading
+import types
 
 import numpy as np
 
 import s2sad_runtime.loops as _loops
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
-from s2sad.frontend import syntax as S
+from s2sad.analysis.prims import static_value
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
+from s2sad.ir import nodes as N
+from s2sad.ir import render as R
+from s2sad.ir.visit import head_exprs, iter_stmts, walk
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.reverse import ReverseTransform
-
-
-def _has_loop_driver(source):
-    """Whether generated code runs a loop through a runtime driver
-    (checkpointed or reversible), which reports ``.stats``."""
-    return "_rt.Checkpointed" in source or "_rv.Reversible" in source
 
 
 _NO_LOOPS = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0, "loops": []}
 
 
 def _is_function_value(v):
-    import types
-    return isinstance(v, (types.FunctionType, GradFunction, types.BuiltinFunctionType, np.ufunc))
+    """Functions (and modules: ``def f(x, xp=np)``) passed as arguments are
+    resolved at compile time, like globals: the code is specialised to them."""
+    return isinstance(v, (types.FunctionType, GradFunction, types.BuiltinFunctionType, np.ufunc, types.ModuleType))
 
 
 def _container_kind(v):
@@ -70,16 +68,23 @@ def _plan_key(args):
     return tuple(key) if arrays else None
 
 
+def _draws_random(obj):
+    mods = (getattr(type(obj), "__module__", None) or "", getattr(obj, "__module__", None) or "",
+            getattr(obj, "__name__", None) or "")
+    if any(isinstance(m, str) and (m.startswith("numpy.random") or m == "random") for m in mods):
+        return True
+    return isinstance(getattr(obj, "__self__", None), (np.random.Generator, np.random.RandomState))
+
+
 def _plan_blocker(f):
-    """Why generated code ``f`` is not planned, or None."""
+    """Why generated code ``f`` is not planned, or None (read from the
+    generated program: the objects its static references resolve to)."""
     why = "it draws random numbers (a second run would not reproduce the first)"
-    if re.search(r"\brandom\.|\.random\b", f.__s2sad_source__):
-        return why
-    for v in f.__s2sad_ns__.values.values():
-        mods = (getattr(type(v), "__module__", None) or "", getattr(v, "__module__", None) or "",
-                getattr(v, "__name__", None) or "")
-        if any(isinstance(m, str) and (m.startswith("numpy.random") or m == "random") for m in mods):
-            return why
+    for st in iter_stmts(f.__s2sad_ir__.body, defs=True):
+        for e in head_exprs(st):
+            for x in walk(e):
+                if isinstance(x, (N.Static, N.Attr)) and _draws_random(static_value(x)):
+                    return why
     return None
 
 
@@ -418,42 +423,53 @@ class GradFunction:
         target = self.fn.compiled(args) if isinstance(self.fn, GradFunction) else self.fn
         src = read_function(target)
         ns = emit.Namespace()
-        fn_params = {}
+        fn_params, drop = {}, ()
+        if inspect.ismethod(target):
+            # a bound method: `self` and its attributes are resolved like globals
+            first = target.__func__.__code__.co_varnames[0]
+            fn_params[first] = ("static", target.__self__)
+            drop = (first,)
         if args is not None:
             for nm, a in zip(self._names, args):
                 if _is_function_value(a):
                     fn_params[nm] = ("static", a)
-        norm = Normalizer(src, ns, self.rules, fn_params)
+        norm = Normalizer(src, ns, self.rules, fn_params, drop=drop)
         fn = norm.run()
-        statics = norm.statics
         kinds = {}
         if args is not None:
             for nm, a in zip(self._names, args):
                 kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
                                                         "py" if isinstance(a, (float, int, np.generic)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
-        cls = ForwardTransform if self.mode == "jvp" else ReverseTransform
-        tr = cls(src, fn, wrt_names, self.rules, ns, statics, mode=self.mode, kinds=kinds)
-        tr.single = self.single
-        from s2sad_runtime.loops import Checkpoint, Reversible
-        if isinstance(self.loops, (Checkpoint, Reversible)):
-            tr.loop_default = self.loops
+        if self.mode == "jvp":
+            tr = ForwardTransform(src, fn, wrt_names, self.rules, ns, kinds=kinds)
+        else:
+            from s2sad_runtime.loops import Checkpoint, Reversible
+            default = self.loops if isinstance(self.loops, (Checkpoint, Reversible)) else None
+            tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, mode=self.mode, kinds=kinds,
+                                  single=self.single, loop_default=default)
         # parameters of the differentiated code beyond f's own (the seed of a
         # gradient function being differentiated again) keep their defaults
-        nparams = len(S.param_names(fn))
+        nparams = len(fn.params)
         self._extra = list(getattr(target, "__defaults__", None) or ())[-(nparams - len(self._names)):] \
             if nparams > len(self._names) else []
         suffix = self.mode
         fname = f"{fn.name}_{suffix}"
         fdef = tr.run(fname)
-        source = S.render(fdef) + "\n"
+        source = R.source(fdef) + "\n"
         self._ns = ns
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         compiled = emit.compile_function(source, fname, ns, label)
-        compiled.__s2sad_loops__ = _has_loop_driver(source)
+        compiled.__s2sad_loops__ = bool(getattr(tr, "ck", None))
         compiled.__s2sad_ns__ = ns
+        compiled.__s2sad_ir__ = fdef
+        compiled.__s2sad_bindings__ = norm.bindings
         return compiled
+
+    def __s2sad_inline__(self):
+        """The generated function a call to this gradient inlines."""
+        return self.compiled(None)
 
     @property
     def source(self):
@@ -544,8 +560,8 @@ def hvp(f=None, wrt=0, *, rules=None, loops=None):
 
     def hvp_f(*args, **kwargs):
         if state["rof"] is None:
-            code = g.compiled(g._bind(args[:-1], kwargs)).__s2sad_source__
-            state["rof"] = _reverse_over_forward(f, wrt, rules, loops) if _has_loop_driver(code) else False
+            loops = g.compiled(g._bind(args[:-1], kwargs)).__s2sad_loops__
+            state["rof"] = _reverse_over_forward(f, wrt, rules, g.loops) if loops else False
         if state["rof"]:
             return state["rof"](*args, **kwargs)
         return j(*args, **kwargs)[1]
@@ -611,17 +627,30 @@ def export(df, path, args=None):
     """Write ``df``'s generated code as a standalone module that imports only
     NumPy, ``s2sad_runtime`` and the modules the user's code imports."""
     f = df._last or df.compiled(args)
-    src = f.__s2sad_source__
-    ns = f.__s2sad_ns__
-    tree = S.parse(src)
-    used = {n.id for n in S.walk(tree) if isinstance(n, S.Name)}
-    text = emit.module_source(src, ns, used)
+    text = emit.module_source(f.__s2sad_source__, f.__s2sad_ns__, _referenced(f.__s2sad_ir__))
     with open(path, "w") as fh:
         fh.write(text)
     return path
 
 
+def _referenced(fdef):
+    """Namespace names a generated function refers to."""
+    out = set()
+    for st in iter_stmts([fdef], defs=True):
+        for e in head_exprs(st):
+            out.update(x.name for x in walk(e) if isinstance(x, N.Static))
+        if isinstance(st, N.FunctionDef):
+            for d in st.defaults:
+                out.update(x.name for x in walk(d) if isinstance(x, N.Static))
+    return out
+
+
 from s2sad_runtime import stop_gradient  # noqa: E402,F401  (re-exported)
+
+
+# s2sad's own transforms, recognised by the compiler in differentiated code
+# (`df = s2sad.grad(f)` in a body is inlined where df is called)
+grad.__s2sad_transform__ = value_and_grad.__s2sad_transform__ = True
 
 
 def adjoint(fn, vjp=None, *, rules=None):

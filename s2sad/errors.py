@@ -29,3 +29,25 @@ def error_at(cls, node, src, message, hint=None):
             end_col = len(line.rstrip())
     return cls(message, filename=src.filename, lineno=file_line, line=line, col=col,
                end_col=end_col, hint=hint, function=src.qualname)
+
+
+def error_at_loc(cls, loc, message, hint=None):
+    """Build an error of class ``cls`` at IR location ``loc`` (a
+    :class:`s2sad.ir.nodes.Loc`: the user's file, line and expression)."""
+    if loc is None or loc.src is None:
+        return cls(message, hint=hint)
+    src = loc.src
+    span = loc.span
+    lineno = span[0] if span and span[0] is not None else loc.line
+    line = src.line_text(lineno)
+    col = end_col = None
+    if span and span[0] is not None:
+        col, end_line, end_col = span[1], span[2], span[3]
+        if col is not None:
+            col += src.col_shift
+        if end_col is not None:
+            end_col += src.col_shift
+            if end_line is not None and end_line != lineno:
+                end_col = len(line.rstrip())
+    return cls(message, filename=src.filename, lineno=src.file_line(lineno), line=line, col=col,
+               end_col=end_col, hint=hint, function=src.qualname)

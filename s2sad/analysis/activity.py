@@ -1,73 +1,52 @@
-"""Activity analysis on normalized code.
+"""Activity analysis on the normalized program.
 
 A variable is *active* when it depends on a differentiated input through
-differentiable operations (forward) and reaches the returned value
-(backward).  Only active statements get adjoint code.  The analysis is
-flow-insensitive per name (a name is active if any of its assignments is),
-which is conservative: it can emit adjoint code that turns out to add
-zeros, never miss a contribution.
+differentiable operations (a forward fixed point over the statements) and
+the returned value depends on it (a backward fixed point).  Only active
+statements get adjoint code.  The analysis is per name and flow-insensitive
+(a name is active if any of its assignments is): conservative, it can emit
+adjoint code that adds zeros, never miss a contribution.
 """
 
 from __future__ import annotations
 
-from s2sad.frontend import syntax as S
+from s2sad.ir import nodes as N
+from s2sad.ir.visit import iter_stmts, names, targets
 
 
-def iter_stmts(body):
-    """Every statement in ``body``, nested blocks included, in order."""
-    for st in body:
-        yield st
-        if isinstance(st, S.If):
-            yield from iter_stmts(st.body)
-            yield from iter_stmts(st.orelse)
-        elif isinstance(st, (S.For, S.While)):
-            yield from iter_stmts(st.body)
+def flows(body, prims):
+    """(targets, differentiable operand names) of every statement."""
+    out = []
+    for st in iter_stmts(body):
+        if isinstance(st, N.Assign):
+            if isinstance(st.target, N.Sub):
+                # a[i] = v: a now depends on v (and on its old self)
+                base = st.target.value.id
+                ops = [st.value.id] if isinstance(st.value, N.Name) else []
+                out.append(([base], ops + [base]))
+                continue
+            p = prims.get(st.sid)
+            out.append((targets(st), p.diff_operands() if p is not None else names(st.value)))
+        elif isinstance(st, N.Eval) and isinstance(st.value, N.Call):
+            f = st.value.func
+            if isinstance(f, N.Attr) and isinstance(f.value, N.Name) and f.attr in ("append", "extend", "insert"):
+                # lst.append(v): lst now depends on v
+                out.append(([f.value.id], [a.id for a in st.value.args if isinstance(a, N.Name)]))
+        elif isinstance(st, N.For):
+            out.append(([st.target], []))
+    return out
 
 
-def stmt_flow(st, classify):
-    """(targets, differentiable operand names, all loaded names) of a
-    normalized statement.  ``classify(prim)`` returns the names of the
-    primitive's differentiable operands."""
-    if isinstance(st, S.Assign):
-        t = st.targets[0]
-        if isinstance(t, S.Name):
-            targets = [t.id]
-        elif isinstance(t, S.Tuple):
-            targets = [e.id for e in t.elts]
-        elif isinstance(t, S.Subscript):
-            # a[i] = v: a now depends on v (and on its old self)
-            targets = [t.value.id]
-            ops = [n for n in [_name(st.value)] if n] + [t.value.id]
-            return targets, ops
-        else:
-            targets = []
-        return targets, classify(st.value)
-    if isinstance(st, S.Expr) and isinstance(st.value, S.Call):
-        f = st.value.func
-        if isinstance(f, S.Attribute) and isinstance(f.value, S.Name) and f.attr in ("append", "extend", "insert"):
-            # lst.append(v): lst now depends on v
-            ops = [n for a in st.value.args for n in [_name(a)] if n]
-            return [f.value.id], ops
-        return [], []
-    if isinstance(st, S.For):
-        return [st.target.id], []
-    return [], []
-
-
-def _name(node):
-    return node.id if isinstance(node, S.Name) else None
-
-
-def activity(fn, wrt, classify, result):
-    """Return the set of active variable names of normalized ``fn``."""
-    flows = [stmt_flow(st, classify) for st in iter_stmts(fn.body)]
+def activity(body, wrt, prims, result):
+    """The set of active variable names."""
+    fl = flows(body, prims)
     fwd = set(wrt)
     changed = True
     while changed:
         changed = False
-        for targets, ops in flows:
+        for tg, ops in fl:
             if any(o in fwd for o in ops):
-                for t in targets:
+                for t in tg:
                     if t not in fwd:
                         fwd.add(t)
                         changed = True
@@ -75,8 +54,8 @@ def activity(fn, wrt, classify, result):
     changed = True
     while changed:
         changed = False
-        for targets, ops in flows:
-            if any(t in bwd for t in targets):
+        for tg, ops in fl:
+            if any(t in bwd for t in tg):
                 for o in ops:
                     if o not in bwd:
                         bwd.add(o)

@@ -23,6 +23,7 @@ class FunctionSource:
     lines: list                  # the file's lines (for messages)
     globals: dict
     closure: dict = field(default_factory=dict)
+    cells: dict = field(default_factory=dict)   # closure name -> cell (its value may change later)
 
     @property
     def qualname(self):
@@ -110,15 +111,16 @@ def read_function(fn) -> FunctionSource:
         from s2sad.errors import error_at
         raise error_at(UnsupportedSyntaxError, y, src, "cannot differentiate a generator function (it uses `yield`)",
                        "return the values (e.g. in a list or an array) instead of yielding them")
-    closure = {}
+    closure, cells = {}, {}
     if target.__closure__:
         for nm, cell in zip(code.co_freevars, target.__closure__):
+            cells[nm] = cell
             try:
                 closure[nm] = cell.cell_contents
             except ValueError:  # empty cell: a name bound later in the outer function
                 pass
     return FunctionSource(fn=target, node=node, filename=filename, first_line=first, col_shift=shift,
-                          lines=all_lines, globals=target.__globals__, closure=closure)
+                          lines=all_lines, globals=target.__globals__, closure=closure, cells=cells)
 
 
 def _indent_of(text):

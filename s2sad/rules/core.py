@@ -31,7 +31,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from s2sad.frontend import syntax as S
 
@@ -63,11 +63,34 @@ class Rule:
     diff_params: tuple = ()          # parameters that get contributions
     jvp: object = None               # tangent: "elementwise" | "linear" | "multilinear" | ("template", fn)
     _parsed: object = field(default=None, repr=False)
+    _jvp_parsed: object = field(default=None, repr=False)
 
     def parsed(self):
         if self._parsed is None:
             self._parsed = parse_template(self.template)
         return self._parsed
+
+    def jvp_template(self):
+        """The explicit tangent template (``jvp=("template", fn)``), parsed."""
+        if self._jvp_parsed is None:
+            self._jvp_parsed = parse_template(self.jvp[1])
+        return self._jvp_parsed
+
+
+@dataclass(frozen=True)
+class Temp:
+    """``name = expr`` in a template: a temporary its contributions share."""
+    name: str
+    expr: object
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """``d[param] = expr`` (``indexed``: ``d[param[k]] = expr``, one
+    contribution per element of a list or ``*args`` parameter)."""
+    param: str
+    indexed: bool
+    expr: object
 
 
 @dataclass
@@ -75,14 +98,22 @@ class Template:
     params: list          # primal parameter names, in order (without g, ans)
     vararg: str           # name of *args parameter or None
     defaults: dict        # param -> default value
-    body: list            # gast statements
+    items: list           # Temp and Contribution, in order (IR expressions)
     globals: dict
     uses_ans: bool
-    contributions: list   # param names receiving d[...]
-    indexed: set = None   # params written as d[p[k]] (one contribution per element)
+
+    @property
+    def contributions(self):
+        return [c.param for c in self.items if isinstance(c, Contribution)]
+
+    @property
+    def indexed(self):
+        return {c.param for c in self.items if isinstance(c, Contribution) and c.indexed}
 
 
 def parse_template(fn) -> Template:
+    """Read a template's source into IR (it is never executed)."""
+    from s2sad.frontend.convert import expr as to_ir
     src = textwrap.dedent(inspect.getsource(fn))
     mod = S.parse(src)
     fdef = mod.body[0]
@@ -98,31 +129,25 @@ def parse_template(fn) -> Template:
         params.append(p.name)
         if p.default is not p.empty:
             defaults[p.name] = p.default
-    body = [st for st in fdef.body if not (isinstance(st, S.Expr) and isinstance(st.value, S.Constant))]
+    items = []
+    for st in fdef.body:
+        if isinstance(st, S.Expr) and isinstance(st.value, S.Constant):
+            continue       # docstring
+        if not (isinstance(st, S.Assign) and len(st.targets) == 1):
+            raise TypeError(f"rule template {fn.__qualname__}: only assignments are allowed")
+        t = st.targets[0]
+        if isinstance(t, S.Subscript) and isinstance(t.value, S.Name) and t.value.id == "d":
+            key = t.slice
+            if isinstance(key, S.Subscript):
+                items.append(Contribution(key.value.id, True, to_ir(st.value)))
+            else:
+                items.append(Contribution(key.id, False, to_ir(st.value)))
+        elif isinstance(t, S.Name):
+            items.append(Temp(t.id, to_ir(st.value)))
+        else:
+            raise TypeError(f"rule template {fn.__qualname__}: cannot assign to {S.to_source(t)}")
     uses_ans = "ans" in S.names_in(fdef, "load")
-    contributions, indexed = [], set()
-    for st in body:
-        if _is_contribution(st):
-            contributions.append(_contribution_param(st))
-            if isinstance(st.targets[0].slice, S.Subscript):
-                indexed.add(_contribution_param(st))
-    return Template(params, vararg, defaults, body, fn.__globals__, uses_ans, contributions, indexed)
-
-
-def _is_contribution(st):
-    return (isinstance(st, S.Assign) and isinstance(st.targets[0], S.Subscript)
-            and isinstance(st.targets[0].value, S.Name) and st.targets[0].value.id == "d")
-
-
-def _contribution_param(st):
-    key = st.targets[0].slice
-    if isinstance(key, S.Subscript):
-        return key.value.id
-    return key.id
-
-
-is_contribution = _is_contribution
-contribution_param = _contribution_param
+    return Template(params, vararg, defaults, items, fn.__globals__, uses_ans)
 
 
 class RuleTable:
@@ -169,18 +194,22 @@ class RuleTable:
             self._methods = new
         return rule
 
-    def defrule(self, *keys, broadcasting=False, name=None):
-        """Decorator: register a template rule for each of ``keys``."""
+    def defrule(self, *keys, broadcasting=False, name=None, jvp=None):
+        """Decorator: register a template rule for each of ``keys``.
+        ``jvp``: the tangent's kind ("elementwise", "linear",
+        "multilinear"); by default elementwise for NumPy ufuncs and
+        ``math`` functions (see :mod:`s2sad.rules.forward_rules`)."""
         def deco(fn):
             for key in keys:
-                self.add(Rule(key=key, name=name or _key_name(key), template=fn, broadcasting=broadcasting))
+                self.add(Rule(key=key, name=name or _key_name(key), template=fn, broadcasting=broadcasting,
+                              jvp=jvp))
             return fn
         return deco
 
-    def defmethod(self, *names, broadcasting=False):
+    def defmethod(self, *names, broadcasting=False, jvp=None):
         def deco(fn):
             for nm in names:
-                self.add_method(nm, Rule(key=nm, name="." + nm, template=fn, broadcasting=broadcasting))
+                self.add_method(nm, Rule(key=nm, name="." + nm, template=fn, broadcasting=broadcasting, jvp=jvp))
             return fn
         return deco
 
@@ -190,9 +219,10 @@ class RuleTable:
         def deco(fn):
             for key in keys:
                 r = self.lookup(key)
-                if r is None:
-                    r = self.add(Rule(key=key, name=_key_name(key)))
-                r.jvp = ("template", fn)
+                # a new Rule object: a table made with parent=... never
+                # changes its parent's rules
+                self.add(replace(r, jvp=("template", fn), _jvp_parsed=None) if r is not None
+                         else Rule(key=key, name=_key_name(key), jvp=("template", fn)))
             return fn
         return deco
 
@@ -200,11 +230,19 @@ class RuleTable:
         def deco(fn):
             for nm in names:
                 r = self.method(nm)
-                if r is None:
-                    r = self.add_method(nm, Rule(key=nm, name="." + nm))
-                r.jvp = ("template", fn)
+                self.add_method(nm, replace(r, jvp=("template", fn), _jvp_parsed=None) if r is not None
+                                else Rule(key=nm, name="." + nm, jvp=("template", fn)))
             return fn
         return deco
+
+    def set_jvp(self, key, kind, method=False):
+        """Set the tangent kind of a rule (a new Rule object: copy on write)."""
+        r = self.method(key) if method else self.lookup(key)
+        if r is not None and r.jvp != kind:
+            if method:
+                self.add_method(key, replace(r, jvp=kind))
+            else:
+                self.add(replace(r, jvp=kind))
 
     def nondiff(self, *keys):
         for key in keys:

@@ -59,27 +59,17 @@ def register(T):
             continue
         if (isinstance(key, np.ufunc) and key.signature is None) or key in ELEMENTWISE_KEYS or \
                 getattr(key, "__module__", None) == "math":
-            r.jvp = "elementwise"
+            T.set_jvp(key, "elementwise")
     for key in LINEAR_KEYS:
-        r = T.lookup(key)
-        if r is not None:
-            r.jvp = "linear"
+        T.set_jvp(key, "linear")
     for key in MULTILINEAR_KEYS:
-        r = T.lookup(key)
-        if r is not None:
-            r.jvp = "multilinear"
+        T.set_jvp(key, "multilinear")
     for name in LINEAR_METHODS:
-        r = T.method(name)
-        if r is not None:
-            r.jvp = "linear"
+        T.set_jvp(name, "linear", method=True)
     for name in MULTILINEAR_METHODS:
-        r = T.method(name)
-        if r is not None:
-            r.jvp = "multilinear"
+        T.set_jvp(name, "multilinear", method=True)
     for name in ELEMENTWISE_METHODS:
-        r = T.method(name)
-        if r is not None:
-            r.jvp = "elementwise"
+        T.set_jvp(name, "elementwise", method=True)
     defjvp = T.defjvp
 
     @defjvp(np.max, np.amax, np.min, np.amin)

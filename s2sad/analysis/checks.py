@@ -1,0 +1,63 @@
+"""Checks on the analysed program: an active primitive must have a rule.
+
+A call with no derivative rule is an error only when it is on a
+differentiated path (its result is active, or it is a call for its effect
+on an active value); the error names the user's line.
+"""
+
+from __future__ import annotations
+
+import types
+
+from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at_loc
+from s2sad.ir import nodes as N
+from s2sad.ir import render as R
+from s2sad.ir.visit import iter_stmts, names, targets
+
+
+def check_active_rules(body, prims, active, mode):
+    for st in iter_stmts(body):
+        if not isinstance(st, (N.Assign, N.Eval)):
+            continue
+        p = prims.get(st.sid)
+        if p is None:
+            continue
+        tg = targets(st)
+        if p.kind == "pop" and any(t in active for t in tg) and mode != "jvp":
+            raise error_at_loc(UnsupportedSyntaxError, st.loc, "reverse mode through `list.pop()` is not supported",
+                               "index the list instead (`x = lst[-1]`), or differentiate this code in forward mode")
+        if p.kind == "unknown" and (any(t in active for t in tg) or isinstance(st, N.Eval)):
+            ops = [n for n in names(st.value) if n in active]
+            if not ops or not any(t in active for t in tg):
+                if isinstance(st, N.Eval) and ops:
+                    raise error_at_loc(UnsupportedSyntaxError, st.loc,
+                                       f"cannot differentiate `{R.text(st.value)}`: a call made for its effect on "
+                                       "a differentiated value",
+                                       "s2sad cannot see what this call changes; compute a new value and assign it "
+                                       "instead")
+                continue
+            raise no_rule(p, st)
+
+
+def no_rule(p, st):
+    """The error for an active primitive without a derivative rule."""
+    loc = st.loc
+    if p.func is not None:
+        text = R.text(p.func)
+        if p.method:
+            return error_at_loc(NoRuleError, loc, f"no derivative rule for the method `.{p.method}()`",
+                                f"call the NumPy function instead (np.{p.method}(x, ...)) if s2sad has a rule "
+                                f"for it, or register one for a function of your own with @s2sad.adjoint(fn)")
+        obj = p.func_obj
+        if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", "") or "").startswith("s2sad_runtime"):
+            return error_at_loc(NoRuleError, loc,
+                                f"no derivative rule for the runtime helper `{text}`: differentiating generated "
+                                "code through this operation again (a second derivative) is not supported yet",
+                                "write the function without this operation for second-order use, or register "
+                                f"a rule with @s2sad.adjoint({text})")
+        return error_at_loc(NoRuleError, loc, f"no derivative rule for `{text}`",
+                            f"register one with @s2sad.adjoint({text}) (see docs/rules.md), or wrap its "
+                            "argument in s2sad.stop_gradient(...) if it should not be differentiated")
+    text = R.text(st.value)
+    return error_at_loc(NoRuleError, loc, f"no derivative rule for `{text}`",
+                        "rewrite it with operations s2sad differentiates (docs/rules.md)")
