@@ -316,7 +316,7 @@ class GradFunction:
     def _first_call(self, f, args, pkey, out):
         """The first call of a signature: run the generic code instrumented,
         plan it, and check the planned variant against it before keeping it."""
-        from s2sad import planner
+        from s2sad import plan as planner
         self.stats = _NO_LOOPS
         with self._lock:
             if pkey in self._plans:     # another thread planned it meanwhile
@@ -325,7 +325,8 @@ class GradFunction:
             fname = f.__name__
             generic = []
 
-            def run_probe(psrc, probe):
+            def run_probe(probe_fdef, probe):
+                psrc = R.source(probe_fdef) + "\n"
                 instrumented = emit.compile_function(psrc, fname + "_probe", ns, f"{self.fn.__qualname__}:probe",
                                                      extra={"_probe": probe})
                 try:
@@ -337,7 +338,7 @@ class GradFunction:
             entry = False
             try:
                 if reason is None:
-                    pl, res = planner.plan(f.__s2sad_source__, fname, ns.globals(), args, self._names, run_probe)
+                    pl, res = planner.plan(f.__s2sad_ir__, ns, args, run_probe)
                     if not pl.info["planned"] and not pl.consts:
                         raise planner.PlanError("no array operation to plan")
                     entry = _PlanEntry(pl, ns, f"{self.fn.__qualname__}")
