@@ -41,7 +41,7 @@ from s2sad_runtime.reductions import (
 from s2sad_runtime.indexing import (
     concatenate_piece, copy_slot, diag_adjoint, hstack_piece, index_accumulate, index_adjoint, is_basic_index,
     repeat_adjoint, reshape_adjoint, roll_adjoint, tile_adjoint, transpose_adjoint, transpose_forward,
-    vstack_piece, zero_slot,
+    vstack_piece, written_part, written_part_adjoint, zero_slot,
 )
 from s2sad_runtime.linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
@@ -63,6 +63,10 @@ from s2sad_runtime.plan import PairSum, pair_add, pair_total
 # then loads neither loops nor the schedules of s2sad_runtime.checkpoint
 _LAZY = ("Checkpointed", "CheckpointedWhile", "checkpointed", "Checkpoint", "Tape")
 
+from s2sad_runtime.views import (  # noqa: E402
+    own, region_of, region_scatter, region_zeroed, unshared_part, view_rederive, view_sync,
+)
+
 __all__ = [
     # core
     "ZERO", "Like", "like", "unbroadcast", "broadcast_as", "zeros_like", "accumulate", "elem", "grad_out",
@@ -71,7 +75,10 @@ __all__ = [
     "expand_adjoint", "sum_adjoint", "reduce_sum_like", "count", "mean_adjoint", "extremum_adjoint",
     "extremum_weights", "prod_adjoint", "var_adjoint", "std_adjoint", "norm_adjoint", "cumsum_adjoint",
     # indexing
-    "is_basic_index", "index_adjoint", "index_accumulate", "copy_slot", "zero_slot", "reshape_adjoint",
+    "is_basic_index", "index_adjoint", "index_accumulate", "copy_slot", "zero_slot",
+    "written_part", "written_part_adjoint",
+    # views
+    "own", "view_sync", "view_rederive", "region_of", "region_zeroed", "region_scatter", "unshared_part", "reshape_adjoint",
     "transpose_adjoint", "transpose_forward", "repeat_adjoint", "tile_adjoint", "roll_adjoint",
     "diag_adjoint", "concatenate_piece", "hstack_piece", "vstack_piece",
     # linalg

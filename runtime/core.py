@@ -269,6 +269,17 @@ def check_scalar_output(y, loc=(None,) * 6):
     is asked of a function whose output is not a scalar."""
     if isinstance(y, _PY_SCALARS):
         return y
+    if isinstance(y, (tuple, list, dict)):
+        from s2sad_runtime.errors import NonScalarOutputError
+        raise NonScalarOutputError(
+            f"grad needs a scalar output, but the function returned a {type(y).__name__}",
+            **_loc_kwargs(loc),
+            hint="use s2sad.vjp(f) for several outputs, or return one scalar (e.g. their weighted sum)")
+    if np.iscomplexobj(y):
+        from s2sad_runtime.errors import NonScalarOutputError
+        raise NonScalarOutputError(
+            "grad needs a real scalar output, but the function returned a complex value", **_loc_kwargs(loc),
+            hint="complex numbers are not supported yet; return a real value (e.g. abs(z) ** 2)")
     shape = _shape(y)
     size = 1
     for n in shape:

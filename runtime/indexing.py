@@ -63,6 +63,38 @@ def copy_slot(a, idx):
     return v.copy() if hasattr(v, "copy") and not isinstance(v, (list, dict)) else v
 
 
+def _last_writes(shape, idx):
+    """Mask over ``a[idx]``'s elements: True where an element is the last
+    one the index writes to its position; None when no position repeats."""
+    pos = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[idx]
+    flat = pos.ravel()
+    if flat.size == np.unique(flat).size:
+        return None
+    _, first_from_end = np.unique(flat[::-1], return_index=True)
+    keep = np.zeros(flat.size, dtype=bool)
+    keep[flat.size - 1 - first_from_end] = True
+    return keep.reshape(pos.shape)
+
+
+def written_part(g, idx):
+    """The adjoint of the elements a write ``a[idx] = v`` stored: ``g[idx]``,
+    except that where an advanced index names a position more than once only
+    its last occurrence counts (NumPy keeps the last write)."""
+    if is_basic_index(idx) or _is_mask(idx):
+        return g[idx]
+    keep = _last_writes(np.shape(g), idx)
+    return g[idx] if keep is None else g[idx] * keep
+
+
+def written_part_adjoint(c, g, idx):
+    """The adjoint of :func:`written_part` in ``g``."""
+    if not (is_basic_index(idx) or _is_mask(idx)):
+        keep = _last_writes(np.shape(g), idx)
+        if keep is not None:
+            c = c * keep
+    return index_adjoint(c, g, idx)
+
+
 def zero_slot(a_adj, idx):
     """A copy of ``a_adj`` with ``a_adj[idx]`` set to zero (the adjoint of an
     overwritten element does not flow further back)."""

@@ -24,6 +24,8 @@ from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.reverse import ReverseTransform
 
 
+_MISSING = object()
+
 _NO_LOOPS = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0, "loops": []}
 
 
@@ -185,6 +187,7 @@ class GradFunction:
         self.wrt = tuple(idx)
         self._cache = {}
         self._fast = {}
+        self._watch = ()     # (kind, where, key, object) of every outside binding the code read
         self._lock = threading.Lock()
         self._last = None
         functools.update_wrapper(self, fn, updated=())
@@ -205,6 +208,8 @@ class GradFunction:
                      for a in args)
 
     def compiled(self, args=None):
+        if self._watch and self._stale():
+            self._reset()
         key = self._key(args) if args is not None else None
         f = self._cache.get(key)
         if f is None:
@@ -213,10 +218,17 @@ class GradFunction:
                 if f is None:
                     f = self._build(args)
                     self._cache[key] = f
+                    self._watch_bindings(f)
         self._last = f
         return f
 
     def _check_inputs(self, args):
+        for i, v in enumerate(args):
+            if isinstance(v, (complex, np.complexfloating)) or (isinstance(v, np.ndarray) and v.dtype.kind == "c"):
+                raise NonDifferentiableInputError(
+                    f"cannot differentiate {self.fn.__qualname__}: argument `{self._names[i]}` is complex, and "
+                    "s2sad does not differentiate complex numbers yet",
+                    hint="pass the real and imaginary parts as separate real arrays")
         for i in self.wrt:
             v = args[i]
             bad = None
@@ -237,7 +249,39 @@ class GradFunction:
                     hint=f"pass a float (e.g. {self._names[i]}=float(...) or x.astype(float)), "
                          f"or leave it out of wrt")
 
+    # --------------------------------------------------------- freshness
+    def _stale(self):
+        """Has a global, closure value or attribute the generated code read
+        at compile time been rebound since?  (The gradient is that of the
+        function as Python runs it now.)"""
+        for kind, where, key, obj in self._watch:
+            if kind == "global":
+                if where.get(key, _MISSING) is not obj:
+                    return True
+            elif kind == "cell":
+                try:
+                    if where.cell_contents is not obj:
+                        return True
+                except ValueError:
+                    return True
+            elif getattr(where, key, _MISSING) is not obj:
+                return True
+        return False
+
+    def _reset(self):
+        with self._lock:
+            self._cache, self._fast, self._plans, self._watch = {}, {}, {}, ()
+            self._last = self._last_plan = None
+
+    def _watch_bindings(self, f):
+        seen = {(id(w[1]), w[2]) for w in self._watch}
+        new = [w for w in f.__s2sad_bindings__ if (id(w[1]), w[2]) not in seen]
+        if new:
+            self._watch = tuple(self._watch) + tuple(new)
+
     def __call__(self, *args, **kwargs):
+        if self._watch and self._stale():
+            self._reset()
         if self._plans and not kwargs:
             # the hottest path: a planned signature seen before, called with
             # every argument positional: one key, one lookup, the planned code
@@ -256,6 +300,8 @@ class GradFunction:
                 out = self._check_out(out)
         if kwargs or len(args) != len(self._names):
             args = self._bind(args, kwargs)
+        if out is not None:
+            self._check_out_overlap(out, args)
         # fast path: the argument types (and the wrt dtypes) were seen before
         sig = tuple(map(type, args)) + tuple(getattr(args[i], "dtype", None) for i in self.wrt)
         f = self._fast.get(sig)
@@ -301,6 +347,18 @@ class GradFunction:
             raise ArgumentError(f"out= needs {len(self.wrt)} arrays (one per gradient), got {len(outs)}",
                                 hint="pass a tuple of arrays shaped like the differentiated arguments")
         return outs
+
+    def _check_out_overlap(self, outs, args):
+        """``out=`` arrays receive the gradients while the call still reads
+        its arguments: they must not share memory with any of them."""
+        for o in outs:
+            for name, a in zip(self._names, args):
+                for leaf in _leaves(a):
+                    if isinstance(leaf, np.ndarray) and isinstance(o, np.ndarray) and np.shares_memory(o, leaf):
+                        raise ArgumentError(
+                            f"an out= array shares memory with the argument `{name}`: the gradient would be written "
+                            "over an input it still reads",
+                            hint="pass out= arrays of their own (e.g. np.empty_like(x))")
 
     def _deliver(self, res, outs):
         """Copy the gradients of an unplanned call into ``out=`` arrays."""
@@ -603,9 +661,19 @@ def hessian(f, wrt=0, *, rules=None):
     product per input element (for small problems).  Returns an array of
     shape ``x.shape + x.shape``."""
     h = hvp(f, wrt, rules=rules)
+    if isinstance(wrt, str):
+        names = list(inspect.signature(f).parameters)
+        if wrt not in names:
+            raise ArgumentError(f"wrt={wrt!r}: {f.__qualname__} has no parameter {wrt!r}",
+                                hint=f"its parameters are {', '.join(names)}")
+        index = names.index(wrt)
+    elif isinstance(wrt, (int, np.integer)) and not isinstance(wrt, bool):
+        index = int(wrt)
+    else:
+        raise ArgumentError(f"hessian takes one argument to differentiate (an int or a name), got wrt={wrt!r}")
 
     def hess(*args):
-        x = args[wrt]
+        x = args[index]
         xa = np.asarray(x, dtype=float) if not hasattr(x, "shape") else x
         n = int(np.size(xa))
         cols = []

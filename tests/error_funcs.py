@@ -48,9 +48,20 @@ def undefined_name(x):
     return np.sum(y)
 
 
-def mutates_input(x):
-    x[0] = 1.0
-    return np.sum(x * x)
+def mutates_held_in_list(x):
+    y = x * 1.0
+    pair = [y, x]
+    y[0] = 1.0
+    return np.sum(pair[0] * x)
+
+
+GLOBAL_ARRAY = np.ones(3)
+
+
+def mutates_global(x):
+    g = GLOBAL_ARRAY
+    g[0] = 2.0
+    return np.sum(g * x)
 
 
 def for_else(x):

@@ -149,6 +149,7 @@ def inline(nz, target, call):
         gen = compiled_target(obj)
         if gen is not None:
             obj = gen
+            nz.bindings.extend(getattr(gen, "__s2sad_bindings__", ()))
         if any(o is obj for o in nz.inline_stack) or len(nz.inline_stack) > nz.MAX_INLINE_DEPTH:
             raise nz.error(call, f"cannot differentiate the recursive call to `{obj.__name__}`",
                            "rewrite the recursion as a loop")

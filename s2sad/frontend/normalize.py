@@ -25,6 +25,8 @@ the output is deterministic.  User functions are inlined
 
 from __future__ import annotations
 
+import types
+
 from s2sad.errors import ResolutionError, UnsupportedSyntaxError, error_at_loc
 from s2sad.frontend import inline as _inline
 from s2sad.frontend import iteration as _iteration
@@ -107,7 +109,7 @@ class Normalizer:
 
     def static_ref(self, obj, hint, where=None):
         new = self.ns.ref(obj, hint)
-        if where is not None:
+        if where is not None and not isinstance(obj, types.ModuleType):
             self.bindings.append(where + (obj,))
         return N.Static(new, obj)
 

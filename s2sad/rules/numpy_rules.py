@@ -86,6 +86,12 @@ def dot(g, a, b):
     d[b] = _rt.dot_adjoint_b(g, a, b)
 
 
+@defrule(np.float64, np.float32, np.float16, jvp="linear")
+def float_cast(g, x):
+    # a NumPy scalar made from a value: the identity, in the value's dtype
+    d[x] = _rt.astype_adjoint(g, x)
+
+
 @defrule("copy", np.copy, np.array, np.asarray, np.ascontiguousarray, np.asanyarray)
 def identity(g, a, dtype=None):
     d[a] = g
@@ -578,7 +584,7 @@ T.nondiff(
     np.logical_xor, np.all, np.any, np.nonzero, np.count_nonzero, np.searchsorted,
     np.heaviside, np.floor_divide, np.result_type, np.broadcast_shapes,
     np.tri, np.diag_indices, np.triu_indices, np.tril_indices, np.indices,
-    len, range, int, bool, isinstance, print, type, np.float64, np.float32, np.int64, np.int32,
+    len, range, int, bool, isinstance, print, type, np.int64, np.int32,
     np.dtype, np.finfo, np.iinfo, np.random.default_rng,
     "Compare", "BoolOp", "Not", "FloorDiv", "Invert", "BitAnd", "BitOr", "BitXor",
     "LShift", "RShift",

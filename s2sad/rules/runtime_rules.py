@@ -12,6 +12,8 @@ from __future__ import annotations
 import s2sad_runtime as _rt
 from s2sad.rules.core import d
 
+t = None   # the operand's tangent, in jvp templates (never evaluated)
+
 
 def register(T):
     defrule = T.defrule
@@ -79,10 +81,58 @@ def register(T):
     def rt_elem(g, v, i, like):
         d[v] = _rt.index_adjoint(g, v, i)
 
+    @defrule(_rt.copy_slot, jvp="linear")
+    def rt_copy_slot(g, a, idx):
+        d[a] = _rt.index_adjoint(g, a, idx)
+
+    @defrule(_rt.written_part, jvp="linear")
+    def rt_written_part(g, v, idx):
+        d[v] = _rt.written_part_adjoint(g, v, idx)
+
+    @defrule(_rt.own, jvp="linear")
+    def rt_own(g, x):
+        d[x] = g
+
+    @defrule(_rt.view_sync)
+    def rt_view_sync(g, root, view):
+        d[root] = _rt.region_zeroed(g, root, view)
+        d[view] = _rt.region_of(g, root, view)
+
+    @defrule(_rt.view_rederive)
+    def rt_view_rederive(g, view, root):
+        d[view] = _rt.unshared_part(g, view, root)
+        d[root] = _rt.region_scatter(g, root, view)
+
+    @T.defjvp(_rt.view_sync)
+    def view_sync_jvp(ans, root, view):
+        d[root] = _rt.region_zeroed(t, root, view)
+        d[view] = _rt.region_scatter(t, root, view)
+
+    @T.defjvp(_rt.view_rederive)
+    def view_rederive_jvp(ans, view, root):
+        d[view] = _rt.unshared_part(t, view, root)
+        d[root] = _rt.region_of(t, root, view)
+
+    @defrule(_rt.region_of, jvp="linear")
+    def rt_region_of(g, v, root, view):
+        d[v] = _rt.region_scatter(g, root, view)
+
+    @defrule(_rt.region_scatter, jvp="linear")
+    def rt_region_scatter(g, c, root, view):
+        d[c] = _rt.region_of(g, root, view)
+
+    @defrule(_rt.region_zeroed, jvp="linear")
+    def rt_region_zeroed(g, v, root, view):
+        d[v] = _rt.region_zeroed(g, root, view)
+
+    @defrule(_rt.unshared_part, jvp="linear")
+    def rt_unshared_part(g, v, view, root):
+        d[v] = _rt.unshared_part(g, view, root)
+
     @defrule(_rt.zero_slot)
     def rt_zero_slot(g, v, index):
         d[v] = _rt.zero_slot(g, index)
 
     T.nondiff(_rt.zeros_like, _rt.check_scalar_output, _rt.tie_weight, _rt.clip_mask, _rt.below_mask,
-              _rt.above_mask, _rt.copy_slot, _rt.is_basic_index, _rt.stop_gradient, _rt.like,
+              _rt.above_mask, _rt.is_basic_index, _rt.stop_gradient, _rt.like,
               _rt.check_rebind)

@@ -43,6 +43,7 @@ def fwd_checkpointed(tr, st, opts):
     name = tr.fresh("loop")
     tr.ck[st.sid] = {"name": name, "carried": carried}
     head = N.Comment(tr.line_comment(st))
+    outer = (set(tr.top_assigned), set(tr.top_definite))
     # 1. the primal step
     tr.primal_only = True
     try:
@@ -56,8 +57,11 @@ def fwd_checkpointed(tr, st, opts):
     assigned = stores(body) | {target}
     mentioned = _mentioned(body)
     outer_acc = sorted(v for v in mentioned if v in tr.active and v not in assigned and v not in carried)
-    saved = (tr.loop_depth, tr.top_assigned, tr.uses_stack, tr.none_init, tr.extra_params)
-    tr.loop_depth, tr.top_assigned, tr.uses_stack = 0, set(carried) | {target}, False
+    saved = (tr.loop_depth, tr.top_assigned, tr.top_definite, tr.uses_stack, tr.none_init, tr.extra_params,
+             tr.frame_params)
+    tr.loop_depth, tr.uses_stack = 0, False
+    tr.frame_params = set(carried) | {target}
+    tr.top_assigned, tr.top_definite = set(carried) | {target}, set(carried) | {target}
     tr.none_init, tr.extra_params = set(), frozenset(carried)
     try:
         fwd = tr.fwd_block(body)
@@ -66,7 +70,8 @@ def fwd_checkpointed(tr, st, opts):
         rev += tr.zeros_for([c for c in active_carried if c not in S1])
         inner_stack, inner_none = tr.uses_stack, tr.none_init
     finally:
-        (tr.loop_depth, tr.top_assigned, tr.uses_stack, tr.none_init, tr.extra_params) = saved
+        (tr.loop_depth, tr.top_assigned, tr.top_definite, tr.uses_stack, tr.none_init, tr.extra_params,
+         tr.frame_params) = saved
     gen = []
     if outer_acc:
         gen.append(N.Nonlocal(tuple(tr.adj(v) for v in outer_acc)))
@@ -81,7 +86,8 @@ def fwd_checkpointed(tr, st, opts):
     gen.append(N.Eval(N.Yield(_names_tuple(adj_names))))
     adj_fn = N.FunctionDef(f"{name}_adjoint", [target] + carried, gen)
     tr.ck[st.sid].update(active=active_carried, outer_acc=outer_acc)
-    # 3. the driver
+    # 3. the driver (what the step functions bound is not bound out here)
+    tr.top_assigned, tr.top_definite = outer
     rngs = [N.Name(v) for v in sorted(v for v in mentioned if v not in assigned)] + _random_states(tr, body)
     writes_in_place = any(written_base(s2) in carried for s2 in iter_stmts(body))
     for c in carried:
@@ -99,7 +105,9 @@ def fwd_checkpointed(tr, st, opts):
     if opts.kind == "reversible":
         from s2sad.transforms import reversible
         drv, extra_fns = reversible.driver(tr, st, body, carried, target, name, opts, step_fn, adj_fn)
+        tr.top_assigned, tr.top_definite = outer
     tr.top_assigned.update(carried)
+    tr.top_definite.update(carried)
     return [head, step_fn, adj_fn] + extra_fns + [
         N.Assign(N.Name(name), drv),
         N.Assign(_names_tuple(carried), N.Call(N.Attr(N.Name(name), "forward"), (_names_tuple(carried),)))]

@@ -5,7 +5,8 @@ In a body with a jump, ``continue`` becomes ``_skip = True``, ``break``
 ``_brk = True; _skip = True``; the statements after a branch that may jump
 run under ``if not _skip``, and a ``break`` leaves the loop at the end of
 the body (``if _brk: break``).  A ``while`` loop's recomputed test stays
-at the very end.  Runs on the normalized program before the analyses (so
+at the end, skipped on the iteration that breaks (Python does not evaluate
+it there).  Runs on the normalized program before the analyses (so
 the flags are ordinary variables to them); forward mode keeps the jumps.
 """
 
@@ -70,6 +71,13 @@ def _loop_body(body, namer):
     if uses_brk:
         new.append(assign(brk, False))
     new += guard(core)
+    if uses_brk and retest:
+        # the while test is not evaluated on the iteration that breaks (it
+        # may fail there), and the reverse sweep must see that it was not
+        go_on = namer.fresh("go")
+        new.append(mk(N.Assign(N.Name(go_on), N.UnaryOp("Not", N.Name(brk)))))
+        new.append(N.If(N.Name(go_on), retest, loc=loc, origin="jump"))
+        retest = []
     if uses_brk:
         new.append(N.If(N.Name(brk), [N.Break()], loc=loc, origin="jump"))
     return new + retest

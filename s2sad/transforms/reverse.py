@@ -36,14 +36,14 @@ import numpy as np
 
 from s2sad.analysis import analyze
 from s2sad.analysis.checks import check_active_rules
-from s2sad.errors import InputMutationError, UnsupportedSyntaxError, error_at_loc
+from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
-from s2sad.ir.visit import has_jump, iter_stmts, names, targets
+from s2sad.ir.visit import has_jump, iter_stmts, names, stores, targets
 from s2sad.rules import splice
 from s2sad.rules.splice import rt_call
 from s2sad.transforms import checkpoint as _ck
-from s2sad.transforms import jumps
+from s2sad.transforms import jumps, mutation
 
 _SCALAR_REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std")
 
@@ -59,10 +59,12 @@ class ReverseTransform:
         self.single = single
         self.loop_default = loop_default
         self.params = list(fn.params)
+        self.frame_params = set(self.params)   # bound on entry of the function being written
         self.namer = Namer(all_names(fn) | set(ns.values))
         self._adj_names = {}
         if mode != "jvp":
             fn.body = jumps.desugar(fn.body, self.namer)
+        mutation.functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
                           check=lambda prims, active: check_active_rules(fn.body, prims, active, mode))
         self.kinds = self.an.kinds
@@ -71,7 +73,6 @@ class ReverseTransform:
         self.shape_only = self.an.shape_only
         self.assign_counts = self.an.assign_counts
         self.result = self.an.result
-        self.aliased = alias_groups(fn.body)
         self.ctx = splice.SpliceContext(self.active, self.fresh, ns, self.an.is_scalar_atom)
         # the transform's bookkeeping, keyed by statement id
         self.restores = {}      # sid -> [("stack", v) | ("slot", v, slot) | ("stack_item", base) | ...]
@@ -83,7 +84,8 @@ class ReverseTransform:
         self.copied_from = {}   # sid of a generated copy -> sid of the normalized statement
         self.loop_depth = 0
         self.none_init = set()
-        self.top_assigned = set()
+        self.top_assigned = set()      # names bound so far at the top level, on some path
+        self.top_definite = set()      # ... on every path
         self.uses_stack = False
         self.primal_only = False
         self.extra_params = frozenset()
@@ -151,8 +153,15 @@ class ReverseTransform:
             rev_entry.add(res)
         rev_body, state = self.rev_block(body, rev_entry)
         rev.extend(rev_body)
-        outs = [self.rt("grad_out", N.Name(self.adj(w)), N.Name(w)) if w in state
-                else self.rt("zeros_like", N.Name(w)) for w in self.wrt]
+        entry = {}
+        for w in self.wrt:
+            if self.assign_counts.get(w):
+                # the body rebinds the input: its gradient has the shape and
+                # dtype of the value it had on entry
+                entry[w] = self.namer.fresh(w.lstrip("_") + "_in")
+                fwd.insert(0, N.Assign(N.Name(entry[w]), N.Name(w)))
+        outs = [self.rt("grad_out", N.Name(self.adj(w)), N.Name(entry.get(w, w))) if w in state
+                else self.rt("zeros_like", N.Name(entry.get(w, w))) for w in self.wrt]
         grads = outs[0] if self.single else N.Tuple(tuple(outs))
         pre = [N.Assign(N.Name(v), N.Const(None)) for v in sorted(self.none_init) if v not in self.params]
         if self.uses_stack:
@@ -216,7 +225,7 @@ class ReverseTransform:
             return False
         if self.loop_depth > 0 or var in self.extra_params:
             return True
-        return self.assign_counts.get(var, 0) > 1 or var in self.params
+        return self.assign_counts.get(var, 0) > 1 or var in self.frame_params
 
     def save_code(self, var, st):
         """Forward-sweep statements saving ``var`` before ``st`` overwrites it;
@@ -226,14 +235,16 @@ class ReverseTransform:
             saved = self.rt("like", saved)
         if self.loop_depth > 0:
             self.uses_stack = True
-            if var not in self.params:
+            if var not in self.frame_params:
                 self.none_init.add(var)
             self.restores[st.sid].append(("stack", var))
             return [N.Push(saved)]
         slot = self.fresh(var.lstrip("_") + "_saved")
-        if var not in self.params and var not in self.top_assigned:
-            # possibly undefined before this first top-level assignment: nothing to save
+        if var not in self.frame_params and var not in self.top_assigned:
+            # undefined before this first top-level assignment: nothing to save
             return []
+        if var not in self.frame_params and var not in self.top_definite:
+            self.none_init.add(var)     # bound on some paths only: the save must not fail
         self.restores[st.sid].append(("slot", var, slot))
         return [N.Assign(N.Name(slot), saved)]
 
@@ -259,14 +270,6 @@ class ReverseTransform:
         out = []
         if isinstance(st.target, N.Sub):
             base = st.target.value.id
-            if base in self.aliased and base in self.active:
-                raise self.err(InputMutationError, st.loc,
-                               f"`{base}` is written in place, but another name (or a list) refers to the "
-                               f"same object; s2sad follows values by name and cannot see the write through it",
-                               f"copy first (`{base} = {base}.copy()`) so the write changes one object only")
-            if base in self.params and base in self.active:
-                raise self.err(InputMutationError, st.loc, f"the function writes into its input `{base}` in place",
-                               f"copy it first (`{base} = {base}.copy()`), then write into the copy")
             if (base in self.needed or base in self.active) and not self.primal_only:
                 slot_val = self.rt("copy_slot", N.Name(base), index_value(self, st.target.index))
                 if self.loop_depth > 0:
@@ -280,14 +283,13 @@ class ReverseTransform:
             out.append(self.copy(st))
             return out
         tg = targets(st)
-        if st.origin == "aug" and tg[0] in self.aliased and tg[0] in self.active:
-            out.append(N.Eval(self.rt("check_rebind", N.Name(tg[0]), *self.loc_args(st.loc))))
         for v in tg:
             if self.must_save(v):
                 out.extend(self.save_code(v, st))
         out.append(self.copy(st))
         if self.loop_depth == 0:
             self.top_assigned.update(tg)
+            self.top_definite.update(tg)
         return out
 
     def fwd_if(self, st):
@@ -305,11 +307,13 @@ class ReverseTransform:
                 self.conds[st.sid] = ("stack", c)
             else:
                 self.conds[st.sid] = ("slot", c)
-        before = set(self.top_assigned)
+        before, before_def = set(self.top_assigned), set(self.top_definite)
         body = self.fwd_block(st.body)
         after_body, self.top_assigned = self.top_assigned, set(before)
+        def_body, self.top_definite = self.top_definite, set(before_def)
         orelse = self.fwd_block(st.orelse)
         self.top_assigned |= after_body
+        self.top_definite &= def_body
         out.append(N.Comment(self.line_comment(st)))
         out.append(N.If(test, body, orelse))
         return out
@@ -333,7 +337,8 @@ class ReverseTransform:
         out = []
         self.nested[st.sid] = self.loop_depth > 0
         target = st.target
-        if self.must_save(target) and (self.loop_depth > 0 or target in self.top_assigned or target in self.params):
+        if self.must_save(target) and (self.loop_depth > 0 or target in self.top_assigned
+                                       or target in self.frame_params):
             out.extend(self.save_code(target, st))
         cnt = None
         if has_jump(st.body, N.Break):
@@ -350,7 +355,8 @@ class ReverseTransform:
             self.uses_stack = True
             out.append(N.Push(N.Name(cnt)))
         if self.loop_depth == 0:
-            self.top_assigned.add(target)
+            # the loop may run any number of times: what it binds may be bound
+            self.top_assigned |= stores(st.body) | {target}
         return out
 
     def fwd_while(self, st):
@@ -370,6 +376,8 @@ class ReverseTransform:
         if self.loop_depth > 0 and not self.primal_only:
             self.uses_stack = True
             out.append(N.Push(N.Name(cnt)))
+        if self.loop_depth == 0:
+            self.top_assigned |= stores(st.body)
         return out
 
     # reverse sweep -------------------------------------------------------
@@ -509,17 +517,40 @@ class ReverseTransform:
         if base in self.active and base in state:
             val = st.value
             a = self.adj(base)
+            contrib = None
             if isinstance(val, N.Name) and val.id in self.active:
                 if self.kinds.get(base) == "array":
-                    piece = N.Sub(N.Name(a), index)
+                    piece = N.Sub(N.Name(a), index) if self.basic_index(index) else \
+                        self.rt("written_part", N.Name(a), index_value(self, index))
                 else:
                     piece = self.rt("elem", N.Name(a), index_value(self, index), N.Name(val.id))
-                self.accumulate(val.id, self.rt("unbroadcast", piece, N.Name(val.id)), state, out)
+                contrib = self.rt("unbroadcast", piece, N.Name(val.id))
+                if val.id == base:       # `b[:] = b`: take the piece before the slot is zeroed
+                    p = self.fresh("piece")
+                    out.append(N.Assign(N.Name(p), contrib))
+                    contrib = N.Name(p)
+                else:
+                    self.accumulate(val.id, contrib, state, out)
+                    contrib = None
             out.append(N.Assign(N.Name(a), self.rt("zero_slot", N.Name(a), index_value(self, index))))
+            if contrib is not None:
+                self.accumulate(val.id, contrib, state, out)
         out.extend(self.restore_code(st))
         if out and comment is not None:
             out.insert(0, comment)
         return out, state
+
+    def basic_index(self, index):
+        """Is ``index`` certainly a basic index (ints, slices, None,
+        Ellipsis), which writes each position at most once?"""
+        for c in (index.elts if isinstance(index, N.Tuple) else (index,)):
+            if isinstance(c, N.Slice) or (isinstance(c, N.Const) and (c.value is None or c.value is Ellipsis
+                                                                        or type(c.value) is int)):
+                continue
+            if isinstance(c, N.Name) and c.id in self.an.py:
+                continue
+            return False
+        return True
 
     def rev_if(self, st, state):
         b_code, b_state = self.rev_block(st.body, state)
@@ -599,23 +630,6 @@ def _builtin(tr, name):
 def index_value(tr, index):
     from s2sad.analysis.prims import index_value as iv
     return iv(index, tr.ns)
-
-
-def alias_groups(body):
-    """Names that may refer to the same object as another name: bound by a
-    plain copy (``g = h``, an inlined call's parameter), or stored in a
-    list, tuple or dict."""
-    aliased = set()
-    for st in iter_stmts(body):
-        if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and isinstance(st.value, N.Name):
-            aliased.update((st.target.id, st.value.id))
-        elif isinstance(st, N.Assign) and isinstance(st.value, (N.List, N.Tuple, N.Dict)):
-            vals = st.value.values if isinstance(st.value, N.Dict) else st.value.elts
-            aliased.update(v.id for v in vals if isinstance(v, N.Name))
-        elif isinstance(st, N.Eval) and isinstance(st.value, N.Call) and \
-                isinstance(st.value.func, N.Attr) and st.value.func.attr in ("append", "insert"):
-            aliased.update(a.id for a in st.value.args if isinstance(a, N.Name))
-    return aliased
 
 
 def dedupe_comments(stmts):

@@ -1,0 +1,123 @@
+"""Writes through views: what generated code needs to follow NumPy's
+aliasing exactly.
+
+When a function writes into an array that another live name also sees
+(``z = y[:]; z[0] = 3.0`` and then ``y`` is read), the compiler makes the
+dependence explicit (see ``s2sad/transforms/mutation.py``):
+
+* ``root = view_sync(root, view)`` after a write through ``view`` into
+  ``root``'s memory: ``root`` is the same object, its elements under
+  ``view`` now come from ``view``;
+* ``w = view_rederive(w, root)`` for another live name: ``w`` is the same
+  object, its elements come from ``root``.
+
+Both return their first argument unchanged (the memory is shared, NumPy
+already did the work); their derivative rules move adjoints between the
+root and the view's part of it.  Which elements of the root a view covers
+is read from memory (data pointers and strides), so any NumPy view is
+followed -- basic slices, ``[...]``, transposes, reshapes, ``ravel``,
+diagonals, broadcasts -- and a "view" that turned out to be a copy (a
+reshape of a non-contiguous array) shares nothing and moves nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def own(x):
+    """A copy of an argument the function writes into: the caller's object
+    stays untouched (containers are copied with the arrays they hold)."""
+    if isinstance(x, np.ndarray):
+        return np.array(x, copy=True)
+    if isinstance(x, list):
+        return [own(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple(own(v) for v in x)
+    if isinstance(x, dict):
+        return {k: own(v) for k, v in x.items()}
+    return x
+
+
+def view_sync(root, view):
+    """``root`` after a write through ``view`` (the same object)."""
+    return root
+
+
+def view_rederive(view, root):
+    """``view`` after a write into ``root``'s memory (the same object)."""
+    return view
+
+
+def _ptr(a):
+    return a.__array_interface__["data"][0]
+
+
+def _shares(view, root):
+    return isinstance(view, np.ndarray) and isinstance(root, np.ndarray) and view is not root and \
+        np.may_share_memory(view, root)
+
+
+def positions(root, view):
+    """For each element of ``view``, the C-order flat index of the element
+    of ``root`` at the same address (``root`` dense, as every array the
+    generated code writes into is: a fresh result or an owned copy)."""
+    isz = root.itemsize
+    if any(s <= 0 for s, n in zip(root.strides, root.shape) if n > 1):
+        raise ValueError("s2sad: a written array with negative strides")
+    span = sum((n - 1) * s for n, s in zip(root.shape, root.strides)) + isz
+    if root.size and span != root.size * isz:
+        raise ValueError("s2sad: a written array that is not dense")
+    mem = np.zeros(root.shape, dtype=np.intp)
+    for ax, (n, s) in enumerate(zip(root.shape, root.strides)):
+        shape = [1] * root.ndim
+        shape[ax] = n
+        mem = mem + (np.arange(n) * (s // isz)).reshape(shape)
+    to_flat = np.empty(root.size, dtype=np.intp)
+    to_flat[mem.ravel()] = np.arange(root.size)
+    off = np.full(view.shape, (_ptr(view) - _ptr(root)) // isz, dtype=np.intp)
+    for ax, (n, s) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * view.ndim
+        shape[ax] = n
+        off = off + (np.arange(n) * (s // isz)).reshape(shape)
+    return to_flat[off]
+
+
+def region_of(g, root, view):
+    """The part of ``g`` (shaped like ``root``) under ``view``, shaped like
+    ``view``; zeros when ``view`` shares nothing with ``root``."""
+    if view is root:
+        return g
+    if not _shares(view, root):
+        return np.zeros(np.shape(view), dtype=np.result_type(g))
+    return np.reshape(np.asarray(g), -1)[positions(root, view)]
+
+
+def region_zeroed(g, root, view):
+    """``g`` with the part under ``view`` set to zero (a copy)."""
+    if view is root:
+        return np.zeros_like(g)
+    if not _shares(view, root):
+        return g
+    out = np.array(g, copy=True, dtype=np.result_type(g))
+    np.reshape(out, -1)[positions(root, view)] = 0
+    return out
+
+
+def region_scatter(c, root, view):
+    """Zeros shaped like ``root`` with ``c`` (shaped like ``view``) added
+    under ``view`` (summed where a broadcast view repeats an element)."""
+    if view is root:
+        return c
+    out = np.zeros(np.shape(root), dtype=np.result_type(c, root.dtype if hasattr(root, "dtype") else float))
+    if _shares(view, root):
+        np.add.at(np.reshape(out, -1), positions(root, view).ravel(), np.broadcast_to(c, np.shape(view)).ravel())
+    return out
+
+
+def unshared_part(g, view, root):
+    """``g`` when ``view`` shares no memory with ``root`` (it keeps its own
+    value), zeros when it does (its value now comes from ``root``)."""
+    if view is root or _shares(view, root):
+        return np.zeros_like(g)
+    return g

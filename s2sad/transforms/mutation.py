@@ -1,0 +1,138 @@
+"""In-place writes made explicit, so that Python's aliasing holds exactly.
+
+Runs on the normalized program, before the other analyses, with the alias
+analysis of :mod:`s2sad.analysis.aliases`:
+
+* an argument the function writes into (directly, through a view, or
+  through a container that holds it) is copied on entry
+  (``x = _rt.own(x)``): the gradient is that of the function of the value
+  at entry, and the caller's arrays are never changed;
+* a write that another live name sees -- ``z = y[:]; z[0] = 3.0`` and ``y``
+  read later, ``v = b; b += 1.0`` and ``v`` read later -- is followed:
+  ``a += v`` on such an array becomes an element write ``a[...] = a + v``,
+  then ``root = _rt.view_sync(root, z)`` makes the written array depend on
+  what was written through the view, and ``w = _rt.view_rederive(w, root)``
+  makes every other live name depend on the array it shares memory with
+  (``root`` is a name bound to the whole array).  The forward values are
+  NumPy's own; the derivative rules of these helpers move adjoints between
+  a view and its array (``runtime/views.py``);
+* what cannot be followed is refused, naming both names and both lines: a
+  container holding the written array, a write into an array outside the
+  function, a name that may or may not be a view.
+"""
+
+from __future__ import annotations
+
+from s2sad.analysis.aliases import Aliases
+from s2sad.errors import InputMutationError, error_at_loc
+from s2sad.ir import nodes as N
+from s2sad.rules.splice import rt_call
+
+
+def functionalize(fn, kinds_in, namer, ns):
+    """Rewrite ``fn`` (in place) as described above; returns the final
+    alias analysis."""
+    al = Aliases(fn, kinds_in)
+    owned = _written_params(al)
+    if owned:
+        fn.body[:0] = [N.Assign(N.Name(p), rt_call(ns, "own", N.Name(p)), loc=fn.body[0].loc) for p in owned]
+        al = Aliases(fn, kinds_in)
+    for m in al.mutations:
+        _refuse_outside(m, al)
+    todo = [m for m in al.mutations if m.conflicts]
+    if not todo:
+        return al
+    for m in todo:
+        _follow(fn, m, al, namer, ns)
+    al = Aliases(fn, kinds_in)
+    left = [m for m in al.mutations if m.conflicts]
+    if left:
+        m = left[0]
+        name, st = m.conflicts[0]
+        raise _error(m, name, st, "s2sad could not follow this write")
+    return al
+
+
+def _written_params(al):
+    out = set()
+    for m in al.mutations:
+        for o in m.objects:
+            if o[0] in ("param", "param_item"):
+                out.add(o[1])
+    return sorted(out)
+
+
+def _refuse_outside(m, al):
+    for o in m.objects:
+        if o[0] == "static":
+            raise error_at_loc(InputMutationError, m.stmt.loc,
+                               f"`{m.name}` refers to an array defined outside the function, and this line changes "
+                               "it in place",
+                               f"copy it first (`{m.name} = {m.name}.copy()`): the gradient must not change "
+                               "module state")
+
+
+def _error(m, name, st, why):
+    line = st.loc.src.file_line(st.loc.line) if st.loc is not None else "?"
+    return error_at_loc(InputMutationError, m.stmt.loc,
+                        f"this line changes `{m.name}` in place, and `{name}` (read at line {line}) refers to the "
+                        f"same memory: {why}",
+                        f"copy first (`{name} = {name}.copy()` or `{m.name} = {m.name}.copy()`) so the write "
+                        "changes one object only")
+
+
+def _follow(fn, m, al, namer, ns):
+    names_ = sorted({n for n, _ in m.conflicts})
+    for name, st in m.conflicts:
+        p = al.of(m.stmt.sid, name)
+        if any(al.types.get(o) in ("list", "tuple", "dict") for o, _ in p):
+            raise _error(m, name, st, f"`{name}` is a container holding it, which s2sad does not follow")
+    if m.kind == "method":
+        name, st = m.conflicts[0]
+        raise _error(m, name, st, f"s2sad does not follow changes made by `.{m.stmt.value.func.attr}()`")
+    # the array written into, and a name bound to the whole of it; the other
+    # objects the written name may be are copies made where a view was asked
+    # for (then the write changes nothing else)
+    copies = {o for o in m.objects if o[0] in ("alloc", "old") and o[1] in al.maybe_copies}
+    real = m.objects - copies
+    if len(real) != 1 or al.types.get(next(iter(real))) != "array":
+        name, st = m.conflicts[0]
+        raise _error(m, name, st, "s2sad cannot tell which array the write changes")
+    obj = next(iter(real))
+    for name, st in m.conflicts:
+        if copies and al.holds(al.of(m.stmt.sid, name), copies, m.stmt.sid):
+            raise _error(m, name, st, f"`{m.name}` may be a copy or a view, and `{name}` may share it")
+    whole = frozenset({(obj, True)})
+    at = al.at.get(m.stmt.sid, {})
+    candidates = [m.name] + names_ + sorted(n for n in at if n not in names_ and n != m.name)
+    root = next((n for n in candidates if al.of(m.stmt.sid, n) == whole), None)
+    if root is None:
+        name, st = m.conflicts[0]
+        raise _error(m, name, st, "no name holds the whole array it belongs to")
+    block, i = _find(fn.body, m.stmt)
+    loc = m.stmt.loc
+    new = []
+    if m.kind == "aug":
+        # `a += v` on an array: the same object, updated in place
+        t = namer.fresh("inplace")
+        block[i] = N.Assign(N.Name(t), m.stmt.value, loc=loc)
+        new.append(N.Assign(N.Sub(N.Name(m.name), N.Const(Ellipsis)), N.Name(t), loc=loc))
+    if m.name != root:
+        new.append(N.Assign(N.Name(root), rt_call(ns, "view_sync", N.Name(root), N.Name(m.name)), origin="view",
+                            loc=loc))
+    for w in names_:
+        if w not in (m.name, root):
+            new.append(N.Assign(N.Name(w), rt_call(ns, "view_rederive", N.Name(w), N.Name(root)), origin="view",
+                                loc=loc))
+    block[i + 1:i + 1] = new
+
+
+def _find(body, target):
+    for i, st in enumerate(body):
+        if st is target:
+            return body, i
+        for b in N.blocks(st):
+            r = _find(b, target)
+            if r is not None:
+                return r
+    return None
