@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from s2sad_runtime import checkpoint as _ck
+from s2sad_runtime.errors import S2SadError
 
 __all__ = ["checkpointed", "reversible", "Reversible", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
 
@@ -102,7 +103,26 @@ def _fingerprint(state):
 
 
 def _copy_state(state):
-    return tuple(v.copy() if hasattr(v, "copy") and hasattr(v, "shape") else v for v in state)
+    """A snapshot of a loop state whose arrays the body writes into: a copy
+    of each array, the same copy for names bound to the same array (the
+    body's aliasing survives a restore)."""
+    memo = {}
+    out = []
+    for v in state:
+        if hasattr(v, "copy") and hasattr(v, "shape"):
+            c = memo.get(id(v))
+            if c is None:
+                for w, cw in memo.values():
+                    if np.may_share_memory(v, w):
+                        raise S2SadError(
+                            "checkpointed loop: two values of the loop state are views of one array that the "
+                            "body writes into, which a snapshot cannot keep",
+                            hint="copy one of them before the loop (`y = x.copy()`), or use the default tape")
+                c = memo[id(v)] = (v, v.copy())
+            out.append(c[1])
+        else:
+            out.append(v)
+    return tuple(out)
 
 
 _collect = threading.local()
@@ -205,6 +225,11 @@ class Checkpointed:
 
     def _index(self, j):
         return self.iterable[j]
+
+    def last(self, value):
+        """The loop variable after the loop: the last element, or ``value``
+        (what it was before) when the loop ran no step."""
+        return self.iterable[self.l - 1] if self.l else value
 
     # -- the two sweeps ----------------------------------------------------
     def forward(self, state):

@@ -39,6 +39,12 @@ def own(x):
     return x
 
 
+def is_array(x):
+    """Is ``x`` an array (``x += y`` updates it in place) rather than a
+    number (``x += y`` rebinds ``x``)?"""
+    return isinstance(x, np.ndarray)
+
+
 def view_sync(root, view):
     """``root`` after a write through ``view`` (the same object)."""
     return root

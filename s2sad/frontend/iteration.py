@@ -212,9 +212,6 @@ def lower_while(nz, st):
     for r in retest:
         if isinstance(r, (N.Assign, N.If)):
             r.origin = "retest"
-    if V.has_jump(body, N.Continue) and retest:
-        raise nz.error(st, "`continue` in a `while` loop whose test is computed is not supported",
-                       "restructure the body with `if`, or write the test as one local name")
     nz.line, nz.node = st.lineno, st
     nz.emit(N.While(test, body + retest, strategy=strategy), st)
 

@@ -52,8 +52,7 @@ class Plan:
 
 def _grad_out_calls(ret):
     """The ``_rt.grad_out(NAME, X)`` calls of a return value, in order."""
-    return [n for n in walk(ret) if is_rt_call(n, _rt_mod.grad_out) and len(n.args) == 2
-            and isinstance(n.args[0], N.Name)]
+    return [n for n in walk(ret) if is_rt_call(n, _rt_mod.grad_out) and len(n.args) == 2]
 
 
 def _ws(*path):
@@ -80,6 +79,8 @@ def plan(fdef, ns, args, run_probe):
     calls = _grad_out_calls(ret.value)
     result_names = {}
     for i, c in enumerate(calls):
+        if not isinstance(c.args[0], N.Name):
+            continue
         n, x = c.args[0].id, c.args[1]
         mn, mx = p.name_meta.get(n, DYN), p.meta(x)
         if n not in result_names and mn[0] == "A" and mx[0] == "A" and mn[1:3] == mx[1:3]:
@@ -173,11 +174,11 @@ def plan(fdef, ns, args, run_probe):
     ret = fdef.body[-1]
     repl = {}
     for i, c in enumerate(_grad_out_calls(ret.value)):
-        n = c.args[0].id
-        if result_names.get(n) == i and n in al.results:
+        n = c.args[0].id if isinstance(c.args[0], N.Name) else None
+        if n is not None and result_names.get(n) == i and n in al.results:
             repl[id(c)] = N.Name(n)
         else:
-            inside = bool(al.refs.get(n, set()) & al.buffered)
+            inside = n is not None and bool(al.refs.get(n, set()) & al.buffered)
             repl[id(c)] = N.Call(N.Attr(RP, "deliver"), (c, N.Name("_outs"), N.Const(i), N.Const(inside)))
     value = rebuild(ret.value, lambda e: repl.get(id(e)))
 

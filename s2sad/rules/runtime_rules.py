@@ -134,5 +134,5 @@ def register(T):
         d[v] = _rt.zero_slot(g, index)
 
     T.nondiff(_rt.zeros_like, _rt.check_scalar_output, _rt.tie_weight, _rt.clip_mask, _rt.below_mask,
-              _rt.above_mask, _rt.is_basic_index, _rt.stop_gradient, _rt.like,
+              _rt.above_mask, _rt.is_basic_index, _rt.is_array, _rt.stop_gradient, _rt.like,
               _rt.check_rebind)

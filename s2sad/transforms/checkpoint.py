@@ -108,9 +108,16 @@ def fwd_checkpointed(tr, st, opts):
         tr.top_assigned, tr.top_definite = outer
     tr.top_assigned.update(carried)
     tr.top_definite.update(carried)
-    return [head, step_fn, adj_fn] + extra_fns + [
+    out = [head, step_fn, adj_fn] + extra_fns + [
         N.Assign(N.Name(name), drv),
         N.Assign(_names_tuple(carried), N.Call(N.Attr(N.Name(name), "forward"), (_names_tuple(carried),)))]
+    if is_for and target in _read_outside(tr, st):
+        # the loop variable keeps its last value after the loop, as in Python
+        if target not in tr.frame_params and target not in tr.top_assigned:
+            tr.none_init.add(target)
+        out.append(N.Assign(N.Name(target), N.Call(N.Attr(N.Name(name), "last"), (N.Name(target),))))
+        tr.top_assigned.add(target)
+    return out
 
 
 def rev_checkpointed(tr, st, state):
@@ -155,6 +162,16 @@ def _random_states(tr, body):
                         and id(npr.mtrand._rand) not in seen:
                     seen.add(id(npr.mtrand._rand))
                     out.append(N.Static(tr.ns.ref(npr.mtrand._rand, "_global_rng"), npr.mtrand._rand))
+    return out
+
+
+def _read_outside(tr, st):
+    """Names read by statements outside loop ``st``."""
+    inside = {id(s2) for s2 in iter_stmts(st.body)}
+    out = set()
+    for s2 in iter_stmts(tr.fn.body):
+        if s2 is not st and id(s2) not in inside:
+            out.update(reads(s2))
     return out
 
 

@@ -21,6 +21,7 @@ from s2sad.ir.visit import iter_stmts, names, rebuild, targets, written_base
 from s2sad.rules import splice
 from s2sad.rules.core import Contribution, Temp
 from s2sad.rules.splice import rt_call
+from s2sad.transforms import jumps
 from s2sad.transforms.mutation import functionalize
 
 
@@ -32,6 +33,9 @@ class ForwardTransform:
         self.ns = ns
         self.params = list(fn.params)
         self.namer = Namer(all_names(fn) | set(ns.values))
+        # flags for break/continue: a while test is recomputed at the end of
+        # the body, which a `continue` must not skip
+        fn.body = jumps.desugar(fn.body, self.namer)
         functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
                           check=lambda prims, active: check_active_rules(fn.body, prims, active, "jvp"))

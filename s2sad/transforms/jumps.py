@@ -7,7 +7,7 @@ run under ``if not _skip``, and a ``break`` leaves the loop at the end of
 the body (``if _brk: break``).  A ``while`` loop's recomputed test stays
 at the end, skipped on the iteration that breaks (Python does not evaluate
 it there).  Runs on the normalized program before the analyses (so
-the flags are ordinary variables to them); forward mode keeps the jumps.
+the flags are ordinary variables to them).
 """
 
 from __future__ import annotations

@@ -111,20 +111,26 @@ def _follow(fn, m, al, namer, ns):
         raise _error(m, name, st, "no name holds the whole array it belongs to")
     block, i = _find(fn.body, m.stmt)
     loc = m.stmt.loc
-    new = []
-    if m.kind == "aug":
-        # `a += v` on an array: the same object, updated in place
-        t = namer.fresh("inplace")
-        block[i] = N.Assign(N.Name(t), m.stmt.value, loc=loc)
-        new.append(N.Assign(N.Sub(N.Name(m.name), N.Const(Ellipsis)), N.Name(t), loc=loc))
+    follow = []
     if m.name != root:
-        new.append(N.Assign(N.Name(root), rt_call(ns, "view_sync", N.Name(root), N.Name(m.name)), origin="view",
-                            loc=loc))
+        follow.append(N.Assign(N.Name(root), rt_call(ns, "view_sync", N.Name(root), N.Name(m.name)),
+                               origin="view", loc=loc))
     for w in names_:
         if w not in (m.name, root):
-            new.append(N.Assign(N.Name(w), rt_call(ns, "view_rederive", N.Name(w), N.Name(root)), origin="view",
-                                loc=loc))
-    block[i + 1:i + 1] = new
+            follow.append(N.Assign(N.Name(w), rt_call(ns, "view_rederive", N.Name(w), N.Name(root)),
+                                   origin="view", loc=loc))
+    if m.kind == "aug":
+        # `a += v`: an array is updated in place (every name sharing it sees
+        # the change); a number -- even one indexed out of an array -- is
+        # rebound (Python decides at run time, so does the generated code)
+        t, isarr = namer.fresh("inplace"), namer.fresh("isarray")
+        block[i:i + 1] = [
+            N.Assign(N.Name(t), m.stmt.value, loc=loc),
+            N.Assign(N.Name(isarr), rt_call(ns, "is_array", N.Name(m.name)), loc=loc),
+            N.If(N.Name(isarr), [N.Assign(N.Sub(N.Name(m.name), N.Const(Ellipsis)), N.Name(t), loc=loc)] + follow,
+                 [N.Assign(N.Name(m.name), N.Name(t), loc=loc)], loc=loc)]
+        return
+    block[i + 1:i + 1] = follow
 
 
 def _find(body, target):

@@ -34,6 +34,8 @@ from dataclasses import replace
 
 import numpy as np
 
+import s2sad_runtime as _rt
+
 from s2sad.analysis import analyze
 from s2sad.analysis.checks import check_active_rules
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
@@ -62,8 +64,7 @@ class ReverseTransform:
         self.frame_params = set(self.params)   # bound on entry of the function being written
         self.namer = Namer(all_names(fn) | set(ns.values))
         self._adj_names = {}
-        if mode != "jvp":
-            fn.body = jumps.desugar(fn.body, self.namer)
+        fn.body = jumps.desugar(fn.body, self.namer)
         mutation.functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
                           check=lambda prims, active: check_active_rules(fn.body, prims, active, mode))
@@ -160,8 +161,9 @@ class ReverseTransform:
                 # dtype of the value it had on entry
                 entry[w] = self.namer.fresh(w.lstrip("_") + "_in")
                 fwd.insert(0, N.Assign(N.Name(entry[w]), N.Name(w)))
-        outs = [self.rt("grad_out", N.Name(self.adj(w)), N.Name(entry.get(w, w))) if w in state
-                else self.rt("zeros_like", N.Name(entry.get(w, w))) for w in self.wrt]
+        # every gradient goes through grad_out (the planner delivers them by position)
+        outs = [self.rt("grad_out", N.Name(self.adj(w)) if w in state else N.Attr(N.Static("_rt", _rt), "ZERO"),
+                        N.Name(entry.get(w, w))) for w in self.wrt]
         grads = outs[0] if self.single else N.Tuple(tuple(outs))
         pre = [N.Assign(N.Name(v), N.Const(None)) for v in sorted(self.none_init) if v not in self.params]
         if self.uses_stack:
