@@ -234,7 +234,7 @@ class Checkpointed:
     # -- the two sweeps ----------------------------------------------------
     def forward(self, state):
         """Run the loop from ``state`` (a tuple); returns the final state."""
-        self.initial = state
+        self._keep_initial(state)
         if self.l == 0:
             return state
         self._snapshot(0, 0, state)
@@ -262,7 +262,24 @@ class Checkpointed:
         self._slots.clear()
         self._bytes = 0
         self._set_rng(rng_now)
+        self._restore_initial()
         return sweep.adj
+
+    def _keep_initial(self, state):
+        """The initial state, and (when the body writes into its arrays) a
+        copy of their contents: the forward sweep changes those arrays in
+        place, as the loop does in Python."""
+        self.initial = state
+        self._initial_copy = _copy_state(state) if self.copy else None
+
+    def _restore_initial(self):
+        """After the reverse sweep the loop's arrays hold their initial
+        values again -- the very objects, so other names that share them
+        (an alias made before the loop) see the restored values too."""
+        if self._initial_copy is not None:
+            for v, c in zip(self.initial, self._initial_copy):
+                if v is not c and hasattr(v, "shape") and hasattr(c, "shape"):
+                    np.copyto(v, c)
 
 
 class _Sweep:
@@ -327,7 +344,7 @@ class CheckpointedWhile(Checkpointed):
         self.test = test
 
     def forward(self, state):
-        self.initial = state
+        self._keep_initial(state)
         ck = _ck.OnlineCheckpointer(self.s)
         self._ck = ck
         self._snapshot(0, 0, state)

@@ -59,9 +59,36 @@ def _ptr(a):
     return a.__array_interface__["data"][0]
 
 
+def _dense(a):
+    """Does ``a`` fill one block of memory (a whole array, in some order)?"""
+    isz = a.itemsize
+    if any(s <= 0 for s, n in zip(a.strides, a.shape) if n > 1):
+        return False
+    return a.size == 0 or sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + isz == a.size * isz
+
+
+def _bounds(a):
+    lo = hi = _ptr(a)
+    for n, s in zip(a.shape, a.strides):
+        if n > 1:
+            if s < 0:
+                lo += (n - 1) * s
+            else:
+                hi += (n - 1) * s
+    return lo, hi + a.itemsize
+
+
 def _shares(view, root):
-    return isinstance(view, np.ndarray) and isinstance(root, np.ndarray) and view is not root and \
-        np.may_share_memory(view, root)
+    """Is ``view`` part of ``root``'s memory (``root`` a whole array)?  A
+    name the compiler took for the whole array may be a view at run time,
+    or an unrelated array: then the helpers do nothing."""
+    if not (isinstance(view, np.ndarray) and isinstance(root, np.ndarray)) or view is root or view.size == 0:
+        return False
+    if not _dense(root):
+        return False
+    lo, hi = _bounds(view)
+    rlo, rhi = _bounds(root)
+    return rlo <= lo and hi <= rhi and view.itemsize == root.itemsize
 
 
 def positions(root, view):
@@ -69,11 +96,6 @@ def positions(root, view):
     of ``root`` at the same address (``root`` dense, as every array the
     generated code writes into is: a fresh result or an owned copy)."""
     isz = root.itemsize
-    if any(s <= 0 for s, n in zip(root.strides, root.shape) if n > 1):
-        raise ValueError("s2sad: a written array with negative strides")
-    span = sum((n - 1) * s for n, s in zip(root.shape, root.strides)) + isz
-    if root.size and span != root.size * isz:
-        raise ValueError("s2sad: a written array that is not dense")
     mem = np.zeros(root.shape, dtype=np.intp)
     for ax, (n, s) in enumerate(zip(root.shape, root.strides)):
         shape = [1] * root.ndim
@@ -127,3 +149,55 @@ def unshared_part(g, view, root):
     if view is root or _shares(view, root):
         return np.zeros_like(g)
     return g
+
+
+# --------------------------------------------------------------------------
+# containers holding a written array
+
+
+def container_rederive(c, root):
+    """A container (list, tuple, dict) after a write into ``root``'s memory:
+    the same container, its arrays that share ``root`` now depend on it."""
+    return c
+
+
+def _items(c):
+    return c.items() if isinstance(c, dict) else enumerate(c)
+
+
+def container_unshared(g, c, root):
+    """The adjoint of a container ``c`` before :func:`container_rederive`:
+    ``g`` without the parts of the elements that share ``root``."""
+    from s2sad_runtime.core import ZERO
+    if g is ZERO:
+        return g
+    out = dict(g) if isinstance(g, dict) else list(g)
+    for k, v in _items(c):
+        gk = g[k]
+        if gk is ZERO:
+            continue
+        if isinstance(v, (list, tuple, dict)):
+            out[k] = container_unshared(gk, v, root)
+        elif _shares(v, root) or v is root:
+            out[k] = ZERO
+    return out if not isinstance(g, tuple) else tuple(out)
+
+
+def container_scatter(g, c, root):
+    """The adjoint flowing into ``root`` from container ``c``'s elements
+    that share its memory."""
+    from s2sad_runtime.core import ZERO
+    total = np.zeros(np.shape(root), dtype=root.dtype if root.dtype.kind in "fc" else float)
+    if g is ZERO:
+        return total
+    for k, v in _items(c):
+        gk = g[k]
+        if gk is ZERO:
+            continue
+        if isinstance(v, (list, tuple, dict)):
+            total = total + container_scatter(gk, v, root)
+        elif v is root:
+            total = total + gk
+        elif _shares(v, root):
+            total = total + region_scatter(gk, root, v)
+    return total

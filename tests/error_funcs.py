@@ -48,11 +48,11 @@ def undefined_name(x):
     return np.sum(y)
 
 
-def mutates_held_in_list(x):
-    y = x * 1.0
-    pair = [y, x]
-    y[0] = 1.0
-    return np.sum(pair[0] * x)
+def appends_to_aliased_list(x):
+    parts = [x]
+    same = parts
+    parts.append(x * 2.0)
+    return np.sum(same[1])
 
 
 GLOBAL_ARRAY = np.ones(3)

@@ -149,6 +149,22 @@ def write_base_read_view(x):
     return np.sum(v * v)
 
 
+def write_seen_through_list(x):
+    y = x * 1.0
+    pair = [y, x]
+    y[0] = 1.0
+    return np.sum(pair[0] * x) + np.sum(pair[1])
+
+
+def list_of_one_array_written_each_step(x):
+    h = x * 1.0
+    states = []
+    for t in range(3):
+        states.append(h)
+        h[t] = h[t] * 2.0
+    return np.sum(states[0] * states[2])
+
+
 # 5. module globals are read at call time
 def uses_global(x):
     return np.sum(x * SCALE)

@@ -70,8 +70,8 @@ LOCATED = [
      "{i: x[i] * 2.0 for i in range(3)}"),
     ("undefined_name", lambda: (vec(),), s2sad.ResolutionError, "`undefined_scale` is not defined",
      "undefined_scale"),
-    ("mutates_held_in_list", lambda: (vec(),), s2sad.InputMutationError, "`pair` is a container holding it",
-     "y[0] = 1.0"),
+    ("appends_to_aliased_list", lambda: (vec(),), s2sad.InputMutationError, "changes made by `.append()`",
+     "parts.append(x * 2.0)"),
     ("mutates_global", lambda: (vec(),), s2sad.InputMutationError, "defined outside the function", "g[0] = 2.0"),
     ("for_else", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`for ... else`", "for i in range(3):"),
     ("while_else", lambda: (vec(),), s2sad.UnsupportedSyntaxError, "`while ... else`", "while i < 3:"),
@@ -124,7 +124,7 @@ def test_unsupported_rule_keyword():
 
 def test_mutation_error_class():
     with pytest.raises(s2sad.InputMutationError):
-        s2sad.grad(E.mutates_held_in_list)(vec())
+        s2sad.grad(E.appends_to_aliased_list)(vec())
 
 
 def test_hints_name_only_public_api():

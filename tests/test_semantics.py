@@ -80,6 +80,8 @@ CASES = [
     ("write_through_reshape", (M,), 0),
     ("write_through_ravel", (M,), 0),
     ("write_base_read_view", (v(1.0, 2.0, 3.0),), 0),
+    ("write_seen_through_list", (v(1.0, 2.0, 3.0),), 0),
+    ("list_of_one_array_written_each_step", (v(1.0, 2.0, 3.0),), 0),
     ("rebinds_param", (v(1.0, 2.0),), 0),
     ("rebinds_param_float32", (np.array([1.0, 2.0], dtype=np.float32),), 0),
     ("write_then_square", (v(0.3, -0.7, 1.1),), 0),

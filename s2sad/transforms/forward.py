@@ -176,10 +176,19 @@ class ForwardTransform:
         v = tgt.id
         if expr is None:
             expr = self.rt("zeros_like", N.Name(v))
-        elif v in self.written:
+        elif v in self.written or self.aliases_written(expr):
             expr = self.rt("fresh", expr)
         out.append(N.Assign(N.Name(self.tan(v)), expr))
         return out
+
+    def aliases_written(self, expr):
+        """Is tangent expression ``expr`` the tangent of a name written in
+        place (or a view of it)?  ``c = s + h`` makes a new array, but its
+        tangent is ``h_tan`` itself: a later ``h[i] = ...`` must not change
+        ``c``'s tangent."""
+        while isinstance(expr, (N.Sub, N.Attr)):
+            expr = expr.value
+        return isinstance(expr, N.Name) and any(expr.id == self._tan_names.get(w) for w in self.written)
 
     # ---------------------------------------------------------------- rules
     def tangent_expr(self, st, pre, ans_expr=None):

@@ -83,42 +83,58 @@ def _error(m, name, st, why):
 
 def _follow(fn, m, al, namer, ns):
     names_ = sorted({n for n, _ in m.conflicts})
+    containers = set()
     for name, st in m.conflicts:
-        p = al.of(m.stmt.sid, name)
-        if any(al.types.get(o) in ("list", "tuple", "dict") for o, _ in p):
-            raise _error(m, name, st, f"`{name}` is a container holding it, which s2sad does not follow")
+        kinds = {al.types.get(o) for o, _ in al.of(m.stmt.sid, name)}
+        if kinds & {"list", "tuple", "dict"}:
+            if not kinds <= {"list", "tuple", "dict"}:
+                raise _error(m, name, st, f"`{name}` may be a container or an array")
+            containers.add(name)
     if m.kind == "method":
         name, st = m.conflicts[0]
         raise _error(m, name, st, f"s2sad does not follow changes made by `.{m.stmt.value.func.attr}()`")
-    # the array written into, and a name bound to the whole of it; the other
-    # objects the written name may be are copies made where a view was asked
-    # for (then the write changes nothing else)
+    # the arrays the write may change, and for each a name bound to the whole
+    # of it; the other objects the written name may be are copies made where
+    # a view was asked for (then the write changes nothing else)
     copies = {o for o in m.objects if o[0] in ("alloc", "old") and o[1] in al.maybe_copies}
-    real = m.objects - copies
-    if len(real) != 1 or al.types.get(next(iter(real))) != "array":
+    real = sorted(m.objects - copies)
+    if not real or any(al.types.get(o) != "array" for o in real):
         name, st = m.conflicts[0]
         raise _error(m, name, st, "s2sad cannot tell which array the write changes")
-    obj = next(iter(real))
     for name, st in m.conflicts:
         if copies and al.holds(al.of(m.stmt.sid, name), copies, m.stmt.sid):
             raise _error(m, name, st, f"`{m.name}` may be a copy or a view, and `{name}` may share it")
-    whole = frozenset({(obj, True)})
     at = al.at.get(m.stmt.sid, {})
-    candidates = [m.name] + names_ + sorted(n for n in at if n not in names_ and n != m.name)
-    root = next((n for n in candidates if al.of(m.stmt.sid, n) == whole), None)
-    if root is None:
-        name, st = m.conflicts[0]
-        raise _error(m, name, st, "no name holds the whole array it belongs to")
+    candidates = [m.name] + names_ + sorted(n for n in at if n not in names_ and n != m.name and not n.startswith("\x00"))
+    roots = []
+    for obj in real:
+        if (obj, True) in al.of(m.stmt.sid, m.name):
+            root = m.name           # written directly when it is that array
+        else:
+            # a name that is, on every path, some whole array (never part of one)
+            root = next((n for n in candidates if (obj, True) in al.of(m.stmt.sid, n)
+                         and all(w for _, w in al.of(m.stmt.sid, n))), None)
+        if root is None:
+            name, st = m.conflicts[0]
+            raise _error(m, name, st, "no name holds the whole array it belongs to")
+        if root not in roots:
+            roots.append(root)
     block, i = _find(fn.body, m.stmt)
     loc = m.stmt.loc
     follow = []
-    if m.name != root:
-        follow.append(N.Assign(N.Name(root), rt_call(ns, "view_sync", N.Name(root), N.Name(m.name)),
-                               origin="view", loc=loc))
-    for w in names_:
-        if w not in (m.name, root):
-            follow.append(N.Assign(N.Name(w), rt_call(ns, "view_rederive", N.Name(w), N.Name(root)),
+    # at run time each helper acts only where the names share memory
+    for root in roots:
+        if root != m.name:
+            follow.append(N.Assign(N.Name(root), rt_call(ns, "view_sync", N.Name(root), N.Name(m.name)),
                                    origin="view", loc=loc))
+    # (a helper whose names share no memory, or whose "root" is a view at
+    # run time, does nothing)
+    for w in names_:
+        if w != m.name and w not in roots:
+            helper = "container_rederive" if w in containers else "view_rederive"
+            for root in roots:
+                follow.append(N.Assign(N.Name(w), rt_call(ns, helper, N.Name(w), N.Name(root)),
+                                       origin="view", loc=loc))
     if m.kind == "aug":
         # `a += v`: an array is updated in place (every name sharing it sees
         # the change); a number -- even one indexed out of an array -- is
