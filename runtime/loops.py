@@ -278,7 +278,7 @@ class Checkpointed:
         (an alias made before the loop) see the restored values too."""
         if self._initial_copy is not None:
             for v, c in zip(self.initial, self._initial_copy):
-                if v is not c and hasattr(v, "shape") and hasattr(c, "shape"):
+                if v is not c and isinstance(v, np.ndarray):
                     np.copyto(v, c)
 
 

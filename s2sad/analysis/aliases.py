@@ -88,6 +88,8 @@ class Aliases:
                 self.types[("param_item", p)] = "array"
                 state[_C][obj] = frozenset({(("param_item", p), True)})
             state[p] = {("param", p): frozenset({(obj, True)})}
+        for n in sorted({t for st in _all(fn.body) for t in targets(st)} - set(fn.params)):
+            state[n] = {("undef", n): frozenset()}       # not bound yet
         self.block(fn.body, state)
         self.mutations = [m for m in self._mutations() if m.objects]
         self._conflicts()
@@ -176,6 +178,9 @@ class Aliases:
     def of(self, sid, name):
         """What name ``name`` may point to at statement ``sid``."""
         return _union_pts(self.at.get(sid, {}).get(name, {}))
+
+    def maybe_unbound(self, sid, name):
+        return ("undef", name) in self.at.get(sid, {}).get(name, {})
 
     def defs_at(self, sid):
         """{definition: points-to} of every name at statement ``sid``."""

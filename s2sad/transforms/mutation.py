@@ -42,8 +42,12 @@ def functionalize(fn, kinds_in, namer, ns):
     todo = [m for m in al.mutations if m.conflicts]
     if not todo:
         return al
+    unbound = set()
     for m in todo:
-        _follow(fn, m, al, namer, ns)
+        unbound |= _follow(fn, m, al, namer, ns)
+    # a root bound on some paths only: None on the others (the helpers then
+    # do nothing)
+    fn.body[:0] = [N.Assign(N.Name(r), N.Const(None), loc=fn.body[0].loc) for r in sorted(unbound)]
     al = Aliases(fn, kinds_in)
     left = [m for m in al.mutations if m.conflicts]
     if left:
@@ -119,6 +123,7 @@ def _follow(fn, m, al, namer, ns):
             raise _error(m, name, st, "no name holds the whole array it belongs to")
         if root not in roots:
             roots.append(root)
+    unbound = {r for r in roots if r != m.name and al.maybe_unbound(m.stmt.sid, r)}
     block, i = _find(fn.body, m.stmt)
     loc = m.stmt.loc
     follow = []
@@ -145,8 +150,9 @@ def _follow(fn, m, al, namer, ns):
             N.Assign(N.Name(isarr), rt_call(ns, "is_array", N.Name(m.name)), loc=loc),
             N.If(N.Name(isarr), [N.Assign(N.Sub(N.Name(m.name), N.Const(Ellipsis)), N.Name(t), loc=loc)] + follow,
                  [N.Assign(N.Name(m.name), N.Name(t), loc=loc)], loc=loc)]
-        return
+        return unbound
     block[i + 1:i + 1] = follow
+    return unbound
 
 
 def _find(body, target):
