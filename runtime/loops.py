@@ -242,6 +242,7 @@ class Checkpointed:
         sweep = _Sweep(self, first=True)
         if not _ck.execute(self._actions, sweep, state):
             raise RuntimeError("the checkpoint schedule ended without reversing a step")
+        self.final = sweep.out
         return sweep.out
 
     def reverse(self, state_adj):
@@ -269,7 +270,7 @@ class Checkpointed:
         """The initial state, and (when the body writes into its arrays) a
         copy of their contents: the forward sweep changes those arrays in
         place, as the loop does in Python."""
-        self.initial = state
+        self.initial = self.final = state
         self._initial_copy = _copy_state(state) if self.copy else None
 
     def _restore_initial(self):
@@ -359,6 +360,7 @@ class CheckpointedWhile(Checkpointed):
             j += 1
         self.l = j
         self._prev = (prev, prev_rng)
+        self.final = cur
         return cur
 
     def _index(self, j):

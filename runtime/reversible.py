@@ -631,7 +631,8 @@ class Reversible:
         self.stats["forward_steps"] += self.l
         self._q, self._x = q, x
         self._account()
-        return self._floats(x)
+        self.final = self._floats(x)
+        return self.final
 
     def reverse(self, adj):
         q, x = self._q, self._x
@@ -720,6 +721,7 @@ class ReversibleResidual(Reversible):
         self.stats["residual_bytes"] = nbytes
         self.stats["peak_bytes"] = nbytes + sum(int(np.asarray(v).nbytes) for v in cur)
         self._cur = cur
+        self.final = cur
         return cur
 
     def reverse(self, adj):

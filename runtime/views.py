@@ -111,9 +111,16 @@ def positions(root, view):
     return to_flat[off]
 
 
+def _zero(g):
+    from s2sad_runtime.core import ZERO
+    return g is ZERO
+
+
 def region_of(g, root, view):
     """The part of ``g`` (shaped like ``root``) under ``view``, shaped like
     ``view``; zeros when ``view`` shares nothing with ``root``."""
+    if _zero(g):
+        return g
     if view is root:
         return g
     if not _shares(view, root):
@@ -123,6 +130,8 @@ def region_of(g, root, view):
 
 def region_zeroed(g, root, view):
     """``g`` with the part under ``view`` set to zero (a copy)."""
+    if _zero(g):
+        return g
     if view is root:
         return np.zeros_like(g)
     if not _shares(view, root):
@@ -135,6 +144,8 @@ def region_zeroed(g, root, view):
 def region_scatter(c, root, view):
     """Zeros shaped like ``root`` with ``c`` (shaped like ``view``) added
     under ``view`` (summed where a broadcast view repeats an element)."""
+    if _zero(c):
+        return c
     if view is root:
         return c
     out = np.zeros(np.shape(root), dtype=np.result_type(c, root.dtype if hasattr(root, "dtype") else float))
@@ -146,6 +157,8 @@ def region_scatter(c, root, view):
 def unshared_part(g, view, root):
     """``g`` when ``view`` shares no memory with ``root`` (it keeps its own
     value), zeros when it does (its value now comes from ``root``)."""
+    if _zero(g):
+        return g
     if view is root or _shares(view, root):
         return np.zeros_like(g)
     return g

@@ -91,8 +91,8 @@ def fwd_checkpointed(tr, st, opts):
     rngs = [N.Name(v) for v in sorted(v for v in mentioned if v not in assigned)] + _random_states(tr, body)
     writes_in_place = any(written_base(s2) in carried for s2 in iter_stmts(body))
     for c in carried:
-        if c not in tr.params and c not in tr.top_assigned:
-            tr.none_init.add(c)
+        if c not in tr.frame_params and c not in tr.top_definite:
+            tr.none_init.add(c)     # not bound before the loop on every path
     snaps = opts.snapshots if opts.snapshots is not None else N.Const(None)
     check = opts.check if opts.check is not None else N.Const(False)
     if is_for:
@@ -113,8 +113,11 @@ def fwd_checkpointed(tr, st, opts):
         N.Assign(_names_tuple(carried), N.Call(N.Attr(N.Name(name), "forward"), (_names_tuple(carried),)))]
     if is_for and target in _read_outside(tr, st):
         # the loop variable keeps its last value after the loop, as in Python
-        if target not in tr.frame_params and target not in tr.top_assigned:
+        if target not in tr.frame_params and target not in tr.top_definite:
             tr.none_init.add(target)
+        tr.restores[st.sid] = []
+        if tr.must_save(target) and (target in tr.top_assigned or target in tr.frame_params):
+            out.extend(tr.save_code(target, st))
         out.append(N.Assign(N.Name(target), N.Call(N.Attr(N.Name(name), "last"), (N.Name(target),))))
         tr.top_assigned.add(target)
     return out
@@ -123,12 +126,17 @@ def fwd_checkpointed(tr, st, opts):
 def rev_checkpointed(tr, st, state):
     ck = tr.ck[st.sid]
     out = []
-    adj_in = [N.Name(tr.adj(c)) if c in state else tr.rt("zeros_like", N.Name(c)) for c in ck["active"]]
+    # a zero adjoint for what nothing after the loop read: shaped like the
+    # loop's final value (the driver kept it; the name may be rebound since)
+    adj_in = [N.Name(tr.adj(c)) if c in state else
+              tr.rt("zeros_like", N.Sub(N.Attr(N.Name(ck["name"]), "final"), N.Const(ck["carried"].index(c))))
+              for c in ck["active"]]
     out += tr.zeros_for([v for v in ck["outer_acc"] if v not in state])
     out.append(N.Comment(tr.line_comment(st, "adjoint of ")))
     out.append(N.Assign(_names_tuple([tr.adj(c) for c in ck["active"]]),
                         N.Call(N.Attr(N.Name(ck["name"]), "reverse"), (N.Tuple(tuple(adj_in)),))))
     out.append(N.Assign(_names_tuple(ck["carried"]), N.Attr(N.Name(ck["name"]), "initial")))
+    out.extend(tr.restore_code(st))      # the loop variable, when it was kept after the loop
     new_state = (set(state) - set(ck["carried"])) | set(ck["active"]) | set(ck["outer_acc"])
     return out, new_state
 

@@ -41,7 +41,7 @@ from s2sad.analysis.checks import check_active_rules
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
-from s2sad.ir.visit import has_jump, iter_stmts, names, stores, targets
+from s2sad.ir.visit import has_jump, iter_stmts, loads, names, stores, targets
 from s2sad.rules import splice
 from s2sad.rules.splice import rt_call
 from s2sad.transforms import checkpoint as _ck
@@ -70,12 +70,18 @@ class ReverseTransform:
                           check=lambda prims, active: check_active_rules(fn.body, prims, active, mode))
         self.kinds = self.an.kinds
         self.active = self.an.active
-        self.needed = self.an.needed
-        self.shape_only = self.an.shape_only
+        # what the reverse sweep reads: the adjoints' operands, and whatever a
+        # checkpointed loop's body reads (it is run again in the reverse sweep)
+        self._reset()
+        self.needed = set(self.an.needed) | self.recomputed_reads()
+        self.shape_only = set(self.an.shape_only)
         self.assign_counts = self.an.assign_counts
         self.result = self.an.result
         self.ctx = splice.SpliceContext(self.active, self.fresh, ns, self.an.is_scalar_atom)
-        # the transform's bookkeeping, keyed by statement id
+
+    def _reset(self):
+        """The transform's bookkeeping, keyed by statement id (a fresh start
+        for each attempt of :meth:`run`)."""
         self.restores = {}      # sid -> [("stack", v) | ("slot", v, slot) | ("stack_item", base) | ...]
         self.conds = {}         # sid of an `if` -> ("stack" | "slot", name of its saved decision)
         self.counts = {}        # sid of a loop -> its iteration counter
@@ -90,6 +96,14 @@ class ReverseTransform:
         self.uses_stack = False
         self.primal_only = False
         self.extra_params = frozenset()
+        self.zero_reads = set()        # names whose value gives a materialized zero adjoint its shape
+
+    def recomputed_reads(self):
+        out = set()
+        for st in self.fn.body:
+            if isinstance(st, (N.For, N.While)) and (st.strategy is not None or self.default_strategy(st)):
+                out |= loads(st.body) | set(names(st.iter if isinstance(st, N.For) else st.test))
+        return out
 
     # ------------------------------------------------------------ helpers
     def fresh(self, hint):
@@ -136,6 +150,23 @@ class ReverseTransform:
 
     # ------------------------------------------------------------ the sweep
     def run(self, fname):
+        """The adjoint function.  A zero adjoint materialized where control
+        flow joins takes its shape from the value at that point, which must
+        then be saved like any value the reverse sweep reads: found while
+        writing, so the function is written again with those names saved."""
+        start = self.namer.counter
+        for _ in range(4):
+            self._reset()
+            self.namer.counter = start
+            fdef = self._run(fname)
+            extra = self.zero_reads - self.needed
+            if not extra:
+                return fdef
+            self.needed |= extra
+            self.shape_only |= extra
+        return fdef
+
+    def _run(self, fname):
         body = self.fn.body[:-1]
         ret = self.fn.body[-1]
         dead = self.dead_result(body, ret) if self.mode == "grad" else None
@@ -580,6 +611,7 @@ class ReverseTransform:
         return []
 
     def zeros_for(self, names_):
+        self.zero_reads.update(names_)
         return [N.Assign(N.Name(self.adj(v)), self.rt("zeros_like", N.Name(v))) for v in sorted(names_)]
 
     def rev_loop(self, st, state):
