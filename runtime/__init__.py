@@ -64,7 +64,7 @@ from s2sad_runtime.plan import PairSum, pair_add, pair_total
 _LAZY = ("Checkpointed", "CheckpointedWhile", "checkpointed", "Checkpoint", "Tape")
 
 from s2sad_runtime.views import (  # noqa: E402
-    container_rederive, container_scatter, container_unshared, is_array, own, region_of, region_scatter, region_zeroed, unshared_part, view_rederive, view_sync,
+    container_scatter, container_unshared, is_array, own, region_of, region_scatter, region_zeroed, unshared_part, view_rederive, view_sync,
 )
 
 __all__ = [
@@ -78,7 +78,7 @@ __all__ = [
     "is_basic_index", "index_adjoint", "index_accumulate", "copy_slot", "zero_slot",
     "written_part", "written_part_adjoint",
     # views
-    "is_array", "own", "view_sync", "container_rederive", "container_unshared", "container_scatter", "view_rederive", "region_of", "region_zeroed", "region_scatter", "unshared_part", "reshape_adjoint",
+    "is_array", "own", "view_sync", "container_unshared", "container_scatter", "view_rederive", "region_of", "region_zeroed", "region_scatter", "unshared_part", "reshape_adjoint",
     "transpose_adjoint", "transpose_forward", "repeat_adjoint", "tile_adjoint", "roll_adjoint",
     "diag_adjoint", "concatenate_piece", "hstack_piece", "vstack_piece",
     # linalg

@@ -103,26 +103,39 @@ def _fingerprint(state):
 
 
 def _copy_state(state):
-    """A snapshot of a loop state whose arrays the body writes into: a copy
-    of each array, the same copy for names bound to the same array (the
-    body's aliasing survives a restore)."""
-    memo = {}
-    out = []
+    """A snapshot of a loop state whose arrays the body writes into.  Arrays
+    that share memory (a name and a view of it, two views of one array)
+    are copied together: their common base once, each of them as the same
+    view of the copy -- the body's aliasing survives a restore."""
+    groups = {}
     for v in state:
-        if hasattr(v, "copy") and hasattr(v, "shape"):
-            c = memo.get(id(v))
-            if c is None:
-                for w, cw in memo.values():
-                    if np.may_share_memory(v, w):
-                        raise S2SadError(
-                            "checkpointed loop: two values of the loop state are views of one array that the "
-                            "body writes into, which a snapshot cannot keep",
-                            hint="copy one of them before the loop (`y = x.copy()`), or use the default tape")
-                c = memo[id(v)] = (v, v.copy())
-            out.append(c[1])
-        else:
-            out.append(v)
-    return tuple(out)
+        if isinstance(v, np.ndarray):
+            groups.setdefault(id(_owner(v)), []).append(v)
+    copies = {}
+    for members in groups.values():
+        if len({id(m) for m in members}) == 1:
+            copies[id(members[0])] = members[0].copy()
+            continue
+        base = _owner(members[0])
+        if not (base.flags.c_contiguous or base.flags.f_contiguous):
+            raise S2SadError("checkpointed loop: values of the loop state share an array that s2sad cannot copy "
+                             "for a snapshot", hint="copy them before the loop, or use the default tape")
+        raw = np.empty_like(base, order="K")
+        np.copyto(raw, base)
+        start = base.__array_interface__["data"][0]
+        for m in members:
+            if id(m) not in copies:
+                off = m.__array_interface__["data"][0] - start
+                copies[id(m)] = np.ndarray(m.shape, m.dtype, buffer=raw, offset=off, strides=m.strides)
+    return tuple(copies.get(id(v), v) if isinstance(v, np.ndarray) else
+                 (v.copy() if hasattr(v, "copy") and hasattr(v, "shape") else v) for v in state)
+
+
+def _owner(a):
+    """The array that owns ``a``'s memory."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 _collect = threading.local()
@@ -312,7 +325,8 @@ class _Sweep:
         loop = self.loop
         _, state, rs = loop._slots[slot]
         loop._set_rng(rs)
-        return state
+        # a body that writes into its arrays would change the snapshot itself
+        return _copy_state(state) if loop.copy else state
 
     def reverse(self, state, step):
         loop = self.loop

@@ -51,7 +51,8 @@ def view_sync(root, view):
 
 
 def view_rederive(view, root):
-    """``view`` after a write into ``root``'s memory (the same object)."""
+    """``view`` after a write into ``root``'s memory (the same object); a
+    container whose arrays share ``root``'s memory likewise."""
     return view
 
 
@@ -121,6 +122,8 @@ def region_of(g, root, view):
     ``view``; zeros when ``view`` shares nothing with ``root``."""
     if _zero(g):
         return g
+    if isinstance(view, (list, tuple, dict)):
+        return _container_regions(g, root, view)
     if view is root:
         return g
     if not _shares(view, root):
@@ -143,9 +146,12 @@ def region_zeroed(g, root, view):
 
 def region_scatter(c, root, view):
     """Zeros shaped like ``root`` with ``c`` (shaped like ``view``) added
-    under ``view`` (summed where a broadcast view repeats an element)."""
+    under ``view`` (summed where a broadcast view repeats an element); for a
+    container ``view``, what its elements that share ``root`` add."""
     if _zero(c):
         return c
+    if isinstance(view, (list, tuple, dict)):
+        return container_scatter(c, view, root)
     if view is root:
         return c
     out = np.zeros(np.shape(root), dtype=np.result_type(c, root.dtype if hasattr(root, "dtype") else float))
@@ -156,22 +162,19 @@ def region_scatter(c, root, view):
 
 def unshared_part(g, view, root):
     """``g`` when ``view`` shares no memory with ``root`` (it keeps its own
-    value), zeros when it does (its value now comes from ``root``)."""
+    value), zeros when it does (its value now comes from ``root``); for a
+    container, elementwise."""
     if _zero(g):
         return g
+    if isinstance(view, (list, tuple, dict)):
+        return container_unshared(g, view, root)
     if view is root or _shares(view, root):
         return np.zeros_like(g)
     return g
 
 
 # --------------------------------------------------------------------------
-# containers holding a written array
-
-
-def container_rederive(c, root):
-    """A container (list, tuple, dict) after a write into ``root``'s memory:
-    the same container, its arrays that share ``root`` now depend on it."""
-    return c
+# containers holding a written array (view_rederive of a list, tuple, dict)
 
 
 def _items(c):
@@ -179,7 +182,7 @@ def _items(c):
 
 
 def container_unshared(g, c, root):
-    """The adjoint of a container ``c`` before :func:`container_rederive`:
+    """The adjoint of a container ``c`` before :func:`view_rederive`:
     ``g`` without the parts of the elements that share ``root``."""
     from s2sad_runtime.core import ZERO
     if g is ZERO:
@@ -194,6 +197,21 @@ def container_unshared(g, c, root):
         elif _shares(v, root) or v is root:
             out[k] = ZERO
     return out if not isinstance(g, tuple) else tuple(out)
+
+
+def _container_regions(g, root, c):
+    """For each element of container ``c``: the part of ``g`` (shaped like
+    ``root``) under it, or the symbolic zero where it shares nothing."""
+    from s2sad_runtime.core import ZERO
+    out = {} if isinstance(c, dict) else [None] * len(c)
+    for k, v in _items(c):
+        if isinstance(v, (list, tuple, dict)):
+            out[k] = _container_regions(g, root, v)
+        elif v is root or _shares(v, root):
+            out[k] = region_of(g, root, v)
+        else:
+            out[k] = ZERO
+    return tuple(out) if isinstance(c, tuple) else out
 
 
 def container_scatter(g, c, root):

@@ -302,6 +302,8 @@ class Aliases:
             if f in (builtins.float, builtins.int, builtins.len, builtins.abs, builtins.round, builtins.bool) or \
                     getattr(f, "__module__", None) == "math" or f is math.fsum:
                 return self._new(sid, "scalar")
+            if f is builtins.sum:
+                return self._new(sid, "array")
             if isinstance(f, np.ufunc) or (getattr(f, "__module__", "") or "").startswith("numpy"):
                 return self._new(sid, "array")
             if getattr(f, "__s2sad_inline__", None) is not None:

@@ -113,11 +113,6 @@ def register(T):
         d[view] = _rt.unshared_part(t, view, root)
         d[root] = _rt.region_of(t, root, view)
 
-    @defrule(_rt.container_rederive)
-    def rt_container_rederive(g, c, root):
-        d[c] = _rt.container_unshared(g, c, root)
-        d[root] = _rt.container_scatter(g, c, root)
-
     @defrule(_rt.region_of, jvp="linear")
     def rt_region_of(g, v, root, view):
         d[v] = _rt.region_scatter(g, root, view)

@@ -271,8 +271,9 @@ class ForwardTransform:
         if not terms:
             return None
         expr = terms[0]
+        container = isinstance(st.target, N.Name) and self.an.kinds.get(st.target.id) != "array"
         for e in terms[1:]:
-            expr = N.BinOp("Add", expr, e)
+            expr = self.rt("accumulate", expr, e) if container else N.BinOp("Add", expr, e)
         if broadcast and not isinstance(st.target, N.Tuple):
             operands = [v for v in p.bound.values() if isinstance(v, (N.Name, N.Const, N.Static))]
             arrays = [v for v in operands if not self.an.is_scalar_atom(v)]

@@ -39,21 +39,22 @@ def functionalize(fn, kinds_in, namer, ns):
         al = Aliases(fn, kinds_in)
     for m in al.mutations:
         _refuse_outside(m, al)
-    todo = [m for m in al.mutations if m.conflicts]
-    if not todo:
-        return al
+    # one write at a time: following it changes what the others see
     unbound = set()
-    for m in todo:
+    for _ in range(64):
+        m = next((m for m in al.mutations if m.conflicts), None)
+        if m is None:
+            break
         unbound |= _follow(fn, m, al, namer, ns)
-    # a root bound on some paths only: None on the others (the helpers then
-    # do nothing)
-    fn.body[:0] = [N.Assign(N.Name(r), N.Const(None), loc=fn.body[0].loc) for r in sorted(unbound)]
-    al = Aliases(fn, kinds_in)
-    left = [m for m in al.mutations if m.conflicts]
-    if left:
-        m = left[0]
+        al = Aliases(fn, kinds_in)
+    else:
+        m = next(m for m in al.mutations if m.conflicts)
         name, st = m.conflicts[0]
         raise _error(m, name, st, "s2sad could not follow this write")
+    # a name bound on some paths only starts as None (the helpers then do nothing)
+    if unbound:
+        fn.body[:0] = [N.Assign(N.Name(r), N.Const(None), loc=fn.body[0].loc) for r in sorted(unbound)]
+        al = Aliases(fn, kinds_in)
     return al
 
 
@@ -87,27 +88,15 @@ def _error(m, name, st, why):
 
 def _follow(fn, m, al, namer, ns):
     names_ = sorted({n for n, _ in m.conflicts})
-    containers = set()
-    for name, st in m.conflicts:
-        kinds = {al.types.get(o) for o, _ in al.of(m.stmt.sid, name)}
-        if kinds & {"list", "tuple", "dict"}:
-            if not kinds <= {"list", "tuple", "dict"}:
-                raise _error(m, name, st, f"`{name}` may be a container or an array")
-            containers.add(name)
     if m.kind == "method":
         name, st = m.conflicts[0]
         raise _error(m, name, st, f"s2sad does not follow changes made by `.{m.stmt.value.func.attr}()`")
-    # the arrays the write may change, and for each a name bound to the whole
-    # of it; the other objects the written name may be are copies made where
-    # a view was asked for (then the write changes nothing else)
-    copies = {o for o in m.objects if o[0] in ("alloc", "old") and o[1] in al.maybe_copies}
-    real = sorted(m.objects - copies)
-    if not real or any(al.types.get(o) != "array" for o in real):
+    # the arrays the write may change (a view that NumPy may have made a
+    # copy of counts as both), and for each a name bound to the whole of it
+    real = sorted(m.objects)
+    if not real or any(al.types.get(o) not in ("array", "other") for o in real):
         name, st = m.conflicts[0]
         raise _error(m, name, st, "s2sad cannot tell which array the write changes")
-    for name, st in m.conflicts:
-        if copies and al.holds(al.of(m.stmt.sid, name), copies, m.stmt.sid):
-            raise _error(m, name, st, f"`{m.name}` may be a copy or a view, and `{name}` may share it")
     at = al.at.get(m.stmt.sid, {})
     candidates = [m.name] + names_ + sorted(n for n in at if n not in names_ and n != m.name and not n.startswith("\x00"))
     roots = []
@@ -115,15 +104,20 @@ def _follow(fn, m, al, namer, ns):
         if (obj, True) in al.of(m.stmt.sid, m.name):
             root = m.name           # written directly when it is that array
         else:
-            # a name that is, on every path, some whole array (never part of one)
-            root = next((n for n in candidates if (obj, True) in al.of(m.stmt.sid, n)
-                         and all(w for _, w in al.of(m.stmt.sid, n))), None)
+            # a name bound to the whole array, preferably on every path (on a
+            # path where it is a view instead, the helpers check memory and
+            # do nothing wrong)
+            whole = [n for n in candidates if (obj, True) in al.of(m.stmt.sid, n)]
+            root = next((n for n in whole if all(w for _, w in al.of(m.stmt.sid, n))), whole[0] if whole else None)
+        if root is None:
+            root = _capture(fn, obj, namer)
         if root is None:
             name, st = m.conflicts[0]
             raise _error(m, name, st, "no name holds the whole array it belongs to")
         if root not in roots:
             roots.append(root)
     unbound = {r for r in roots if r != m.name and al.maybe_unbound(m.stmt.sid, r)}
+    unbound |= {w for w in names_ if w != m.name and al.maybe_unbound(m.stmt.sid, w)}
     block, i = _find(fn.body, m.stmt)
     loc = m.stmt.loc
     follow = []
@@ -136,9 +130,8 @@ def _follow(fn, m, al, namer, ns):
     # run time, does nothing)
     for w in names_:
         if w != m.name and w not in roots:
-            helper = "container_rederive" if w in containers else "view_rederive"
             for root in roots:
-                follow.append(N.Assign(N.Name(w), rt_call(ns, helper, N.Name(w), N.Name(root)),
+                follow.append(N.Assign(N.Name(w), rt_call(ns, "view_rederive", N.Name(w), N.Name(root)),
                                        origin="view", loc=loc))
     if m.kind == "aug":
         # `a += v`: an array is updated in place (every name sharing it sees
@@ -153,6 +146,34 @@ def _follow(fn, m, al, namer, ns):
         return unbound
     block[i + 1:i + 1] = follow
     return unbound
+
+
+def _capture(fn, obj, namer):
+    """A new name bound to the array statement ``obj[1]`` makes, right after
+    it (no name of the program keeps the whole array until the write)."""
+    if obj[0] != "alloc":
+        return None
+    found = _find_sid(fn.body, obj[1])
+    if found is None:
+        return None
+    block, i = found
+    st = block[i]
+    if not (isinstance(st, N.Assign) and isinstance(st.target, N.Name)):
+        return None
+    name = namer.fresh("whole")
+    block.insert(i + 1, N.Assign(N.Name(name), N.Name(st.target.id), origin="view", loc=st.loc))
+    return name
+
+
+def _find_sid(body, sid):
+    for i, st in enumerate(body):
+        if st.sid == sid:
+            return body, i
+        for b in N.blocks(st):
+            r = _find_sid(b, sid)
+            if r is not None:
+                return r
+    return None
 
 
 def _find(body, target):

@@ -74,6 +74,14 @@ class ReverseTransform:
         # checkpointed loop's body reads (it is run again in the reverse sweep)
         self._reset()
         self.needed = set(self.an.needed) | self.recomputed_reads()
+        # an element write that saves its old slot restores it through its index
+        while True:
+            more = {n for st in iter_stmts(fn.body) if isinstance(st, N.Assign) and isinstance(st.target, N.Sub)
+                    and (st.target.value.id in self.needed or st.target.value.id in self.active)
+                    for n in names(st.target.index)} - self.needed
+            if not more:
+                break
+            self.needed |= more
         self.shape_only = set(self.an.shape_only)
         self.assign_counts = self.an.assign_counts
         self.result = self.an.result
