@@ -80,6 +80,8 @@ def written_part(g, idx):
     """The adjoint of the elements a write ``a[idx] = v`` stored: ``g[idx]``,
     except that where an advanced index names a position more than once only
     its last occurrence counts (NumPy keeps the last write)."""
+    if g is ZERO:
+        return g
     if is_basic_index(idx) or _is_mask(idx):
         return g[idx]
     keep = _last_writes(np.shape(g), idx)
@@ -98,6 +100,8 @@ def written_part_adjoint(c, g, idx):
 def zero_slot(a_adj, idx):
     """A copy of ``a_adj`` with ``a_adj[idx]`` set to zero (the adjoint of an
     overwritten element does not flow further back)."""
+    if a_adj is ZERO:
+        return a_adj
     if isinstance(a_adj, list):
         out = list(a_adj)
         out[idx] = ZERO
@@ -106,7 +110,7 @@ def zero_slot(a_adj, idx):
         out = dict(a_adj)
         out[idx] = ZERO
         return out
-    out = a_adj.copy()
+    out = np.array(a_adj, copy=True) if np.ndim(a_adj) == 0 else a_adj.copy()
     out[idx] = 0
     return out
 

@@ -11,8 +11,13 @@ from s2sad_runtime.scalar import extremum_winner
 
 
 def fresh(t):
-    """A tangent that the code will write into in place: never share it."""
-    return t.copy() if hasattr(t, "copy") and hasattr(t, "shape") else (list(t) if isinstance(t, list) else t)
+    """A tangent that the code will write into in place: never share it (a
+    NumPy scalar becomes a 0-d array, which can be written into)."""
+    if isinstance(t, np.ndarray):
+        return t.copy()
+    if isinstance(t, np.generic):
+        return np.array(t)
+    return list(t) if isinstance(t, list) else t
 
 
 def reduction_jvp(adjoint, t, ans, a, axis=None, keepdims=False):

@@ -139,8 +139,8 @@ def region_zeroed(g, root, view):
         return np.zeros_like(g)
     if not _shares(view, root):
         return g
-    out = np.array(g, copy=True, dtype=np.result_type(g))
-    np.reshape(out, -1)[positions(root, view)] = 0
+    out = np.array(g, copy=True, dtype=np.result_type(g), order="C")   # so that reshape(-1) is a view
+    out.reshape(-1)[positions(root, view)] = 0
     return out
 
 

@@ -75,8 +75,22 @@ class Aliases:
     def __init__(self, fn, kinds_in):
         self.fn = fn
         self.types = {}              # object -> 'array' | 'scalar' | 'list' | 'tuple' | 'dict' | 'other'
-        self.at = {}
         self.maybe_copies = set()    # statements giving a view of an operand, or a copy of it
+        # statements whose arrays another binding refers to: only those need
+        # telling their latest array from earlier ones (found as the analysis
+        # runs; it runs again until the set stops growing)
+        self.escaped = set()
+        for _ in range(20):
+            before = set(self.escaped)
+            self._run(kinds_in)
+            if self.escaped == before:
+                break
+        self.mutations = [m for m in self._mutations() if m.objects]
+        self._conflicts()
+
+    def _run(self, kinds_in):
+        fn = self.fn
+        self.at = {}
         self.loops = []
         state = {_C: {}}
         for p in fn.params:
@@ -91,8 +105,6 @@ class Aliases:
         for n in sorted({t for st in _all(fn.body) for t in targets(st)} - set(fn.params)):
             state[n] = {("undef", n): frozenset()}       # not bound yet
         self.block(fn.body, state)
-        self.mutations = [m for m in self._mutations() if m.objects]
-        self._conflicts()
 
     # ------------------------------------------------------------- dataflow
     def block(self, stmts, state):
@@ -141,7 +153,11 @@ class Aliases:
                 return self._add_contents(state, self._atom(state, t.value), self._atom(state, st.value))
             self._made = None
             value = self.value_pts(st, st.value, state)
-            state = _age(state, st.sid)
+            self._escape(value, st.sid)
+            if self._made is not None:
+                self._escape(self._made, st.sid)
+            if self.loops and st.sid in self.escaped:   # run again: its earlier arrays are older ones
+                state = _age(state, st.sid)
             state = dict(state)
             if self._made is not None:      # a new container and what it holds
                 state[_C] = dict(state[_C])
@@ -163,8 +179,14 @@ class Aliases:
             return self._add_contents(state, base, added)
         return state
 
+    def _escape(self, p, sid):
+        for o, _ in p:
+            if o[0] in ("alloc", "old") and o[1] != sid:
+                self.escaped.add(o[1])
+
     def _add_contents(self, state, containers, added):
         """``state`` with ``added`` put into the containers (may-update)."""
+        self._escape(added, None)
         out = None
         for o, _ in containers:
             if self.types.get(o) in _CONTAINERS:
@@ -178,6 +200,14 @@ class Aliases:
     def of(self, sid, name):
         """What name ``name`` may point to at statement ``sid``."""
         return _union_pts(self.at.get(sid, {}).get(name, {}))
+
+    def sharing(self, sid, name):
+        """Names that may share memory with ``name`` at statement ``sid``
+        (directly or through a container that holds it)."""
+        objs = frozenset(o for o, _ in self.of(sid, name) if self.types.get(o) in ("array", "list", "dict", "other"))
+        if not objs:
+            return set()
+        return {n for n in self.at.get(sid, {}) if n != name and n != _C and self.holds(self.of(sid, n), objs, sid)}
 
     def maybe_unbound(self, sid, name):
         return ("undef", name) in self.at.get(sid, {}).get(name, {})
@@ -363,15 +393,20 @@ class Aliases:
     def holds(self, p, objects, sid, seen=None):
         """Does points-to set ``p`` reach one of ``objects`` (directly or
         through the containers it holds at statement ``sid``)?"""
-        seen = set() if seen is None else seen
-        contents = self.at.get(sid, {}).get(_C, {})
-        for o, _ in p:
-            if o in objects:
+        if not p:
+            return False
+        for o in objects:
+            if (o, True) in p or (o, False) in p:
                 return True
-            if o in seen:
+        seen = set() if seen is None else seen
+        contents = None
+        for o, _ in p:
+            if o in seen or self.types.get(o) not in _CONTAINERS:
                 continue
             seen.add(o)
-            if self.types.get(o) in _CONTAINERS and self.holds(contents.get(o, ()), objects, sid, seen):
+            if contents is None:
+                contents = self.at.get(sid, {}).get(_C, {})
+            if self.holds(contents.get(o, ()), objects, sid, seen):
                 return True
         return False
 
@@ -450,10 +485,11 @@ def _age(state, sid):
     """Statement ``sid`` allocates again: what pointed to its latest array
     now points to an older one."""
     new, old = ("alloc", sid), ("old", sid)
+    whole, part = (new, True), (new, False)
     out = None
     for name, defs in state.items():
         for d, p in defs.items():
-            if any(o == new for o, _ in p):
+            if whole in p or part in p:
                 if out is None:
                     out = {k: dict(v) for k, v in state.items()}
                 out[name][d] = frozenset((old if o == new else o, w) for o, w in p)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import iter_stmts
+from s2sad.ir.visit import is_static, iter_stmts, static_value  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -65,24 +65,6 @@ class Prim:
 
 class BindError(Exception):
     pass
-
-
-def static_value(e, default=None):
-    """The object a static reference (or attribute chain over one) names."""
-    if isinstance(e, N.Static):
-        return e.obj
-    if isinstance(e, N.Attr):
-        base = static_value(e.value, _MISSING)
-        if base is _MISSING:
-            return default
-        return getattr(base, e.attr, default)
-    return default
-
-
-def is_static(e):
-    while isinstance(e, N.Attr):
-        e = e.value
-    return isinstance(e, N.Static)
 
 
 _MISSING = object()

@@ -15,7 +15,9 @@ import types
 from s2sad.frontend import syntax as S
 from s2sad.frontend.parse import read_function, unsupported
 from s2sad.frontend.scope import Scope, walk_scope
+from s2sad.frontend.atoms import LocalFn, Lowered, check_returns
 from s2sad.ir import nodes as N
+from s2sad.ir.visit import is_static, static_value
 
 _LIBRARIES = ("numpy", "s2sad_runtime", "s2sad", "math", "scipy", "cupy")
 
@@ -40,7 +42,6 @@ def should_inline(nz, obj):
 
 def lower_call(nz, n):
     """The primitive of call ``n`` (or the result of inlining it)."""
-    from s2sad.frontend.normalize import LocalFn, is_static, static_value
     func = n.func
     if isinstance(func, S.Lambda):
         return inline(nz, ("local", func, nz.cur_scope), n)
@@ -77,7 +78,6 @@ def lower_call(nz, n):
 
 
 def _has_local_fn(a):
-    from s2sad.frontend.normalize import LocalFn
     if isinstance(a, LocalFn):
         return True
     if isinstance(a, (N.Tuple, N.List)):
@@ -87,7 +87,6 @@ def _has_local_fn(a):
 
 def _local_fn_escapes(nz, call, fexpr):
     import s2sad_runtime.loops as L
-    from s2sad.frontend.normalize import is_static, static_value
     obj = static_value(fexpr) if is_static(fexpr) else None
     if obj in (L.Checkpointed, L.CheckpointedWhile):
         return nz.error(call, "cannot differentiate a checkpointed loop's generated gradient again "
@@ -104,7 +103,6 @@ def transform_in_body(nz, st):
     known at compile time and ``df`` assigned once: make ``df`` a local
     function (its calls are inlined, so they are differentiated too).
     Returns True when ``st`` was taken that way."""
-    from s2sad.frontend.normalize import LocalFn, is_static, static_value
     v = st.value
     if not isinstance(v, S.Call) or not isinstance(v.func, (S.Name, S.Attribute)):
         return False
@@ -143,7 +141,6 @@ def inline(nz, target, call):
     """Splice the body of a called Python function into the caller, with
     its locals renamed ``_<name><n>_<local>``; returns the primitive of
     its result."""
-    from s2sad.frontend.normalize import LocalFn, Lowered, check_returns, is_static, static_value
     if target[0] == "global":
         obj = target[1]
         gen = compiled_target(obj)
@@ -259,7 +256,6 @@ def inline(nz, target, call):
 
 
 def _const_default(nz, node, src, scope):
-    from s2sad.frontend.normalize import static_value
     if isinstance(node, S.Constant):
         return node.value
     if isinstance(node, S.UnaryOp) and isinstance(node.op, S.USub) and isinstance(node.operand, S.Constant):

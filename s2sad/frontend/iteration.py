@@ -17,8 +17,10 @@ from __future__ import annotations
 import builtins
 
 from s2sad.frontend import syntax as S
+from s2sad.frontend.atoms import Lowered
 from s2sad.ir import nodes as N
 from s2sad.ir import visit as V
+from s2sad.ir.visit import is_static, static_value
 
 
 def _rebound_in(nz, stmts, target=None):
@@ -46,7 +48,6 @@ def _pinned(nz, atom, rebound, node):
 
 
 def _is_builtin(nz, node, obj):
-    from s2sad.frontend.normalize import is_static, static_value
     if not isinstance(node, (S.Name, S.Attribute)):
         return False
     r = nz.resolve(node)
@@ -54,7 +55,6 @@ def _is_builtin(nz, node, obj):
 
 
 def _strategy_func(nz, node, name):
-    from s2sad.frontend.normalize import is_static, static_value
     if not isinstance(node, (S.Name, S.Attribute)):
         return False
     import s2sad_runtime.loops as L
@@ -141,13 +141,11 @@ def lower_for(nz, st, body_fn=None, first_iter=None):
 
 
 def _lowered(e):
-    from s2sad.frontend.normalize import Lowered
     return Lowered(e)
 
 
 def iterable(nz, it, rebound, st):
     """(sequence atom, unpack function or None) for a loop's iterable."""
-    from s2sad.frontend.normalize import is_static, static_value
     f = nz.resolve(it.func) if isinstance(it, S.Call) and isinstance(it.func, (S.Name, S.Attribute)) else None
     fobj = static_value(f) if is_static(f) else None
     if fobj is zip and not it.keywords:
@@ -231,7 +229,6 @@ def _retest(nz, test, test_node, st):
 
 def lower_comprehension(nz, n):
     """``[e for x in xs if c]`` -> a loop appending to a fresh list."""
-    from s2sad.frontend.normalize import Lowered
     res = nz.fresh()
     nz.assign(res, N.List(()), n)
     gens = list(n.generators)

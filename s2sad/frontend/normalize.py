@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import types
 
-from s2sad.errors import ResolutionError, UnsupportedSyntaxError, error_at_loc
+from s2sad.errors import ResolutionError, error_at_loc
 from s2sad.frontend import inline as _inline
 from s2sad.frontend import iteration as _iteration
 from s2sad.frontend import syntax as S
 from s2sad.frontend.parse import unsupported
 from s2sad.frontend.scope import CompScope, Scope
+from s2sad.frontend.atoms import LocalFn, Lowered, check_returns
 from s2sad.ir import nodes as N
+from s2sad.ir.visit import is_static, static_value
 
 _BINOPS = {S.Add: "Add", S.Sub: "Sub", S.Mult: "Mult", S.Div: "Div", S.Pow: "Pow", S.MatMult: "MatMult",
            S.FloorDiv: "FloorDiv", S.Mod: "Mod", S.BitAnd: "BitAnd", S.BitOr: "BitOr", S.BitXor: "BitXor",
@@ -41,27 +43,6 @@ _BINOPS = {S.Add: "Add", S.Sub: "Sub", S.Mult: "Mult", S.Div: "Div", S.Pow: "Pow
 _UNARY = {S.USub: "USub", S.UAdd: "UAdd", S.Not: "Not", S.Invert: "Invert"}
 _CMP = {S.Eq: "Eq", S.NotEq: "NotEq", S.Lt: "Lt", S.LtE: "LtE", S.Gt: "Gt", S.GtE: "GtE", S.Is: "Is",
         S.IsNot: "IsNot", S.In: "In", S.NotIn: "NotIn"}
-
-
-class Lowered:
-    """An operand already lowered to IR (passed where a gast node is
-    expected: the pieces of a desugared statement)."""
-
-    __slots__ = ("expr",)
-
-    def __init__(self, expr):
-        self.expr = expr
-
-
-class LocalFn:
-    """A reference to a local function (a nested ``def`` or a ``lambda``)
-    where an argument is expected: only an inlined call can take it."""
-
-    __slots__ = ("node", "scope")
-
-    def __init__(self, node, scope):
-        self.node = node
-        self.scope = scope
 
 
 class Normalizer:
@@ -545,22 +526,6 @@ class Normalizer:
 # helpers
 
 
-def is_static(e):
-    """Is IR expression ``e`` a static reference (or a chain of attributes
-    over one)?"""
-    while isinstance(e, N.Attr):
-        e = e.value
-    return isinstance(e, N.Static)
-
-
-def static_value(e):
-    if isinstance(e, N.Static):
-        return e.obj
-    if isinstance(e, N.Attr):
-        return getattr(static_value(e.value), e.attr)
-    raise KeyError(e)
-
-
 def _is_ir_atom(e):
     return isinstance(e, (N.Name, N.Const)) or is_static(e)
 
@@ -570,7 +535,6 @@ _LIBRARIES = ("numpy", "math", "builtins", "scipy", "cupy", "s2sad", "s2sad_runt
 
 def _library_object(obj):
     """A module (or object) of a library, whose attributes do not change."""
-    import types
     if isinstance(obj, types.ModuleType):
         return obj.__name__.split(".")[0] in _LIBRARIES
     return (getattr(type(obj), "__module__", "") or "").split(".")[0] in _LIBRARIES
@@ -601,16 +565,3 @@ def _kind(node):
         "Set": "set", "Starred": "starred",
     }
     return names.get(type(node).__name__, type(node).__name__)
-
-
-def check_returns(body, norm, fnode):
-    """Only one ``return``, as the last statement of the function."""
-    from s2sad.ir.visit import iter_stmts
-    for st in iter_stmts(body):
-        if isinstance(st, N.Return) and st is not body[-1]:
-            raise error_at_loc(UnsupportedSyntaxError, st.loc,
-                               "a `return` before the end of the function is not supported",
-                               "assign the result to a variable and return it once, at the end")
-    if not body or not isinstance(body[-1], N.Return):
-        raise norm.error(fnode, "the function must end with `return <value>`",
-                         "return the value to differentiate (a scalar for grad)")

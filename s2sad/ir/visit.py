@@ -103,6 +103,29 @@ def rename(e, mapping):
     return rebuild(e, lambda x: N.Name(mapping[x.id]) if isinstance(x, N.Name) and x.id in mapping else None)
 
 
+_MISSING = object()
+
+
+def static_value(e, default=None):
+    """The object a static reference (or an attribute chain over one) names,
+    ``default`` for any other expression."""
+    if isinstance(e, N.Static):
+        return e.obj
+    if isinstance(e, N.Attr):
+        base = static_value(e.value, _MISSING)
+        if base is _MISSING:
+            return default
+        return getattr(base, e.attr, default)
+    return default
+
+
+def is_static(e):
+    """Is ``e`` a static reference (or a chain of attributes over one)?"""
+    while isinstance(e, N.Attr):
+        e = e.value
+    return isinstance(e, N.Static)
+
+
 # --------------------------------------------------------------------------
 # statements
 

@@ -39,13 +39,17 @@ def functionalize(fn, kinds_in, namer, ns):
         al = Aliases(fn, kinds_in)
     for m in al.mutations:
         _refuse_outside(m, al)
-    # one write at a time: following it changes what the others see
+    # every write with conflicts is followed, then the program analysed
+    # again: following one write changes what the others see (a helper
+    # inserted from a stale analysis is still right: at run time each acts
+    # only where memory is shared)
     unbound = set()
-    for _ in range(64):
-        m = next((m for m in al.mutations if m.conflicts), None)
-        if m is None:
+    for _ in range(16):
+        todo = [m for m in al.mutations if m.conflicts]
+        if not todo:
             break
-        unbound |= _follow(fn, m, al, namer, ns)
+        for m in todo:
+            unbound |= _follow(fn, m, al, namer, ns)
         al = Aliases(fn, kinds_in)
     else:
         m = next(m for m in al.mutations if m.conflicts)

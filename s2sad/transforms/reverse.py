@@ -65,7 +65,7 @@ class ReverseTransform:
         self.namer = Namer(all_names(fn) | set(ns.values))
         self._adj_names = {}
         fn.body = jumps.desugar(fn.body, self.namer)
-        mutation.functionalize(fn, kinds or {}, self.namer, ns)
+        self.aliases = mutation.functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
                           check=lambda prims, active: check_active_rules(fn.body, prims, active, mode))
         self.kinds = self.an.kinds
@@ -77,8 +77,7 @@ class ReverseTransform:
         # an element write that saves its old slot restores it through its index
         while True:
             more = {n for st in iter_stmts(fn.body) if isinstance(st, N.Assign) and isinstance(st.target, N.Sub)
-                    and (st.target.value.id in self.needed or st.target.value.id in self.active)
-                    for n in names(st.target.index)} - self.needed
+                    and self.restores_slot(st) for n in names(st.target.index)} - self.needed
             if not more:
                 break
             self.needed |= more
@@ -105,6 +104,13 @@ class ReverseTransform:
         self.primal_only = False
         self.extra_params = frozenset()
         self.zero_reads = set()        # names whose value gives a materialized zero adjoint its shape
+
+    def restores_slot(self, st):
+        """Does the reverse sweep restore what element write ``st`` overwrote?
+        When its array, or any name sharing its memory, is differentiated or
+        read by the reverse sweep."""
+        base = st.target.value.id
+        return any(n in self.needed or n in self.active for n in {base} | self.aliases.sharing(st.sid, base))
 
     def recomputed_reads(self):
         out = set()
@@ -311,7 +317,7 @@ class ReverseTransform:
         out = []
         if isinstance(st.target, N.Sub):
             base = st.target.value.id
-            if (base in self.needed or base in self.active) and not self.primal_only:
+            if self.restores_slot(st) and not self.primal_only:
                 slot_val = self.rt("copy_slot", N.Name(base), index_value(self, st.target.index))
                 if self.loop_depth > 0:
                     self.uses_stack = True
