@@ -7,8 +7,4 @@ from s2sad.rules.numpy_rules import T as _numpy_table
 
 _runtime_rules.register(_numpy_table)
 
-from s2sad.rules import forward_rules as _forward_rules  # noqa: E402
-
-_forward_rules.register(_numpy_table)
-
 DEFAULT_RULES = RuleTable(parent=_numpy_table)

@@ -51,6 +51,25 @@ d = _DMarker()
 #: parameter; the compiler unrolls the line once per active element.
 k = None
 
+#: In a tangent template: the tangent of the operand the line is about.
+t = None
+
+
+def default_jvp(key):
+    """The tangent kind a rule gets unless it says otherwise: NumPy's
+    elementwise ufuncs and the ``math`` module's functions are elementwise
+    (their adjoint, a diagonal map, is its own transpose)."""
+    import numpy as np
+    if (isinstance(key, np.ufunc) and key.signature is None) or getattr(key, "__module__", None) == "math":
+        return "elementwise"
+    return None
+
+
+def _jvp_kind(jvp, key):
+    if jvp is None:
+        return default_jvp(key)
+    return ("template", jvp) if callable(jvp) else jvp
+
 
 @dataclass
 class Rule:
@@ -196,20 +215,25 @@ class RuleTable:
 
     def defrule(self, *keys, broadcasting=False, name=None, jvp=None):
         """Decorator: register a template rule for each of ``keys``.
-        ``jvp``: the tangent's kind ("elementwise", "linear",
-        "multilinear"); by default elementwise for NumPy ufuncs and
-        ``math`` functions (see :mod:`s2sad.rules.forward_rules`)."""
+
+        ``jvp``, the tangent: ``"elementwise"`` (the adjoint contributions
+        with ``g`` replaced by the operand's tangent), ``"linear"`` (the
+        primal call applied to the tangents), ``"multilinear"`` (the sum of
+        the call with one operand replaced by its tangent at a time), or a
+        tangent template (``d[x] = expr`` with ``t`` for ``x``'s tangent).
+        By default elementwise for NumPy ufuncs and ``math`` functions."""
         def deco(fn):
             for key in keys:
                 self.add(Rule(key=key, name=name or _key_name(key), template=fn, broadcasting=broadcasting,
-                              jvp=jvp))
+                              jvp=_jvp_kind(jvp, key)))
             return fn
         return deco
 
     def defmethod(self, *names, broadcasting=False, jvp=None):
         def deco(fn):
             for nm in names:
-                self.add_method(nm, Rule(key=nm, name="." + nm, template=fn, broadcasting=broadcasting, jvp=jvp))
+                self.add_method(nm, Rule(key=nm, name="." + nm, template=fn, broadcasting=broadcasting,
+                                         jvp=_jvp_kind(jvp, nm)))
             return fn
         return deco
 

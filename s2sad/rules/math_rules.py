@@ -39,7 +39,7 @@ import builtins
 import math
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d, k
+from s2sad.rules.core import d, k, t
 
 # ------------------------------------------------------------ trigonometric
 
@@ -267,17 +267,21 @@ _MATH_NONDIFF = (
     "perm", "gcd", "lcm", "isqrt", "ulp", "nextafter",
 )
 
+def builtin_extremum_jvp(ans, *args):
+    d[args[k]] = _rt.builtin_extremum_jvp(t, ans, args, k)
+
+
 def register(T):
     """Add the rules of this module to the rule table ``T``."""
     for name, template in _MATH.items():
         fn = getattr(math, name, None)
         if fn is not None:   # exp2 and cbrt are new in Python 3.11
-            T.defrule(fn)(template)
+            T.defrule(fn, jvp="linear" if name == "fsum" else None)(template)
     T.nondiff(*[getattr(math, n) for n in _MATH_NONDIFF if hasattr(math, n)])
     # builtins: abs, pow and float also take arrays (abs, pow) or 0-d arrays
-    T.defrule(builtins.abs, broadcasting=True)(builtin_abs)
-    T.defrule(builtins.pow, broadcasting=True)(builtin_pow)
-    T.defrule(builtins.float, broadcasting=True)(builtin_float)
-    T.defrule(builtins.max, builtins.min)(builtin_extremum)
-    T.defrule(builtins.sum)(builtin_sum)
+    T.defrule(builtins.abs, broadcasting=True, jvp="elementwise")(builtin_abs)
+    T.defrule(builtins.pow, broadcasting=True, jvp="elementwise")(builtin_pow)
+    T.defrule(builtins.float, broadcasting=True, jvp="linear")(builtin_float)
+    T.defrule(builtins.max, builtins.min, jvp=builtin_extremum_jvp)(builtin_extremum)
+    T.defrule(builtins.sum, jvp="linear")(builtin_sum)
     T.nondiff(builtins.round, builtins.int, builtins.bool)

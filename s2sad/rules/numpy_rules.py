@@ -1,7 +1,10 @@
-"""Reverse rules for Python operators, NumPy functions and array methods.
+"""Rules for Python operators, NumPy functions and array methods.
 
 Each rule is one short template next to its siblings (see
-:mod:`s2sad.rules.core` for the template language).  ``broadcasting=True``
+:mod:`s2sad.rules.core` for the template language), and declares its
+tangent beside it: ``jvp="linear"`` / ``"multilinear"`` / ``"elementwise"``
+or an explicit tangent template (NumPy ufuncs are elementwise unless they
+say otherwise).  Adding a function is one block here.  ``broadcasting=True``
 rules are summed back to their operands' shapes by the compiler.
 Matrix rules are matrix operations: the adjoint of ``a @ b`` is two matrix
 products, never a loop over elements.
@@ -12,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import RuleTable, d, k
+from s2sad.rules.core import RuleTable, d, k, t
 
 T = RuleTable()
 defrule, defmethod = T.defrule, T.defmethod
@@ -20,37 +23,37 @@ defrule, defmethod = T.defrule, T.defmethod
 # ---------------------------------------------------------------- operators
 
 
-@defrule("Add", np.add, broadcasting=True)
+@defrule("Add", np.add, broadcasting=True, jvp="elementwise")
 def add(g, x, y):
     d[x] = g
     d[y] = g
 
 
-@defrule("Sub", np.subtract, broadcasting=True)
+@defrule("Sub", np.subtract, broadcasting=True, jvp="elementwise")
 def sub(g, x, y):
     d[x] = g
     d[y] = -g
 
 
-@defrule("Mult", np.multiply, broadcasting=True)
+@defrule("Mult", np.multiply, broadcasting=True, jvp="elementwise")
 def mul(g, x, y):
     d[x] = g * y
     d[y] = g * x
 
 
-@defrule("Div", np.divide, np.true_divide, broadcasting=True)
+@defrule("Div", np.divide, np.true_divide, broadcasting=True, jvp="elementwise")
 def div(g, ans, x, y):
     d[x] = g / y
     d[y] = -g * ans / y
 
 
-@defrule("Pow", np.power, broadcasting=True)
+@defrule("Pow", np.power, broadcasting=True, jvp="elementwise")
 def power(g, ans, x, y):
     d[x] = g * y * x ** (y - 1)
     d[y] = g * ans * _rt.log_or_zero(x)
 
 
-@defrule("Mod", np.mod, np.remainder, broadcasting=True)
+@defrule("Mod", np.mod, np.remainder, broadcasting=True, jvp="elementwise")
 def mod(g, x, y):
     # x % y = x - floor(x / y) * y, and floor is piecewise constant
     d[x] = g
@@ -64,23 +67,23 @@ def fmod(g, x, y):
     d[y] = -g * np.trunc(x / y)
 
 
-@defrule("USub", np.negative)
+@defrule("USub", np.negative, jvp="elementwise")
 def neg(g, x):
     d[x] = -g
 
 
-@defrule(np.positive)
+@defrule(np.positive, jvp="linear")
 def pos(g, x):
     d[x] = g
 
 
-@defrule("MatMult", np.matmul)
+@defrule("MatMult", np.matmul, jvp="multilinear")
 def matmul(g, x, y):
     d[x] = _rt.matmul_adjoint_a(g, x, y)
     d[y] = _rt.matmul_adjoint_b(g, x, y)
 
 
-@defrule(np.dot)
+@defrule(np.dot, jvp="multilinear")
 def dot(g, a, b):
     d[a] = _rt.dot_adjoint_a(g, a, b)
     d[b] = _rt.dot_adjoint_b(g, a, b)
@@ -92,7 +95,7 @@ def float_cast(g, x):
     d[x] = _rt.astype_adjoint(g, x)
 
 
-@defrule("copy", np.copy, np.array, np.asarray, np.ascontiguousarray, np.asanyarray)
+@defrule("copy", np.copy, np.array, np.asarray, np.ascontiguousarray, np.asanyarray, jvp="linear")
 def identity(g, a, dtype=None):
     d[a] = g
 
@@ -238,14 +241,14 @@ def minimum(g, x, y):
     d[y] = g * _rt.tie_weight(x, y)
 
 
-@defrule(np.where, broadcasting=True)
+@defrule(np.where, broadcasting=True, jvp="elementwise")
 def where(g, condition, x=None, y=None):
     # x and y default to None for np.where(condition) (indices: no adjoint)
     d[x] = np.where(condition, g, 0.0)
     d[y] = np.where(condition, 0.0, g)
 
 
-@defrule(np.clip, broadcasting=True)
+@defrule(np.clip, broadcasting=True, jvp="elementwise")
 def clip(g, a, a_min=None, a_max=None):
     d[a] = g * _rt.clip_mask(a, a_min, a_max)
     d[a_min] = g * _rt.below_mask(a, a_min)
@@ -270,7 +273,7 @@ def hypot(g, ans, x, y):
     d[y] = g * y / ans
 
 
-@defrule(np.sinc)
+@defrule(np.sinc, jvp="elementwise")
 def sinc(g, x):
     d[x] = g * _rt.sinc_derivative(x)
 
@@ -278,42 +281,58 @@ def sinc(g, x):
 # -------------------------------------------------------------- reductions
 
 
-@defrule(np.sum)
+@defrule(np.sum, jvp="linear")
 def sum_(g, a, axis=None, dtype=None, keepdims=False):
     d[a] = _rt.sum_adjoint(g, a, axis, keepdims)
 
 
-@defrule(np.mean)
+@defrule(np.mean, jvp="linear")
 def mean(g, a, axis=None, dtype=None, keepdims=False):
     d[a] = _rt.mean_adjoint(g, a, axis, keepdims)
 
 
-@defrule(np.max, np.amax)
+def extremum_jvp(ans, a, axis=None, keepdims=False):
+    d[a] = _rt.reduction_jvp(_rt.extremum_adjoint, t, ans, a, axis, keepdims)
+
+
+@defrule(np.max, np.amax, jvp=extremum_jvp)
 def max_(g, ans, a, axis=None, keepdims=False):
     d[a] = _rt.extremum_adjoint(g, ans, a, axis, keepdims)
 
 
-@defrule(np.min, np.amin)
+@defrule(np.min, np.amin, jvp=extremum_jvp)
 def min_(g, ans, a, axis=None, keepdims=False):
     d[a] = _rt.extremum_adjoint(g, ans, a, axis, keepdims)
 
 
-@defrule(np.prod)
+def prod_jvp(ans, a, axis=None, dtype=None, keepdims=False):
+    d[a] = _rt.reduction_jvp(_rt.prod_adjoint, t, ans, a, axis, keepdims)
+
+
+@defrule(np.prod, jvp=prod_jvp)
 def prod(g, ans, a, axis=None, dtype=None, keepdims=False):
     d[a] = _rt.prod_adjoint(g, ans, a, axis, keepdims)
 
 
-@defrule(np.var)
+def var_jvp(ans, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[a] = _rt.var_jvp(t, a, axis, ddof, keepdims)
+
+
+@defrule(np.var, jvp=var_jvp)
 def var(g, a, axis=None, dtype=None, ddof=0, keepdims=False):
     d[a] = _rt.var_adjoint(g, a, axis, ddof, keepdims)
 
 
-@defrule(np.std)
+def std_jvp(ans, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[a] = _rt.std_jvp(t, ans, a, axis, ddof, keepdims)
+
+
+@defrule(np.std, jvp=std_jvp)
 def std(g, ans, a, axis=None, dtype=None, ddof=0, keepdims=False):
     d[a] = _rt.std_adjoint(g, ans, a, axis, ddof, keepdims)
 
 
-@defrule(np.cumsum)
+@defrule(np.cumsum, jvp="linear")
 def cumsum(g, a, axis=None):
     d[a] = _rt.cumsum_adjoint(g, a, axis)
 
@@ -321,72 +340,93 @@ def cumsum(g, a, axis=None):
 # ---------------------------------------------------------- linear algebra
 
 
-@defrule(np.einsum)
+@defrule(np.einsum, jvp="multilinear")
 def einsum(g, subscripts, *operands):
     d[operands[k]] = _rt.einsum_adjoint(g, subscripts, operands, k)
 
 
-@defrule(np.outer)
+@defrule(np.outer, jvp="multilinear")
 def outer(g, a, b):
     d[a] = (g @ np.ravel(b)).reshape(np.shape(a))
     d[b] = (np.ravel(a) @ g).reshape(np.shape(b))
 
 
-@defrule(np.inner)
+@defrule(np.inner, jvp="multilinear")
 def inner(g, a, b):
     d[a] = _rt.inner_adjoint(g, a, b, 0)
     d[b] = _rt.inner_adjoint(g, a, b, 1)
 
 
-@defrule(np.tensordot)
+@defrule(np.tensordot, jvp="multilinear")
 def tensordot(g, a, b, axes=2):
     d[a] = _rt.tensordot_adjoint(g, a, b, axes, 0)
     d[b] = _rt.tensordot_adjoint(g, a, b, axes, 1)
 
 
-@defrule(np.trace)
+@defrule(np.trace, jvp="linear")
 def trace(g, a, offset=0, axis1=0, axis2=1):
     d[a] = _rt.trace_adjoint(g, a, offset, axis1, axis2)
 
 
-@defrule(np.transpose)
+@defrule(np.transpose, jvp="linear")
 def transpose(g, a, axes=None):
     d[a] = _rt.transpose_adjoint(g, axes)
 
 
-@defrule(np.swapaxes)
+@defrule(np.swapaxes, jvp="linear")
 def swapaxes(g, a, axis1, axis2):
     d[a] = np.swapaxes(g, axis1, axis2)
 
 
-@defrule(np.moveaxis)
+@defrule(np.moveaxis, jvp="linear")
 def moveaxis(g, a, source, destination):
     d[a] = np.moveaxis(g, destination, source)
 
 
-@defrule(np.linalg.inv)
+def inv_jvp(ans, a):
+    d[a] = -(ans @ t @ ans)
+
+
+@defrule(np.linalg.inv, jvp=inv_jvp)
 def inv(g, ans, a):
     d[a] = -_rt.mT(ans) @ g @ _rt.mT(ans)
 
 
-@defrule(np.linalg.solve)
+def solve_jvp(ans, a, b):
+    d[a] = -_rt.solve_like(a, _rt.solve_rhs_tangent(t, ans, b), ans)
+    d[b] = np.linalg.solve(a, t)
+
+
+@defrule(np.linalg.solve, jvp=solve_jvp)
 def solve(g, ans, a, b):
     gb = _rt.solve_adjoint_b(g, a, ans)
     d[a] = _rt.solve_adjoint_a(gb, ans, a)
     d[b] = _rt.unbroadcast(gb, b)
 
 
-@defrule(np.linalg.det)
+def det_jvp(ans, a):
+    d[a] = ans * np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
+
+
+@defrule(np.linalg.det, jvp=det_jvp)
 def det(g, ans, a):
     d[a] = _rt.det_adjoint(g, ans, a)
 
 
-@defrule(np.linalg.slogdet)
+def slogdet_jvp(ans, a):
+    d[a] = _rt.slogdet_jvp(t, ans, a)
+
+
+@defrule(np.linalg.slogdet, jvp=slogdet_jvp)
 def slogdet(g, ans, a):
     d[a] = _rt.slogdet_adjoint(g[1], a)
 
 
-@defrule(np.linalg.norm)
+def norm_jvp(ans, x, ord=None, axis=None, keepdims=False):
+    d[x] = _rt.norm_jvp(t, ans, x, ord, axis, keepdims)
+
+
+@defrule(np.linalg.norm, jvp=norm_jvp)
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
     d[x] = _rt.norm_adjoint(g, ans, x, ord, axis, keepdims)
 
@@ -394,102 +434,102 @@ def norm(g, ans, x, ord=None, axis=None, keepdims=False):
 # ------------------------------------------------------------------ shape
 
 
-@defrule(np.reshape)
+@defrule(np.reshape, jvp="linear")
 def reshape(g, a, shape=None, order="C", newshape=None, copy=None):
     d[a] = _rt.reshape_adjoint(g, a, order)
 
 
-@defrule(np.ravel, np.squeeze, np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d)
+@defrule(np.ravel, np.squeeze, np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d, jvp="linear")
 def reshape_like(g, a, axis=None):
     d[a] = _rt.reshape_adjoint(g, a)
 
 
-@defrule(np.concatenate)
+@defrule(np.concatenate, jvp="linear")
 def concatenate(g, arrays, axis=0):
     d[arrays[k]] = _rt.concatenate_piece(g, arrays, axis, k)
 
 
-@defrule(np.hstack)
+@defrule(np.hstack, jvp="linear")
 def hstack(g, tup):
     d[tup[k]] = _rt.hstack_piece(g, tup, k)
 
 
-@defrule(np.vstack)
+@defrule(np.vstack, jvp="linear")
 def vstack(g, tup):
     d[tup[k]] = _rt.vstack_piece(g, tup, k)
 
 
-@defrule(np.stack)
+@defrule(np.stack, jvp="linear")
 def stack(g, arrays, axis=0):
     d[arrays[k]] = np.take(g, k, axis=axis)
 
 
-@defrule(np.broadcast_to)
+@defrule(np.broadcast_to, jvp="linear")
 def broadcast_to(g, array, shape):
     d[array] = _rt.unbroadcast(g, array)
 
 
-@defrule(np.tile)
+@defrule(np.tile, jvp="linear")
 def tile(g, A, reps):
     d[A] = _rt.tile_adjoint(g, A, reps)
 
 
-@defrule(np.repeat)
+@defrule(np.repeat, jvp="linear")
 def repeat(g, a, repeats, axis=None):
     d[a] = _rt.repeat_adjoint(g, a, repeats, axis)
 
 
-@defrule(np.flip)
+@defrule(np.flip, jvp="linear")
 def flip(g, m, axis=None):
     d[m] = np.flip(g, axis)
 
 
-@defrule(np.fliplr)
+@defrule(np.fliplr, jvp="linear")
 def fliplr(g, m):
     d[m] = np.fliplr(g)
 
 
-@defrule(np.flipud)
+@defrule(np.flipud, jvp="linear")
 def flipud(g, m):
     d[m] = np.flipud(g)
 
 
-@defrule(np.roll)
+@defrule(np.roll, jvp="linear")
 def roll(g, a, shift, axis=None):
     d[a] = _rt.roll_adjoint(g, shift, axis)
 
 
-@defrule(np.diag)
+@defrule(np.diag, jvp="linear")
 def diag(g, v, k=0):
     d[v] = _rt.diag_adjoint(g, v, k)
 
 
-@defrule(np.triu)
+@defrule(np.triu, jvp="linear")
 def triu(g, m, k=0):
     d[m] = np.triu(g, k)
 
 
-@defrule(np.tril)
+@defrule(np.tril, jvp="linear")
 def tril(g, m, k=0):
     d[m] = np.tril(g, k)
 
 
-@defrule("subscript")
+@defrule("subscript", jvp="linear")
 def getitem(g, x, index):
     d[x] = _rt.index_adjoint(g, x, index)
 
 
-@defrule("attr.T")
+@defrule("attr.T", jvp="linear")
 def attr_T(g, x):
     d[x] = _rt.transpose_adjoint(g, None)
 
 
-@defrule("attr.mT")
+@defrule("attr.mT", jvp="linear")
 def attr_mT(g, x):
     d[x] = _rt.mT(g)
 
 
-@defrule("attr.real")
+@defrule("attr.real", jvp="linear")
 def attr_real(g, x):
     d[x] = g
 
@@ -497,78 +537,94 @@ def attr_real(g, x):
 # ------------------------------------------------------------ array methods
 
 
-@defmethod("sum")
+@defmethod("sum", jvp="linear")
 def m_sum(g, self, axis=None, dtype=None, out=None, keepdims=False):
     d[self] = _rt.sum_adjoint(g, self, axis, keepdims)
 
 
-@defmethod("mean")
+@defmethod("mean", jvp="linear")
 def m_mean(g, self, axis=None, dtype=None, out=None, keepdims=False):
     d[self] = _rt.mean_adjoint(g, self, axis, keepdims)
 
 
-@defmethod("max", "min")
+def m_extremum_jvp(ans, self, axis=None, out=None, keepdims=False):
+    d[self] = _rt.reduction_jvp(_rt.extremum_adjoint, t, ans, self, axis, keepdims)
+
+
+@defmethod("max", "min", jvp=m_extremum_jvp)
 def m_extremum(g, ans, self, axis=None, out=None, keepdims=False):
     d[self] = _rt.extremum_adjoint(g, ans, self, axis, keepdims)
 
 
-@defmethod("prod")
+def m_prod_jvp(ans, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[self] = _rt.reduction_jvp(_rt.prod_adjoint, t, ans, self, axis, keepdims)
+
+
+@defmethod("prod", jvp=m_prod_jvp)
 def m_prod(g, ans, self, axis=None, dtype=None, out=None, keepdims=False):
     d[self] = _rt.prod_adjoint(g, ans, self, axis, keepdims)
 
 
-@defmethod("var")
+def m_var_jvp(ans, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[self] = _rt.var_jvp(t, self, axis, ddof, keepdims)
+
+
+@defmethod("var", jvp=m_var_jvp)
 def m_var(g, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[self] = _rt.var_adjoint(g, self, axis, ddof, keepdims)
 
 
-@defmethod("std")
+def m_std_jvp(ans, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[self] = _rt.std_jvp(t, ans, self, axis, ddof, keepdims)
+
+
+@defmethod("std", jvp=m_std_jvp)
 def m_std(g, ans, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[self] = _rt.std_adjoint(g, ans, self, axis, ddof, keepdims)
 
 
-@defmethod("reshape", "ravel", "flatten", "squeeze")
+@defmethod("reshape", "ravel", "flatten", "squeeze", jvp="linear")
 def m_reshape(g, self, *shape, order="C", axis=None):
     d[self] = _rt.reshape_adjoint(g, self, order)
 
 
-@defmethod("transpose")
+@defmethod("transpose", jvp="linear")
 def m_transpose(g, self, *axes):
     d[self] = _rt.transpose_adjoint(g, axes)
 
 
-@defmethod("swapaxes")
+@defmethod("swapaxes", jvp="linear")
 def m_swapaxes(g, self, axis1, axis2):
     d[self] = np.swapaxes(g, axis1, axis2)
 
 
-@defmethod("dot")
+@defmethod("dot", jvp="multilinear")
 def m_dot(g, self, b):
     d[self] = _rt.dot_adjoint_a(g, self, b)
     d[b] = _rt.dot_adjoint_b(g, self, b)
 
 
-@defmethod("copy")
+@defmethod("copy", jvp="linear")
 def m_copy(g, self, order="C"):
     d[self] = g
 
 
-@defmethod("astype")
+@defmethod("astype", jvp="linear")
 def m_astype(g, self, dtype, order="K", casting="unsafe", subok=True, copy=True):
     d[self] = _rt.astype_adjoint(g, self)
 
 
-@defmethod("clip")
+@defmethod("clip", jvp="elementwise")
 def m_clip(g, self, min=None, max=None):
     d[self] = _rt.unbroadcast(g * _rt.clip_mask(self, min, max), self)
 
 
-@defmethod("cumsum")
+@defmethod("cumsum", jvp="linear")
 def m_cumsum(g, self, axis=None):
     d[self] = _rt.cumsum_adjoint(g, self, axis)
 
 
-@defmethod("trace")
+@defmethod("trace", jvp="linear")
 def m_trace(g, self, offset=0, axis1=0, axis2=1):
     d[self] = _rt.trace_adjoint(g, self, offset, axis1, axis2)
 

@@ -6,7 +6,7 @@ calls (already inlined) carry their tangents along as they run.  A name is
 given a tangent when it is active (it depends on a differentiated input
 and reaches the result); an assignment of an active name with no active
 operand gives it explicit zeros.  The tangent rules come from the same
-rule table as the adjoints (:mod:`s2sad.rules.forward_rules`); the
+rule table as the adjoints (each rule declares its tangent); the
 analyses are the reverse transform's (:func:`s2sad.analysis.analyze`).
 """
 

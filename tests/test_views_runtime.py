@@ -1,0 +1,109 @@
+"""The view helpers of runtime/views.py against NumPy itself: for random
+views of random arrays (slices, transposes, reshapes, diagonals, flips,
+broadcasts), and adjoints stored in any memory order, the element mapping
+must be the one NumPy's memory gives."""
+
+import numpy as np
+import pytest
+
+import s2sad_runtime as rt
+from s2sad_runtime import views
+
+rng = np.random.default_rng(7)
+
+
+def _root(shape, order):
+    """A dense array in C or Fortran order, or a transposed C array ("T")."""
+    if order == "T":
+        return np.ascontiguousarray(rng.normal(size=shape[::-1])).T
+    return np.asarray(rng.normal(size=shape), order=order)
+
+
+VIEWS = [
+    lambda a: a[1:],
+    lambda a: a[::2],
+    lambda a: a[..., ::-1],
+    lambda a: a.T,
+    lambda a: a.reshape(-1) if a.flags.c_contiguous else a[:],
+    lambda a: np.ravel(a)[2:5] if a.flags.c_contiguous else a[:1],
+    lambda a: a[1],
+    lambda a: np.diagonal(a) if a.ndim == 2 else a[0],
+    lambda a: np.flip(a, axis=0),
+    lambda a: a[:, 1:3] if a.ndim == 2 else a[1:3],
+    lambda a: a[...],
+]
+
+
+def _labels(root):
+    """Each element of ``root`` holds its C-order flat index."""
+    lab = np.empty_like(root)
+    lab[...] = np.arange(root.size).reshape(root.shape)
+    return lab
+
+
+@pytest.mark.parametrize("order", ["C", "F", "T"])
+@pytest.mark.parametrize("k", range(len(VIEWS)))
+def test_positions_follow_memory(order, k):
+    root = _root((4, 5), order)
+    v = VIEWS[k](root)
+    lab = _labels(root)
+    want = VIEWS[k](lab)       # the same view of an identically laid out array
+    if not np.shares_memory(v, root):
+        pytest.skip("NumPy made a copy")
+    assert lab.strides == root.strides
+    np.testing.assert_array_equal(views.positions(root, v), want.astype(np.intp))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("gorder", ["C", "F", "T"])
+def test_region_helpers_are_adjoint(order, gorder):
+    root = _root((3, 4), order)
+    v = root.T[1:, ::2]
+    g = _root((3, 4), gorder)
+    c = rng.normal(size=v.shape)
+    # <region_of(g), c> == <g, region_scatter(c)>  (transposes of each other)
+    lhs = np.sum(rt.region_of(g, root, v) * c)
+    rhs = np.sum(g * rt.region_scatter(c, root, v))
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    # zeroing removes exactly the part under the view
+    z = rt.region_zeroed(g, root, v)
+    assert np.sum(z * g) + np.sum(rt.region_of(g, root, v) ** 2) == pytest.approx(np.sum(g * g), rel=1e-12)
+    assert np.all(rt.region_of(z, root, v) == 0)
+
+
+def test_broadcast_view_sums_repeats():
+    root = np.arange(3.0)
+    v = np.broadcast_to(root, (4, 3))
+    c = np.ones((4, 3))
+    np.testing.assert_array_equal(rt.region_scatter(c, root, v), [4.0, 4.0, 4.0])
+
+
+def test_unrelated_arrays_share_nothing():
+    a, b = np.ones(3), np.ones(3)
+    g = np.arange(3.0)
+    np.testing.assert_array_equal(rt.region_zeroed(g, a, b), g)
+    np.testing.assert_array_equal(rt.region_of(g, a, b), np.zeros(3))
+    np.testing.assert_array_equal(rt.unshared_part(g, b, a), g)
+    # a "root" that is itself a view (not dense) is not used
+    big = np.ones((4, 4))
+    np.testing.assert_array_equal(rt.unshared_part(g[:2], big[::2, 0], big[::2]), g[:2])
+
+
+def test_containers_follow_their_arrays():
+    root = np.ones((2, 3))
+    c = [root[0], np.zeros(2), (root[1], 5.0)]
+    g = [np.full(3, 2.0), np.full(2, 3.0), (np.full(3, 4.0), 1.0)]
+    scat = rt.region_scatter(g, root, c)
+    np.testing.assert_array_equal(scat, [[2.0, 2.0, 2.0], [4.0, 4.0, 4.0]])
+    un = rt.unshared_part(g, c, root)
+    assert un[0] is rt.ZERO and un[2][0] is rt.ZERO
+    np.testing.assert_array_equal(un[1], g[1])
+
+
+def test_own_copies_arrays_and_their_containers():
+    x = np.ones(3)
+    params = [x, {"w": x}]
+    p = rt.own(params)
+    p[0][0] = 5.0
+    p[1]["w"][1] = 7.0
+    assert np.all(x == 1.0)
