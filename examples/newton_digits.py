@@ -10,7 +10,7 @@ Two models, both written in plain NumPy below and differentiated by s2sad:
 * multinomial logistic regression, 64 -> 10 (convex),
 * an MLP 64-32-10 with tanh (non-convex: LiSSA runs damped).
 
-Each is trained from the same start with :func:`s2sad.optim.minimize`:
+Each is trained from the same start with :func:`s2sad.optimize.minimize`:
 SGD and heavy-ball momentum on mini-batches of 32, and LiSSA-Newton whose
 every Hessian-vector product (forward over reverse, ``s2sad.hvp``) sees a
 fresh small batch (logistic regression: full-batch gradient, 100 HVPs on 8
@@ -40,7 +40,7 @@ import sys
 import numpy as np
 
 import s2sad
-from s2sad import optim
+from s2sad import optimize as optim
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAM = 1e-4          # L2 penalty on the weights
@@ -100,7 +100,7 @@ def init_params(model, seed=0):
 # epochs of per-example gradient work per model (full run, --quick)
 EPOCHS = {"logreg": (300, 10), "mlp": (100, 5)}
 
-# method -> keyword arguments of s2sad.optim.minimize, per model.  The
+# method -> keyword arguments of s2sad.optimize.minimize, per model.  The
 # learning rates of SGD and momentum are the best of a small grid at 60
 # epochs; LiSSA's settings the best of a few tried (see docs/forward.md).
 CONFIGS = {

@@ -14,6 +14,9 @@ from s2sad.errors import (  # noqa: F401
 )
 from s2sad.rules import DEFAULT_RULES, RuleTable  # noqa: F401
 from s2sad_runtime.loops import Checkpoint, Reversible, Tape, checkpointed, reversible  # noqa: F401
-from s2sad import optim; from s2sad.lissa import estimate_scale, lissa  # noqa: E402,E702,F401
+from s2sad import optimize  # noqa: E402,F401
+from s2sad.optimize import estimate_scale, lissa  # noqa: E402,F401
+
+optim = optimize      # the name of earlier versions
 
 __version__ = "0.1.0"

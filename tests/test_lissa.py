@@ -9,7 +9,7 @@ import pytest
 
 import lissa_funcs as L
 import s2sad
-from s2sad.lissa import estimate_scale, lissa, tree_norm
+from s2sad.optimize.lissa import estimate_scale, lissa, tree_norm
 
 
 def _ridge(n=200, d=6, seed=0, lam=0.05):

@@ -1,4 +1,4 @@
-"""s2sad.optim: the step functions, the minimize driver's bookkeeping, every
+"""s2sad.optimize: the step functions, the minimize driver's bookkeeping, every
 method decreasing a logistic-regression loss, and LiSSA-Newton beating
 tuned SGD at equal work on an ill-conditioned problem."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import lissa_funcs as L
 import s2sad
-from s2sad import optim
+from s2sad import optimize as optim
 
 
 def test_sgd_and_momentum_steps_on_tuples():
@@ -129,13 +129,13 @@ def test_divergence_raises_or_rescales():
     r = np.random.default_rng(5)
     X, y, lam = r.normal(size=(100, 4)), r.normal(size=100), 0.1
     lmax = np.linalg.eigvalsh(X.T @ X / 100 + lam * np.eye(4))[-1]
-    with pytest.raises(s2sad.lissa.LissaDivergenceError, match="scale must exceed"):
+    with pytest.raises(s2sad.optimize.LissaDivergenceError, match="scale must exceed"):
         optim.minimize(L.ridge_loss, np.zeros(4), (X, y, lam), method="lissa", steps=2, depth=30,
                        scale=lmax / 4)
     res = optim.minimize(L.ridge_loss, np.zeros(4), (X, y, lam), method="lissa", steps=3, depth=30,
                          scale=lmax / 4, on_divergence="rescale")
     assert res.retries >= 1 and res.scale >= lmax / 2 and res.loss[-1] < res.loss[0]
-    assert issubclass(s2sad.lissa.LissaDivergenceError, s2sad.S2SadError)
+    assert issubclass(s2sad.optimize.LissaDivergenceError, s2sad.S2SadError)
 
 
 def test_digits_example_without_scikit_learn(monkeypatch, capsys):

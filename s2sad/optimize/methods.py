@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2sad.errors import ArgumentError
-from s2sad.lissa import LissaDivergenceError, estimate_scale, lissa, tree_map
+from s2sad.optimize.lissa import LissaDivergenceError, estimate_scale, lissa, tree_map
 
 __all__ = ["sgd_step", "momentum_step", "newton_lissa_step", "minimize", "Result"]
 
