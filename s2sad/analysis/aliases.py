@@ -123,7 +123,7 @@ class Aliases:
                 inner = head
                 if isinstance(st, N.For):
                     it = st.iter
-                    el = frozenset() if isinstance(it, N.Call) and static_value(it.func) is builtins.range \
+                    el = self._scalar(st.sid) if isinstance(it, N.Call) and static_value(it.func) is builtins.range \
                         else self._elements(self._atom(head, it), head)
                     inner = dict(head)
                     inner[st.target] = {(st.sid, st.target): el}
@@ -152,7 +152,7 @@ class Aliases:
             if isinstance(t, N.Sub):
                 return self._add_contents(state, self._atom(state, t.value), self._atom(state, st.value))
             self._made = None
-            value = self.value_pts(st, st.value, state)
+            value = self.value_pts(st, st.value, state) or self._scalar(st.sid)
             self._escape(value, st.sid)
             if self._made is not None:
                 self._escape(self._made, st.sid)
@@ -178,6 +178,13 @@ class Aliases:
                 added = self._elements(added, state)
             return self._add_contents(state, base, added)
         return state
+
+    def _scalar(self, sid):
+        """A value that is no array or container (a number, a string...):
+        nothing aliases it, but a name bound to it is not an array then."""
+        o = ("scalar", sid)
+        self.types[o] = "scalar"
+        return frozenset({(o, True)})
 
     def _escape(self, p, sid):
         for o, _ in p:

@@ -103,24 +103,29 @@ def _follow(fn, m, al, namer, ns):
         raise _error(m, name, st, "s2sad cannot tell which array the write changes")
     at = al.at.get(m.stmt.sid, {})
     candidates = [m.name] + names_ + sorted(n for n in at if n not in names_ and n != m.name and not n.startswith("\x00"))
-    roots = []
+    roots, captured = [], set()
     for obj in real:
-        if (obj, True) in al.of(m.stmt.sid, m.name):
+        here = {n: al.of(m.stmt.sid, n) for n in candidates}
+        exact = [n for n in candidates if here[n] == frozenset({(obj, True)}) and not al.maybe_unbound(m.stmt.sid, n)]
+        if (obj, True) in here[m.name]:
             root = m.name           # written directly when it is that array
+        elif exact:
+            root = exact[0]         # bound to that very array on every path
         else:
-            # a name bound to the whole array, preferably on every path (on a
-            # path where it is a view instead, the helpers check memory and
-            # do nothing wrong)
-            whole = [n for n in candidates if (obj, True) in al.of(m.stmt.sid, n)]
-            root = next((n for n in whole if all(w for _, w in al.of(m.stmt.sid, n))), whole[0] if whole else None)
-        if root is None:
+            # a name made to keep the whole array where it is made; failing
+            # that, one bound to it on some paths (the helpers check memory
+            # at run time and do nothing where it is something else)
             root = _capture(fn, obj, namer)
+            if root is not None:
+                captured.add(root)      # unbound on paths that do not make it
+            else:
+                root = next((n for n in candidates if (obj, True) in here[n]), None)
         if root is None:
             name, st = m.conflicts[0]
             raise _error(m, name, st, "no name holds the whole array it belongs to")
         if root not in roots:
             roots.append(root)
-    unbound = {r for r in roots if r != m.name and al.maybe_unbound(m.stmt.sid, r)}
+    unbound = {r for r in roots if r != m.name and (r in captured or al.maybe_unbound(m.stmt.sid, r))}
     unbound |= {w for w in names_ if w != m.name and al.maybe_unbound(m.stmt.sid, w)}
     block, i = _find(fn.body, m.stmt)
     loc = m.stmt.loc

@@ -74,10 +74,11 @@ class ReverseTransform:
         # checkpointed loop's body reads (it is run again in the reverse sweep)
         self._reset()
         self.needed = set(self.an.needed) | self.recomputed_reads()
-        # an element write that saves its old slot restores it through its index
+        # an element write that saves its old slot restores it through its
+        # array and its index
         while True:
             more = {n for st in iter_stmts(fn.body) if isinstance(st, N.Assign) and isinstance(st.target, N.Sub)
-                    and self.restores_slot(st) for n in names(st.target.index)} - self.needed
+                    and self.restores_slot(st) for n in names(st.target)} - self.needed
             if not more:
                 break
             self.needed |= more
@@ -113,10 +114,20 @@ class ReverseTransform:
         return any(n in self.needed or n in self.active for n in {base} | self.aliases.sharing(st.sid, base))
 
     def recomputed_reads(self):
+        """What the bodies of checkpointed and reversible loops read (they
+        run again in the reverse sweep); such loops sit in no other loop,
+        maybe in branches."""
         out = set()
-        for st in self.fn.body:
-            if isinstance(st, (N.For, N.While)) and (st.strategy is not None or self.default_strategy(st)):
-                out |= loads(st.body) | set(names(st.iter if isinstance(st, N.For) else st.test))
+
+        def visit(stmts):
+            for st in stmts:
+                if isinstance(st, (N.For, N.While)):
+                    if st.strategy is not None or self.default_strategy(st):
+                        out.update(loads(st.body) | set(names(st.iter if isinstance(st, N.For) else st.test)))
+                elif isinstance(st, N.If):
+                    visit(st.body)
+                    visit(st.orelse)
+        visit(self.fn.body)
         return out
 
     # ------------------------------------------------------------ helpers
