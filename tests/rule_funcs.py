@@ -50,6 +50,22 @@ def cbrt(x, w):
     return np.sum(np.cbrt(x) * w)
 
 
+def deg2rad(x, w):
+    return np.sum(np.deg2rad(x) * w)
+
+
+def radians(x, w):
+    return np.sum(np.radians(x) * w)
+
+
+def rad2deg(x, w):
+    return np.sum(np.rad2deg(x) * w)
+
+
+def degrees(x, w):
+    return np.sum(np.degrees(x) * w)
+
+
 def square(x, w):
     return np.sum(np.square(x) * w)
 

@@ -116,6 +116,7 @@ UNARY = [
     (F.arcsinh, "real"), (F.arccosh, "gt1"), (F.arctanh, "unit"), (F.abs_, "nz"),
     (F.absolute, "nz"), (F.fabs, "nz"), (F.builtin_abs, "nz"), (F.negative, "real"),
     (F.positive, "real"), (F.usub, "real"), (F.sinc, "nz"),
+    (F.deg2rad, "real"), (F.radians, "real"), (F.rad2deg, "real"), (F.degrees, "real"),
     # operators with constants
     (F.pow_const2, "real"), (F.pow_const3, "real"), (F.pow_const_half, "pos"),
     (F.pow_const_neg, "pos"), (F.const_pow, "real"), (F.const_div, "nz"), (F.div_const, "real"),

@@ -148,6 +148,16 @@ def cbrt(g, ans, x):
     d[x] = g / (3.0 * ans * ans)
 
 
+@defrule(np.deg2rad, np.radians)
+def deg2rad(g, x):
+    d[x] = g * 0.017453292519943295        # pi / 180
+
+
+@defrule(np.rad2deg, np.degrees)
+def rad2deg(g, x):
+    d[x] = g * 57.29577951308232           # 180 / pi
+
+
 @defrule(np.square)
 def square(g, x):
     d[x] = g * 2.0 * x
