@@ -295,8 +295,9 @@ class Normalizer:
         elif isinstance(target, S.Subscript):
             base = self.atom(target.value)
             if not isinstance(base, N.Name):
-                raise self.error(target, "cannot differentiate a write into an object outside the function",
-                                 "copy it into a local variable first (`a = G.copy()`) and write into that")
+                what = S.to_source(target.value).strip()
+                raise self.error(target, f"cannot differentiate a write into `{what}`, an object outside the function",
+                                 f"copy it into a local variable first (`a = {what}.copy()`) and write into that")
             idx = self.index(target.slice)
             v = self.atom(value)
             self.assign(N.Sub(base, idx), v, st)
