@@ -64,7 +64,8 @@ from s2sad_runtime.plan import PairSum, pair_add, pair_total
 _LAZY = ("Checkpointed", "CheckpointedWhile", "checkpointed", "Checkpoint", "Tape")
 
 from s2sad_runtime.views import (  # noqa: E402
-    container_scatter, container_unshared, is_array, own, region_of, region_scatter, region_zeroed, unshared_part, view_rederive, view_sync,
+    container_scatter, container_unshared, is_array, own, region_of, region_scatter, region_zeroed,
+    unshared_part, view_rederive, view_sync,
 )
 
 __all__ = [
@@ -76,11 +77,12 @@ __all__ = [
     "extremum_weights", "prod_adjoint", "var_adjoint", "std_adjoint", "norm_adjoint", "cumsum_adjoint",
     # indexing
     "is_basic_index", "index_adjoint", "index_accumulate", "copy_slot", "zero_slot",
-    "written_part", "written_part_adjoint",
-    # views
-    "is_array", "own", "view_sync", "container_unshared", "container_scatter", "view_rederive", "region_of", "region_zeroed", "region_scatter", "unshared_part", "reshape_adjoint",
-    "transpose_adjoint", "transpose_forward", "repeat_adjoint", "tile_adjoint", "roll_adjoint",
-    "diag_adjoint", "concatenate_piece", "hstack_piece", "vstack_piece",
+    "written_part", "written_part_adjoint", "reshape_adjoint", "transpose_adjoint", "transpose_forward",
+    "repeat_adjoint", "tile_adjoint", "roll_adjoint", "diag_adjoint", "concatenate_piece", "hstack_piece",
+    "vstack_piece",
+    # views (the mutation pass's helpers)
+    "own", "is_array", "view_sync", "view_rederive", "region_of", "region_zeroed", "region_scatter",
+    "unshared_part", "container_unshared", "container_scatter",
     # linalg
     "mT", "matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b", "inner_adjoint",
     "einsum_adjoint", "tensordot_adjoint", "trace_adjoint", "solve_adjoint_a", "solve_adjoint_b",

@@ -142,3 +142,13 @@ def test_no_reading_of_generated_text(where):
                 if path.name == "api.py" and node.attr == "__s2sad_source__":
                     continue      # the API hands the source to the user (.source) and to export
                 pytest.fail(f"{path.name}:{node.lineno} reads {node.attr}")
+
+
+def test_every_package_is_installed():
+    """``pip install .`` (not only an editable install) ships every
+    subpackage: pyproject.toml lists them all."""
+    import re
+    text = (ROOT / "pyproject.toml").read_text()
+    listed = set(ast.literal_eval(re.search(r"^packages = (\[.*?\])", text, re.S | re.M).group(1)))
+    found = {name for name, path in MODULES.items() if path.name == "__init__.py"}
+    assert found == listed, f"not listed: {sorted(found - listed)}; listed but absent: {sorted(listed - found)}"
