@@ -101,8 +101,20 @@ def _leaves(x):
         yield x
 
 
-def _mismatch(a, b):
-    """A description of how results ``a`` and ``b`` differ, or ''."""
+def _float_bytes(v):
+    """Bytes of one real float of ``v`` (8 for anything not floating)."""
+    dt = getattr(v, "dtype", None)
+    if dt is None or dt.kind not in "fc":
+        return 8
+    return dt.itemsize // 2 if dt.kind == "c" else dt.itemsize
+
+
+def _mismatch(a, b, args=()):
+    """A description of how results ``a`` and ``b`` differ, or ''.  The
+    tolerance is that of the narrowest float among the results and the
+    arguments ``args`` (a float64 result computed through float32 carries
+    float32's rounding)."""
+    narrow = min((_float_bytes(v) for v in [*_leaves(a), *_leaves(list(args))]), default=8)
     la, lb = list(_leaves(a)), list(_leaves(b))
     if len(la) != len(lb):
         return "different structure"
@@ -119,7 +131,8 @@ def _mismatch(a, b):
         # relative to the result's scale: the planned code may sum in
         # another order (one product over a loop instead of one per step),
         # which moves elements that are sums with cancellation by rounding
-        rtol = 1e-12 if xa.dtype.itemsize >= 8 else 1e-5
+        size = min(_float_bytes(xa), narrow)
+        rtol = 1e-12 if size >= 8 else 1e-5 if size >= 4 else 2e-3
         scale = float(np.max(np.abs(ya[np.isfinite(ya)]), initial=0.0)) if ya.size else 0.0
         if not np.allclose(xa, ya, rtol=rtol, atol=rtol * scale, equal_nan=True):
             return f"output {i}: max difference {np.max(np.abs(xa - ya))}"
@@ -405,9 +418,9 @@ class GradFunction:
                     ws = entry.pool.take()
                     try:
                         mine = entry.fn(*args, _ws=ws)
-                        bad = _mismatch(res, mine)
+                        bad = _mismatch(res, mine, args)
                         if not bad:
-                            bad = _mismatch(res, entry.fn(*args, _ws=ws.begin()))
+                            bad = _mismatch(res, entry.fn(*args, _ws=ws.begin()), args)
                         for ps in ws.pairs:
                             ps.fit()          # rows as many as this signature's loops use
                         entry.plan.info["workspace_bytes"] = ws.nbytes

@@ -445,11 +445,16 @@ class _Poison:
         self.block(body, None)
 
     def block(self, stmts, state):
+        follow = False
         for st in stmts:
-            state = self.stmt(st, state)
+            # the helpers that follow this very write read the names it
+            # changes by design; those of other writes are reads like any
+            mine = follow and getattr(st, "origin", None) == "view"
+            state = self.stmt(st, state, mine)
+            follow = st is self.start or mine
         return state
 
-    def stmt(self, st, state):
+    def stmt(self, st, state, mine=False):
         if isinstance(st, (N.For, N.While)):
             head = state
             for _ in range(3):
@@ -459,7 +464,7 @@ class _Poison:
                     break
                 head = new
             return head
-        if state and getattr(st, "origin", None) != "view":
+        if state and not mine:
             for n in reads(st) if not isinstance(st, N.If) else names(st.test):
                 if any(d[1] == n for d in state):
                     self.found.append((n, st))
@@ -479,6 +484,24 @@ class _Poison:
 
 
 _C = "\x00contents"      # the state's entry for what each container holds
+
+
+def view_base(expr):
+    """The expression whose memory ``expr`` may share: ``x`` for ``x``,
+    ``x[i]``, ``x.T``, ``x.reshape(-1)``, ``np.transpose(x)`` or a runtime
+    helper applied to ``x``; ``expr`` itself when it makes a new array."""
+    while True:
+        if isinstance(expr, (N.Sub, N.Attr)):
+            expr = expr.value
+        elif isinstance(expr, N.Call) and isinstance(expr.func, N.Attr) and expr.func.attr in _VIEW_METHODS:
+            expr = expr.func.value
+        elif isinstance(expr, N.Call) and expr.args:
+            f = static_value(expr.func)
+            if not (_in(f, _VIEW_FUNCS) or (getattr(f, "__module__", "") or "").startswith("s2sad_runtime")):
+                return expr
+            expr = expr.args[0]
+        else:
+            return expr
 
 
 def _union_pts(defs):

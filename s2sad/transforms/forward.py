@@ -13,6 +13,7 @@ analyses are the reverse transform's (:func:`s2sad.analysis.analyze`).
 from __future__ import annotations
 
 from s2sad.analysis import analyze
+from s2sad.analysis.aliases import view_base
 from s2sad.analysis.checks import check_active_rules, no_rule
 from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
@@ -159,6 +160,7 @@ class ForwardTransform:
             out.append(N.Assign(tgt, N.Name(tmp)))
             if isinstance(tgt, N.Tuple):
                 out.append(N.Assign(N.Tuple(tuple(N.Name(self.tan(e.id)) for e in tgt.elts)), N.Name(tan_tmp)))
+                out.extend(self.own_tangents(tgt))
             else:
                 val = N.Name(tan_tmp)
                 if tgt.id in self.written:
@@ -172,7 +174,7 @@ class ForwardTransform:
             if expr is None:
                 expr = N.Tuple(tuple(self.rt("zeros_like", N.Name(e.id)) for e in tgt.elts))
             out.append(N.Assign(tans, expr))
-            return out
+            return out + self.own_tangents(tgt)
         v = tgt.id
         if expr is None:
             expr = self.rt("zeros_like", N.Name(v))
@@ -181,13 +183,19 @@ class ForwardTransform:
         out.append(N.Assign(N.Name(self.tan(v)), expr))
         return out
 
+    def own_tangents(self, tgt):
+        """``a, b = ...``: an element written in place later gets a tangent
+        of its own (one unpacked from a tuple may be shared, or a NumPy
+        scalar)."""
+        return [N.Assign(N.Name(self.tan(e.id)), self.rt("fresh", N.Name(self.tan(e.id))))
+                for e in tgt.elts if e.id in self.written]
+
     def aliases_written(self, expr):
         """Is tangent expression ``expr`` the tangent of a name written in
         place (or a view of it)?  ``c = s + h`` makes a new array, but its
         tangent is ``h_tan`` itself: a later ``h[i] = ...`` must not change
         ``c``'s tangent."""
-        while isinstance(expr, (N.Sub, N.Attr)):
-            expr = expr.value
+        expr = view_base(expr)
         return isinstance(expr, N.Name) and any(expr.id == self._tan_names.get(w) for w in self.written)
 
     # ---------------------------------------------------------------- rules

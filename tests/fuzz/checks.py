@@ -276,7 +276,7 @@ class Runner:
             for _ in range(n):
                 d = oracle.direction(self.rng(name), only=k)
                 ad = float(gflat @ d)
-                est = oracle.directional(d, scale_hint=abs(ad))
+                est = oracle.directional(d)
                 if not est.ok:
                     continue
                 conclusive += 1
@@ -398,7 +398,7 @@ class Runner:
             self.record("jvp", "fail", WRONG_TYPE, f"J.t of a scalar function has shape {np.shape(jt)}")
             return
         jt = float(jt)
-        est = oracle.directional(d, scale_hint=abs(jt))
+        est = oracle.directional(d)
         if est.ok:
             if not close(jt, est.value, GRAD_RTOL, 3 * est.err + 1e-9 * max(1.0, abs(oracle.f0))):
                 self.record("jvp", "fail", WRONG_GRAD,
@@ -433,7 +433,7 @@ class Runner:
         def judge(w, what):
             """Mixed second differences of f along (v, w): None if
             inconclusive, else (ok, message)."""
-            est = oracle.second(v, w, scale_hint=abs(float(hvf @ w)))
+            est = oracle.second(v, w)
             if not est.ok:
                 return None
             got = float(hvf @ w)

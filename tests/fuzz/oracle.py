@@ -91,7 +91,7 @@ class Oracle:
         return d / nrm if nrm > 0 else d
 
     # ----------------------------------------------------------- estimates
-    def _richardson(self, D, scale_hint):
+    def _richardson(self, D):
         note = ""
         for h in STEPS:
             try:
@@ -107,22 +107,24 @@ class Oracle:
             spread = abs(r1 - r2)
             # rounding of the differences: eps |f| / h, amplified by the extrapolation
             rounding = 8 * np.finfo(float).eps * max(1.0, abs(self.f0)) / (h / 4) ** self.order
-            scale = max(abs(r2), scale_hint)
+            # the estimates' own scale: never the value under test, which
+            # would let a large wrong answer pass an unstable estimate off
+            scale = max(abs(r1), abs(r2))
             if spread <= STABLE * scale + 10 * rounding:
                 return Estimate(r2, spread + rounding, True)
             note = f"unstable: R1={r1:.6g} R2={r2:.6g} (h={h:g})"
         return Estimate(float("nan"), float("inf"), False, note or "unstable")
 
-    def directional(self, d, scale_hint=0.0):
+    def directional(self, d):
         """d/dh f(x + h d) at h = 0."""
         self.order = 1
         x0 = self.x0
 
         def D(h):
             return (self.f(x0 + h * d) - self.f(x0 - h * d)) / (2 * h)
-        return self._richardson(D, scale_hint)
+        return self._richardson(D)
 
-    def second(self, v, w, scale_hint=0.0):
+    def second(self, v, w):
         """w^T H v: the mixed second derivative of f(x + a v + b w)."""
         self.order = 2
         x0 = self.x0
@@ -130,4 +132,4 @@ class Oracle:
         def D(h):
             return (self.f(x0 + h * v + h * w) - self.f(x0 + h * v - h * w)
                     - self.f(x0 - h * v + h * w) + self.f(x0 - h * v - h * w)) / (4 * h * h)
-        return self._richardson(D, scale_hint)
+        return self._richardson(D)
