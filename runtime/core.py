@@ -35,9 +35,6 @@ class _Zero:
 
     __rmul__ = __mul__
 
-    def __getitem__(self, index):
-        return self         # a part of nothing is nothing
-
 
 ZERO = _Zero()
 

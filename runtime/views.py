@@ -117,11 +117,19 @@ def _zero(g):
     return g is ZERO
 
 
+def _zero_for(x, g):
+    """The adjoint of ``x`` when nothing flowed (``g`` is ``ZERO``): real
+    zeros for an array, so the symbolic zero never reaches array arithmetic
+    (a name bound to None on some paths has a ``ZERO`` adjoint)."""
+    from s2sad_runtime.core import zeros_like
+    return zeros_like(x) if hasattr(x, "shape") else g
+
+
 def region_of(g, root, view):
     """The part of ``g`` (shaped like ``root``) under ``view``, shaped like
     ``view``; zeros when ``view`` shares nothing with ``root``."""
     if _zero(g):
-        return g
+        return _zero_for(view, g)
     if isinstance(view, (list, tuple, dict)):
         return _container_regions(g, root, view)
     if view is root:
@@ -134,7 +142,7 @@ def region_of(g, root, view):
 def region_zeroed(g, root, view):
     """``g`` with the part under ``view`` set to zero (a copy)."""
     if _zero(g):
-        return g
+        return _zero_for(root, g)
     if view is root:
         return np.zeros_like(g)
     if not _shares(view, root):
@@ -149,7 +157,7 @@ def region_scatter(c, root, view):
     under ``view`` (summed where a broadcast view repeats an element); for a
     container ``view``, what its elements that share ``root`` add."""
     if _zero(c):
-        return c
+        return _zero_for(root, c)
     if isinstance(view, (list, tuple, dict)):
         return container_scatter(c, view, root)
     if view is root:
@@ -165,7 +173,7 @@ def unshared_part(g, view, root):
     value), zeros when it does (its value now comes from ``root``); for a
     container, elementwise."""
     if _zero(g):
-        return g
+        return _zero_for(view, g)
     if isinstance(view, (list, tuple, dict)):
         return container_unshared(g, view, root)
     if view is root or _shares(view, root):
