@@ -129,6 +129,17 @@ def scalar_reduction(p, s):
 
 
 def lower(p, s):
+    low = _lower(p, s)
+    out = p.name_meta[s.target]
+    if low is not None and not low.view and out[0] == "A" and len(out[1]) >= 2 and not out[3]:
+        # NumPy made this array in another memory order (a ufunc of a
+        # transpose keeps its order): a C-ordered buffer would change what
+        # a later reshape or ravel of it views or copies
+        return None
+    return low
+
+
+def _lower(p, s):
     v = s.stmt.value
     out = p.name_meta[s.target]
     try:

@@ -57,6 +57,7 @@ def fwd_checkpointed(tr, st, opts):
     assigned = stores(body) | {target}
     mentioned = _mentioned(body)
     outer_acc = sorted(v for v in mentioned if v in tr.active and v not in assigned and v not in carried)
+    tr.replay_reads |= {v for v in mentioned if v not in assigned and v not in carried}
     saved = (tr.loop_depth, tr.top_assigned, tr.top_definite, tr.uses_stack, tr.none_init, tr.extra_params,
              tr.frame_params)
     tr.loop_depth, tr.uses_stack = 0, False
@@ -89,7 +90,7 @@ def fwd_checkpointed(tr, st, opts):
     # 3. the driver (what the step functions bound is not bound out here)
     tr.top_assigned, tr.top_definite = outer
     rngs = [N.Name(v) for v in sorted(v for v in mentioned if v not in assigned)] + _random_states(tr, body)
-    writes_in_place = any(written_base(s2) in carried for s2 in iter_stmts(body))
+    writes_in_place = _writes_state(tr, body, carried)
     for c in carried:
         if c not in tr.frame_params and c not in tr.top_definite:
             tr.none_init.add(c)     # not bound before the loop on every path
@@ -121,6 +122,20 @@ def fwd_checkpointed(tr, st, opts):
         out.append(N.Assign(N.Name(target), N.Call(N.Attr(N.Name(name), "last"), (N.Name(target),))))
         tr.top_assigned.add(target)
     return out
+
+
+def _writes_state(tr, body, carried):
+    """Does the body write into the memory of its loop-carried state (by
+    its name or through a view or alias of it)?  The driver then copies
+    the snapshots it keeps."""
+    carried = set(carried)
+    for s2 in iter_stmts(body):
+        base = written_base(s2)
+        if base is None:
+            continue
+        if base in carried or s2.sid not in tr.aliases.at or tr.aliases.sharing(s2.sid, base) & carried:
+            return True
+    return False
 
 
 def rev_checkpointed(tr, st, state):

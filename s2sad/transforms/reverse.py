@@ -105,6 +105,8 @@ class ReverseTransform:
         self.primal_only = False
         self.extra_params = frozenset()
         self.zero_reads = set()        # names whose value gives a materialized zero adjoint its shape
+        self.replay_reads = set()      # names a checkpointed loop's body reads from outside (its replays
+        #                                in the reverse sweep read their values)
 
     def restores_slot(self, st):
         """Does the reverse sweep restore what element write ``st`` overwrote?
@@ -185,10 +187,11 @@ class ReverseTransform:
             self.namer.counter = start
             fdef = self._run(fname)
             extra = self.zero_reads - self.needed
-            if not extra:
+            full = {v for v in self.replay_reads if v not in self.needed or v in self.shape_only}
+            if not extra and not full:
                 return fdef
-            self.needed |= extra
-            self.shape_only |= extra
+            self.needed |= extra | full
+            self.shape_only = (self.shape_only | extra) - self.replay_reads
         return fdef
 
     def _run(self, fname):
