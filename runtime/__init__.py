@@ -40,7 +40,7 @@ from s2sad_runtime.reductions import (
 )
 from s2sad_runtime.indexing import (
     concatenate_piece, copy_slot, diag_adjoint, hstack_piece, index_accumulate, index_adjoint, is_basic_index,
-    repeat_adjoint, reshape_adjoint, roll_adjoint, tile_adjoint, transpose_adjoint, transpose_forward,
+    repeat_adjoint, reshape_adjoint, roll_adjoint, take_adjoint, tile_adjoint, transpose_adjoint, transpose_forward,
     vstack_piece, written_part, written_part_adjoint, zero_slot,
 )
 from s2sad_runtime.linalg import (
@@ -57,6 +57,9 @@ from s2sad_runtime.tangents import (
     var_jvp,
 )
 from s2sad_runtime.plan import PairSum, pair_add, pair_total
+from s2sad_runtime.second import (
+    det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
+)
 
 # loop strategies and drivers live in s2sad_runtime.loops, imported on first
 # use: most generated code has no checkpointed loop, and an exported module
@@ -79,7 +82,7 @@ __all__ = [
     "is_basic_index", "index_adjoint", "index_accumulate", "copy_slot", "zero_slot",
     "written_part", "written_part_adjoint", "reshape_adjoint", "transpose_adjoint", "transpose_forward",
     "repeat_adjoint", "tile_adjoint", "roll_adjoint", "diag_adjoint", "concatenate_piece", "hstack_piece",
-    "vstack_piece",
+    "vstack_piece", "take_adjoint",
     # views (the mutation pass's helpers)
     "own", "is_array", "view_sync", "view_rederive", "region_of", "region_zeroed", "region_scatter",
     "unshared_part", "container_unshared", "container_scatter",
@@ -95,6 +98,9 @@ __all__ = [
     # tangents
     "fresh", "reduction_jvp", "var_jvp", "std_jvp", "norm_jvp", "builtin_extremum_jvp", "solve_rhs_tangent",
     "solve_like", "slogdet_jvp",
+    # second order (tangents and transposes of the adjoint helpers)
+    "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
+    "einsum_adjoint_dop", "pair_adjoint_dop",
     # plan
     "PairSum", "pair_add", "pair_total",
     # loops (lazy)

@@ -238,3 +238,24 @@ def hstack_piece(g, tup, k):
 def vstack_piece(g, tup, k):
     parts = [np.atleast_2d(t) for t in tup]
     return concatenate_piece(g, parts, 0, k).reshape(_shape(tup[k]))
+
+
+def take_adjoint(g, a, indices, axis=None, mode="raise"):
+    """Adjoint of ``np.take(a, indices, axis, mode=mode)``: ``g`` added
+    into zeros shaped like ``a`` where the indices point (repeated indices
+    accumulate)."""
+    shape = _shape(a)
+    dt = np.result_type(g, getattr(a, "dtype", float))
+    out = np.zeros_like(a, dtype=dt if dt.kind in "fc" else float, shape=shape) \
+        if hasattr(a, "shape") else np.zeros(shape, dtype=float)
+    n = out.size if axis is None else shape[axis % len(shape)]
+    idx = np.asarray(indices)
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    if axis is None:
+        np.add.at(out.reshape(-1), idx, g)
+    else:
+        np.add.at(out, (slice(None),) * (axis % len(shape)) + (idx,), g)
+    return out

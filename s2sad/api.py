@@ -654,7 +654,7 @@ def _reverse_over_forward(f, wrt, rules, loops):
     tans = [f"_v{i}" for i in range(len(wi))]
     fname = f"{getattr(f, '__name__', 'f')}_directional"
     src = (f"def {fname}({', '.join(names + tans)}):\n"
-           f"    _pair = _jvp({', '.join(names)}, {tans[0] if len(tans) == 1 else '(' + ', '.join(tans) + ',)'})\n"
+           f"    _pair = _jvp({', '.join(names + tans)})\n"      # (inlined: one tangent per argument)
            f"    return _pair[1]\n")
     ns = emit.Namespace()
     ns.values["_jvp"] = j

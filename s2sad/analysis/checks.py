@@ -26,6 +26,11 @@ def check_active_rules(body, prims, active, mode):
         if p.kind == "pop" and any(t in active for t in tg) and mode != "jvp":
             raise error_at_loc(UnsupportedSyntaxError, st.loc, "reverse mode through `list.pop()` is not supported",
                                "index the list instead (`x = lst[-1]`), or differentiate this code in forward mode")
+        if p.kind == "rule" and p.rule.template is None and mode != "jvp" and any(t in active for t in tg):
+            raise error_at_loc(NoRuleError, st.loc,
+                               f"`{p.rule.name}` has a tangent rule but no adjoint rule: reverse mode cannot "
+                               "differentiate through it (a third derivative, or reverse mode over a gradient)",
+                               "use forward mode here (s2sad.jvp, or s2sad.hvp of the function itself)")
         if p.kind == "unknown" and (any(t in active for t in tg) or isinstance(st, N.Eval)):
             ops = [n for n in names(st.value) if n in active]
             if not ops or not any(t in active for t in tg):

@@ -58,6 +58,8 @@ def adjoint_reads(st, p, ctx, kinds):
     result if the rule reads ``ans``)."""
     if p is None or p.kind in ("const", "nondiff", "unknown", "pop"):
         return set(), set()
+    if p.kind == "rule" and p.rule.template is None:
+        return set(), set()     # a tangent only: no reverse sweep goes through it
     pre = []
     g, ans = N.Name("\x00g"), N.Name("\x00ans")
     contribs = splice.contributions(ctx, p, g, ans, pre)

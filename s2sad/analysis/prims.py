@@ -53,7 +53,7 @@ class Prim:
         if self.kind != "rule":
             return []
         out = []
-        for p in self.rule.parsed().contributions:
+        for p in self.rule.signature().contributions:
             v = self.bound.get(p)
             if isinstance(v, tuple) and v and v[0] == "stacked":
                 v = v[1]
@@ -152,7 +152,7 @@ def _bind(rule, args, kws, ns):
         return Prim("nondiff", rule=rule)
     if rule.vjp is not None:
         return Prim("vjp", rule=rule, bound={"*args": args, "**kw": kws})
-    t = rule.parsed()
+    t = rule.signature()
     bound = {}
     params = [p for p in t.params if p != t.vararg]
     i = 0

@@ -89,6 +89,12 @@ class Rule:
             self._parsed = parse_template(self.template)
         return self._parsed
 
+    def signature(self):
+        """The template that says how a call binds and which arguments are
+        differentiable: the adjoint template, or for a rule with a tangent
+        only (a helper of generated gradients) the tangent template."""
+        return self.parsed() if self.template is not None else self.jvp_template()
+
     def jvp_template(self):
         """The explicit tangent template (``jvp=("template", fn)``), parsed."""
         if self._jvp_parsed is None:

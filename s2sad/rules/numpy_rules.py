@@ -504,6 +504,11 @@ def flipud(g, m):
     d[m] = np.flipud(g)
 
 
+@defrule(np.take, jvp="linear")
+def take(g, a, indices, axis=None, out=None, mode="raise"):
+    d[a] = _rt.take_adjoint(g, a, indices, axis, mode)
+
+
 @defrule(np.roll, jvp="linear")
 def roll(g, a, shift, axis=None):
     d[a] = _rt.roll_adjoint(g, shift, axis)

@@ -9,6 +9,8 @@ matrix rules assume operands that were not broadcast against each other.
 
 from __future__ import annotations
 
+import numpy as np
+
 import s2sad_runtime as _rt
 from s2sad.rules.core import d, t
 
@@ -60,8 +62,8 @@ def register(T):
         d[v] = g[index]
 
     @defrule(_rt.reshape_adjoint, jvp="linear")
-    def rt_reshape_adjoint(g, v, x):
-        d[v] = _rt.reshape_adjoint(g, v)
+    def rt_reshape_adjoint(g, v, x, order="C"):
+        d[v] = _rt.reshape_adjoint(g, v, order)
 
     @defrule(_rt.transpose_adjoint, jvp="linear")
     def rt_transpose_adjoint(g, v, axes):
@@ -131,6 +133,146 @@ def register(T):
     def rt_zero_slot(g, v, index):
         d[v] = _rt.zero_slot(g, index)
 
+    _second_order(T)
+
     T.nondiff(_rt.zeros_like, _rt.check_scalar_output, _rt.tie_weight, _rt.clip_mask, _rt.below_mask,
               _rt.above_mask, _rt.is_basic_index, _rt.is_array, _rt.stop_gradient, _rt.like,
               _rt.check_rebind)
+
+
+def _second_order(T):
+    """The helpers of NumPy rules' adjoints: differentiating a generated
+    gradient (``hvp`` is forward mode over it) meets them.  Those linear in
+    their adjoint argument get an adjoint (the transposed map) and the
+    tangent ``"linear"``; the others a tangent template only (reverse mode
+    over them then says so, naming the line)."""
+    defrule, defjvp = T.defrule, T.defjvp
+
+    @defrule(_rt.cumsum_adjoint, jvp="linear")
+    def rt_cumsum_adjoint(g, v, a, axis=None):
+        d[v] = np.cumsum(g, axis)
+
+    @defrule(_rt.concatenate_piece, jvp="linear")
+    def rt_concatenate_piece(g, v, arrays, axis, k):
+        d[v] = _rt.piece_adjoint(g, v, _rt.concatenate_piece, arrays, axis, k)
+
+    @defrule(_rt.hstack_piece, jvp="linear")
+    def rt_hstack_piece(g, v, tup, k):
+        d[v] = _rt.piece_adjoint(g, v, _rt.hstack_piece, tup, k)
+
+    @defrule(_rt.vstack_piece, jvp="linear")
+    def rt_vstack_piece(g, v, tup, k):
+        d[v] = _rt.piece_adjoint(g, v, _rt.vstack_piece, tup, k)
+
+    @defrule(_rt.stack_operand, jvp="linear")
+    def rt_stack_operand(g, parts):
+        d[parts[k]] = g[k]
+
+    @defrule(_rt.tile_adjoint, jvp="linear")
+    def rt_tile_adjoint(g, v, x, reps):
+        d[v] = np.tile(g, reps)
+
+    @defrule(_rt.repeat_adjoint, jvp="linear")
+    def rt_repeat_adjoint(g, v, x, repeats, axis=None):
+        d[v] = np.repeat(g, repeats, axis)
+
+    @defrule(_rt.roll_adjoint, jvp="linear")
+    def rt_roll_adjoint(g, v, shift, axis=None):
+        d[v] = np.roll(g, shift, axis)
+
+    @defrule(_rt.diag_adjoint, jvp="linear")
+    def rt_diag_adjoint(g, v, x, k=0):
+        d[v] = np.diag(g, k)
+
+    @defrule(_rt.trace_adjoint, jvp="linear")
+    def rt_trace_adjoint(g, v, a, offset=0, axis1=0, axis2=1):
+        d[v] = np.trace(g, offset, axis1, axis2)
+
+    @defrule(_rt.astype_adjoint, jvp="linear")
+    def rt_astype_adjoint(g, v, x):
+        d[v] = _rt.astype_adjoint(g, v)
+
+    @defrule(_rt.transpose_forward, jvp="linear")
+    def rt_transpose_forward(g, v, axes):
+        d[v] = _rt.transpose_adjoint(g, axes)
+
+    @defrule(_rt.reduce_sum_like, jvp="linear")
+    def rt_reduce_sum_like(g, v, like, axis, keepdims):
+        d[v] = _rt.reduce_sum_like_adjoint(g, v, like, axis, keepdims)
+
+    @defrule(_rt.take_adjoint, jvp="linear")
+    def rt_take_adjoint(g, v, a, indices, axis=None, mode="raise"):
+        d[v] = np.take(g, indices, axis, None, mode)
+
+    @defrule(_rt.index_accumulate, jvp="linear")
+    def rt_index_accumulate(g, a, v, x, index):
+        d[a] = g
+        d[v] = g[index]
+
+    @defrule(_rt.fresh, jvp="linear")
+    def rt_fresh(g, v):
+        d[v] = g
+
+    @defrule(_rt.positive_reciprocal)
+    def rt_positive_reciprocal(g, x):
+        d[x] = -g * _rt.positive_reciprocal(x) ** 2
+
+    # tangents only
+    @defjvp(_rt.var_adjoint)       # bilinear in the adjoint and the operand (the mean is linear)
+    def rt_var_adjoint_jvp(ans, c, x, axis=None, ddof=0, keepdims=False):
+        d[c] = _rt.var_adjoint(t, x, axis, ddof, keepdims)
+        d[x] = _rt.var_adjoint(c, t, axis, ddof, keepdims)
+
+    @defjvp(_rt.solve_adjoint_a)   # bilinear in the adjoint and the solution
+    def rt_solve_adjoint_a_jvp(ans, c, sol, a):
+        d[c] = _rt.solve_adjoint_a(t, sol, a)
+        d[sol] = _rt.solve_adjoint_a(c, t, a)
+
+    @defjvp(_rt.std_adjoint)
+    def rt_std_adjoint_jvp(ans, c, s, x, axis=None, ddof=0, keepdims=False):
+        d[c] = _rt.std_adjoint(t, s, x, axis, ddof, keepdims)
+        d[s] = _rt.std_adjoint_ds(t, c, s, x, axis, ddof, keepdims)
+        d[x] = _rt.std_adjoint(c, s, t, axis, ddof, keepdims)
+
+    @defjvp(_rt.det_adjoint)
+    def rt_det_adjoint_jvp(ans, c, dv, a):
+        d[c] = _rt.det_adjoint(t, dv, a)
+        d[dv] = _rt.det_adjoint(c, t, a)
+        d[a] = _rt.det_adjoint_da(c, dv, a, t)
+
+    @defjvp(_rt.solve_adjoint_b)
+    def rt_solve_adjoint_b_jvp(ans, c, a, sol):
+        d[c] = _rt.solve_adjoint_b(t, a, sol)
+        d[a] = _rt.solve_adjoint_b_da(t, a, ans, sol)
+
+    @defjvp(_rt.einsum_adjoint)
+    def rt_einsum_adjoint_jvp(ans, c, subscripts, operands, kk):
+        d[c] = _rt.einsum_adjoint(t, subscripts, operands, kk)
+        d[operands[k]] = _rt.einsum_adjoint_dop(c, subscripts, operands, kk, k, t)
+
+    @defjvp(_rt.inner_adjoint)
+    def rt_inner_adjoint_jvp(ans, c, a, b, kk=0):
+        d[c] = _rt.inner_adjoint(t, a, b, kk)
+        d[a] = _rt.pair_adjoint_dop(_rt.inner_adjoint, c, a, b, 0, t, kk)
+        d[b] = _rt.pair_adjoint_dop(_rt.inner_adjoint, c, a, b, 1, t, kk)
+
+    @defjvp(_rt.tensordot_adjoint)
+    def rt_tensordot_adjoint_jvp(ans, c, a, b, axes, kk):
+        d[c] = _rt.tensordot_adjoint(t, a, b, axes, kk)
+        d[a] = _rt.pair_adjoint_dop(_rt.tensordot_adjoint, c, a, b, 0, t, axes, kk)
+        d[b] = _rt.pair_adjoint_dop(_rt.tensordot_adjoint, c, a, b, 1, t, axes, kk)
+
+    @defjvp(_rt.slogdet_adjoint)
+    def rt_slogdet_adjoint_jvp(ans, c, a):
+        d[c] = _rt.slogdet_adjoint(t, a)
+        d[a] = _rt.det_adjoint_da(c, 1.0, a, t)
+
+    @defjvp(_rt.builtin_extremum_adjoint)
+    def rt_builtin_extremum_adjoint_jvp(ans, c, m, args, kk):
+        d[c] = _rt.builtin_extremum_adjoint(t, m, args, kk)
+
+    @defjvp(_rt.written_part_adjoint)
+    def rt_written_part_adjoint_jvp(ans, c, v, index):
+        d[c] = _rt.written_part_adjoint(t, v, index)
+
+    T.nondiff(_rt.sign, _rt.count, _rt.extremum_weights, _rt.extremum_winner)

@@ -308,7 +308,7 @@ def diff_nodes(p):
     """The atoms of the primitive bound to parameters that get
     contributions (the differentiable arguments), by identity."""
     out = []
-    for prm in p.rule.parsed().contributions:
+    for prm in p.rule.signature().contributions:
         v = p.bound.get(prm)
         if isinstance(v, tuple) and v and v[0] == "stacked":
             v = v[1]

@@ -1,0 +1,177 @@
+"""Second order through the helpers of generated gradients.
+
+``hvp`` differentiates the generated gradient in forward mode, so every
+runtime helper a gradient calls needs a tangent; ``grad(grad(f))`` needs
+their adjoints.  Checked here:
+
+* by introspection, that each public helper of ``s2sad_runtime`` has a rule
+  whose parameters are the helper's own (or is declared non-differentiable,
+  or is listed below with the reason it has none);
+* ``hvp`` of functions that reach each helper against central differences
+  of the gradient (itself checked against finite differences of ``f`` in
+  test_rules), in several shapes;
+* ``grad(grad(...))`` through the helpers that have adjoints.
+"""
+
+import inspect
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sad
+import s2sad_runtime as rt
+from s2sad import DEFAULT_RULES
+
+# helpers with no rule, and why (a call of one in differentiated generated
+# code is refused with an error naming it)
+NO_RULE = {
+    "as_tuple": "packs a user adjoint's result",
+    "checkpointed": "a loop driver: loops are differentiated by their strategy",
+    "container_scatter": "views of containers: not yet second order",
+    "container_unshared": "views of containers: not yet second order",
+    "digamma": "math.lgamma/gamma second order: not yet",
+    "sinc_derivative": "np.sinc second order: not yet",
+    "prod_adjoint": "np.prod second order: not yet",
+    "prod_except": "math.prod second order: not yet",
+    "norm_adjoint": "np.linalg.norm second order: not yet",
+    "pair_add": "planned code only (never differentiated)",
+    "pair_total": "planned code only (never differentiated)",
+    # tangent helpers: met by reverse mode over forward mode only
+    "reduction_jvp": "reverse over forward: not yet",
+    "var_jvp": "reverse over forward: not yet",
+    "std_jvp": "reverse over forward: not yet",
+    "norm_jvp": "reverse over forward: not yet",
+    "slogdet_jvp": "reverse over forward: not yet",
+    "builtin_extremum_jvp": "reverse over forward: not yet",
+    "solve_rhs_tangent": "reverse over forward: not yet",
+    "solve_like": "reverse over forward: not yet",
+    # the second-order helpers themselves (third order)
+    "piece_adjoint": "third order", "reduce_sum_like_adjoint": "third order", "std_adjoint_ds": "third order",
+    "det_adjoint_da": "third order", "solve_adjoint_b_da": "third order", "einsum_adjoint_dop": "third order",
+    "pair_adjoint_dop": "third order",
+}
+
+
+def _helpers():
+    for name in sorted(set(rt.__all__)):
+        f = getattr(rt, name)
+        if inspect.isfunction(f):
+            yield name, f
+
+
+def test_every_helper_has_a_rule_or_a_reason():
+    missing = [n for n, f in _helpers() if DEFAULT_RULES.lookup(f) is None and n not in NO_RULE]
+    assert not missing, f"runtime helpers without a derivative rule (add one, or a reason to NO_RULE): {missing}"
+    stale = [n for n in NO_RULE if n in dict(_helpers()) and DEFAULT_RULES.lookup(getattr(rt, n)) is not None]
+    assert not stale, f"NO_RULE lists helpers that have a rule now: {stale}"
+
+
+@pytest.mark.parametrize("name", [n for n, f in _helpers() if DEFAULT_RULES.lookup(f) is not None])
+def test_rule_takes_the_helpers_arguments(name):
+    f = getattr(rt, name)
+    r = DEFAULT_RULES.lookup(f)
+    if r.nondiff or r.vjp is not None:
+        return
+    helper = [p for p in inspect.signature(f).parameters.values()]
+    t = r.signature()
+    assert len(t.params) == len(helper), (name, t.params, [p.name for p in helper])
+    # a parameter with a default in the helper has one in the rule (calls may omit it)
+    for hp, tp in zip(helper, t.params):
+        if hp.kind == hp.VAR_POSITIONAL:
+            assert tp == t.vararg, (name, tp)
+        elif hp.default is not hp.empty:
+            assert tp in t.defaults, (name, tp)
+
+
+# ---------------------------------------------------------------- values
+
+CASES = {
+    # expression of x (2-D, square)      helpers its gradient calls
+    "reshape": "np.sum(x.reshape(-1) ** 3) + np.sum(np.reshape(x, -1, order='F')[:3] ** 2)",  # reshape_adjoint
+    "cumsum": "np.sum(np.cumsum(x, axis=1) ** 2) + np.sum(np.cumsum(x) ** 3)",      # cumsum_adjoint
+    "concatenate": "np.sum(np.concatenate([x, x ** 2], axis=1) ** 2)",            # concatenate_piece
+    "concatenate_flat": "np.sum(np.concatenate([x[0], np.sin(x[1])], axis=None) ** 3)",
+    "hstack": "np.sum(np.hstack([x[0], x[1] ** 2]) ** 3) + np.sum(np.hstack([x, x]) ** 2)",
+    "vstack": "np.sum(np.vstack([x[0], np.tanh(x[1])]) ** 3)",
+    "stack": "np.sum(np.stack([x, x ** 2]) ** 2)",
+    "tile": "np.sum(np.tile(x, (2, 1)) ** 3)",
+    "repeat": "np.sum(np.repeat(x, 2, axis=0) ** 3) + np.sum(np.repeat(x, 3) ** 2)",
+    "roll": "np.sum(np.roll(x, 1, axis=0) * x ** 2)",
+    "diag": "np.sum(np.diag(x) ** 3) + np.sum(np.diag(x[0]) @ x ** 2)",
+    "trace": "np.trace(x) ** 3 + np.trace(x @ x)",
+    "astype": "np.sum(x.astype(np.float64) ** 3)",
+    "transpose": "np.sum(np.transpose(x) @ x ** 2)",
+    "sum_axis": "np.sum(np.sum(x ** 2, axis=0) ** 2) + np.sum(np.mean(x, axis=1, keepdims=True) * x)",
+    "var": "np.var(x ** 2) + np.sum(np.var(x, axis=0) ** 2)",
+    "std": "np.std(x) ** 2 + np.sum(np.std(x ** 2, axis=1, ddof=1))",
+    "einsum": "np.einsum('ij,jk->', x, x ** 2) + np.einsum('ii', x) ** 2",
+    "inner": "np.sum(np.inner(x, x ** 2) ** 2)",
+    "tensordot": "np.sum(np.tensordot(x, np.sin(x), axes=1) ** 2)",
+    "det": "np.linalg.det(x + 3 * np.eye(len(x)))",
+    "slogdet": "np.linalg.slogdet(x + 3 * np.eye(len(x)))[1]",
+    "solve": "np.sum(np.linalg.solve(x + 3 * np.eye(len(x)), x[0]) ** 2) "
+             "+ np.sum(np.linalg.solve(x + 3 * np.eye(len(x)), x ** 2))",
+    "take": "np.sum(np.take(x, [0, 1, 1], axis=0) ** 3) + np.sum(np.take(x, [-1, 2], mode='wrap') ** 2)",
+    "builtin_max": "max(x[0, 0] ** 2, x[1, 1] ** 3)",
+    "element_writes": "_writes(x)",
+}
+
+HELPERS = '''
+def _writes(x):
+    y = x * 1.0
+    y[0] = y[0] ** 2
+    y[1:, 0] += np.sin(x[1:, 1])
+    return np.sum(y ** 3)
+'''
+
+
+def _compile(name, expr, tmp_path):
+    path = tmp_path / f"so_{name}.py"
+    path.write_text("import numpy as np\n" + textwrap.dedent(HELPERS) + f"\n\ndef f(x):\n    return {expr}\n")
+    ns = {}
+    exec(compile(path.read_text(), str(path), "exec"), ns)
+    return ns["f"]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hvp_matches_differences_of_the_gradient(name, n, tmp_path):
+    f = _compile(name, CASES[name], tmp_path)
+    rng = np.random.default_rng(n)
+    x = rng.uniform(-1, 1, (n, n)) + 0.5 * np.eye(n)
+    v = rng.standard_normal((n, n))
+    hv = s2sad.hvp(f)(x.copy(), v)
+    g = s2sad.grad(f)
+    eps = 1e-5
+    fd = (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
+    assert hv.shape == x.shape
+    np.testing.assert_allclose(hv, fd, rtol=1e-5, atol=1e-6 * max(1.0, np.max(np.abs(fd))))
+
+
+@pytest.mark.parametrize("name", ["reshape", "cumsum", "concatenate", "hstack", "vstack", "stack", "tile", "repeat",
+                                  "roll", "diag", "trace", "transpose", "sum_axis", "take"])
+def test_grad_of_grad_through_linear_helpers(name, tmp_path):
+    """The helpers linear in the adjoint have adjoints too: the gradient of
+    <grad f(x), v> is H v."""
+    f = _compile(name, CASES[name], tmp_path)
+    x = np.random.default_rng(1).uniform(-1, 1, (3, 3)) + 0.5 * np.eye(3)
+    v = np.random.default_rng(2).standard_normal((3, 3))
+    g = s2sad.grad(f)
+    src = tmp_path / f"gg_{name}.py"
+    src.write_text("import numpy as np\n\n\ndef gv(x, v):\n    return np.sum(g(x) * v)\n")
+    ns = {"g": g}
+    exec(compile(src.read_text(), str(src), "exec"), ns)
+    hv = s2sad.grad(ns["gv"])(x.copy(), v)
+    np.testing.assert_allclose(hv, s2sad.hvp(f)(x.copy(), v), rtol=1e-9, atol=1e-10)
+
+
+def test_reverse_over_a_tangent_only_rule_is_refused_clearly(tmp_path):
+    f = _compile("std", CASES["std"], tmp_path)
+    g = s2sad.grad(f)
+    src = tmp_path / "gg_std.py"
+    src.write_text("import numpy as np\n\n\ndef gv(x, v):\n    return np.sum(g(x) * v)\n")
+    ns = {"g": g}
+    exec(compile(src.read_text(), str(src), "exec"), ns)
+    with pytest.raises(s2sad.NoRuleError, match="tangent rule but no adjoint rule"):
+        s2sad.grad(ns["gv"])(np.eye(3) + 0.1, np.ones((3, 3)))
