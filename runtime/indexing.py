@@ -40,6 +40,11 @@ def index_adjoint(g, x, idx):
         z[idx] = g
         return z
     z = zeros_like(x)
+    if isinstance(x, np.generic):
+        # a NumPy scalar indexed (x[...], x[()]): its adjoint is the one element
+        z = np.zeros((), dtype=np.result_type(z))
+        z[idx] = g
+        return z[()]
     if is_basic_index(idx) or _is_mask(idx):
         z[idx] = g
     else:

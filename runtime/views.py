@@ -81,8 +81,9 @@ def _bounds(a):
 
 def _shares(view, root):
     """Is ``view`` part of ``root``'s memory (``root`` a whole array)?  A
-    name the compiler took for the whole array may be a view at run time,
-    or an unrelated array: then the helpers do nothing."""
+    name the compiler took for the whole array may be an unrelated array at
+    run time (the helpers then do nothing), or a part of the other array
+    (``_shares(root, view)``: the helpers then act on that part)."""
     if not (isinstance(view, np.ndarray) and isinstance(root, np.ndarray)) or view is root or view.size == 0:
         return False
     if not _dense(root):
@@ -134,6 +135,12 @@ def region_of(g, root, view):
         return _container_regions(g, root, view)
     if view is root:
         return g
+    if _shares(root, view):
+        # the "whole" array is a part of the view at run time (a name the
+        # compiler took for the whole array): place it inside
+        out = np.zeros(np.shape(view), dtype=np.result_type(g))
+        out.reshape(-1)[positions(view, root)] = g
+        return out
     if not _shares(view, root):
         return np.zeros(np.shape(view), dtype=np.result_type(g))
     return np.reshape(np.asarray(g), -1)[positions(root, view)]
@@ -143,7 +150,7 @@ def region_zeroed(g, root, view):
     """``g`` with the part under ``view`` set to zero (a copy)."""
     if _zero(g):
         return _zero_for(root, g)
-    if view is root:
+    if view is root or _shares(root, view):
         return np.zeros_like(g)
     if not _shares(view, root):
         return g
@@ -165,6 +172,8 @@ def region_scatter(c, root, view):
     out = np.zeros(np.shape(root), dtype=np.result_type(c, root.dtype if hasattr(root, "dtype") else float))
     if _shares(view, root):
         np.add.at(np.reshape(out, -1), positions(root, view).ravel(), np.broadcast_to(c, np.shape(view)).ravel())
+    elif _shares(root, view):
+        out = out + np.reshape(np.broadcast_to(c, np.shape(view)), -1)[positions(view, root)]
     return out
 
 
@@ -178,6 +187,10 @@ def unshared_part(g, view, root):
         return container_unshared(g, view, root)
     if view is root or _shares(view, root):
         return np.zeros_like(g)
+    if _shares(root, view):
+        out = np.array(g, copy=True, dtype=np.result_type(g), order="C")
+        out.reshape(-1)[positions(view, root).ravel()] = 0
+        return out
     return g
 
 
@@ -204,6 +217,8 @@ def container_unshared(g, c, root):
             out[k] = container_unshared(gk, v, root)
         elif _shares(v, root) or v is root:
             out[k] = ZERO
+        elif _shares(root, v):
+            out[k] = unshared_part(gk, v, root)
     return out if not isinstance(g, tuple) else tuple(out)
 
 
@@ -215,7 +230,7 @@ def _container_regions(g, root, c):
     for k, v in _items(c):
         if isinstance(v, (list, tuple, dict)):
             out[k] = _container_regions(g, root, v)
-        elif v is root or _shares(v, root):
+        elif v is root or _shares(v, root) or _shares(root, v):
             out[k] = region_of(g, root, v)
         else:
             out[k] = ZERO
@@ -237,6 +252,6 @@ def container_scatter(g, c, root):
             total = total + container_scatter(gk, v, root)
         elif v is root:
             total = total + gk
-        elif _shares(v, root):
+        elif _shares(v, root) or _shares(root, v):
             total = total + region_scatter(gk, root, v)
     return total

@@ -71,6 +71,31 @@ def test_region_helpers_are_adjoint(order, gorder):
     assert np.all(rt.region_of(z, root, v) == 0)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_root_that_is_part_of_the_view(order):
+    """At run time the name taken for the whole array may be a part of the
+    other (a row of an array kept on the tape): the helpers then act on
+    that part of the bigger array, and stay transposes of each other."""
+    view = _root((3, 4), order)
+    root = view[1]                      # the "root" is inside the view
+    g_root = rng.normal(size=root.shape)
+    g_view = rng.normal(size=view.shape)
+    placed = rt.region_of(g_root, root, view)
+    np.testing.assert_array_equal(placed[1], g_root)
+    assert np.all(placed[[0, 2]] == 0)
+    lhs = np.sum(placed * g_view)
+    assert lhs == pytest.approx(np.sum(g_root * rt.region_scatter(g_view, root, view)), rel=1e-12)
+    kept = rt.unshared_part(g_view, view, root)
+    np.testing.assert_array_equal(kept[[0, 2]], g_view[[0, 2]])
+    assert np.all(kept[1] == 0)
+    assert np.all(rt.region_zeroed(g_root, root, view) == 0)
+    # a container holding the bigger array follows too
+    lst = [view, np.ones(2)]
+    glst = [g_view, np.ones(2)]
+    np.testing.assert_array_equal(views.container_unshared(glst, lst, root)[0], kept)
+    np.testing.assert_array_equal(views.container_scatter(glst, lst, root), g_view[1])
+
+
 def test_broadcast_view_sums_repeats():
     root = np.arange(3.0)
     v = np.broadcast_to(root, (4, 3))

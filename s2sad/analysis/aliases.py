@@ -216,6 +216,24 @@ class Aliases:
             return set()
         return {n for n in self.at.get(sid, {}) if n != name and n != _C and self.holds(self.of(sid, n), objs, sid)}
 
+    def ever_held(self, sid, name, names_):
+        """May any binding of ``names_``, anywhere in the function, hold the
+        memory ``name`` refers to at statement ``sid``?  (A value the
+        reverse sweep reads may be a binding from before, kept on the tape,
+        sharing memory with an array written later.)  Recency is ignored:
+        an array a statement made on any iteration counts."""
+        objs = set()
+        for o, _ in self.of(sid, name):
+            if self.types.get(o) in ("array", "other"):
+                objs.add(o)
+                if o[0] in ("alloc", "old"):
+                    objs |= {("alloc", o[1]), ("old", o[1])}
+        objs = frozenset(objs)
+        if not objs:
+            return False
+        return any(n in defs and self.holds(self.of(s2, n), objs, s2)
+                   for s2, defs in self.at.items() for n in names_)
+
     def maybe_unbound(self, sid, name):
         return ("undef", name) in self.at.get(sid, {}).get(name, {})
 
@@ -336,7 +354,10 @@ class Aliases:
                 return self._new(sid, "dict", self._elements(first, state))
             if f in (builtins.max, builtins.min):
                 return frozenset().union(*[self._atom(state, a) for a in args]) if args else frozenset()
-            if f in (builtins.float, builtins.int, builtins.len, builtins.abs, builtins.round, builtins.bool) or \
+            if f in (builtins.abs, builtins.round):
+                # abs(x), round(x) of an array: a new array
+                return self._new(sid, "array" if self._is_array(first) else "scalar")
+            if f in (builtins.float, builtins.int, builtins.len, builtins.bool) or \
                     getattr(f, "__module__", None) == "math" or f is math.fsum:
                 return self._new(sid, "scalar")
             if f is builtins.sum:

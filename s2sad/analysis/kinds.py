@@ -21,12 +21,19 @@ import numbers
 
 import numpy as np
 
+import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import iter_stmts, targets
 
-_PY_ALWAYS = {builtins.float, builtins.int, builtins.len, builtins.round, builtins.bool}
-_PY_IF_ARGS = {builtins.abs, builtins.min, builtins.max, builtins.pow}
+_PY_ALWAYS = {builtins.float, builtins.int, builtins.len, builtins.bool}
+_PY_IF_ARGS = {builtins.abs, builtins.round, builtins.min, builtins.max, builtins.pow}
+# runtime helpers whose value has the kind of their first argument
+_SAME_KIND = (_rt.zeros_like, _rt.fresh, _rt.own, _rt.stop_gradient)
+
+
+def _in(f, group):
+    return any(f is g for g in group)
 
 
 def assignments(body):
@@ -78,6 +85,9 @@ def _value_kind(st, kinds, prims):
         return "container"
     if isinstance(v, N.Call):
         p = prims.get(st.sid)
+        if p is not None and p.rule is not None and _in(p.rule.key, _SAME_KIND) and v.args:
+            a = v.args[0]       # zeros_like(d) of a dict is a dict
+            return kinds.get(a.id) if isinstance(a, N.Name) else "container"
         if p is not None and p.kind in ("rule", "nondiff") and p.rule is not None and \
                 p.rule.key not in (list, tuple, dict):
             return "array"

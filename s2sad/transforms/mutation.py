@@ -43,15 +43,19 @@ def functionalize(fn, kinds_in, namer, ns):
     # again: following one write changes what the others see (a helper
     # inserted from a stale analysis is still right: at run time each acts
     # only where memory is shared)
-    unbound = set()
+    unbound, last, wholes = set(), None, {}
     for _ in range(16):
         todo = [m for m in al.mutations if m.conflicts]
         if not todo:
             break
+        now = {(m.stmt.sid, n) for m in todo for n, _ in m.conflicts}
+        if now == last:
+            break               # following them again changes nothing: refuse (below)
+        last = now
         for m in todo:
-            unbound |= _follow(fn, m, al, namer, ns)
+            unbound |= _follow(fn, m, al, namer, ns, wholes)
         al = Aliases(fn, kinds_in)
-    else:
+    if any(m.conflicts for m in al.mutations):
         m = next(m for m in al.mutations if m.conflicts)
         name, st = m.conflicts[0]
         raise _error(m, name, st, "s2sad could not follow this write")
@@ -90,7 +94,7 @@ def _error(m, name, st, why):
                         "changes one object only")
 
 
-def _follow(fn, m, al, namer, ns):
+def _follow(fn, m, al, namer, ns, wholes):
     names_ = sorted({n for n, _ in m.conflicts})
     if m.kind == "method":
         name, st = m.conflicts[0]
@@ -115,7 +119,8 @@ def _follow(fn, m, al, namer, ns):
             # a name made to keep the whole array where it is made; failing
             # that, one bound to it on some paths (the helpers check memory
             # at run time and do nothing where it is something else)
-            root = _capture(fn, obj, namer)
+            root = wholes.get(obj) or _capture(fn, obj, namer)
+            wholes[obj] = root
             if root is not None:
                 captured.add(root)      # unbound on paths that do not make it
             else:

@@ -113,7 +113,10 @@ class ReverseTransform:
         When its array, or any name sharing its memory, is differentiated or
         read by the reverse sweep."""
         base = st.target.value.id
-        return any(n in self.needed or n in self.active for n in {base} | self.aliases.sharing(st.sid, base))
+        if any(n in self.needed or n in self.active for n in {base} | self.aliases.sharing(st.sid, base)):
+            return True
+        # a value the sweep reads, kept from before (on the tape), in this memory
+        return self.aliases.ever_held(st.sid, base, self.needed)
 
     def recomputed_reads(self):
         """What the bodies of checkpointed and reversible loops read (they

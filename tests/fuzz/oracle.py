@@ -36,6 +36,7 @@ class Estimate:
     err: float              # bound on |value - truth| when conclusive
     ok: bool                # conclusive
     note: str = ""
+    h: float = 0.0          # the first of the three steps it was computed with
 
 
 class Oracle:
@@ -111,7 +112,7 @@ class Oracle:
             # would let a large wrong answer pass an unstable estimate off
             scale = max(abs(r1), abs(r2))
             if spread <= STABLE * scale + 10 * rounding:
-                return Estimate(r2, spread + rounding, True)
+                return Estimate(r2, spread + rounding, True, h=h)
             note = f"unstable: R1={r1:.6g} R2={r2:.6g} (h={h:g})"
         return Estimate(float("nan"), float("inf"), False, note or "unstable")
 
@@ -122,7 +123,23 @@ class Oracle:
 
         def D(h):
             return (self.f(x0 + h * d) - self.f(x0 - h * d)) / (2 * h)
-        return self._richardson(D)
+        est = self._richardson(D)
+        if est.ok and self._kink(d, est.h / 4, abs(est.value)):
+            return Estimate(float("nan"), float("inf"), False, "a kink within the step (one-sided slopes differ)")
+        return est
+
+    def _kink(self, d, h, scale):
+        """Is there a kink within ``h`` of x0 along ``d``?  Central
+        differences of ``|t - c|`` about a nearby kink ``c`` can agree across
+        steps (off by ``c / h``), so compare the one-sided slopes: their gap
+        shrinks with the step where f is smooth (``h f''``), not across a
+        kink (the jump in slope)."""
+        def gap(s):
+            fp, fm = self.f(self.x0 + s * d), self.f(self.x0 - s * d)
+            return abs((fp - self.f0) - (self.f0 - fm)) / s
+        g1, g2 = gap(h), gap(h / 16)
+        rounding = 8 * np.finfo(float).eps * max(1.0, abs(self.f0)) / (h / 16)
+        return g2 > 0.25 * g1 and g2 > 1e-7 * max(1.0, scale) + 10 * rounding
 
     def second(self, v, w):
         """w^T H v: the mixed second derivative of f(x + a v + b w)."""
