@@ -211,7 +211,13 @@ class GradFunction:
     def _bind(self, args, kwargs):
         if not kwargs and len(args) == len(self._names):
             return args
-        b = self._sig.bind(*args, **kwargs)
+        try:
+            b = self._sig.bind(*args, **kwargs)
+        except TypeError as e:
+            # name the user's function, as Python's own message would
+            raise ArgumentError(f"{self.mode} of {self.fn.__qualname__}{self._sig}: {e}",
+                                hint=f"call it with the arguments of {self.fn.__qualname__} itself"
+                                     + (" followed by the tangent" if self.mode == "jvp" else "")) from None
         b.apply_defaults()
         return tuple(b.arguments[n] for n in self._names)
 
@@ -560,6 +566,13 @@ def _transform(mode, f, wrt, rules, loops=None, plan=True):
         return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan)
     if not callable(f):
         raise ArgumentError(f"{mode} expects a function, got {f!r}")
+    mod = getattr(f, "__module__", None) or ""
+    if isinstance(f, (np.ufunc, types.BuiltinFunctionType)) or mod.split(".")[0] in ("numpy", "cupy", "math"):
+        name = getattr(f, "__name__", repr(f))
+        raise ArgumentError(f"{mode} of `{name}`: s2sad differentiates Python functions from their source, and "
+                            f"`{name}` is a library function",
+                            hint=f"wrap it in a function of your own, e.g. `def f(x): return np.{name}(x)`, and "
+                                 f"differentiate that")
     return GradFunction(f, wrt, mode, rules, loops, plan)
 
 

@@ -207,9 +207,11 @@ def test_varargs_function():
 
 
 def test_function_without_source():
+    ns = {}
+    exec("def f(x):\n    return x * x\n", ns)     # a function whose source is in no file
     with pytest.raises(s2sad.ResolutionError) as info:
-        s2sad.grad(np.sin)(vec())
-    assert_message_and_hint(info.value, "not a Python function with source code")
+        s2sad.grad(ns["f"])(vec())
+    assert_message_and_hint(info.value, "cannot read the source")
 
 
 def test_not_callable():
@@ -229,3 +231,20 @@ def test_every_error_is_an_s2sad_error():
 def test_module_level_lambda():
     g = s2sad.grad(E.square_lambda)(vec())
     np.testing.assert_allclose(g, 2 * vec())
+
+
+def test_wrong_argument_count_names_the_function():
+    def loss(w, x):
+        return np.sum((x @ w) ** 2)
+    g = s2sad.grad(loss)
+    with pytest.raises(s2sad.ArgumentError, match=r"grad of .*loss\(w, x\): missing a required argument: 'x'"):
+        g(np.ones(3))
+    with pytest.raises(TypeError, match=r"loss\(w, x\): too many positional arguments"):
+        g(np.ones(3), np.ones((2, 3)), 5)
+
+
+@pytest.mark.parametrize("fn", [np.sum, np.tanh, max])
+def test_library_function_is_refused_with_a_hint(fn):
+    with pytest.raises(s2sad.ArgumentError, match="differentiates Python functions from their source") as e:
+        s2sad.grad(fn)
+    assert "def f(x)" in e.value.hint
