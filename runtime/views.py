@@ -241,6 +241,8 @@ def container_scatter(g, c, root):
     """The adjoint flowing into ``root`` from container ``c``'s elements
     that share its memory."""
     from s2sad_runtime.core import ZERO
+    if not hasattr(root, "dtype"):
+        return ZERO         # the name is unbound here (None): nothing flows
     total = np.zeros(np.shape(root), dtype=root.dtype if root.dtype.kind in "fc" else float)
     if g is ZERO:
         return total
