@@ -482,12 +482,14 @@ class ReverseTransform:
         if isinstance(call, N.Call) and isinstance(f, N.Attr) and isinstance(f.value, N.Name) and f.attr == "append":
             lst = f.value.id
             out = []
-            if lst in self.active and lst in state and call.args and isinstance(call.args[0], N.Name) \
-                    and call.args[0].id in self.active:
-                v = call.args[0].id
+            if lst in self.active and lst in state:
                 la = self.adj(lst)
                 out.append(N.Comment(self.line_comment(st, "adjoint of ")))
-                self.accumulate(v, self.rt("elem", N.Name(la), N.Const(-1), N.Name(v)), state, out)
+                if call.args and isinstance(call.args[0], N.Name) and call.args[0].id in self.active:
+                    v = call.args[0].id
+                    self.accumulate(v, self.rt("elem", N.Name(la), N.Const(-1), N.Name(v)), state, out)
+                # the list's adjoint loses its last element with every append
+                # undone, whether or not the element was differentiated
                 out.append(N.Assign(N.Name(la), N.Sub(N.Name(la), N.Slice(None, N.Const(-1), None))))
             if lst in self.needed:
                 out.append(N.Eval(N.Call(N.Attr(N.Name(lst), "pop"))))
