@@ -206,3 +206,17 @@ def test_writes_into_input_leave_caller_untouched():
     g = s2sad.grad(F.writes_into_input)(x)
     assert np.array_equal(x, keep)
     np.testing.assert_allclose(g, _fd(F.writes_into_input, (keep,), 0), rtol=1e-6)
+
+
+def test_checkpointed_loop_growing_an_outer_list_is_refused(tmp_path):
+    """The checkpoint schedule runs steps again, so a list the body appends
+    to would grow again (the gradient came out 0; fuzz seeds 40098, 40966):
+    refused, naming the line."""
+    path = tmp_path / "grow.py"
+    path.write_text("import numpy as np\nimport s2sad\n\n\ndef f(x):\n    t1 = x.ravel()\n    parts = []\n"
+                    "    for i in s2sad.checkpointed(range(3)):\n        parts.append(t1)\n        t1 = parts[-1]\n"
+                    "    return t1[1]\n")
+    ns = {}
+    exec(compile(path.read_text(), str(path), "exec"), ns)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"grow.py:9 .*`parts.append\(\)` in a checkpointed loop"):
+        s2sad.grad(ns["f"])(np.arange(4.0))

@@ -40,6 +40,16 @@ def fwd_checkpointed(tr, st, opts):
                      "in the loop", "use the default tape for this loop")
     target = st.target if is_for else tr.fresh("k")
     carried = carried_state(tr, st, body)
+    for s2 in iter_stmts(body):
+        v = getattr(s2, "value", None)
+        if isinstance(s2, N.Eval) and isinstance(v, N.Call) and isinstance(v.func, N.Attr) \
+                and isinstance(v.func.value, N.Name) and v.func.attr in _CONTAINER_CHANGES \
+                and v.func.value.id not in carried:
+            # the schedule runs steps again: a list grown by the body would grow again
+            raise tr.err(UnsupportedSyntaxError, s2.loc or loc,
+                         f"`{v.func.value.id}.{v.func.attr}()` in a checkpointed loop changes a list made outside "
+                         "it, and the checkpoint schedule runs steps again",
+                         "use the default tape for this loop, or build the list after it")
     name = tr.fresh("loop")
     tr.ck[st.sid] = {"name": name, "carried": carried}
     head = N.Comment(tr.line_comment(st))
@@ -122,6 +132,10 @@ def fwd_checkpointed(tr, st, opts):
         out.append(N.Assign(N.Name(target), N.Call(N.Attr(N.Name(name), "last"), (N.Name(target),))))
         tr.top_assigned.add(target)
     return out
+
+
+_CONTAINER_CHANGES = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+                      "setdefault", "popitem"}
 
 
 def _writes_state(tr, body, carried):
