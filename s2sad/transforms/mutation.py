@@ -111,10 +111,12 @@ def _follow(fn, m, al, namer, ns, wholes):
     for obj in real:
         here = {n: al.of(m.stmt.sid, n) for n in candidates}
         exact = [n for n in candidates if here[n] == frozenset({(obj, True)}) and not al.maybe_unbound(m.stmt.sid, n)]
-        if (obj, True) in here[m.name]:
+        if here[m.name] == frozenset({(obj, True)}) or ((obj, True) in here[m.name] and not exact):
             root = m.name           # written directly when it is that array
         elif exact:
-            root = exact[0]         # bound to that very array on every path
+            # bound to that very array on every path (the written name may
+            # be it or a view of it: unpacked from a tuple of both, say)
+            root = exact[0]
         else:
             # a name made to keep the whole array where it is made; failing
             # that, one bound to it on some paths (the helpers check memory
