@@ -63,9 +63,9 @@ def _ptr(a):
 def _dense(a):
     """Does ``a`` fill one block of memory (a whole array, in some order)?"""
     isz = a.itemsize
-    if any(s <= 0 for s, n in zip(a.strides, a.shape) if n > 1):
+    if any(s == 0 for s, n in zip(a.strides, a.shape) if n > 1):
         return False
-    return a.size == 0 or sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + isz == a.size * isz
+    return a.size == 0 or sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides)) + isz == a.size * isz
 
 
 def _bounds(a):
@@ -96,16 +96,18 @@ def _shares(view, root):
 def positions(root, view):
     """For each element of ``view``, the C-order flat index of the element
     of ``root`` at the same address (``root`` dense, as every array the
-    generated code writes into is: a fresh result or an owned copy)."""
+    generated code writes into is: a fresh result or an owned copy, or a
+    reversed view of one).  Addresses count from ``root``'s lowest one."""
     isz = root.itemsize
-    mem = np.zeros(root.shape, dtype=np.intp)
+    lo = _bounds(root)[0]
+    mem = np.full(root.shape, (_ptr(root) - lo) // isz, dtype=np.intp)
     for ax, (n, s) in enumerate(zip(root.shape, root.strides)):
         shape = [1] * root.ndim
         shape[ax] = n
         mem = mem + (np.arange(n) * (s // isz)).reshape(shape)
     to_flat = np.empty(root.size, dtype=np.intp)
     to_flat[mem.ravel()] = np.arange(root.size)
-    off = np.full(view.shape, (_ptr(view) - _ptr(root)) // isz, dtype=np.intp)
+    off = np.full(view.shape, (_ptr(view) - lo) // isz, dtype=np.intp)
     for ax, (n, s) in enumerate(zip(view.shape, view.strides)):
         shape = [1] * view.ndim
         shape[ax] = n

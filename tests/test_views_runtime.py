@@ -13,9 +13,13 @@ rng = np.random.default_rng(7)
 
 
 def _root(shape, order):
-    """A dense array in C or Fortran order, or a transposed C array ("T")."""
+    """A dense array in C or Fortran order, a transposed C array ("T"), or
+    a reversed view of a C array ("R": negative strides, as ``x[::-1]`` of
+    an owned copy is when a row of it is written)."""
     if order == "T":
         return np.ascontiguousarray(rng.normal(size=shape[::-1])).T
+    if order == "R":
+        return rng.normal(size=shape)[::-1, ::-1]
     return np.asarray(rng.normal(size=shape), order=order)
 
 
@@ -37,11 +41,13 @@ VIEWS = [
 def _labels(root):
     """Each element of ``root`` holds its C-order flat index."""
     lab = np.empty_like(root)
+    if any(s < 0 for s in root.strides):     # empty_like keeps no negative strides
+        lab = np.empty(root.shape)[::-1, ::-1]
     lab[...] = np.arange(root.size).reshape(root.shape)
     return lab
 
 
-@pytest.mark.parametrize("order", ["C", "F", "T"])
+@pytest.mark.parametrize("order", ["C", "F", "T", "R"])
 @pytest.mark.parametrize("k", range(len(VIEWS)))
 def test_positions_follow_memory(order, k):
     root = _root((4, 5), order)
@@ -54,7 +60,7 @@ def test_positions_follow_memory(order, k):
     np.testing.assert_array_equal(views.positions(root, v), want.astype(np.intp))
 
 
-@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("order", ["C", "F", "R"])
 @pytest.mark.parametrize("gorder", ["C", "F", "T"])
 def test_region_helpers_are_adjoint(order, gorder):
     root = _root((3, 4), order)
@@ -71,7 +77,7 @@ def test_region_helpers_are_adjoint(order, gorder):
     assert np.all(rt.region_of(z, root, v) == 0)
 
 
-@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("order", ["C", "F", "R"])
 def test_root_that_is_part_of_the_view(order):
     """At run time the name taken for the whole array may be a part of the
     other (a row of an array kept on the tape): the helpers then act on
