@@ -175,3 +175,34 @@ def test_reverse_over_a_tangent_only_rule_is_refused_clearly(tmp_path):
     exec(compile(src.read_text(), str(src), "exec"), ns)
     with pytest.raises(s2sad.NoRuleError, match="tangent rule but no adjoint rule"):
         s2sad.grad(ns["gv"])(np.eye(3) + 0.1, np.ones((3, 3)))
+
+
+def test_reverse_over_forward_when_a_scalar_tangent_meets_an_array(tmp_path):
+    """A checkpointed loop makes hvp differentiate the forward-mode code in
+    reverse; there a scalar's tangent plus an array's broadcasts, and its
+    adjoint must sum back to the scalar (fuzz seed 30848 crashed)."""
+    path = tmp_path / "rof_scalar.py"
+    path.write_text(textwrap.dedent('''
+        import numpy as np
+        import s2sad
+
+        def f(x, z):
+            for i in s2sad.checkpointed(range(3)):
+                x = np.sin(x)
+            t = x[1]
+            p = t - z if len(z) > 1 else [0.0, 1.0]   # p may be a list: tangents add as containers
+            return np.sum(np.sin(p))
+    '''))
+    ns = {}
+    exec(compile(path.read_text(), str(path), "exec"), ns)
+    f = ns["f"]
+    rng = np.random.default_rng(5)
+    x, z, vx, vz = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 4), rng.standard_normal(3), rng.standard_normal(4)
+    h = s2sad.hvp(f, wrt=(0, 1))
+    hx, hz = h(x.copy(), z.copy(), (vx, vz))
+    assert h.state["rof"], "the checkpointed loop should select reverse over forward"
+    g = s2sad.grad(f, wrt=(0, 1))
+    eps = 1e-5
+    gp, gm = g(x + eps * vx, z + eps * vz), g(x - eps * vx, z - eps * vz)
+    np.testing.assert_allclose(hx, (gp[0] - gm[0]) / (2 * eps), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(hz, (gp[1] - gm[1]) / (2 * eps), rtol=1e-5, atol=1e-7)

@@ -32,8 +32,9 @@ def register(T):
 
     @defrule(_rt.accumulate, jvp="linear")
     def rt_accumulate(g, a, b):
-        d[a] = g
-        d[b] = g
+        # a + b may broadcast (a scalar tangent plus an array one)
+        d[a] = _rt.unbroadcast(g, a)
+        d[b] = _rt.unbroadcast(g, b)
 
     @defrule(_rt.sum_adjoint, _rt.expand_adjoint, jvp="linear")
     def rt_sum_adjoint(g, v, x, axis=None, keepdims=False):

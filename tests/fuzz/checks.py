@@ -518,6 +518,12 @@ class Runner:
         if not close(float(res[0]), v32, 1e-4, 1e-5 * fscale):
             self.record("float32", "fail", WRONG_VALUE, f"float32 inputs: value {float(res[0])!r}, f gives {v32!r}")
             return
+        if not close(v32, float(oracle.f0), 1e-3, 1e-3 * fscale):
+            # plain Python itself computes another function in float32 (a
+            # comparison or mask flipped): float64 differences cannot judge it
+            self.record("float32", "inconclusive", "",
+                        f"f in float32 is {v32:.7g}, in float64 {float(oracle.f0):.7g}: another branch")
+            return
         g32 = oracle.flat(grad_list(p, res[1]))
         d = oracle.direction(self.rng("float32"))
         est = oracle.directional(d)
