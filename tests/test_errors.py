@@ -248,3 +248,22 @@ def test_library_function_is_refused_with_a_hint(fn):
     with pytest.raises(s2sad.ArgumentError, match="differentiates Python functions from their source") as e:
         s2sad.grad(fn)
     assert "def f(x)" in e.value.hint
+
+
+@pytest.mark.parametrize("planned", [True, False])
+def test_out_sharing_memory_with_an_argument_is_refused(planned):
+    """The gradient is written into out= while the call still reads its
+    arguments: an out= array that is an argument, a view of one, or shares
+    memory with an array inside a tuple argument is refused by name."""
+    def loss(w, xs):
+        return np.sum((xs[0] @ w) ** 2) + np.sum(xs[1] * w)
+    g = s2sad.grad(loss, plan=planned)
+    w, a, b = np.ones(3), np.ones((2, 3)), np.arange(3.0)
+    want = g(w, (a, b))
+    for bad, name in ((w, "w"), (w[:], "w"), (b, "xs"), (a[0], "xs")):
+        with pytest.raises(s2sad.ArgumentError, match=f"shares memory with the argument `{name}`"):
+            g(w, (a, b), out=bad)
+    np.testing.assert_array_equal(w, np.ones(3))        # nothing was written
+    out = np.empty(3)
+    assert g(w, (a, b), out=out) is out
+    np.testing.assert_allclose(out, want)
