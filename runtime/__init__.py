@@ -30,34 +30,34 @@ compiler's rule tables are keyed by):
 
 from __future__ import annotations
 
-from s2sad_runtime.core import (
+from .core import (
     ZERO, Like, accumulate, as_tuple, broadcast_as, check_rebind, check_scalar_output, elem, grad_out, like,
     stack_operand, stop_gradient, unbroadcast, zeros_like,
 )
-from s2sad_runtime.reductions import (
+from .reductions import (
     count, cumsum_adjoint, expand_adjoint, extremum_adjoint, extremum_weights, mean_adjoint, norm_adjoint,
     prod_adjoint, reduce_sum_like, std_adjoint, sum_adjoint, var_adjoint,
 )
-from s2sad_runtime.indexing import (
+from .indexing import (
     concatenate_piece, copy_slot, diag_adjoint, hstack_piece, index_accumulate, index_adjoint, is_basic_index,
     repeat_adjoint, reshape_adjoint, roll_adjoint, take_adjoint, tile_adjoint, transpose_adjoint, transpose_forward,
     vstack_piece, written_part, written_part_adjoint, zero_slot,
 )
-from s2sad_runtime.linalg import (
+from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
     matmul_adjoint_b, mT, slogdet_adjoint, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
-from s2sad_runtime.elementwise import (
+from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
     sinc_derivative, tie_weight,
 )
-from s2sad_runtime.scalar import builtin_extremum_adjoint, digamma, extremum_winner, prod_except
-from s2sad_runtime.tangents import (
+from .scalar import builtin_extremum_adjoint, digamma, extremum_winner, prod_except
+from .tangents import (
     builtin_extremum_jvp, fresh, norm_jvp, reduction_jvp, slogdet_jvp, solve_like, solve_rhs_tangent, std_jvp,
     var_jvp,
 )
-from s2sad_runtime.plan import PairSum, pair_add, pair_total
-from s2sad_runtime.second import (
+from .plan import PairSum, pair_add, pair_total
+from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
 )
 
@@ -66,7 +66,7 @@ from s2sad_runtime.second import (
 # then loads neither loops nor the schedules of s2sad_runtime.checkpoint
 _LAZY = ("Checkpointed", "CheckpointedWhile", "checkpointed", "Checkpoint", "Tape")
 
-from s2sad_runtime.views import (  # noqa: E402
+from .views import (  # noqa: E402
     container_scatter, container_unshared, is_array, own, region_of, region_scatter, region_zeroed,
     unshared_part, view_rederive, view_sync,
 )
@@ -110,7 +110,7 @@ __all__ = [
 
 def __getattr__(name):
     if name in _LAZY:
-        from s2sad_runtime import loops
+        from . import loops
         return getattr(loops, name)
     raise AttributeError(name)
 

@@ -235,7 +235,7 @@ def as_tuple(v, n):
     if n == 1 and not (isinstance(v, tuple) and len(v) == 1):
         return (ZERO if v is None else v,)
     if not isinstance(v, (tuple, list)) or len(v) != n:
-        from s2sad_runtime.errors import S2SadError
+        from .errors import S2SadError
         raise S2SadError(f"a user-defined adjoint returned {type(v).__name__}, expected a tuple of {n} adjoints "
                          "(one per positional argument, None for non-differentiable ones)")
     return tuple(ZERO if x is None else x for x in v)
@@ -270,13 +270,13 @@ def check_scalar_output(y, loc=(None,) * 6):
     if isinstance(y, _PY_SCALARS):
         return y
     if isinstance(y, (tuple, list, dict)):
-        from s2sad_runtime.errors import NonScalarOutputError
+        from .errors import NonScalarOutputError
         raise NonScalarOutputError(
             f"grad needs a scalar output, but the function returned a {type(y).__name__}",
             **_loc_kwargs(loc),
             hint="use s2sad.vjp(f) for several outputs, or return one scalar (e.g. their weighted sum)")
     if np.iscomplexobj(y):
-        from s2sad_runtime.errors import NonScalarOutputError
+        from .errors import NonScalarOutputError
         raise NonScalarOutputError(
             "grad needs a real scalar output, but the function returned a complex value", **_loc_kwargs(loc),
             hint="complex numbers are not supported yet; return a real value (e.g. abs(z) ** 2)")
@@ -285,7 +285,7 @@ def check_scalar_output(y, loc=(None,) * 6):
     for n in shape:
         size *= n
     if size != 1:
-        from s2sad_runtime.errors import NonScalarOutputError
+        from .errors import NonScalarOutputError
         raise NonScalarOutputError(
             f"grad needs a scalar output, but the function returned an array of shape {shape}",
             **_loc_kwargs(loc),
@@ -299,7 +299,7 @@ def check_rebind(x, loc=(None,) * 6):
     change), which s2sad does not model; numbers are immutable and fine."""
     if isinstance(x, _PY_SCALARS) or not hasattr(x, "__setitem__"):
         return
-    from s2sad_runtime.errors import InputMutationError
+    from .errors import InputMutationError
     raise InputMutationError(
         "`+=` (or another augmented assignment) updates this array in place, and another name refers to "
         "the same array: s2sad follows values by name and would miss the change",

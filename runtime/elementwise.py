@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import _PY_SCALARS
+from .core import _PY_SCALARS
 
 
 def log_or_zero(x):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import _PY_SCALARS, ZERO, _broadcast_like, _shape, zeros_like
+from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, zeros_like
 
 
 def is_basic_index(idx):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import _PY_SCALARS, _shape, unbroadcast
+from .core import _PY_SCALARS, _shape, unbroadcast
 
 
 def mT(a):

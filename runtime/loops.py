@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from s2sad_runtime import checkpoint as _ck
-from s2sad_runtime.errors import S2SadError
+from . import checkpoint as _ck
+from .errors import S2SadError
 
 __all__ = ["checkpointed", "reversible", "Reversible", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
 
@@ -173,7 +173,7 @@ class Checkpointed:
         if snapshots is None:
             snapshots = 10
         if not isinstance(snapshots, (int, np.integer)) or snapshots < 1:
-            from s2sad_runtime.errors import S2SadError
+            from .errors import S2SadError
             raise S2SadError(f"checkpointed(..., snapshots={snapshots!r}): snapshots must be an int >= 1 "
                              "(the number of loop states held at once, the initial one included)")
         self.s = int(snapshots)
@@ -228,7 +228,7 @@ class Checkpointed:
                 if first:
                     self._prints[j + 1] = fp
                 elif self._prints.get(j + 1, fp) != fp:
-                    from s2sad_runtime.errors import S2SadError
+                    from .errors import S2SadError
                     raise S2SadError(
                         f"checkpointed loop: recomputing step {j} gave a different state than the first sweep",
                         hint="the loop body is not deterministic: draw random numbers from a numpy Generator "

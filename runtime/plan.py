@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import ZERO, accumulate
-from s2sad_runtime.linalg import matmul_adjoint_a, matmul_adjoint_b
+from .core import ZERO, accumulate
+from .linalg import matmul_adjoint_a, matmul_adjoint_b
 
 
 class RowStore:
@@ -109,7 +109,7 @@ def result(outs, i, shape, dtype):
         return np.empty(shape, dtype=dtype)
     o = outs[i]
     if type(o) is not np.ndarray or o.shape != tuple(shape) or o.dtype != dtype:
-        from s2sad_runtime.errors import ArgumentError
+        from .errors import ArgumentError
         raise ArgumentError(
             f"out[{i}] must be a NumPy array of shape {tuple(shape)} and dtype {np.dtype(dtype)}, "
             f"got {type(o).__name__}{getattr(o, 'shape', '')} {getattr(o, 'dtype', '')}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import _PY_SCALARS, _broadcast_like, _shape
+from .core import _PY_SCALARS, _broadcast_like, _shape
 
 
 def _norm_axis(axis, ndim):

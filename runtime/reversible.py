@@ -595,7 +595,7 @@ class Reversible:
         self.F = frac_bits
         self.K = int(checkpoint_every) if checkpoint_every else None
         self.stats = {"forward_steps": 0, "peak_snapshots": 1, "peak_bytes": 0, "info_bits": 0.0}
-        from s2sad_runtime.loops import report
+        from .loops import report
         report(self)
 
     def _floats(self, x):
@@ -648,7 +648,7 @@ class Reversible:
                 adj = gen.send(adj)
             # the reversal must land on the segment's first state, bit for bit
             if not all(np.array_equal(a, b) for a, b in zip(q, anchor)):
-                from s2sad_runtime.errors import S2SadError
+                from .errors import S2SadError
                 raise S2SadError("reversible loop: running the loop backwards did not reproduce its state "
                                  f"at step {start}",
                                  hint="the body must be deterministic and its updates of the form x = x + e or "
@@ -678,7 +678,7 @@ class ReversibleResidual(Reversible):
         self.l = len(iterable)
         self.stats = {"forward_steps": 0, "peak_snapshots": 1, "peak_bytes": 0, "info_bits": 0.0,
                       "residual_bytes": 0}
-        from s2sad_runtime.loops import report
+        from .loops import report
         report(self)
 
     @staticmethod
@@ -734,7 +734,7 @@ class ReversibleResidual(Reversible):
             adj = gen.send(adj)
         self.stats["forward_steps"] += 2 * self.l
         if not all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(cur, self.initial)):
-            from s2sad_runtime.errors import S2SadError
+            from .errors import S2SadError
             raise S2SadError("reversible loop (residuals): the reconstructed initial state differs from the "
                              "original", hint="the loop body must be deterministic")
         self.stats["exact"] = True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import ZERO, zeros_like
+from .core import ZERO, zeros_like
 
 
 def extremum_winner(ans, args, k):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import _PY_SCALARS, _shape
-from s2sad_runtime.linalg import _expand2, _solve_vector, einsum_adjoint, mT, solve_adjoint_b
-from s2sad_runtime.reductions import _expand, std_adjoint, sum_adjoint
+from .core import _PY_SCALARS, _shape
+from .linalg import _expand2, _solve_vector, einsum_adjoint, mT, solve_adjoint_b
+from .reductions import _expand, std_adjoint, sum_adjoint
 
 
 def piece_adjoint(c, g, piece, *args):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad_runtime.core import _PY_SCALARS
-from s2sad_runtime.reductions import _count, norm_adjoint
-from s2sad_runtime.scalar import extremum_winner
+from .core import _PY_SCALARS
+from .reductions import _count, norm_adjoint
+from .scalar import extremum_winner
 
 
 def fresh(t):

@@ -116,7 +116,7 @@ def positions(root, view):
 
 
 def _zero(g):
-    from s2sad_runtime.core import ZERO
+    from .core import ZERO
     return g is ZERO
 
 
@@ -124,7 +124,7 @@ def _zero_for(x, g):
     """The adjoint of ``x`` when nothing flowed (``g`` is ``ZERO``): real
     zeros for an array, so the symbolic zero never reaches array arithmetic
     (a name bound to None on some paths has a ``ZERO`` adjoint)."""
-    from s2sad_runtime.core import zeros_like
+    from .core import zeros_like
     return zeros_like(x) if hasattr(x, "shape") else g
 
 
@@ -207,7 +207,7 @@ def _items(c):
 def container_unshared(g, c, root):
     """The adjoint of a container ``c`` before :func:`view_rederive`:
     ``g`` without the parts of the elements that share ``root``."""
-    from s2sad_runtime.core import ZERO
+    from .core import ZERO
     if g is ZERO:
         return g
     out = dict(g) if isinstance(g, dict) else list(g)
@@ -227,7 +227,7 @@ def container_unshared(g, c, root):
 def _container_regions(g, root, c):
     """For each element of container ``c``: the part of ``g`` (shaped like
     ``root``) under it, or the symbolic zero where it shares nothing."""
-    from s2sad_runtime.core import ZERO
+    from .core import ZERO
     out = {} if isinstance(c, dict) else [None] * len(c)
     for k, v in _items(c):
         if isinstance(v, (list, tuple, dict)):
@@ -242,7 +242,7 @@ def _container_regions(g, root, c):
 def container_scatter(g, c, root):
     """The adjoint flowing into ``root`` from container ``c``'s elements
     that share its memory."""
-    from s2sad_runtime.core import ZERO
+    from .core import ZERO
     if not hasattr(root, "dtype"):
         return ZERO         # the name is unbound here (None): nothing flows
     total = np.zeros(np.shape(root), dtype=root.dtype if root.dtype.kind in "fc" else float)

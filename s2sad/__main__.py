@@ -6,7 +6,10 @@
     python -m s2sad demo
 
 ``show`` prints the adjoint s2sad generates for a function in a file;
-``export`` writes it as a standalone module (see :func:`s2sad.export`);
+``export`` writes it as a standalone module (see :func:`s2sad.export`),
+with the runtime copied beside it unless ``--runtime import``.  Both
+import the file to find the function, so its top-level code runs (they say
+so on stderr); keep a script's work under ``if __name__ == "__main__":``.
 ``demo`` runs the quick-start example.  Errors s2sad raises on purpose
 (:class:`s2sad.S2SadError`) print their message to stderr and exit with
 status 1, without a traceback.
@@ -57,6 +60,7 @@ def load_function(spec):
     modname = os.path.splitext(os.path.basename(path))[0]
     # the file's folder goes first on sys.path so it can import its neighbours
     sys.path.insert(0, os.path.dirname(path))
+    print(f"s2sad: importing {os.path.basename(path)} (its top-level code runs)", file=sys.stderr)
     mspec = importlib.util.spec_from_file_location(modname, path)
     module = importlib.util.module_from_spec(mspec)
     sys.modules.setdefault(modname, module)
@@ -85,8 +89,9 @@ def cmd_show(args):
 def cmd_export(args):
     import s2sad
     df = _transform(args)
-    s2sad.export(df, args.output)
-    print(f"wrote {args.output}", file=sys.stderr)
+    s2sad.export(df, args.output, runtime=args.runtime)
+    extra = " and the runtime beside it (_s2sad_rt/)" if args.runtime == "copy" else ""
+    print(f"wrote {args.output}{extra}", file=sys.stderr)
     return 0
 
 
@@ -138,7 +143,8 @@ def build_parser():
     sub = p.add_subparsers(dest="command", required=True, metavar="{show,export,demo}")
 
     def common(sp):
-        sp.add_argument("target", metavar="FILE.py:FUNCTION", help="the function to differentiate")
+        sp.add_argument("target", metavar="FILE.py:FUNCTION",
+                        help="the function to differentiate; FILE.py is imported, so its top-level code runs")
         sp.add_argument("--wrt", default="0", help="argument(s) to differentiate: an index (0), several "
                         "(0,1) or parameter names (W,b); default 0")
         sp.add_argument("--mode", choices=MODES, default="grad", help="the transform (default grad)")
@@ -149,6 +155,9 @@ def build_parser():
     sp = sub.add_parser("export", help="write the generated adjoint as a standalone module")
     common(sp)
     sp.add_argument("-o", "--output", required=True, help="the .py file to write")
+    sp.add_argument("--runtime", choices=("copy", "import"), default="copy",
+                    help="copy: write the runtime helpers beside the module, so it needs only NumPy (default); "
+                    "import: the module imports the installed s2sad_runtime")
     sp.set_defaults(run=cmd_export)
     sp = sub.add_parser("demo", help="run the quick-start example")
     sp.set_defaults(run=cmd_demo)

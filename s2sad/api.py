@@ -1,5 +1,5 @@
 """Public transforms: ``grad``, ``value_and_grad``, ``vjp``; ``show``,
-``export``; user rules with ``adjoint``."""
+``export`` (s2sad/export.py); user rules with ``adjoint``."""
 
 from __future__ import annotations
 
@@ -732,28 +732,6 @@ def hessian(f, wrt=0, *, rules=None):
 def show(df, file=None):
     """Print the generated code of a transformed function."""
     print(df.source, file=file)
-
-
-def export(df, path, args=None):
-    """Write ``df``'s generated code as a standalone module that imports only
-    NumPy, ``s2sad_runtime`` and the modules the user's code imports."""
-    f = df._last or df.compiled(args)
-    text = emit.module_source(f.__s2sad_source__, f.__s2sad_ns__, _referenced(f.__s2sad_ir__))
-    with open(path, "w") as fh:
-        fh.write(text)
-    return path
-
-
-def _referenced(fdef):
-    """Namespace names a generated function refers to."""
-    out = set()
-    for st in iter_stmts([fdef], defs=True):
-        for e in head_exprs(st):
-            out.update(x.name for x in walk(e) if isinstance(x, N.Static))
-        if isinstance(st, N.FunctionDef):
-            for d in st.defaults:
-                out.update(x.name for x in walk(d) if isinstance(x, N.Static))
-    return out
 
 
 from s2sad_runtime import stop_gradient  # noqa: E402,F401  (re-exported)

@@ -53,7 +53,12 @@ def test_export(tmp_path):
     out = tmp_path / "loop_grad.py"
     r = s2sad_cli("export", "tests/golden_funcs.py:for_loop", "--wrt", "0,1", "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert "import s2sad_runtime as _rt" in out.read_text()
+    assert "_rt = _load_runtime()" in out.read_text() and (tmp_path / "_s2sad_rt" / "__init__.py").is_file()
+    assert "importing golden_funcs.py (its top-level code runs)" in r.stderr
+    r = s2sad_cli("export", "tests/golden_funcs.py:for_loop", "--wrt", "0,1", "-o", str(tmp_path / "b.py"),
+                  "--runtime", "import")
+    assert r.returncode == 0, r.stderr
+    assert "import s2sad_runtime as _rt" in (tmp_path / "b.py").read_text()
 
 
 def test_s2sad_error_is_one_message_exit_1():
@@ -62,7 +67,8 @@ def test_s2sad_error_is_one_message_exit_1():
     assert r.stdout == ""
     assert "Traceback" not in r.stderr
     lines = r.stderr.splitlines()
-    assert lines[0].endswith("(in try_statement): cannot differentiate a `try` statement")
+    assert lines[0] == "s2sad: importing error_funcs.py (its top-level code runs)"
+    assert lines[1].endswith("(in try_statement): cannot differentiate a `try` statement")
     assert lines[-1].startswith("hint: ")
 
 

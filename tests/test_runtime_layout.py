@@ -17,7 +17,7 @@ def _names_the_compiler_uses():
     names = set()
     for path in (ROOT / "s2sad").rglob("*.py"):
         text = path.read_text()
-        names |= set(re.findall(r"\b_rt(?:_mod)?\.([A-Za-z_]\w*)", text))
+        names |= set(re.findall(r"\b_rt(?:_mod)?\.((?!__)[A-Za-z_]\w*)", text))   # (not module dunders)
         names |= set(re.findall(r'S\.name\("_rt"\), "(\w+)"', text))
         names |= set(re.findall(r'ast\.Name\("_rt", ast\.Load\(\)\), "(\w+)"', text))
     return names
