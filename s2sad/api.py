@@ -44,7 +44,16 @@ def _container_kind(v):
 
 
 PLAN_STRICT = False   # tests: a planned variant that disagrees raises
-MAX_PLANS = 4         # signatures planned per gradient function (each keeps a workspace)
+# Plans per gradient function: each signature planned keeps a workspace.  The
+# first signature is planned on its first call; once a function has met
+# others, a new signature is planned on its second call (an integer that
+# changes every call, a one-off batch size, never pays for a plan).  Plans are
+# kept while there are at most MAX_PLANS and their workspaces hold at most
+# PLAN_BYTES together; past that the oldest goes, and a signature whose plan
+# went is not planned again (its calls run the generic code): cycling through
+# more signatures than fit never re-plans on every call.
+MAX_PLANS = 16
+PLAN_BYTES = 256 * 2**20
 
 
 def _plan_key(args):
@@ -173,6 +182,7 @@ class GradFunction:
         self.fn = fn
         self.plan = plan and mode in ("grad", "value_and_grad")
         self._plans = {}
+        self._seen = {}             # signatures met once, not planned yet
         self._last_plan = None
         self.plan_reason = None     # why the last signature tried was not planned
         self.loops = loops
@@ -339,9 +349,13 @@ class GradFunction:
             pkey = _plan_key(args)
             if pkey is not None:
                 entry = self._plans.get(pkey)
-                if entry is None:
+                if entry is None and (not self._plans or pkey in self._seen):
                     return self._first_call(f, args, pkey, out)
-                if entry is not False:
+                if entry is None:
+                    if len(self._seen) > 4096:
+                        self._seen.clear()
+                    self._seen[pkey] = True
+                elif entry is not False:
                     self.stats = _NO_LOOPS
                     self._last_plan = entry
                     return entry.run(args, out)
@@ -456,19 +470,29 @@ class GradFunction:
             except planner.PlanError as e:
                 reason = str(e)
                 entry = False
+            self._seen.pop(pkey, None)
             if entry is False:
                 self._plans[pkey] = False
                 self.plan_reason = reason
             else:
-                planned = [k for k, e in self._plans.items() if e is not False]
-                if len(planned) >= MAX_PLANS:
-                    # many signatures (e.g. batches of changing sizes): forget
-                    # the oldest plan and its workspace
-                    del self._plans[planned[0]]
                 self._plans[pkey] = entry
                 self._last_plan = entry
+                self._evict()
         result = generic[0] if generic else f(*args)
         return self._deliver(result, out)
+
+    def _evict(self):
+        """Keep at most MAX_PLANS plans holding at most PLAN_BYTES of
+        workspace: drop the oldest (its signature then runs the generic
+        code; it is not planned again)."""
+        planned = [k for k, e in self._plans.items() if e is not False]
+        nbytes = sum(self._plans[k].plan.info.get("workspace_bytes", 0) for k in planned)
+        while len(planned) > 1 and (len(planned) > MAX_PLANS or nbytes > PLAN_BYTES):
+            k = planned.pop(0)
+            nbytes -= self._plans[k].plan.info.get("workspace_bytes", 0)
+            self._plans[k] = False
+            self.plan_reason = (f"more signatures than the plans kept ({MAX_PLANS} plans, "
+                                f"{PLAN_BYTES >> 20} MiB of workspace): the oldest runs the generic code")
 
     @property
     def planned_source(self):

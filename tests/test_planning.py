@@ -241,14 +241,75 @@ def test_value_and_grad_with_out_allocates_no_array_memory():
     assert all(g is o for g, o in zip(grads, outs))
 
 
-def test_only_a_few_signatures_keep_workspaces():
+def _count_plans(monkeypatch):
+    """Count the planner's runs (planning costs milliseconds per signature)."""
+    from s2sad import plan as planner
+    made = []
+    real = planner.plan
+
+    def counting(*a, **k):
+        made.append(1)
+        return real(*a, **k)
+    monkeypatch.setattr(planner, "plan", counting)
+    return made
+
+
+def test_only_a_few_signatures_keep_workspaces(monkeypatch):
     """Each planned signature keeps a workspace; past MAX_PLANS the oldest
-    is dropped (and its calls go back to being planned when seen again)."""
+    is dropped, and its calls run the generic code from then on: cycling
+    through more signatures than fit never re-plans on every call."""
     import s2sad.api as api
+    monkeypatch.setattr(api, "MAX_PLANS", 4)
+    made = _count_plans(monkeypatch)
     df = s2sad.grad(prefix_norm)
-    for n in range(2, 2 + api.MAX_PLANS + 3):
-        x = np.arange(float(n + 1))
-        np.testing.assert_array_equal(df(x, n), np.where(np.arange(n + 1) < n, 2 * x, 0.0))
-        np.testing.assert_array_equal(df(x, n), np.where(np.arange(n + 1) < n, 2 * x, 0.0))
+    sizes = range(2, 2 + api.MAX_PLANS + 3)
+    for rnd in range(3):
+        for n in sizes:
+            x = np.arange(float(n + 1))
+            for _ in range(2):
+                np.testing.assert_array_equal(df(x, n), np.where(np.arange(n + 1) < n, 2 * x, 0.0))
     kept = [e for e in df._plans.values() if e is not False]
     assert len(kept) == api.MAX_PLANS
+    assert len(made) == len(sizes)            # each signature planned once, in the first round only
+    assert "more signatures than the plans kept" in df.plan_reason
+
+
+def test_a_signature_met_once_is_not_planned(monkeypatch):
+    """After the first signature, a new one is planned on its second call:
+    an integer argument that changes on every call never costs a plan."""
+    made = _count_plans(monkeypatch)
+    df = s2sad.grad(prefix_norm)
+    x = np.arange(40.0)
+    for n in range(1, 30):
+        np.testing.assert_array_equal(df(x, n), np.where(np.arange(40) < n, 2 * x, 0.0))
+    assert len(made) == 1                     # the first signature only
+    df(x, 7)                                  # met for the second time: planned now
+    assert len(made) == 2
+    df(x, 7)
+    assert df._plans[api_plan_key(x, 7)] is df._last_plan
+
+
+def test_workspace_bytes_bound_the_plans_kept(monkeypatch):
+    """Past PLAN_BYTES of workspace the oldest plans go (the newest stays)."""
+    import s2sad.api as api
+    df = s2sad.grad(prefix_norm)
+    x = np.arange(1000.0)
+    sizes = {}
+    for n in (3, 4, 5, 6):
+        df(x, n)
+        df(x, n)
+        sizes[n] = df.plan_info["workspace_bytes"]
+    assert all(v > 0 for v in sizes.values())
+    assert all(df._plans[api_plan_key(x, n)] for n in sizes)         # 4 small plans fit the default
+    monkeypatch.setattr(api, "PLAN_BYTES", sizes[3] + sizes[4])     # less than any two of the newest
+    df(x, 7)
+    df(x, 7)
+    assert df.plan_info["workspace_bytes"] > sizes[4]
+    kept = {k[-1] for k, e in df._plans.items() if e}
+    assert kept == {7}                        # the newest plan, alone
+    assert all(df._plans[api_plan_key(x, n)] is False for n in sizes)
+
+
+def api_plan_key(*args):
+    import s2sad.api as api
+    return api._plan_key(args)
