@@ -1,7 +1,6 @@
 """Tests of s2sad_runtime.reversible: exact reversal of SGD with momentum
 (Maclaurin, Duvenaud & Adams 2015) with a vectorized information buffer."""
 
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -248,11 +247,10 @@ def _problem(n, seed=0):
 
 @pytest.mark.parametrize("gamma", [0.5, 0.9, 0.99])
 def test_sgd_momentum_exact_reversal_full_size(gamma):
-    """10,000 parameters x 1000 iterations (full size: ~0.6 s each way here)."""
+    """10,000 parameters x 1000 iterations (full size; the reversed SGD
+    loop's speed is measured by bench/reversible.py)."""
     grad, w0, v0 = _problem(N_PARAMS)
-    t0 = time.perf_counter()
     w, v, buf = sgd_momentum_exact(w0, v0, grad, 0.1, gamma, T_STEPS)
-    t1 = time.perf_counter()
     # it optimised something (the loop is a real SGD run)
     assert np.abs(from_fixed(w) - w0).max() > 0.1
     bits_per = buf.bits / (N_PARAMS * T_STEPS)
@@ -261,12 +259,9 @@ def test_sgd_momentum_exact_reversal_full_size(gamma):
     trajectory_bytes = T_STEPS * 2 * 8 * N_PARAMS
     assert buf.nbytes <= trajectory_bytes / 100, buf.nbytes / trajectory_bytes
     w_r, v_r = reverse_sgd_momentum_exact(w, v, buf, grad, 0.1, gamma, T_STEPS)
-    t2 = time.perf_counter()
     np.testing.assert_array_equal(w_r, to_fixed(w0))
     np.testing.assert_array_equal(v_r, to_fixed(v0))
     assert buf.bits == 0.0
-    # time bound: vectorized (the measured speed here is ~1700 steps/s)
-    assert t1 - t0 < 10 and t2 - t1 < 10
 
 
 def test_sgd_reverse_steps_reproduce_every_state_with_schedules():
