@@ -223,6 +223,8 @@ def grad_out(g, x):
         g = g.astype(xd)
     if _shape(g) != _shape(x):
         g = unbroadcast(g, x)
+    if type(x) is np.ndarray and type(g) is not np.ndarray:
+        g = np.asarray(g)          # a 0-d array in, a 0-d array out (not a NumPy scalar)
     return g
 
 

@@ -220,3 +220,20 @@ def test_checkpointed_loop_growing_an_outer_list_is_refused(tmp_path):
     exec(compile(path.read_text(), str(path), "exec"), ns)
     with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"grow.py:9 .*`parts.append\(\)` in a checkpointed loop"):
         s2sad.grad(ns["f"])(np.arange(4.0))
+
+
+@pytest.mark.parametrize("plan", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zero_d_array_input_gets_a_zero_d_array_gradient(plan, dtype):
+    """Gradients have the input's type: a 0-d array in, a 0-d array out (not
+    a NumPy scalar), on the first and on planned calls."""
+    def f(s, w):
+        return np.sum(np.tanh(s * w)) + s * s
+    df = s2sad.grad(f, wrt=(0, 1), plan=plan)
+    s, w = np.array(0.5, dtype=dtype), np.linspace(-1, 1, 4).astype(dtype)
+    for _ in range(3):
+        gs, gw = df(s, w)
+        assert type(gs) is np.ndarray and gs.shape == () and gs.dtype == dtype
+        assert type(gw) is np.ndarray and gw.dtype == dtype
+        want = np.sum(w * (1 - np.tanh(s * w) ** 2)) + 2 * s
+        np.testing.assert_allclose(gs, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
