@@ -213,8 +213,7 @@ def struct_error(p, grads, args, float32=False):
             if not isinstance(g, float) or isinstance(g, np.ndarray):
                 return f"gradient of float `{nm}` is {type(g).__name__}, not a float"
             continue
-        if not isinstance(g, (np.ndarray, np.generic)) or (a.ndim > 0 and not isinstance(g, np.ndarray)):
-            # (a NumPy scalar for a 0-d array is accepted: same shape and dtype)
+        if not isinstance(g, np.ndarray):        # (a 0-d array too: not a NumPy scalar)
             return f"gradient of `{nm}` is {type(g).__name__}, not an ndarray"
         if g.shape != a.shape:
             return f"gradient of `{nm}` has shape {g.shape}, input {a.shape}"
