@@ -125,9 +125,12 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
         method: ``"sgd"``, ``"momentum"`` or ``"lissa"``.
         lr: the step size (required for ``sgd``/``momentum``; LiSSA's default
             is 1.0, a full Newton step).
-        steps: the number of steps; or ``budget``: stop once the work done
-            (in ``budget_unit``, ``"grad_evals"`` or ``"examples"``) reaches
-            it.  At least one of them.
+        steps: the number of steps; or ``budget``: a cap on the work done
+            (in ``budget_unit``, ``"grad_evals"`` or ``"examples"``): no
+            step starts that would pass it, judged by the work of the step
+            before (the first step always runs; a step that rescales or
+            retries may cost more than its predecessor).  At least one of
+            them.
         batch: ``batch(rng) -> tuple`` of data arguments for one step's
             gradient (``rng`` is the driver's ``numpy.random.Generator``);
             a new batch is drawn every step.
@@ -235,10 +238,12 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
         if callback is not None:
             callback(step, p, value)
 
+    last_step = [0]       # the work of the step before, in budget_unit
+
     def done(step):
         if steps is not None and step >= steps:
             return True
-        return budget is not None and work[budget_unit] >= budget
+        return budget is not None and work[budget_unit] + last_step[0] > budget
 
     record(0, params)
     velocity = None
@@ -248,6 +253,7 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
     step = 0
     while not done(step):
         t0 = time.perf_counter()
+        before = work[budget_unit]
         if method == "lissa" and (cur_scale is None or
                                   (rescale_every and step % rescale_every == 0 and isinstance(scale, str))):
             cur_scale = estimate_scale(make_hvp(params), _random_like(params, rng), iters=scale_iters,
@@ -269,6 +275,7 @@ def minimize(loss, params, data=(), *, method="sgd", lr=None, steps=None, budget
                     cur_scale *= 2.0
                     res.retries += 1
         elapsed += time.perf_counter() - t0
+        last_step[0] = work[budget_unit] - before
         step += 1
         if step % record_every == 0 or done(step):
             record(step, params)
