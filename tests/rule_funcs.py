@@ -233,6 +233,10 @@ def hypot(x, y, w):
     return np.sum(np.hypot(x, y) * w)
 
 
+def float_power(x, y, w):
+    return np.sum(np.float_power(x, y) * w)
+
+
 def op_mod(x, y, w):
     return np.sum((x % y) * w)
 

@@ -138,7 +138,7 @@ BINARY = [
     (F.op_add, "real"), (F.op_sub, "real"), (F.op_mul, "real"), (F.op_div, ["real", "nz"]),
     (F.op_pow, ["pos", "real"]), (F.np_add, "real"), (F.np_subtract, "real"),
     (F.np_multiply, "real"), (F.np_divide, ["real", "nz"]), (F.np_true_divide, ["real", "nz"]),
-    (F.np_power, ["pos", "real"]), (F.arctan2, "nz"), (F.maximum, "real"), (F.minimum, "real"),
+    (F.np_power, ["pos", "real"]), (F.float_power, ["pos", "real"]), (F.arctan2, "nz"), (F.maximum, "real"), (F.minimum, "real"),
     (F.fmax, "real"), (F.fmin, "real"), (F.logaddexp, "real"), (F.logaddexp2, "real"),
     (F.hypot, "nz"), (F.chain, "real"), (F.where_cmp, "real"), (F.op_mod, ["real", "nz"]),
     (F.np_mod, ["real", "nz"]), (F.np_remainder, ["real", "nz"]), (F.np_fmod, ["real", "nz"]),

@@ -47,7 +47,7 @@ def div(g, ans, x, y):
     d[y] = -g * ans / y
 
 
-@defrule("Pow", np.power, broadcasting=True, jvp="elementwise")
+@defrule("Pow", np.power, np.float_power, broadcasting=True, jvp="elementwise")
 def power(g, ans, x, y):
     d[x] = g * y * x ** (y - 1)
     d[y] = g * ans * _rt.log_or_zero(x)
