@@ -1,9 +1,12 @@
 #!/usr/bin/env python
 """Hypergradients through a reversed training run (Maclaurin et al. 2015).
 
-    python examples/hypergradients.py            # 64-50-50-10 MLP, T=100, 25 meta-steps (about a minute)
-    python examples/hypergradients.py --quick    # tiny sizes, 2 meta-steps, no plot
+    python examples/hypergradients.py            # 64-50-50-10 MLP, T=100, 25 meta-steps: about 2.5 min
+    python examples/hypergradients.py --quick    # tiny sizes, 2 meta-steps, no plot: about 3 s
     python examples/hypergradients.py --no-plot
+    python examples/hypergradients.py --out DIR  # the plot in DIR instead of ./out/
+
+(Run times measured on a shared 2-core machine.)
 
 A small MLP (tanh, 64-50-50-10, 6,360 parameters) is trained on scikit-learn's bundled digits
 for ``T = 100`` full-batch steps of SGD with momentum.  Every layer ``l``
@@ -31,8 +34,13 @@ trajectory (s2sad's ordinary tape).  The script compares the two
 hypergradients and the memory: ``df.stats['peak_bytes']`` of the reversal
 against the tracemalloc peak of the tape version and the trajectory's size.
 
-Plot: ``docs/img/reversible_hypergradients.png`` (learned schedules and the
-meta-learning curve).  Needs scikit-learn (data) and matplotlib (plot).
+Plot: ``out/reversible_hypergradients.png`` (learned schedules and the
+meta-learning curve; ``examples/make_figures.py`` writes the copy in
+``docs/img/``).  The digits come from scikit-learn and the plot needs
+matplotlib (``pip install ".[examples]"``).  Without scikit-learn the example
+says so and trains on a synthetic digits-like data set (printed 0-9 glyphs,
+shifted, with noise; see ``synthetic_digits``) instead; without matplotlib it
+skips the plot with a note.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ import numpy as np
 
 import s2sad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIGURE = "reversible_hypergradients.png"     # written into --out (docs/img/ by examples/make_figures.py)
 
 
 # --------------------------------------------------------------- the models
@@ -108,11 +116,56 @@ def train(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
 
 # ---------------------------------------------------------------- the setup
 
-def load_digits_split(n_train, n_val, seed=0):
-    """Standardized digits, one-hot labels; (Xtr, Ytr, Xva, Yva, yva)."""
-    from sklearn.datasets import load_digits
+# 5x7 glyphs of 0-9, for the data set used without scikit-learn
+FONT = [
+    [" ### ", "#   #", "#  ##", "# # #", "##  #", "#   #", " ### "],
+    ["  #  ", " ##  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "],
+    [" ### ", "#   #", "    #", "   # ", "  #  ", " #   ", "#####"],
+    ["#####", "   # ", "  #  ", "   # ", "    #", "#   #", " ### "],
+    ["   # ", "  ## ", " # # ", "#  # ", "#####", "   # ", "   # "],
+    ["#####", "#    ", "#### ", "    #", "    #", "#   #", " ### "],
+    ["  ## ", " #   ", "#    ", "#### ", "#   #", "#   #", " ### "],
+    ["#####", "    #", "   # ", "  #  ", " #   ", " #   ", " #   "],
+    [" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "],
+    [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
+]
 
-    X, y = load_digits(return_X_y=True)
+
+def synthetic_digits(n=1797, seed=0):
+    """A stand-in for scikit-learn's digits (same shape and range): 8x8
+    images, pixels 0-16, of the glyphs in FONT at a random offset and
+    stroke intensity, plus noise.  (X (n, 64), y (n,))."""
+    r = np.random.default_rng(seed)
+    glyphs = np.array([[[c == "#" for c in row] for row in g] for g in FONT], dtype=float)
+    y = r.integers(0, 10, size=n)
+    X = np.zeros((n, 8, 8))
+    for i in range(n):
+        dy, dx = r.integers(0, 2), r.integers(0, 4)
+        X[i, dy:dy + 7, dx:dx + 5] = glyphs[y[i]] * r.uniform(8, 16)
+    X = X + r.normal(scale=3.0, size=X.shape)
+    return np.clip(np.round(X), 0, 16).reshape(n, 64), y
+
+
+def digits(fallback=True):
+    """scikit-learn's digits (X, y); without scikit-learn, synthetic_digits()
+    after a note (``fallback=False``: the ImportError)."""
+    try:
+        import sklearn  # noqa: F401  (first: a blocked sklearn must block an imported sklearn.datasets)
+        from sklearn.datasets import load_digits
+    except ImportError:
+        if not fallback:
+            raise
+        print("scikit-learn not installed: training on a synthetic digits-like data set instead "
+              "(pip install scikit-learn, or \".[examples]\", for the real digits)", flush=True)
+        return synthetic_digits()
+    return load_digits(return_X_y=True)
+
+
+def load_digits_split(n_train, n_val, seed=0, fallback=False):
+    """Standardized digits, one-hot labels; (Xtr, Ytr, Xva, Yva, yva).
+    Without scikit-learn: ImportError, or with ``fallback`` the synthetic
+    digits."""
+    X, y = digits(fallback)
     r = np.random.default_rng(seed)
     idx = r.permutation(len(y))
     X = X[idx] / 16.0
@@ -193,8 +246,13 @@ def tape_peak(params, log_lrs, logit_gs, data):
     return peak + ((d.plan_info or {}).get("workspace_bytes", 0) if d.planned_source else 0)
 
 
-def meta_train(params, log_lrs, logit_gs, data, steps, meta_lr=0.05, log=print):
-    """Adam on (log_lrs, logit_gs) against the validation loss after T steps."""
+def _print_now(line):
+    print(line, flush=True)
+
+
+def meta_train(params, log_lrs, logit_gs, data, steps, meta_lr=0.05, log=_print_now):
+    """Adam on (log_lrs, logit_gs) against the validation loss after T steps;
+    ``log`` gets a progress line per meta-step."""
     x = [log_lrs.copy(), logit_gs.copy()]
     m = [np.zeros_like(a) for a in x]
     s = [np.zeros_like(a) for a in x]
@@ -219,12 +277,22 @@ def meta_train(params, log_lrs, logit_gs, data, steps, meta_lr=0.05, log=print):
     return x[0], x[1], curve, df
 
 
-def plot(path, log_lrs0, logit_gs0, log_lrs, logit_gs, curve):
-    import matplotlib
-
+def pyplot_or_note():
+    """matplotlib.pyplot on the Agg backend, or None after a one-line note."""
+    try:
+        import matplotlib
+    except ImportError:
+        print('matplotlib not installed: skipping the plot (pip install ".[examples]")')
+        return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def plot(out_dir, log_lrs0, logit_gs0, log_lrs, logit_gs, curve):
+    plt = pyplot_or_note()
+    if plt is None:
+        return None
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
     T = log_lrs.shape[0]
     names = ["layer 1", "layer 2", "layer 3"]
@@ -241,30 +309,29 @@ def plot(path, log_lrs0, logit_gs0, log_lrs, logit_gs, curve):
     for a in ax[:2]:
         a.legend(fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, FIGURE)
     fig.savefig(path, dpi=110)
-    print(f"wrote {path}")
+    plt.close(fig)
+    print(f"wrote {os.path.normpath(path)}")
+    return path
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes, 2 meta-steps, no plot")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, 2 meta-steps, no plot unless --out is given")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--meta-steps", type=int, default=None)
-    p.add_argument("--plot", default=os.path.join(ROOT, "docs", "img", "reversible_hypergradients.png"))
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"folder for the plot {FIGURE} (default ./out/; none in --quick mode unless given)")
     a = p.parse_args(argv)
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        print("scikit-learn is not installed (pip install scikit-learn): nothing to do")
-        return 0
     if a.quick:
         sizes, T, n_tr, n_va, steps = (64, 8, 8, 10), 10, 100, 100, 2
     else:
         sizes, T, n_tr, n_va, steps = (64, 50, 50, 10), 100, 600, 500, 25
     if a.meta_steps is not None:
         steps = a.meta_steps
-    Xtr, Ytr, Xva, Yva, yva = load_digits_split(n_tr, n_va)
+    Xtr, Ytr, Xva, Yva, yva = load_digits_split(n_tr, n_va, fallback=True)
     data = (Xtr, Ytr, Xva, Yva)
     params = init_params(sizes)
     nparam = sum(w.size for w in params)
@@ -297,8 +364,9 @@ def main(argv=None):
     lr, lg, curve, df = meta_train(params, log_lrs0, logit_gs0, data, steps)
     acc1 = accuracy(params, lr, lg, data, yva)
     print(f"validation loss {curve[0]:.4f} -> {curve[-1]:.4f}, accuracy {acc0:.3f} -> {acc1:.3f}")
-    if not a.quick and not a.no_plot:
-        plot(a.plot, log_lrs0, logit_gs0, lr, lg, curve)
+    out_dir = a.out if a.out is not None else (None if a.quick else "out")
+    if out_dir is not None and not a.no_plot:
+        plot(out_dir, log_lrs0, logit_gs0, lr, lg, curve)
     return 0
 
 

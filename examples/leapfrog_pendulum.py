@@ -11,8 +11,10 @@ them through a loop checkpointed with 10 snapshots, and the example compares
 them with central finite differences and with the gradient of the same loop
 on the default tape.
 
-    python examples/leapfrog_pendulum.py
-    python examples/leapfrog_pendulum.py --quick     # 1,000 steps
+    python examples/leapfrog_pendulum.py             # 5,000 steps: about 1 s
+    python examples/leapfrog_pendulum.py --quick     # 1,000 steps: about 1 s
+
+(Run times measured on a shared 2-core machine.)  No plot, no extras needed.
 """
 
 from __future__ import annotations
