@@ -107,6 +107,12 @@ def einsum_adjoint(g, subscripts, operands, k):
     implicit outputs, letters summed out within one operand (broadcast
     back), repeated letters in one operand (diagonals: the adjoint lives on
     the diagonal) and broadcast size-1 axes (summed back)."""
+    if not isinstance(subscripts, str):
+        from .errors import S2SadError
+        raise S2SadError("np.einsum's interleaved form (operand, sublist, ...) is differentiated only with "
+                         "literal sublists, such as np.einsum(a, [0, 1], b, [1, 2])",
+                         hint="write the sublists as literals in the call, or use a subscripts string: "
+                         "np.einsum('ij,jk->ik', a, b)")
     ins, out = _einsum_terms(subscripts, operands)
     target = ins[k]
     if isinstance(g, _PY_SCALARS) and hasattr(operands[k], "__array_function__"):

@@ -470,6 +470,24 @@ def einsum3(x, y, z, w, spec):
     return np.sum(np.einsum(spec, x, y, z) * w)
 
 
+def einsum_sublists(x, y, w):
+    # the interleaved form: operand, sublist, ..., output sublist
+    return np.sum(np.einsum(x, [0, 1], y, [1, 2], [0, 2]) * w)
+
+
+def einsum_sublists_implicit(x, y, w):
+    return np.sum(np.einsum(x, [..., 1], y, [1, 2]) * w)
+
+
+def einsum_sublists_diagonal(x, w):
+    return np.sum(np.einsum(x, [0, 0], [0]) * w)
+
+
+def einsum_sublists_in_a_name(x, y, w):
+    s = [0, 1]
+    return np.sum(np.einsum(x, s, y, [1, 2]) * w)
+
+
 def outer(x, y, w):
     return np.sum(np.outer(x, y) * w)
 

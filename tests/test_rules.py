@@ -300,6 +300,24 @@ def test_einsum(fn, spec, shapes):
     run_case(fn, shapes, opts=(spec,))
 
 
+@pytest.mark.parametrize("fn,shapes", [
+    (F.einsum_sublists, [(2, 3), (3, 4)]),
+    (F.einsum_sublists_implicit, [(5, 2, 3), (3, 4)]),
+    (F.einsum_sublists_diagonal, [(3, 3)]),
+], ids=_id)
+def test_einsum_interleaved_form(fn, shapes):
+    """np.einsum(a, [0, 1], b, [1, 2]): the sublist form (its gradient was
+    silently zero for the first operand)."""
+    run_case(fn, shapes)
+
+
+def test_einsum_sublists_not_literal_are_refused():
+    x, y, w = np.ones((2, 3)), np.ones((3, 4)), np.ones((2, 4))
+    for wrt in (0, 1, (0, 1)):
+        with pytest.raises(s2sad.S2SadError, match="interleaved form .* only with literal sublists"):
+            s2sad.grad(F.einsum_sublists_in_a_name, wrt=wrt)(x, y, w)
+
+
 @pytest.mark.parametrize("sa,sb", [((3,), (4,)), ((2, 2), (3,)), ((), (3,))], ids=_id)
 def test_outer(sa, sb):
     run_case(F.outer, [sa, sb])

@@ -130,6 +130,8 @@ def _classify_call(call, T, ns):
     kws = dict(call.kwargs)
     if is_static(func):
         obj = static_value(func, _MISSING)
+        if obj is _np_einsum() and args and not (isinstance(args[0], N.Const) and isinstance(args[0].value, str)):
+            args = _einsum_sublists(args)
         r = T.lookup(obj)
         if r is None:
             return Prim("unknown", func=func, func_obj=obj)
@@ -145,6 +147,35 @@ def _classify_call(call, T, ns):
             return Prim("unknown", func=func, method=func.attr)
         return _bind(r, [func.value] + args, kws, ns)
     return Prim("unknown", func=func)
+
+
+def _np_einsum():
+    import numpy as np
+    return np.einsum
+
+
+def _einsum_sublists(args):
+    """``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``, the interleaved form,
+    with literal sublists: the same call as ``np.einsum('ab,bc->ac', a,
+    b)`` (the rule binds the subscripts string and the operands).  Other
+    arguments are left as they are: a subscripts string held in a name is
+    the usual form, and a sublist that is not a literal is refused at run
+    time by the rule (``_rt.einsum_adjoint``)."""
+    import string
+
+    def sub(e):
+        if isinstance(e, (N.List, N.Tuple)) and all(
+                isinstance(x, N.Const) and (x.value is Ellipsis or (type(x.value) is int and 0 <= x.value < 52))
+                for x in e.elts):
+            return "".join("..." if x.value is Ellipsis else string.ascii_letters[x.value] for x in e.elts)
+        return None
+    pairs = args if len(args) % 2 == 0 else args[:-1]      # an odd count ends with the output sublist
+    ops, subs = list(pairs[0::2]), [sub(e) for e in pairs[1::2]]
+    out = sub(args[-1]) if len(args) % 2 else ""
+    if len(args) < 2 or any(s is None for s in subs) or out is None:
+        return args
+    spec = ",".join(subs) + ("->" + out if len(args) % 2 else "")   # (no output sublist: implicit output)
+    return [N.Const(spec)] + ops
 
 
 def _bind(rule, args, kws, ns):

@@ -353,6 +353,10 @@ def cumsum(g, a, axis=None):
 @defrule(np.einsum, jvp="multilinear")
 def einsum(g, subscripts, *operands):
     d[operands[k]] = _rt.einsum_adjoint(g, subscripts, operands, k)
+    # an active `subscripts` is an operand of the interleaved form whose
+    # sublists are not literals (literal ones are rewritten to a string):
+    # einsum_adjoint refuses it by name
+    d[subscripts] = _rt.einsum_adjoint(g, subscripts, operands, -1)
 
 
 @defrule(np.outer, jvp="multilinear")
