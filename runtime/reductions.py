@@ -125,7 +125,7 @@ def _prod_others(x, axis):
 def var_adjoint(g, x, axis=None, ddof=0, keepdims=False):
     g = _expand(g, x, axis, keepdims)
     n = _count(x, axis)
-    mu = x.mean(axis=axis, keepdims=True)
+    mu = np.mean(x, axis=axis, keepdims=True)      # (x may be a Python float)
     return g * 2.0 * (x - mu) / (n - ddof)
 
 

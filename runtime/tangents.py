@@ -32,7 +32,7 @@ def reduction_jvp(adjoint, t, ans, a, axis=None, keepdims=False):
 
 def var_jvp(t, a, axis=None, ddof=0, keepdims=False):
     n = _count(a, axis)
-    mu = a.mean(axis=axis, keepdims=True)
+    mu = np.mean(a, axis=axis, keepdims=True)      # (a may be a Python float)
     return np.sum(2.0 * (a - mu) * t, axis=axis, keepdims=keepdims) / (n - ddof)
 
 

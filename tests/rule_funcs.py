@@ -940,3 +940,7 @@ def array_of_list(x, y):
 
 def sum_of_list(x, y):
     return np.sum([x, y * 2.0])
+
+
+def var_std_of_scalars(x, y):
+    return np.std(x * y) + np.var(x * 2.0) + np.var(y, ddof=0) + x * y

@@ -744,3 +744,15 @@ def test_extras(fn, specs):
 def test_list_literal_operand(fn):
     x, y = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.2, -1.0])
     check_grads(fn, (x, y), wrt=(0, 1))
+
+
+@pytest.mark.parametrize("make", [float, np.float64, np.array])
+def test_var_and_std_of_a_scalar(make):
+    """np.var/np.std of a Python float or NumPy scalar: zero spread, so only
+    the x * y term has a derivative (they crashed on `float.mean`)."""
+    x, y = make(1.5), make(2.0)
+    gx, gy = s2sad.grad(F.var_std_of_scalars, wrt=(0, 1))(x, y)
+    assert float(gx) == 2.0 and float(gy) == 1.5
+    assert type(gx) is type(x) or (make is np.array and isinstance(gx, np.ndarray))
+    _, tan = s2sad.jvp(F.var_std_of_scalars, wrt=(0, 1))(x, y, (make(1.0), make(1.0)))
+    assert float(tan) == 3.5
