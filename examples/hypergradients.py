@@ -54,6 +54,7 @@ import tracemalloc
 import numpy as np
 
 import s2sad
+from example_support import pyplot_or_note, synthetic_digits  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "reversible_hypergradients.png"     # written into --out (docs/img/ by examples/make_figures.py)
 
@@ -115,36 +116,6 @@ def train(W1, b1, W2, b2, W3, b3, log_lrs, logit_gs, Xtr, Ytr, Xva, Yva):
 
 
 # ---------------------------------------------------------------- the setup
-
-# 5x7 glyphs of 0-9, for the data set used without scikit-learn
-FONT = [
-    [" ### ", "#   #", "#  ##", "# # #", "##  #", "#   #", " ### "],
-    ["  #  ", " ##  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "],
-    [" ### ", "#   #", "    #", "   # ", "  #  ", " #   ", "#####"],
-    ["#####", "   # ", "  #  ", "   # ", "    #", "#   #", " ### "],
-    ["   # ", "  ## ", " # # ", "#  # ", "#####", "   # ", "   # "],
-    ["#####", "#    ", "#### ", "    #", "    #", "#   #", " ### "],
-    ["  ## ", " #   ", "#    ", "#### ", "#   #", "#   #", " ### "],
-    ["#####", "    #", "   # ", "  #  ", " #   ", " #   ", " #   "],
-    [" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "],
-    [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
-]
-
-
-def synthetic_digits(n=1797, seed=0):
-    """A stand-in for scikit-learn's digits (same shape and range): 8x8
-    images, pixels 0-16, of the glyphs in FONT at a random offset and
-    stroke intensity, plus noise.  (X (n, 64), y (n,))."""
-    r = np.random.default_rng(seed)
-    glyphs = np.array([[[c == "#" for c in row] for row in g] for g in FONT], dtype=float)
-    y = r.integers(0, 10, size=n)
-    X = np.zeros((n, 8, 8))
-    for i in range(n):
-        dy, dx = r.integers(0, 2), r.integers(0, 4)
-        X[i, dy:dy + 7, dx:dx + 5] = glyphs[y[i]] * r.uniform(8, 16)
-    X = X + r.normal(scale=3.0, size=X.shape)
-    return np.clip(np.round(X), 0, 16).reshape(n, 64), y
-
 
 def digits(fallback=True):
     """scikit-learn's digits (X, y); without scikit-learn, synthetic_digits()
@@ -275,18 +246,6 @@ def meta_train(params, log_lrs, logit_gs, data, steps, meta_lr=0.05, log=_print_
     curve.append(val)
     log(f"final       val loss {val:.4f}")
     return x[0], x[1], curve, df
-
-
-def pyplot_or_note():
-    """matplotlib.pyplot on the Agg backend, or None after a one-line note."""
-    try:
-        import matplotlib
-    except ImportError:
-        print('matplotlib not installed: skipping the plot (pip install ".[examples]")')
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def plot(out_dir, log_lrs0, logit_gs0, log_lrs, logit_gs, curve):

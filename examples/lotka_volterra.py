@@ -30,24 +30,13 @@ import numpy as np
 
 import s2sad
 from s2sad_runtime.checkpoint import optimal_forward_steps
+from example_support import pyplot_or_note  # noqa: E402 (examples/ is on the path)
 
 TRUE = (1.0, 0.1, 1.5, 0.075)     # alpha, beta, gamma, delta
 GUESS = (0.8, 0.12, 1.2, 0.09)
 X0, Y0 = 10.0, 5.0
 H = 0.01
 FIGURE = "loops_lotka_volterra.png"     # written into --out (docs/img/ by examples/make_figures.py)
-
-
-def pyplot_or_note():
-    """matplotlib.pyplot on the Agg backend, or None after a one-line note."""
-    try:
-        import matplotlib
-    except ImportError:
-        print('matplotlib not installed: skipping the plot (pip install ".[examples]")')
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def rhs(z, r, c):

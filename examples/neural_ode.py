@@ -37,22 +37,11 @@ import numpy as np
 
 import s2sad
 from s2sad_runtime.checkpoint import optimal_forward_steps
+from example_support import pyplot_or_note  # noqa: E402 (examples/ is on the path)
 
 DIM = 8
 T_END = 1.0
 FIGURE = "loops_neural_ode.png"     # written into --out (docs/img/ by examples/make_figures.py)
-
-
-def pyplot_or_note():
-    """matplotlib.pyplot on the Agg backend, or None after a one-line note."""
-    try:
-        import matplotlib
-    except ImportError:
-        print('matplotlib not installed: skipping the plot (pip install ".[examples]")')
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def vector_field(y, W, b):

@@ -47,6 +47,7 @@ import numpy as np
 
 import s2sad
 from s2sad import optimize as optim
+from example_support import pyplot_or_note, synthetic_digits  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "forward_newton_digits.png"     # written into --out (docs/img/ by examples/make_figures.py)
 LAM = 1e-4          # L2 penalty on the weights
@@ -83,36 +84,6 @@ def accuracy(model, params, X, y):
 
 
 # ----------------------------------------------------------------- setup
-
-# 5x7 glyphs of 0-9, for the data set used without scikit-learn
-FONT = [
-    [" ### ", "#   #", "#  ##", "# # #", "##  #", "#   #", " ### "],
-    ["  #  ", " ##  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "],
-    [" ### ", "#   #", "    #", "   # ", "  #  ", " #   ", "#####"],
-    ["#####", "   # ", "  #  ", "   # ", "    #", "#   #", " ### "],
-    ["   # ", "  ## ", " # # ", "#  # ", "#####", "   # ", "   # "],
-    ["#####", "#    ", "#### ", "    #", "    #", "#   #", " ### "],
-    ["  ## ", " #   ", "#    ", "#### ", "#   #", "#   #", " ### "],
-    ["#####", "    #", "   # ", "  #  ", " #   ", " #   ", " #   "],
-    [" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "],
-    [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
-]
-
-
-def synthetic_digits(n=1797, seed=0):
-    """A stand-in for scikit-learn's digits (same shape and range): 8x8
-    images, pixels 0-16, of the glyphs in FONT at a random offset and
-    stroke intensity, plus noise.  (X (n, 64), y (n,))."""
-    r = np.random.default_rng(seed)
-    glyphs = np.array([[[c == "#" for c in row] for row in g] for g in FONT], dtype=float)
-    y = r.integers(0, 10, size=n)
-    X = np.zeros((n, 8, 8))
-    for i in range(n):
-        dy, dx = r.integers(0, 2), r.integers(0, 4)
-        X[i, dy:dy + 7, dx:dx + 5] = glyphs[y[i]] * r.uniform(8, 16)
-    X = X + r.normal(scale=3.0, size=X.shape)
-    return np.clip(np.round(X), 0, 16).reshape(n, 64), y
-
 
 def digits():
     """(X, y, name): scikit-learn's digits, or synthetic_digits() (with a
@@ -246,18 +217,6 @@ def _progress(model, name, every):
         if step % every == 0 and step:
             print(f"    [{model}] {name} step {step}: loss {value:.4f}", flush=True)
     return cb
-
-
-def pyplot_or_note():
-    """matplotlib.pyplot on the Agg backend, or None after a one-line note."""
-    try:
-        import matplotlib
-    except ImportError:
-        print('matplotlib not installed: skipping the plot (pip install ".[examples]")')
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def plot(results, n, out_dir, fstar, title="digits, 1,500 training images"):

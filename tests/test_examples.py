@@ -25,7 +25,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES_DIR = os.path.join(ROOT, "examples")
-EXAMPLES = sorted(glob.glob(os.path.join(EXAMPLES_DIR, "*.py")))
+SUPPORT = "example_support.py"      # helpers the examples import, not an example
+EXAMPLES = sorted(p for p in glob.glob(os.path.join(EXAMPLES_DIR, "*.py")) if os.path.basename(p) != SUPPORT)
 NAMES = [os.path.splitext(os.path.basename(p))[0] for p in EXAMPLES]
 
 PLOT_NOTE = 'matplotlib not installed: skipping the plot (pip install ".[examples]")'

@@ -1,0 +1,48 @@
+"""Helpers the examples share: the plot backend (or a note without
+matplotlib) and a digits-like data set for runs without scikit-learn.
+Each example imports this module from its own folder, as `python
+examples/x.py` puts that folder on the import path."""
+
+import numpy as np
+
+
+def pyplot_or_note():
+    """matplotlib.pyplot on the Agg backend, or None after a one-line note."""
+    try:
+        import matplotlib
+    except ImportError:
+        print('matplotlib not installed: skipping the plot (pip install ".[examples]")')
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# 5x7 glyphs of 0-9, for the data set used without scikit-learn
+FONT = [
+    [" ### ", "#   #", "#  ##", "# # #", "##  #", "#   #", " ### "],
+    ["  #  ", " ##  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "],
+    [" ### ", "#   #", "    #", "   # ", "  #  ", " #   ", "#####"],
+    ["#####", "   # ", "  #  ", "   # ", "    #", "#   #", " ### "],
+    ["   # ", "  ## ", " # # ", "#  # ", "#####", "   # ", "   # "],
+    ["#####", "#    ", "#### ", "    #", "    #", "#   #", " ### "],
+    ["  ## ", " #   ", "#    ", "#### ", "#   #", "#   #", " ### "],
+    ["#####", "    #", "   # ", "  #  ", " #   ", " #   ", " #   "],
+    [" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "],
+    [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
+]
+
+
+def synthetic_digits(n=1797, seed=0):
+    """A stand-in for scikit-learn's digits (same shape and range): 8x8
+    images, pixels 0-16, of the glyphs in FONT at a random offset and
+    stroke intensity, plus noise.  (X (n, 64), y (n,))."""
+    r = np.random.default_rng(seed)
+    glyphs = np.array([[[c == "#" for c in row] for row in g] for g in FONT], dtype=float)
+    y = r.integers(0, 10, size=n)
+    X = np.zeros((n, 8, 8))
+    for i in range(n):
+        dy, dx = r.integers(0, 2), r.integers(0, 4)
+        X[i, dy:dy + 7, dx:dx + 5] = glyphs[y[i]] * r.uniform(8, 16)
+    X = X + r.normal(scale=3.0, size=X.shape)
+    return np.clip(np.round(X), 0, 16).reshape(n, 64), y
