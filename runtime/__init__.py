@@ -21,6 +21,8 @@ compiler's rule tables are keyed by):
 ``elementwise``  masks and weights in the derivatives of elementwise functions
 ``scalar``       the builtins ``max``/``min`` and the ``math`` module
 ``tangents``     forward mode (``s2sad.jvp``)
+``manipulation`` adjoints of diff, pad, split, sort, cumprod, kron, cross, ...
+``decompositions`` adjoints of ``linalg.cholesky``, ``eigh``, ``eigvalsh``
 ``plan``         planned code: workspaces and deferred weight gradients
 ``loops``        loop strategies and the checkpointed-loop drivers (imported
                  on first use of one of their names)
@@ -57,6 +59,14 @@ from .tangents import (
     var_jvp,
 )
 from .plan import PairSum, pair_add, pair_total
+from .manipulation import (
+    append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
+    diagonal_adjoint, diff_adjoint, diff_transpose, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
+    pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint,
+)
+from .decompositions import (
+    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp,
+)
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
 )
@@ -101,6 +111,13 @@ __all__ = [
     # second order (tangents and transposes of the adjoint helpers)
     "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
     "einsum_adjoint_dop", "pair_adjoint_dop",
+    # manipulation (array manipulation functions)
+    "diff_adjoint", "diff_transpose", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
+    "append_piece", "split_adjoint", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
+    "kron_adjoint", "cross_adjoint", "average_adjoint", "average_jvp", "cumprod_adjoint", "cumprod_jvp",
+    "sorted_adjoint", "sorted_jvp", "logsumexp_weights",
+    # decompositions
+    "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
     # plan
     "PairSum", "pair_add", "pair_total",
     # loops (lazy)

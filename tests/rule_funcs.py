@@ -944,3 +944,211 @@ def sum_of_list(x, y):
 
 def var_std_of_scalars(x, y):
     return np.std(x * y) + np.var(x * 2.0) + np.var(y, ddof=0) + x * y
+
+
+# ------------------------------------------- array manipulation (issue #16)
+
+
+def diff(x, w, n, axis):
+    return np.sum(np.diff(x, n=n, axis=axis) * w)
+
+
+def diff_pre_app(x, p, q, w, axis):
+    return np.sum(np.diff(x, axis=axis, prepend=p, append=q) * w)
+
+
+def rot90(x, w, k, axes):
+    return np.sum(np.rot90(x, k, axes) * w)
+
+
+def rot90_default(x, w):
+    return np.sum(np.rot90(x) * w)
+
+
+def rollaxis(x, w, axis, start):
+    return np.sum(np.rollaxis(x, axis, start) * w)
+
+
+def column_stack(x, y, w):
+    return np.sum(np.column_stack([x, y]) * w)
+
+
+def dstack(x, y, w):
+    return np.sum(np.dstack((x, y)) * w)
+
+
+def append(x, y, w, axis):
+    return np.sum(np.append(x, y, axis=axis) * w)
+
+
+def split_unpack(x, w, axis):
+    a, b, c = np.split(x, 3, axis=axis)
+    return np.sum(a * w) + np.sum(np.sin(c) * w) - np.sum(b * c * w)
+
+
+def array_split_index(x, w, sections):
+    parts = np.array_split(x, sections)
+    return np.sum(parts[1] * w) + np.sum(parts[0] ** 2)
+
+
+def hvd_split(x, w):
+    a, b = np.hsplit(x, 2)
+    c, e = np.vsplit(x, [1])
+    f, h = np.dsplit(x, [1])
+    return np.sum(a * b * w) + np.sum(c ** 2) + np.sum(np.sin(e)) + np.sum(f * h ** 2)
+
+
+def split_loop(x):
+    s = 0.0
+    for p in np.split(x, 2):
+        s = s + np.sum(p ** 2)
+    return s
+
+
+def diagonal(x, w, offset, axis1, axis2):
+    return np.sum(np.diagonal(x, offset, axis1, axis2) * w)
+
+
+def m_diagonal(x, w):
+    return np.sum(x.diagonal(1) * w)
+
+
+def pad(x, w, width, mode):
+    return np.sum(np.pad(x, width, mode=mode) * w)
+
+
+def pad_constant(x, c, w, width):
+    return np.sum(np.pad(x, width, constant_values=c) * w)
+
+
+def kron(x, y, w):
+    return np.sum(np.kron(x, y) * w)
+
+
+def cross(x, y, w):
+    return np.sum(np.cross(x, y) * w)
+
+
+def cross_axis(x, y, w, axis):
+    return np.sum(np.cross(x, y, axis=axis) * w)
+
+
+def vdot(x, y, w):
+    return np.vdot(x, y) * w
+
+
+def average(x, w, axis):
+    return np.sum(np.average(x, axis=axis) * w)
+
+
+def average_weighted(x, v, w, axis, keepdims):
+    return np.sum(np.average(x, axis=axis, weights=v, keepdims=keepdims) * w)
+
+
+def cumprod(x, w, axis):
+    return np.sum(np.cumprod(x, axis=axis) * w)
+
+
+def m_cumprod(x, w, axis):
+    return np.sum(x.cumprod(axis) * w)
+
+
+def sort(x, w, axis):
+    return np.sum(np.sort(x, axis=axis) * w)
+
+
+def partition(x, w, kth, axis):
+    return np.sum(np.partition(x, kth, axis=axis) * w)
+
+
+def ptp(x, w, axis, keepdims):
+    return np.sum(np.ptp(x, axis=axis, keepdims=keepdims) * w)
+
+
+def cholesky(a, w):
+    s = a @ np.swapaxes(a, -1, -2) + np.eye(a.shape[-1])    # a positive definite input
+    return np.sum(np.linalg.cholesky(np.tril(s) + 0.3 * np.triu(a, 1)) * w)
+
+
+def cholesky_upper(a, w):
+    s = a @ np.swapaxes(a, -1, -2) + np.eye(a.shape[-1])
+    return np.sum(np.linalg.cholesky(s, upper=True) * w)
+
+
+def eigh(a, w):
+    vals, vecs = np.linalg.eigh(a)
+    # sign-invariant in the eigenvectors (each is defined up to its sign)
+    return np.sum((vecs ** 2 + vals[..., None, :]) * w)
+
+
+def eigh_upper_vectors(a, w):
+    vals, vecs = np.linalg.eigh(a, UPLO="U")
+    return np.sum((vecs * vecs[..., :1, :]) * w)
+
+
+def eigh_values(a, w):
+    return np.sum(np.linalg.eigh(a)[0] * w)
+
+
+def eigvalsh(a, w):
+    return np.sum(np.linalg.eigvalsh(a) * w)
+
+
+# ---------------------------------------------------------- scipy.special
+
+try:
+    import scipy.special as sp
+except ImportError:  # pragma: no cover
+    sp = None
+
+
+def sp_expit(x, w):
+    return np.sum(sp.expit(x) * w)
+
+
+def sp_logit(x, w):
+    return np.sum(sp.logit(x) * w)
+
+
+def sp_erf(x, w):
+    return np.sum(sp.erf(x) * w)
+
+
+def sp_erfc(x, w):
+    return np.sum(sp.erfc(x) * w)
+
+
+def sp_erfinv(x, w):
+    return np.sum(sp.erfinv(x) * w)
+
+
+def sp_gammaln(x, w):
+    return np.sum(sp.gammaln(x) * w)
+
+
+def sp_digamma(x, w):
+    return np.sum(sp.digamma(x) * w) + np.sum(sp.psi(x) ** 2)
+
+
+def sp_polygamma(x, w):
+    return np.sum(sp.polygamma(1, x) * w)
+
+
+def sp_logsumexp(x, w, axis, keepdims):
+    return np.sum(sp.logsumexp(x, axis=axis, keepdims=keepdims) * w)
+
+
+def sp_logsumexp_b(x, b, w, axis):
+    return np.sum(sp.logsumexp(x, axis=axis, b=b) * w)
+
+
+def sp_softmax(x, w, axis):
+    return np.sum(sp.softmax(x, axis=axis) * w)
+
+
+def sp_log_softmax(x, w, axis):
+    return np.sum(sp.log_softmax(x, axis=axis) * w)
+
+
+def sp_xlogy(x, y, w):
+    return np.sum(sp.xlogy(x, y) * w)

@@ -15,7 +15,7 @@ import pytest
 
 import s2sad
 import rule_funcs as F
-from helpers import check_grads, numeric_grad
+from helpers import check_grads, check_tangents, numeric_grad
 
 # ----------------------------------------------------------------- machinery
 
@@ -49,6 +49,8 @@ def _draw(rng, shape, dom):
         v = rng.uniform(0.5, 2.0, size=shp)
     elif dom == "unit":
         v = rng.uniform(-0.8, 0.8, size=shp)
+    elif dom == "prob":  # inside (0, 1)
+        v = rng.uniform(0.1, 0.9, size=shp)
     elif dom == "gt1":
         v = rng.uniform(1.2, 2.5, size=shp)
     elif dom == "nz":  # away from 0 (abs, reciprocal, kinks)
@@ -756,3 +758,125 @@ def test_var_and_std_of_a_scalar(make):
     assert type(gx) is type(x) or (make is np.array and isinstance(gx, np.ndarray))
     _, tan = s2sad.jvp(F.var_std_of_scalars, wrt=(0, 1))(x, y, (make(1.0), make(1.0)))
     assert float(tan) == 3.5
+
+
+# ------------------------------------------ array manipulation (issue #16)
+
+MANIPULATION = [
+    (F.diff, [(5,)], (1, -1)), (F.diff, [(3, 4)], (2, 0)), (F.diff, [(3, 4)], (1, 1)), (F.diff, [(3, 4)], (3, -1)),
+    (F.diff_pre_app, [(3, 4), (3, 1), ()], (-1,)), (F.diff_pre_app, [(3, 4), (), (1, 4)], (0,)),
+    (F.rot90, [(2, 3)], (1, (0, 1))), (F.rot90, [(2, 3, 4)], (-1, (2, 0))), (F.rot90, [(2, 3)], (2, (1, 0))),
+    (F.rot90_default, [(2, 3)], ()), (F.rollaxis, [(2, 3, 4)], (2, 0)), (F.rollaxis, [(2, 3, 4)], (0, 3)),
+    (F.rollaxis, [(2, 3, 4)], (-1, 1)), (F.column_stack, [(3,), (3, 2)], ()), (F.column_stack, [(3,), (3,)], ()),
+    (F.dstack, [(3,), (3,)], ()), (F.dstack, [(2, 3), (2, 3, 2)], ()),
+    (F.append, [(2, 3), (1, 3)], (0,)), (F.append, [(2, 3), (2, 2)], (-1,)), (F.append, [(2, 3), (4,)], (None,)),
+    (F.append, [(3,), ()], (None,)), (F.split_unpack, [(6, 2)], (0,)), (F.split_unpack, [(2, 6)], (1,)),
+    (F.array_split_index, [(7,)], (3,)), (F.array_split_index, [(7, 2)], ([2, 5],)), (F.hvd_split, [(2, 2, 2)], ()),
+    (F.diagonal, [(3, 4)], (1, 0, 1)), (F.diagonal, [(2, 3, 3)], (-1, 1, 2)), (F.diagonal, [(3, 2, 4)], (0, -1, 0)),
+    (F.m_diagonal, [(3, 3)], ()), (F.pad, [(2, 3)], (1, "constant")), (F.pad, [(2, 3)], (((1, 0), (2, 1)), "reflect")),
+    (F.pad, [(4,)], (3, "wrap")), (F.pad, [(2, 3)], (2, "edge")), (F.pad, [(3,)], ((2, 3), "symmetric")),
+    (F.pad_constant, [(2, 3), ()], (1,)), (F.pad_constant, [(3,), "py"], ((2, 0),)),
+    (F.kron, [(2, 3), (3, 2)], ()), (F.kron, [(2,), (2, 3)], ()), (F.kron, [(3,), (2,)], ()),
+    (F.kron, [(2, 1, 2), (2, 2)], ()), (F.cross, [(3,), (3,)], ()), (F.cross, [(2, 3), (3,)], ()),
+    (F.cross, [(4, 1, 3), (2, 3)], ()), (F.cross_axis, [(3, 2), (3, 2)], (0,)), (F.vdot, [(2, 3), (6,)], ()),
+    (F.vdot, [(3,), (3,)], ()), (F.average, [(2, 3)], (None,)), (F.average, [(2, 3)], (1,)),
+    (F.average, [(2, 3, 2)], ((0, 2),)), (F.average_weighted, [(2, 3), (2, 3)], (None, False)),
+    (F.average_weighted, [(2, 3), (3,)], (1, True)), (F.average_weighted, [(2, 3), (2,)], (0, False)),
+    (F.average_weighted, [(2, 3), (2, 3)], (-1, False)),
+    (F.cumprod, [(4,)], (None,)), (F.cumprod, [(2, 3)], (None,)), (F.cumprod, [(2, 3)], (1,)),
+    (F.cumprod, [(3, 2, 2)], (0,)), (F.m_cumprod, [(2, 3)], (0,)),
+    (F.sort, [(5,)], (-1,)), (F.sort, [(3, 4)], (0,)), (F.sort, [(3, 4)], (None,)), (F.sort, [(2, 3, 2)], (1,)),
+    (F.partition, [(5,)], (2, -1)), (F.partition, [(4, 3)], (1, 0)), (F.partition, [(2, 5)], ([0, 3], 1)),
+    (F.ptp, [(2, 3)], (None, False)), (F.ptp, [(2, 3)], (1, True)), (F.ptp, [(2, 3, 4)], ((0, 2), False)),
+]
+
+
+@pytest.mark.parametrize("fn,specs,opts", MANIPULATION, ids=_id)
+def test_array_manipulation(fn, specs, opts):
+    dom = "nz" if fn in (F.cumprod, F.m_cumprod) else "real"
+    run_case(fn, specs, opts=opts, dom=dom)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1], ids=_id)
+def test_cumprod_with_zeros(axis):
+    x = np.array([[0.0, 1.5, -2.0, 0.5], [0.7, 0.0, 0.0, 1.2], [0.4, -1.3, 0.9, 0.0]])
+    w = _rng("cumprod0", axis).uniform(0.5, 1.5, size=np.shape(np.cumprod(x, axis=axis)))
+    check_grads(F.cumprod, (x, w, axis))
+
+
+def test_sort_and_partition_with_ties():
+    # tied values: the adjoint goes to one of them, consistently in both modes
+    x = np.array([[0.5, -1.0, 0.5, 2.0], [1.0, 1.0, -0.3, 1.0]])
+    w = _rng("ties").uniform(0.5, 1.5, size=x.shape)
+    g = s2sad.grad(F.sort)(x, w, -1)
+    np.testing.assert_allclose(np.sort(g, axis=-1), np.sort(w, axis=-1))
+    check_tangents(F.sort, (x, w, -1), [0], [g])
+    check_tangents(F.partition, (x, w, 1, -1), [0], [s2sad.grad(F.partition)(x, w, 1, -1)])
+
+
+def test_split_in_a_loop():
+    check_grads(F.split_loop, (np.array([0.5, -1.0, 2.0, 0.3]),))
+
+
+@pytest.mark.parametrize("mode", ["mean", "maximum", "linear_ramp"])
+def test_pad_other_modes_are_refused(mode):
+    with pytest.raises(s2sad.NoRuleError, match="np.pad is differentiated with mode"):
+        s2sad.grad(F.pad)(np.ones((2, 3)), np.ones((4, 5)), 1, mode)
+    with pytest.raises(s2sad.NoRuleError, match="np.pad is differentiated with mode"):
+        s2sad.jvp(F.pad)(np.ones((2, 3)), np.ones((4, 5)), 1, mode, np.ones((2, 3)))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_cross_of_2_vectors_is_refused():
+    with pytest.raises(s2sad.NoRuleError, match="3-element vectors"):
+        s2sad.grad(F.cross_axis)(np.ones((2, 2)), np.ones((2, 2)), 1.0, 0)
+
+
+# ------------------------------------------------------------ decompositions
+
+DECOMPOSITIONS = [
+    (F.cholesky, (3, 3)), (F.cholesky, (1, 1)), (F.cholesky, (2, 3, 3)), (F.cholesky_upper, (3, 3)),
+    (F.eigh, (3, 3)), (F.eigh, (2, 4, 4)), (F.eigh_upper_vectors, (3, 3)), (F.eigh_values, (3, 3)),
+    (F.eigvalsh, (3, 3)), (F.eigvalsh, (2, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("fn,shape", DECOMPOSITIONS, ids=_id)
+def test_decompositions(fn, shape):
+    # eigh reads the lower (or upper) triangle only: the random, non
+    # symmetric input checks that the gradient lies on that triangle
+    run_case(fn, [shape], rtol=1e-5)
+
+
+# ----------------------------------------------------------- scipy.special
+
+SCIPY_UNARY = [("sp_expit", "real"), ("sp_logit", "prob"), ("sp_erf", "real"), ("sp_erfc", "real"),
+               ("sp_erfinv", "unit"), ("sp_gammaln", "pos"), ("sp_digamma", "pos"), ("sp_polygamma", "pos")]
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), "py"], ids=_id)
+@pytest.mark.parametrize("name,dom", SCIPY_UNARY, ids=_id)
+def test_scipy_special_unary(name, dom, shape):
+    pytest.importorskip("scipy.special")
+    run_case(getattr(F, name), [shape], dom=dom, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fn,specs,opts,dom", [
+    (F.sp_logsumexp, [(2, 3)], (None, False), "real"), (F.sp_logsumexp, [(2, 3)], (1, True), "real"),
+    (F.sp_logsumexp, [(2, 3, 4)], ((0, 2), False), "real"), (F.sp_logsumexp, [(4,)], (0, False), "real"),
+    (F.sp_logsumexp_b, [(2, 3), (3,)], (1,), "pos"), (F.sp_logsumexp_b, [(3,), (2, 3)], (None,), "pos"),
+    (F.sp_softmax, [(2, 3)], (None,), "real"), (F.sp_softmax, [(2, 3)], (1,), "real"),
+    (F.sp_softmax, [(2, 3, 2)], ((0, 2),), "real"), (F.sp_log_softmax, [(2, 3)], (0,), "real"),
+    (F.sp_log_softmax, [(4,)], (None,), "real"), (F.sp_xlogy, [(2, 3), (3,)], (), ["real", "pos"]),
+    (F.sp_xlogy, [(3,), "py"], (), ["real", "pos"]),
+], ids=_id)
+def test_scipy_special(fn, specs, opts, dom):
+    pytest.importorskip("scipy.special")
+    run_case(fn, specs, opts=opts, dom=dom, rtol=1e-5)
+
+
+def test_xlogy_at_zero():
+    pytest.importorskip("scipy.special")
+    x, y = np.array([0.0, 0.0, 1.5]), np.array([0.0, 2.0, 0.5])
+    gy = s2sad.grad(F.sp_xlogy, wrt=1)(x, y, np.ones(3))
+    np.testing.assert_array_equal(gy, [0.0, 0.0, 3.0])

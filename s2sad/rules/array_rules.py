@@ -1,0 +1,340 @@
+"""Rules for NumPy's array manipulation functions (diff, rot90, pad, split,
+sort, ...), a few products (kron, cross, vdot), ``np.average``,
+``np.cumprod``, ``np.ptp`` and the symmetric decompositions
+(``linalg.cholesky``, ``linalg.eigh``, ``linalg.eigvalsh``), in the
+template language of :mod:`s2sad.rules.numpy_rules` (registered on the
+same table by :func:`register`), with the rules of their runtime helpers
+for second order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import s2sad_runtime as _rt
+from s2sad.rules.core import d, k, t
+
+_RULES = []      # (keys, options, template) in definition order
+_METHODS = []
+_JVPS = []       # tangent-only rules: (keys, template)
+
+
+def rule(*keys, **options):
+    def deco(fn):
+        _RULES.append((keys, options, fn))
+        return fn
+    return deco
+
+
+def method(*names, **options):
+    def deco(fn):
+        _METHODS.append((names, options, fn))
+        return fn
+    return deco
+
+
+def jvp_only(*keys):
+    def deco(fn):
+        _JVPS.append((keys, fn))
+        return fn
+    return deco
+
+
+def register(T):
+    for keys, options, fn in _RULES:
+        T.defrule(*keys, **options)(fn)
+    for names, options, fn in _METHODS:
+        T.defmethod(*names, **options)(fn)
+    for keys, fn in _JVPS:
+        T.defjvp(*keys)(fn)
+
+
+# ------------------------------------------------------------ manipulation
+
+
+@rule(np.diff, jvp="linear")
+def diff(g, a, n=1, axis=-1, prepend=None, append=None):
+    d[a] = _rt.diff_adjoint(g, a, n, axis, prepend, append, 0)
+    d[prepend] = _rt.diff_adjoint(g, a, n, axis, prepend, append, 1)
+    d[append] = _rt.diff_adjoint(g, a, n, axis, prepend, append, 2)
+
+
+@rule(np.rot90, jvp="linear")
+def rot90(g, m, k=1, axes=(0, 1)):
+    d[m] = np.rot90(g, -k, axes)
+
+
+@rule(np.rollaxis, jvp="linear")
+def rollaxis(g, a, axis, start=0):
+    d[a] = _rt.rollaxis_adjoint(g, a, axis, start)
+
+
+@rule(np.column_stack, jvp="linear")
+def column_stack(g, tup):
+    d[tup[k]] = _rt.column_stack_piece(g, tup, k)
+
+
+if hasattr(np, "row_stack"):                # removed in NumPy 2.x
+    @rule(np.row_stack, jvp="linear")
+    def row_stack(g, tup, dtype=None, casting="same_kind"):
+        d[tup[k]] = _rt.vstack_piece(g, tup, k)
+
+
+@rule(np.dstack, jvp="linear")
+def dstack(g, tup):
+    d[tup[k]] = _rt.dstack_piece(g, tup, k)
+
+
+@rule(np.append, jvp="linear")
+def append(g, arr, values, axis=None):
+    d[arr] = _rt.append_piece(g, arr, values, axis, 0)
+    d[values] = _rt.append_piece(g, arr, values, axis, 1)
+
+
+@rule(np.split, np.array_split, jvp="linear")
+def split(g, ary, indices_or_sections, axis=0):
+    d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, axis)
+
+
+@rule(np.hsplit, jvp="linear")
+def hsplit(g, ary, indices_or_sections):
+    d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, "h")
+
+
+@rule(np.vsplit, jvp="linear")
+def vsplit(g, ary, indices_or_sections):
+    d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, "v")
+
+
+@rule(np.dsplit, jvp="linear")
+def dsplit(g, ary, indices_or_sections):
+    d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, "d")
+
+
+@rule(np.diagonal, jvp="linear")
+def diagonal(g, a, offset=0, axis1=0, axis2=1):
+    d[a] = _rt.diagonal_adjoint(g, a, offset, axis1, axis2)
+
+
+@method("diagonal", jvp="linear")
+def m_diagonal(g, self, offset=0, axis1=0, axis2=1):
+    d[self] = _rt.diagonal_adjoint(g, self, offset, axis1, axis2)
+
+
+def pad_jvp(ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+    d[array] = _rt.pad_jvp(t, array, pad_width, mode, constant_values, reflect_type, 0)
+    d[constant_values] = _rt.pad_jvp(t, array, pad_width, mode, constant_values, reflect_type, 1)
+
+
+@rule(np.pad, jvp=pad_jvp)
+def pad(g, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+    d[array] = _rt.pad_adjoint(g, array, pad_width, mode, constant_values, reflect_type, 0)
+    d[constant_values] = _rt.pad_adjoint(g, array, pad_width, mode, constant_values, reflect_type, 1)
+
+
+# ---------------------------------------------------------------- products
+
+
+@rule(np.kron, jvp="multilinear")
+def kron(g, a, b):
+    d[a] = _rt.kron_adjoint(g, a, b, 0)
+    d[b] = _rt.kron_adjoint(g, a, b, 1)
+
+
+@rule(np.cross, broadcasting=True, jvp="multilinear")
+def cross(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[a] = _rt.cross_adjoint(g, a, b, axisa, axisb, axisc, axis, 0)
+    d[b] = _rt.cross_adjoint(g, a, b, axisa, axisb, axisc, axis, 1)
+
+
+@rule(np.vdot, jvp="multilinear")
+def vdot(g, a, b):
+    # real operands: vdot(a, b) = sum(ravel(a) * ravel(b))
+    d[a] = g * np.reshape(b, np.shape(a))
+    d[b] = g * np.reshape(a, np.shape(b))
+
+
+# -------------------------------------------------------------- reductions
+
+
+def average_jvp(ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    d[a] = _rt.average_jvp(t, ans, a, axis, weights, keepdims, 0)
+    d[weights] = _rt.average_jvp(t, ans, a, axis, weights, keepdims, 1)
+
+
+@rule(np.average, jvp=average_jvp)
+def average(g, ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    d[a] = _rt.average_adjoint(g, ans, a, axis, weights, keepdims, 0)
+    d[weights] = _rt.average_adjoint(g, ans, a, axis, weights, keepdims, 1)
+
+
+def cumprod_jvp(ans, a, axis=None, dtype=None, out=None):
+    d[a] = _rt.cumprod_jvp(t, ans, a, axis)
+
+
+@rule(np.cumprod, jvp=cumprod_jvp)
+def cumprod(g, ans, a, axis=None, dtype=None, out=None):
+    d[a] = _rt.cumprod_adjoint(g, ans, a, axis)
+
+
+def m_cumprod_jvp(ans, self, axis=None, dtype=None, out=None):
+    d[self] = _rt.cumprod_jvp(t, ans, self, axis)
+
+
+@method("cumprod", jvp=m_cumprod_jvp)
+def m_cumprod(g, ans, self, axis=None, dtype=None, out=None):
+    d[self] = _rt.cumprod_adjoint(g, ans, self, axis)
+
+
+def ptp_jvp(ans, a, axis=None, out=None, keepdims=False):
+    hi = np.max(a, axis=axis, keepdims=keepdims)
+    lo = np.min(a, axis=axis, keepdims=keepdims)
+    d[a] = (_rt.reduction_jvp(_rt.extremum_adjoint, t, hi, a, axis, keepdims)
+            - _rt.reduction_jvp(_rt.extremum_adjoint, t, lo, a, axis, keepdims))
+
+
+@rule(np.ptp, jvp=ptp_jvp)
+def ptp(g, a, axis=None, out=None, keepdims=False):
+    # max - min: ties of either split its share evenly
+    hi = np.max(a, axis=axis, keepdims=keepdims)
+    lo = np.min(a, axis=axis, keepdims=keepdims)
+    d[a] = _rt.extremum_adjoint(g, hi, a, axis, keepdims) - _rt.extremum_adjoint(g, lo, a, axis, keepdims)
+
+
+def sort_jvp(ans, a, axis=-1, kind=None, order=None, stable=None):
+    d[a] = _rt.sorted_jvp(t, ans, a, axis)
+
+
+@rule(np.sort, jvp=sort_jvp)
+def sort(g, ans, a, axis=-1, kind=None, order=None, stable=None):
+    d[a] = _rt.sorted_adjoint(g, ans, a, axis)
+
+
+def partition_jvp(ans, a, kth, axis=-1, kind="introselect", order=None):
+    d[a] = _rt.sorted_jvp(t, ans, a, axis)
+
+
+@rule(np.partition, jvp=partition_jvp)
+def partition(g, ans, a, kth, axis=-1, kind="introselect", order=None):
+    d[a] = _rt.sorted_adjoint(g, ans, a, axis)
+
+
+# ---------------------------------------------------------- decompositions
+
+
+def cholesky_jvp(ans, a, upper=False):
+    d[a] = _rt.cholesky_jvp(t, ans, a, upper)
+
+
+@rule(np.linalg.cholesky, jvp=cholesky_jvp)
+def cholesky(g, ans, a, upper=False):
+    d[a] = _rt.cholesky_adjoint(g, ans, a, upper)
+
+
+def eigh_jvp(ans, a, UPLO="L"):
+    d[a] = _rt.eigh_jvp(t, ans, a, UPLO)
+
+
+@rule(np.linalg.eigh, jvp=eigh_jvp)
+def eigh(g, ans, a, UPLO="L"):
+    d[a] = _rt.eigh_adjoint(g, ans, a, UPLO)
+
+
+def eigvalsh_jvp(ans, a, UPLO="L"):
+    d[a] = _rt.eigvalsh_jvp(t, a, UPLO)
+
+
+@rule(np.linalg.eigvalsh, jvp=eigvalsh_jvp)
+def eigvalsh(g, a, UPLO="L"):
+    d[a] = _rt.eigvalsh_adjoint(g, a, UPLO)
+
+
+# ------------------------------------------- the helpers above, second order
+
+
+@rule(_rt.diff_adjoint, jvp="linear")
+def rt_diff_adjoint(g, c, a, n=1, axis=-1, prepend=None, append=None, part=0):
+    d[c] = _rt.diff_transpose(g, c, a, n, axis, prepend, append, part)
+
+
+@rule(_rt.diff_transpose, jvp="linear")
+def rt_diff_transpose(g, c, v, a, n=1, axis=-1, prepend=None, append=None, part=0):
+    d[c] = _rt.diff_adjoint(g, a, n, axis, prepend, append, part)
+
+
+@rule(_rt.rollaxis_adjoint, jvp="linear")
+def rt_rollaxis_adjoint(g, c, a, axis, start=0):
+    d[c] = _rt.rollaxis_transpose(g, a, axis, start)
+
+
+@rule(_rt.rollaxis_transpose, jvp="linear")
+def rt_rollaxis_transpose(g, c, a, axis, start=0):
+    d[c] = _rt.rollaxis_adjoint(g, a, axis, start)
+
+
+@rule(_rt.column_stack_piece, jvp="linear")
+def rt_column_stack_piece(g, v, tup, kk):
+    d[v] = _rt.piece_adjoint(g, v, _rt.column_stack_piece, tup, kk)
+
+
+@rule(_rt.dstack_piece, jvp="linear")
+def rt_dstack_piece(g, v, tup, kk):
+    d[v] = _rt.piece_adjoint(g, v, _rt.dstack_piece, tup, kk)
+
+
+@rule(_rt.append_piece, jvp="linear")
+def rt_append_piece(g, v, arr, values, axis, kk):
+    d[v] = _rt.piece_adjoint(g, v, _rt.append_piece, arr, values, axis, kk)
+
+
+@rule(_rt.diagonal_adjoint, jvp="linear")
+def rt_diagonal_adjoint(g, c, a, offset=0, axis1=0, axis2=1):
+    d[c] = np.diagonal(g, offset, axis1, axis2)
+
+
+@rule(_rt.pad_adjoint, jvp="linear")
+def rt_pad_adjoint(g, c, array, pad_width, mode="constant", constant_values=0, reflect_type="even", part=0):
+    d[c] = _rt.pad_jvp(g, array, pad_width, mode, constant_values, reflect_type, part)
+
+
+@rule(_rt.pad_jvp, jvp="linear")
+def rt_pad_jvp(g, c, array, pad_width, mode="constant", constant_values=0, reflect_type="even", part=0):
+    d[c] = _rt.pad_adjoint(g, array, pad_width, mode, constant_values, reflect_type, part)
+
+
+@rule(_rt.sorted_adjoint, jvp="linear")
+def rt_sorted_adjoint(g, c, srt, a, axis=-1):
+    # the permutation is piecewise constant in the sorted values and a
+    d[c] = _rt.sorted_jvp(g, srt, a, axis)
+
+
+@rule(_rt.sorted_jvp, jvp="linear")
+def rt_sorted_jvp(g, c, srt, a, axis=-1):
+    d[c] = _rt.sorted_adjoint(g, srt, a, axis)
+
+
+@jvp_only(_rt.kron_adjoint)
+def rt_kron_adjoint_jvp(ans, c, a, b, kk):
+    d[c] = _rt.kron_adjoint(t, a, b, kk)
+    d[a] = _rt.pair_adjoint_dop(_rt.kron_adjoint, c, a, b, 0, t, kk)
+    d[b] = _rt.pair_adjoint_dop(_rt.kron_adjoint, c, a, b, 1, t, kk)
+
+
+@jvp_only(_rt.cross_adjoint)
+def rt_cross_adjoint_jvp(ans, c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, kk=0):
+    d[c] = _rt.cross_adjoint(t, a, b, axisa, axisb, axisc, axis, kk)
+    d[a] = _rt.pair_adjoint_dop(_rt.cross_adjoint, c, a, b, 0, t, axisa, axisb, axisc, axis, kk)
+    d[b] = _rt.pair_adjoint_dop(_rt.cross_adjoint, c, a, b, 1, t, axisa, axisb, axisc, axis, kk)
+
+
+def rt_logsumexp_weights_jvp(ans, lse, a, axis=None, b=None, keepdims=False):
+    d[a] = ans * t
+    d[lse] = -ans * _rt.expand_adjoint(t, ans, axis, keepdims)
+    d[b] = _rt.logsumexp_weights(lse, a, axis, None, keepdims) * t
+
+
+@rule(_rt.logsumexp_weights, broadcasting=True, jvp=rt_logsumexp_weights_jvp)
+def rt_logsumexp_weights(g, ans, lse, a, axis=None, b=None, keepdims=False):
+    # w = b exp(a - lse): dw = w (da - dlse) + exp(a - lse) db
+    d[a] = g * ans
+    d[lse] = -_rt.reduce_sum_like(g * ans, lse, axis, keepdims)
+    d[b] = g * _rt.logsumexp_weights(lse, a, axis, None, keepdims)
