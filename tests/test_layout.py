@@ -152,3 +152,37 @@ def test_every_package_is_installed():
     listed = set(ast.literal_eval(re.search(r"^packages = (\[.*?\])", text, re.S | re.M).group(1)))
     found = {name for name, path in MODULES.items() if path.name == "__init__.py"}
     assert found == listed, f"not listed: {sorted(found - listed)}; listed but absent: {sorted(listed - found)}"
+
+
+def test_import_s2sad_imports_no_optional_package():
+    """SciPy's rules load on first need, once the program imports SciPy:
+    `import s2sad` alone imports neither SciPy nor the other extras."""
+    import subprocess
+    import sys
+    code = ("import sys, s2sad\n"
+            "loaded = sorted(m for m in ('scipy', 'matplotlib', 'sklearn', 'torch', 'jax', 'numba', 'dask') "
+            "if m in sys.modules)\n"
+            "assert not loaded, loaded\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_scipy_rules_load_when_scipy_is_imported(tmp_path):
+    """A function over scipy.special is differentiated in a process where
+    s2sad was imported first and SciPy after (the rules load then)."""
+    pytest.importorskip("scipy")
+    import subprocess
+    import sys
+    (tmp_path / "m.py").write_text("import numpy as np\nimport s2sad\nimport scipy.special as sp\n\n\n"
+                                   "def f(x):\n    return np.sum(sp.expit(x) * sp.erf(x))\n")
+    code = ("import sys, numpy as np, s2sad\n"
+            "assert 'scipy' not in sys.modules\n"
+            f"sys.path.insert(0, {str(tmp_path)!r})\n"
+            "import m, scipy.special as sp\n"
+            "x = np.linspace(-1, 1, 5)\n"
+            "g = s2sad.grad(m.f)(x)\n"
+            "e = sp.expit(x)\n"
+            "want = e * (1 - e) * sp.erf(x) + e * 2 / np.sqrt(np.pi) * np.exp(-x * x)\n"
+            "assert np.allclose(g, want, rtol=1e-12), (g, want)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr

@@ -175,6 +175,34 @@ def parse_template(fn) -> Template:
     return Template(params, vararg, defaults, items, fn.__globals__, uses_ans)
 
 
+# Rules registered on first need: (module that must be imported, loader).
+# A loader is run, once, the first time a lookup misses while its module is
+# in sys.modules (a function of that module can only reach the compiler
+# once the user imported it); it registers into _LATE, which every table
+# consults after its own rules.  SciPy's rules are loaded this way, so
+# `import s2sad` never imports SciPy.
+_LATE_LOADERS = []
+_LATE = None
+
+
+def late_rules(module, loader):
+    """Register ``loader(table)``, run when ``module`` is first imported and
+    a lookup misses."""
+    _LATE_LOADERS.append((module, loader))
+
+
+def _late_lookup(key):
+    global _LATE
+    import sys
+    ready = [(m, f) for m, f in _LATE_LOADERS if m in sys.modules]
+    for item in ready:
+        _LATE_LOADERS.remove(item)
+        if _LATE is None:
+            _LATE = RuleTable()
+        item[1](_LATE)
+    return _LATE._rules.get(key) if _LATE is not None else None
+
+
 class RuleTable:
     """A table of derivative rules, keyed by the primal callable (by
     identity) or by an operator / method name.  ``RuleTable(parent=t)``
@@ -188,9 +216,12 @@ class RuleTable:
     # lookups -------------------------------------------------------------
     def lookup(self, key):
         try:
-            return self._rules.get(key)
+            r = self._rules.get(key)
         except TypeError:  # unhashable
             return None
+        if r is None and (_LATE_LOADERS or _LATE is not None):
+            r = _late_lookup(key)
+        return r
 
     def method(self, name):
         return self._methods.get(name)

@@ -1,5 +1,5 @@
-"""Rules for ``scipy.special``, registered only where SciPy imports (s2sad
-never requires it): logsumexp, softmax, log_softmax, expit, logit, erf,
+"""Rules for ``scipy.special``, loaded only once the user's program imports
+it (s2sad never imports SciPy itself): logsumexp, softmax, log_softmax, expit, logit, erf,
 erfc, erfinv, gammaln, psi/digamma, polygamma and xlogy.
 
 The adjoints use NumPy and SciPy functions that have rules themselves
@@ -13,15 +13,14 @@ import numpy as np
 import s2sad_runtime as _rt
 from s2sad.rules.core import d, t
 
-try:
-    import scipy.special as _sp
-except ImportError:          # pragma: no cover - SciPy is optional
-    _sp = None
+_sp = None      # scipy.special, bound by register (the templates name it)
 
 
 def register(T):
-    if _sp is None:          # pragma: no cover
-        return
+    """Registered through ``late_rules("scipy.special", register)``: run on
+    the first lookup that misses once the user imported scipy.special."""
+    global _sp
+    import scipy.special as _sp
     defrule = T.defrule
 
     def logsumexp_jvp(ans, a, axis=None, b=None, keepdims=False, return_sign=False):
