@@ -1152,3 +1152,19 @@ def sp_log_softmax(x, w, axis):
 
 def sp_xlogy(x, y, w):
     return np.sum(sp.xlogy(x, y) * w)
+
+
+def split_kept_whole(x):
+    parts = np.split(x, 3, axis=1)
+    a, b, c = parts
+    return np.sum(a * b) + np.sum(parts[0] ** 2) + np.sum(np.sin(c) * parts[2])
+
+
+def slogdet_kept_whole(A):
+    r = np.linalg.slogdet(A)
+    return r[1] + r[1] * r[0]
+
+
+def eigh_kept_whole(A):
+    r = np.linalg.eigh(A + A.T)
+    return np.sum(r[0] ** 2) + np.sum(r[0]) + np.sum(r[1][:, 0] ** 4)

@@ -880,3 +880,23 @@ def test_xlogy_at_zero():
     x, y = np.array([0.0, 0.0, 1.5]), np.array([0.0, 2.0, 0.5])
     gy = s2sad.grad(F.sp_xlogy, wrt=1)(x, y, np.ones(3))
     np.testing.assert_array_equal(gy, [0.0, 0.0, 3.0])
+
+
+def _fd_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("fn", [F.split_kept_whole, F.slogdet_kept_whole, F.eigh_kept_whole], ids=_id)
+def test_tuple_results_kept_in_one_name(fn):
+    """A function returning a tuple or list (np.split, slogdet, eigh) whose
+    result is kept in one name and indexed several times: its adjoint is a
+    container (they crashed, adding two tuple adjoints with `+`)."""
+    x = np.random.default_rng(3).normal(size=(3, 3)) + 3 * np.eye(3)
+    np.testing.assert_allclose(s2sad.grad(fn)(x), _fd_grad(fn, x), rtol=1e-6, atol=1e-7)
+    v = np.random.default_rng(4).normal(size=(3, 3))
+    np.testing.assert_allclose(s2sad.jvp(fn)(x, v)[1], np.sum(_fd_grad(fn, x) * v), rtol=1e-6, atol=1e-7)

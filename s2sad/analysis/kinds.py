@@ -89,7 +89,7 @@ def _value_kind(st, kinds, prims):
             a = v.args[0]       # zeros_like(d) of a dict is a dict
             return kinds.get(a.id) if isinstance(a, N.Name) else "container"
         if p is not None and p.kind in ("rule", "nondiff") and p.rule is not None and \
-                p.rule.key not in (list, tuple, dict):
+                p.rule.key not in (list, tuple, dict) and p.rule.returns != "container":
             return "array"
         return "container"
     return "container"

@@ -90,22 +90,22 @@ def append(g, arr, values, axis=None):
     d[values] = _rt.append_piece(g, arr, values, axis, 1)
 
 
-@rule(np.split, np.array_split, jvp="linear")
+@rule(np.split, np.array_split, jvp="linear", returns="container")
 def split(g, ary, indices_or_sections, axis=0):
     d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, axis)
 
 
-@rule(np.hsplit, jvp="linear")
+@rule(np.hsplit, jvp="linear", returns="container")
 def hsplit(g, ary, indices_or_sections):
     d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, "h")
 
 
-@rule(np.vsplit, jvp="linear")
+@rule(np.vsplit, jvp="linear", returns="container")
 def vsplit(g, ary, indices_or_sections):
     d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, "v")
 
 
-@rule(np.dsplit, jvp="linear")
+@rule(np.dsplit, jvp="linear", returns="container")
 def dsplit(g, ary, indices_or_sections):
     d[ary] = _rt.split_adjoint(g, ary, indices_or_sections, "d")
 
@@ -234,7 +234,7 @@ def eigh_jvp(ans, a, UPLO="L"):
     d[a] = _rt.eigh_jvp(t, ans, a, UPLO)
 
 
-@rule(np.linalg.eigh, jvp=eigh_jvp)
+@rule(np.linalg.eigh, jvp=eigh_jvp, returns="container")
 def eigh(g, ans, a, UPLO="L"):
     d[a] = _rt.eigh_adjoint(g, ans, a, UPLO)
 

@@ -81,6 +81,7 @@ class Rule:
     nondiff: bool = False            # contributes nothing (floor, argmax, ...)
     diff_params: tuple = ()          # parameters that get contributions
     jvp: object = None               # tangent: "elementwise" | "linear" | "multilinear" | ("template", fn)
+    returns: str = "array"           # "container": the call returns a tuple or list (np.split, slogdet)
     _parsed: object = field(default=None, repr=False)
     _jvp_parsed: object = field(default=None, repr=False)
 
@@ -250,7 +251,7 @@ class RuleTable:
             self._methods = new
         return rule
 
-    def defrule(self, *keys, broadcasting=False, name=None, jvp=None):
+    def defrule(self, *keys, broadcasting=False, name=None, jvp=None, returns="array"):
         """Decorator: register a template rule for each of ``keys``.
 
         ``jvp``, the tangent: ``"elementwise"`` (the adjoint contributions
@@ -258,11 +259,13 @@ class RuleTable:
         primal call applied to the tangents), ``"multilinear"`` (the sum of
         the call with one operand replaced by its tangent at a time), or a
         tangent template (``d[x] = expr`` with ``t`` for ``x``'s tangent).
-        By default elementwise for NumPy ufuncs and ``math`` functions."""
+        By default elementwise for NumPy ufuncs and ``math`` functions.
+        ``returns="container"`` for a function that returns a tuple or a
+        list (its adjoint is then a container too)."""
         def deco(fn):
             for key in keys:
                 self.add(Rule(key=key, name=name or _key_name(key), template=fn, broadcasting=broadcasting,
-                              jvp=_jvp_kind(jvp, key)))
+                              jvp=_jvp_kind(jvp, key), returns=returns))
             return fn
         return deco
 

@@ -431,7 +431,7 @@ def slogdet_jvp(ans, a):
     d[a] = _rt.slogdet_jvp(t, ans, a)
 
 
-@defrule(np.linalg.slogdet, jvp=slogdet_jvp)
+@defrule(np.linalg.slogdet, jvp=slogdet_jvp, returns="container")
 def slogdet(g, ans, a):
     d[a] = _rt.slogdet_adjoint(g[1], a)
 
