@@ -147,10 +147,9 @@ def split_adjoint(g, ary, indices_or_sections, axis=0):
     ``np.hsplit``/``vsplit``/``dsplit`` (``axis`` "h", "v", "d"): the
     pieces' adjoints concatenated back (zeros for pieces nothing used).
 
-    ``g`` holds one adjoint per piece, or several such lists joined end
-    to end (adjoints of a list that code generated for a loop over the
-    pieces, or for several subscripts of it, added with ``+``): they are
-    summed piece by piece."""
+    ``g`` holds one adjoint per piece (the rule says np.split returns a
+    container, so the compiler accumulates its adjoint piece by piece);
+    several such lists joined end to end are also summed piece by piece."""
     ax = _split_axis(ary, axis)
     parts = np.array_split(np.zeros_like(ary, dtype=np.result_type(ary, float)), indices_or_sections, axis=ax)
     n = len(parts)

@@ -285,7 +285,11 @@ class Normalizer:
                     self.assign_to(t, Lowered(a), st)
                 return
             if all(isinstance(e, S.Name) for e in target.elts):
-                names = N.Tuple(tuple(N.Name(self.local(e.id, e)) for e in target.elts))
+                ids = [e.id for e in target.elts]
+                # `a, a = v`: Python binds left to right, the last one stays;
+                # an earlier repeat goes to a temporary nothing reads
+                names = N.Tuple(tuple(N.Name(self.fresh()) if e.id in ids[i + 1:] else N.Name(self.local(e.id, e))
+                                      for i, e in enumerate(target.elts)))
                 v = self.prim(value) if isinstance(value, S.Call) else self.atom(value)
                 self.assign(names, v, _value_node(value, st))
                 return

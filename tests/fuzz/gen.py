@@ -137,7 +137,8 @@ class Gen(LoopGen):
         else:
             kinds = [(4, self.s_assign), (1.5, self.s_view), (1.5, self.s_write), (1.2, self.s_augassign),
                      (1.0, self.s_if), (1.5, self.s_for), (0.5, self.s_while), (0.3, self.s_ckpt),
-                     (1.0, self.s_container), (0.8 if self.depth < 1 else 0, self.s_helper),
+                     (1.0, self.s_container), (0.4, self.s_tuple_result),
+                     (0.8 if self.depth < 1 else 0, self.s_helper),
                      (0.7 if self.depth < 1 else 0, self.s_nested), (0.6, self.s_scalar)]
         for _ in range(5):
             n = self.x.pick(kinds)()
@@ -405,6 +406,56 @@ class Gen(LoopGen):
             self.bind(n, Val(e.code, S, e.mag, lo=e.lo, py=e.py, dep=e.dep, group=e.group))
         if self.chance(0.5):
             self.emit(f"{names[0]}, {names[1]} = {names[1]}, {names[0]}")
+        return 1
+
+    def two_targets(self):
+        """Two names for an unpacking; now and then the same name twice
+        (Python binds left to right: the second stays)."""
+        a = self.fresh("e")
+        if self.chance(0.15):
+            return a, a
+        self.env[a] = Var(a)            # reserved, so the next name differs
+        b = self.fresh("e")
+        del self.env[a]
+        return a, b
+
+    def s_tuple_result(self):
+        """A call that returns a list or a tuple, kept in one name and read
+        by index, unpacked, or both (np.array_split, np.linalg.slogdet)."""
+        dims = [d for d in self.x.dims() if self.x.constructible((d,))]
+        if not dims:
+            return 0
+        d = self.rng.choice(dims)
+        name, out = self.fresh(), self.fresh()
+        if self.chance(0.6):
+            S = self.shape()
+            if S == ():
+                S = (d,)
+            e = self.x.expr(S, self.depth_e())
+            self.emit(f"{name} = np.array_split({e.code}, 2, axis={self.rng.randrange(len(S))})")
+            reads = [f"np.sum({name}[0] ** 2)", f"np.sum(np.sin({name}[-1]))", f"np.sum({name}[1] * {name}[1])"]
+            if self.chance(0.5):
+                a, b = self.two_targets()
+                self.emit(f"{a}, {b} = {name}")
+                reads.append(f"np.sum({a} * {b}[:1])" if len(S) == 1 else f"np.sum({a}) * np.sum({b})")
+            picked = self.rng.sample(reads, self.rng.randint(2, len(reads)))
+            self.emit(f"{out} = np.tanh(0.1 * ({' + '.join(picked)}))")
+            dep = e.dep
+        else:
+            e = self.x.expr((d,), self.depth_e())
+            m = self.fresh()
+            self.emit(f"{m} = 2.0 * np.eye(len({e.code})) + np.outer(np.tanh({e.code}), np.sin({e.code}))"
+                      if self.chance(0.5) else
+                      f"{m} = 2.0 * np.eye(len({e.code})) + np.outer(np.tanh({e.code}), np.tanh({e.code}))")
+            self.emit(f"{name} = np.linalg.slogdet({m})")
+            if self.chance(0.5):
+                sg, ld = self.two_targets()
+                self.emit(f"{sg}, {ld} = {name}")
+                self.emit(f"{out} = np.tanh({ld} * {name}[0] + 0.1 * {name}[1] * {sg})")
+            else:
+                self.emit(f"{out} = np.tanh({name}[1] + 0.1 * {name}[1] * {name}[0])")
+            dep = e.dep
+        self.bind(out, Val(out, (), 1.0, dep=dep))
         return 1
 
     # ---------------------------------------------------------- functions
