@@ -154,6 +154,14 @@ def broadcast_as(g, v):
 # zeros and accumulation
 
 
+def _same_sequence(x, items):
+    """A list or tuple of ``x``'s type holding ``items`` (a named tuple,
+    such as slogdet's result, takes them as separate arguments)."""
+    if hasattr(type(x), "_fields"):
+        return type(x)(*items)
+    return type(x)(items)
+
+
 def zeros_like(x):
     """A zero adjoint shaped like ``x`` (``0.0`` for Python scalars)."""
     if isinstance(x, _PY_SCALARS):
@@ -164,7 +172,7 @@ def zeros_like(x):
         dt = x.dtype if x.dtype.kind in "fc" else np.dtype(float)
         return np.zeros_like(x.proto, shape=x.shape, dtype=dt)
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(v) for v in x)
+        return _same_sequence(x, [zeros_like(v) for v in x])
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     dt = getattr(x, "dtype", None)
@@ -205,7 +213,7 @@ def grad_out(g, x):
         # NumPy scalars stay NumPy scalars (np.float64 is also a float)
         return x.dtype.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())
     if isinstance(x, (list, tuple)):
-        return type(x)(grad_out(gi, xi) for gi, xi in zip(g, x))
+        return _same_sequence(x, [grad_out(gi, xi) for gi, xi in zip(g, x)])
     if isinstance(x, dict):
         return {k: grad_out(g[k], v) for k, v in x.items()}
     if isinstance(x, _PY_SCALARS):
