@@ -222,6 +222,27 @@ def test_checkpointed_loop_growing_an_outer_list_is_refused(tmp_path):
         s2sad.grad(ns["f"])(np.arange(4.0))
 
 
+def test_checkpointed_loop_writing_memory_another_name_reads_is_refused(tmp_path):
+    """Snapshots copy each carried name on its own: a loop that writes in
+    place into memory another name it reads shares (`u = x` outside,
+    `e += u` inside) would come back from a snapshot parted, and the
+    replayed steps would compute another function (fuzz seed 56898: the
+    gradient was 3 where it is 4).  Refused, naming the line; the same loop
+    with its own copy, and the taped loop, are right."""
+    path = tmp_path / "alias.py"
+    loop = "    for i in {}(range(2)):\n        e += u\n    return e.sum()\n\n\n"
+    path.write_text("import numpy as np\nimport s2sad\n\n\ndef f(x):\n    u = x\n    e = x\n"
+                    + loop.format("s2sad.checkpointed") + "def own(x):\n    u = x\n    e = x.copy()\n"
+                    + loop.format("s2sad.checkpointed") + "def taped(x):\n    u = x\n    e = x\n" + loop.format(""))
+    ns = {}
+    exec(compile(path.read_text(), str(path), "exec"), ns)
+    x = np.arange(3.0)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"alias.py:9 .*writes into `e` in place .* `u`"):
+        s2sad.grad(ns["f"])(x.copy())
+    np.testing.assert_allclose(s2sad.grad(ns["own"])(x.copy()), [3.0, 3.0, 3.0])     # (x + x) + x
+    np.testing.assert_allclose(s2sad.grad(ns["taped"])(x.copy()), [4.0, 4.0, 4.0])   # x doubles twice
+
+
 @pytest.mark.parametrize("plan", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_zero_d_array_input_gets_a_zero_d_array_gradient(plan, dtype):

@@ -50,6 +50,7 @@ def fwd_checkpointed(tr, st, opts):
                          f"`{v.func.value.id}.{v.func.attr}()` in a checkpointed loop changes a list made outside "
                          "it, and the checkpoint schedule runs steps again",
                          "use the default tape for this loop, or build the list after it")
+    _refuse_shared_writes(tr, body, carried, loc)
     name = tr.fresh("loop")
     tr.ck[st.sid] = {"name": name, "carried": carried}
     head = N.Comment(tr.line_comment(st))
@@ -136,6 +137,29 @@ def fwd_checkpointed(tr, st, opts):
 
 _CONTAINER_CHANGES = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
                       "setdefault", "popitem"}
+
+
+def _refuse_shared_writes(tr, body, carried, loc):
+    """The schedule runs steps again from snapshots of the carried state,
+    each value copied on its own.  An array written in place that another
+    name read in the loop also reaches (`u = x` before the loop, `e += u`
+    in it) would come back from a snapshot as separate copies, and the
+    replayed steps would compute something else: refused, naming the line."""
+    read = set()
+    for s2 in iter_stmts(body):
+        read |= set(reads(s2))
+    for s2 in iter_stmts(body):
+        base = written_base(s2)
+        if base is None or s2.sid not in tr.aliases.at:
+            continue
+        other = sorted(n for n in (tr.aliases.sharing(s2.sid, base) & read) - {base} if not n.startswith("_"))
+        if other:
+            raise tr.err(UnsupportedSyntaxError, s2.loc or loc,
+                         f"this line writes into `{base}` in place in a checkpointed loop, and `{other[0]}`, read in "
+                         "the loop, may share that memory: the checkpoint schedule runs steps again from snapshots "
+                         "that copy each name on its own, which would part them",
+                         f"copy `{base}` before the loop (`{base} = {base}.copy()`) if the loop is not meant to "
+                         f"change `{other[0]}`, or use the default tape for this loop")
 
 
 def _writes_state(tr, body, carried):
