@@ -207,7 +207,7 @@ def _items(c):
 def container_unshared(g, c, root):
     """The adjoint of a container ``c`` before :func:`view_rederive`:
     ``g`` without the parts of the elements that share ``root``."""
-    from .core import ZERO
+    from .core import ZERO, zeros_like
     if g is ZERO:
         return g
     out = dict(g) if isinstance(g, dict) else list(g)
@@ -218,7 +218,8 @@ def container_unshared(g, c, root):
         if isinstance(v, (list, tuple, dict)):
             out[k] = container_unshared(gk, v, root)
         elif _shares(v, root) or v is root:
-            out[k] = ZERO
+            # real zeros (a tangent container is subscripted as it is)
+            out[k] = zeros_like(gk)
         elif _shares(root, v):
             out[k] = unshared_part(gk, v, root)
     return out if not isinstance(g, tuple) else tuple(out)
