@@ -40,6 +40,8 @@ def index_adjoint(g, x, idx):
         z[idx] = g
         return z
     z = zeros_like(x)
+    if g is ZERO:
+        return z        # nothing flowed into the element (a container's, or in reverse over forward)
     if isinstance(x, np.generic):
         # a NumPy scalar indexed (x[...], x[()]): its adjoint is the one element
         z = np.zeros((), dtype=np.result_type(z))

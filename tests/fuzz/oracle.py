@@ -126,6 +126,17 @@ class Oracle:
         est = self._richardson(D)
         if est.ok and self._kink(d, est.h / 4, abs(est.value)):
             return Estimate(float("nan"), float("inf"), False, "a kink within the step (one-sided slopes differ)")
+        if est.ok:
+            # a small slope jump between x0 and the step can leave the
+            # extrapolation stable but off: a central difference at a far
+            # smaller step must agree (its truncation error is h**2 f'''/6)
+            s = est.h / 64
+            small = D(s)
+            rounding = 8 * np.finfo(float).eps * max(1.0, abs(self.f0)) / s
+            if not abs(small - est.value) <= 2e-6 * max(1.0, abs(est.value)) + 10 * rounding:
+                return Estimate(float("nan"), float("inf"), False,
+                                f"steps {est.h:g} and {s:g} disagree ({est.value:.10g}, {small:.10g}): "
+                                "a kink within the step")
         return est
 
     def _kink(self, d, h, scale):
@@ -149,4 +160,15 @@ class Oracle:
         def D(h):
             return (self.f(x0 + h * v + h * w) - self.f(x0 + h * v - h * w)
                     - self.f(x0 - h * v + h * w) + self.f(x0 - h * v - h * w)) / (4 * h * h)
-        return self._richardson(D)
+        est = self._richardson(D)
+        if est.ok:
+            # as in directional: a kink (a mask that flips) between x0 and
+            # the step can leave the extrapolation stable but off
+            s = est.h / 8
+            small = D(s)
+            rounding = 8 * np.finfo(float).eps * max(1.0, abs(self.f0)) / (s * s)
+            if not abs(small - est.value) <= 1e-5 * max(1.0, abs(est.value)) + 10 * rounding:
+                return Estimate(float("nan"), float("inf"), False,
+                                f"second differences at steps {est.h:g} and {s:g} disagree "
+                                f"({est.value:.10g}, {small:.10g}): a kink within the step")
+        return est
