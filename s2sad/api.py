@@ -393,14 +393,14 @@ class GradFunction:
         for o in outs:
             if not isinstance(o, np.ndarray):
                 continue
-            for name, a in zip(self._names, args):
+            for i, a in enumerate(args):
                 if type(a) is np.ndarray:
                     if _shares_memory(o, a):
-                        self._out_overlap_error(name)
+                        self._out_overlap_error(self._names[i])
                 elif isinstance(a, (tuple, list, dict, np.ndarray)):
                     for leaf in _leaves(a):
                         if isinstance(leaf, np.ndarray) and _shares_memory(o, leaf):
-                            self._out_overlap_error(name)
+                            self._out_overlap_error(self._names[i])
 
     @staticmethod
     def _out_overlap_error(name):
