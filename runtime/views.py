@@ -93,11 +93,10 @@ def _shares(view, root):
     return rlo <= lo and hi <= rhi and view.itemsize == root.itemsize
 
 
-def positions(root, view):
-    """For each element of ``view``, the C-order flat index of the element
-    of ``root`` at the same address (``root`` dense, as every array the
-    generated code writes into is: a fresh result or an owned copy, or a
-    reversed view of one).  Addresses count from ``root``'s lowest one."""
+def _offsets(root, view):
+    """(the C-order flat index in ``root`` of each memory slot of ``root``'s
+    block, each element of ``view``'s slot counted from ``root``'s lowest
+    address); ``root`` dense."""
     isz = root.itemsize
     lo = _bounds(root)[0]
     mem = np.full(root.shape, (_ptr(root) - lo) // isz, dtype=np.intp)
@@ -112,7 +111,51 @@ def positions(root, view):
         shape = [1] * view.ndim
         shape[ax] = n
         off = off + (np.arange(n) * (s // isz)).reshape(shape)
+    return to_flat, off
+
+
+def positions(root, view):
+    """For each element of ``view``, the C-order flat index of the element
+    of ``root`` at the same address (``root`` dense, as every array the
+    generated code writes into is: a fresh result or an owned copy, or a
+    reversed view of one).  Addresses count from ``root``'s lowest one."""
+    to_flat, off = _offsets(root, view)
     return to_flat[off]
+
+
+def _item_offsets(a, base, isz):
+    """The address of each element of ``a`` in items from ``base``."""
+    off = np.full(a.shape, (_ptr(a) - base) // isz, dtype=np.intp)
+    for ax, (n, s) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[ax] = n
+        off = off + (np.arange(n) * (s // isz)).reshape(shape)
+    return off
+
+
+def _partial(root, view):
+    """Where ``view`` and ``root`` overlap without one holding the other (a
+    row and a column of one matrix): (mask over ``view``'s elements that
+    lie in ``root``, their C-order flat indices in ``root``), or None when
+    they share nothing.  Matched by address, so neither need be dense."""
+    if not (isinstance(view, np.ndarray) and isinstance(root, np.ndarray)) or view is root:
+        return None
+    if view.size == 0 or root.size == 0 or view.itemsize != root.itemsize:
+        return None
+    lo, hi = _bounds(view)
+    rlo, rhi = _bounds(root)
+    isz = root.itemsize
+    if hi <= rlo or rhi <= lo or (_ptr(view) - rlo) % isz or any(s % isz for s in view.strides + root.strides):
+        return None
+    r = _item_offsets(root, rlo, isz).ravel()
+    v = _item_offsets(view, rlo, isz)
+    order = np.argsort(r, kind="stable")
+    srt = r[order]
+    at = np.clip(np.searchsorted(srt, v), 0, srt.size - 1)
+    inside = srt[at] == v
+    if not inside.any():
+        return None
+    return inside, order[at[inside]]
 
 
 def _zero(g):
@@ -144,7 +187,11 @@ def region_of(g, root, view):
         out.reshape(-1)[positions(view, root)] = g
         return out
     if not _shares(view, root):
-        return np.zeros(np.shape(view), dtype=np.result_type(g))
+        out = np.zeros(np.shape(view), dtype=np.result_type(g))
+        part = _partial(root, view)
+        if part is not None:
+            out[part[0]] = np.reshape(np.asarray(g), -1)[part[1]]
+        return out
     return np.reshape(np.asarray(g), -1)[positions(root, view)]
 
 
@@ -155,7 +202,12 @@ def region_zeroed(g, root, view):
     if view is root or _shares(root, view):
         return np.zeros_like(g)
     if not _shares(view, root):
-        return g
+        part = _partial(root, view)
+        if part is None:
+            return g
+        out = np.array(np.broadcast_to(g, np.shape(root)), copy=True, dtype=np.result_type(g), order="C")
+        out.reshape(-1)[part[1]] = 0
+        return out
     out = np.array(g, copy=True, dtype=np.result_type(g), order="C")   # so that reshape(-1) is a view
     out.reshape(-1)[positions(root, view)] = 0
     return out
@@ -176,6 +228,10 @@ def region_scatter(c, root, view):
         np.add.at(np.reshape(out, -1), positions(root, view).ravel(), np.broadcast_to(c, np.shape(view)).ravel())
     elif _shares(root, view):
         out = out + np.reshape(np.broadcast_to(c, np.shape(view)), -1)[positions(view, root)]
+    else:
+        part = _partial(root, view)
+        if part is not None:
+            np.add.at(np.reshape(out, -1), part[1], np.broadcast_to(c, np.shape(view))[part[0]])
     return out
 
 
@@ -192,6 +248,11 @@ def unshared_part(g, view, root):
     if _shares(root, view):
         out = np.array(g, copy=True, dtype=np.result_type(g), order="C")
         out.reshape(-1)[positions(view, root).ravel()] = 0
+        return out
+    part = _partial(root, view)
+    if part is not None:
+        out = np.array(np.broadcast_to(g, np.shape(view)), copy=True, dtype=np.result_type(g))
+        out[part[0]] = 0
         return out
     return g
 

@@ -256,3 +256,30 @@ def test_reverse_over_forward_when_a_scalar_tangent_meets_an_array(tmp_path):
     gp, gm = g(x + eps * vx, z + eps * vz), g(x - eps * vx, z - eps * vz)
     np.testing.assert_allclose(hx, (gp[0] - gm[0]) / (2 * eps), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(hz, (gp[1] - gm[1]) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def test_hvp_restores_an_element_two_views_share(tmp_path):
+    """A row written in a loop and a column read before it share one element
+    (fuzz seed 78328): the reverse sweep's restore of the row must give the
+    column back that element's tangent (the Hessian-vector product lost it)."""
+    path = tmp_path / "rowcol.py"
+    path.write_text(textwrap.dedent('''
+        import numpy as np
+
+        def f(y):
+            c = y[:, 3]
+            u = c * c
+            for i in range(2):
+                w = y[1]
+                w[True] = 0.5
+            return np.mean(u)
+    '''))
+    ns = {}
+    exec(compile(path.read_text(), str(path), "exec"), ns)
+    f = ns["f"]
+    rng = np.random.default_rng(0)
+    y, v = rng.uniform(-0.5, 0.5, (3, 4)), rng.normal(size=(3, 4))
+    g = s2sad.grad(f)
+    eps = 1e-5
+    fd = (g(y + eps * v) - g(y - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(s2sad.hvp(f)(y.copy(), v), fd, rtol=1e-6, atol=1e-8)
