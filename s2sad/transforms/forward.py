@@ -44,6 +44,7 @@ class ForwardTransform:
         self.ctx = splice.SpliceContext(self.active, self.namer.fresh, ns, self.an.is_scalar_atom)
         self._tan_names = {}
         self.written = {written_base(s) for s in iter_stmts(fn.body) if written_base(s)}
+        self.near_written = _reaching(fn.body, self.written)
 
     def tan(self, name):
         """The tangent's name: ``x_tan`` (``x_tan_`` if taken)."""
@@ -178,7 +179,7 @@ class ForwardTransform:
         v = tgt.id
         if expr is None:
             expr = self.rt("zeros_like", N.Name(v))
-        elif v in self.written or self.aliases_written(expr):
+        elif v in self.written or self.aliases_written(expr, st.value):
             expr = self.rt("fresh", expr)
         out.append(N.Assign(N.Name(self.tan(v)), expr))
         return out
@@ -190,13 +191,21 @@ class ForwardTransform:
         return [N.Assign(N.Name(self.tan(e.id)), self.rt("fresh", N.Name(self.tan(e.id))))
                 for e in tgt.elts if e.id in self.written]
 
-    def aliases_written(self, expr):
+    def aliases_written(self, expr, value):
         """Is tangent expression ``expr`` the tangent of a name written in
         place (or a view of it)?  ``c = s + h`` makes a new array, but its
         tangent is ``h_tan`` itself: a later ``h[i] = ...`` must not change
-        ``c``'s tangent."""
+        ``c``'s tangent.  The same holds when ``h`` only may share memory
+        with a written name (``h = p.T`` and later ``p[...] = v``): a value
+        that is no view in the primal gets a tangent of its own."""
         expr = view_base(expr)
-        return isinstance(expr, N.Name) and any(expr.id == self._tan_names.get(w) for w in self.written)
+        if not isinstance(expr, N.Name):
+            return False
+        if any(expr.id == self._tan_names.get(w) for w in self.written):
+            return True
+        if isinstance(view_base(value), N.Name):
+            return False         # a view in the primal too: the mutation pass syncs both
+        return any(expr.id == self._tan_names.get(w) for w in self.near_written)
 
     # ---------------------------------------------------------------- rules
     def tangent_expr(self, st, pre, ans_expr=None):
@@ -322,3 +331,21 @@ def replace_nodes(e, repl):
     """``e`` with the sub-expressions whose id is in ``repl`` replaced (by
     identity, so ``x @ x`` can differ in one operand only)."""
     return rebuild(e, lambda x: repl.get(id(x)))
+
+
+def _reaching(body, written):
+    """Names that may hold memory of a name written in place: the written
+    names and, to a fixed point, every name assigned from an expression
+    reading one of them (flow-insensitive, so loops need nothing more)."""
+    out = set(written)
+    assigns = [(targets(st), names(st.value)) for st in iter_stmts(body) if isinstance(st, N.Assign)]
+    grew = True
+    while grew:
+        grew = False
+        for tg, rd in assigns:
+            if any(r in out for r in rd):
+                for t in tg:
+                    if t not in out:
+                        out.add(t)
+                        grew = True
+    return frozenset(out)
