@@ -85,6 +85,8 @@ class Aliases:
             self._run(kinds_in)
             if self.escaped == before:
                 break
+        self._reach_memo = {}
+        self._objs_memo = {}         # id(points-to set) -> (it, its objects, its containers)
         self.mutations = [m for m in self._mutations() if m.objects]
         self._conflicts()
 
@@ -418,32 +420,49 @@ class Aliases:
     def _mutable(self, p):
         return frozenset(o for o, _ in p if self.types.get(o) in ("array", "list", "dict", "other"))
 
-    def holds(self, p, objects, sid, seen=None):
+    def holds(self, p, objects, sid):
         """Does points-to set ``p`` reach one of ``objects`` (directly or
         through the containers it holds at statement ``sid``)?"""
         if not p:
             return False
-        for o in objects:
-            if (o, True) in p or (o, False) in p:
-                return True
-        seen = set() if seen is None else seen
-        contents = None
-        for o, _ in p:
-            if o in seen or self.types.get(o) not in _CONTAINERS:
-                continue
-            seen.add(o)
-            if contents is None:
-                contents = self.at.get(sid, {}).get(_C, {})
-            if self.holds(contents.get(o, ()), objects, sid, seen):
-                return True
-        return False
+        got = self._objs_memo.get(id(p))
+        if got is None or got[0] is not p:
+            objs = frozenset(o for o, _ in p)
+            got = self._objs_memo[id(p)] = (p, objs, tuple(o for o in objs if self.types.get(o) in _CONTAINERS))
+        if not got[1].isdisjoint(objects):
+            return True
+        return any(not self._reach(sid, o).isdisjoint(objects) for o in got[2])
+
+    def _reach(self, sid, o):
+        """The objects container ``o`` holds at statement ``sid``, through
+        containers it holds too (memoized: the table is final once built)."""
+        key = (sid, o)
+        got = self._reach_memo.get(key)
+        if got is None:
+            contents = self.at.get(sid, {}).get(_C, {})
+            out, todo = set(), [o]
+            while todo:
+                c = todo.pop()
+                for e, _ in contents.get(c, ()):
+                    if e not in out:
+                        out.add(e)
+                        if self.types.get(e) in _CONTAINERS:
+                            todo.append(e)
+            got = self._reach_memo[key] = frozenset(out)
+        return got
 
     def _conflicts(self):
         """For each mutation, the names read later (in time) whose binding
         from before it may see the change."""
         for m in self.mutations:
-            poisoned = {d for d, p in self.defs_at(m.stmt.sid).items()
-                        if d[1] != m.name and self.holds(p, m.objects, m.stmt.sid)}
+            sid, objs = m.stmt.sid, m.objects
+            poisoned = set()
+            for name, defs in self.at.get(sid, {}).items():
+                if name == m.name or name == _C:
+                    continue
+                for d, p in defs.items():
+                    if p and self.holds(p, objs, sid):
+                        poisoned.add(d)
             if not poisoned:
                 continue
             found = []
@@ -538,31 +557,49 @@ def _age(state, sid):
     new, old = ("alloc", sid), ("old", sid)
     whole, part = (new, True), (new, False)
     out = None
-    for name, defs in state.items():
+    for name, defs in state.items():      # the containers' contents (_C) too
+        changed = None
         for d, p in defs.items():
             if whole in p or part in p:
-                if out is None:
-                    out = {k: dict(v) for k, v in state.items()}
-                out[name][d] = frozenset((old if o == new else o, w) for o, w in p)
+                if changed is None:
+                    changed = dict(defs)
+                changed[d] = frozenset((old if o == new else o, w) for o, w in p)
+        if changed is not None:
+            if out is None:
+                out = dict(state)
+            out[name] = changed
     cont = (out or state)[_C]
     if new in cont:
         if out is None:
-            out = {k: dict(v) for k, v in state.items()}
-        c = out[_C]
+            out = dict(state)
+        c = out[_C] = dict(cont)
         c[old] = c.get(old, frozenset()) | c.pop(new)
     return state if out is None else out
 
 
 def _join(a, b):
+    """The may-union of two states; the inner tables are shared with ``a``
+    or ``b`` where one side adds nothing (states are never changed in
+    place: every update copies the table it changes)."""
     if a is None:
         return b
-    if b is None:
+    if b is None or a is b:
         return a
-    out = {k: dict(v) for k, v in a.items()}
+    out = dict(a)
     for name, defs in b.items():
-        cur = out.setdefault(name, {})
-        for d, p in defs.items():
-            cur[d] = cur[d] | p if d in cur else p
+        cur = out.get(name)
+        if cur is None:
+            out[name] = defs
+        elif cur is not defs:
+            merged = None
+            for d, p in defs.items():
+                q = cur.get(d)
+                if q is None or (q is not p and not p <= q):
+                    if merged is None:
+                        merged = dict(cur)
+                    merged[d] = p if q is None else q | p
+            if merged is not None:
+                out[name] = merged
     return out
 
 
