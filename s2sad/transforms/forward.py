@@ -164,7 +164,7 @@ class ForwardTransform:
                 out.extend(self.own_tangents(tgt))
             else:
                 val = N.Name(tan_tmp)
-                if tgt.id in self.written:
+                if tgt.id in self.written or (expr is not None and self.aliases_written(expr, st.value)):
                     val = self.rt("fresh", val)
                 out.append(N.Assign(N.Name(self.tan(tgt.id)), val))
             return out
