@@ -200,7 +200,12 @@ def accumulate(a, b):
 
 def elem(g, i, like):
     """Element ``i`` of a container adjoint, real zeros where it is ZERO."""
-    v = g[i] if g is not ZERO else ZERO
+    if g is ZERO:
+        v = ZERO
+    elif isinstance(g, _PY_SCALARS) and (i is Ellipsis or (type(i) is tuple and not i)):
+        v = g           # the adjoint of a 0-d array, as a number: ``a[...]`` is all of it
+    else:
+        v = g[i]
     return zeros_like(like) if v is ZERO else v
 
 

@@ -231,8 +231,12 @@ class ReverseTransform:
         if self.uses_stack:
             pre.insert(0, N.Assign(N.Name("_stack"), N.List(())))
         if self.mode in ("value_and_grad", "vjp"):
-            # keep the value: the reverse sweep restores overwritten names
-            fwd.append(N.Assign(N.Name("_value"), out_node))
+            # keep the value: the reverse sweep restores overwritten names,
+            # and writes saved elements back into arrays the value may share
+            value = out_node
+            if any(isinstance(s, N.Assign) and isinstance(s.target, N.Sub) for s in iter_stmts(rev)):
+                value = self.rt("own", out_node)
+            fwd.append(N.Assign(N.Name("_value"), value))
             final = N.Return(N.Tuple((N.Name("_value"), grads)))
         else:
             final = N.Return(grads)
