@@ -37,6 +37,7 @@ class Estimate:
     ok: bool                # conclusive
     note: str = ""
     h: float = 0.0          # the first of the three steps it was computed with
+    trunc: float = 0.0      # |D(h/4) - R2|: the truncation error of the smallest step's difference
 
 
 class Oracle:
@@ -112,7 +113,7 @@ class Oracle:
             # would let a large wrong answer pass an unstable estimate off
             scale = max(abs(r1), abs(r2))
             if spread <= STABLE * scale + 10 * rounding:
-                return Estimate(r2, spread + rounding, True, h=h)
+                return Estimate(r2, spread + rounding, True, h=h, trunc=abs(d3 - r2))
             note = f"unstable: R1={r1:.6g} R2={r2:.6g} (h={h:g})"
         return Estimate(float("nan"), float("inf"), False, note or "unstable")
 
@@ -130,10 +131,16 @@ class Oracle:
             # a small slope jump between x0 and the step can leave the
             # extrapolation stable but off: a central difference at a far
             # smaller step must agree (its truncation error is h**2 f'''/6)
+            # (16 times smaller than the smallest step: its truncation
+            # error is 256 times smaller than that step's, bounded by 4x)
             s = est.h / 64
             small = D(s)
             rounding = 8 * np.finfo(float).eps * max(1.0, abs(self.f0)) / s
-            if not abs(small - est.value) <= 2e-6 * max(1.0, abs(est.value)) + 10 * rounding:
+            trunc = 4 * est.trunc / 256
+            # both must agree within 2e-6 and within the estimate's own
+            # error bound: a comparison trusts that bound (s112571)
+            allowed = min(2e-6 * max(1.0, abs(est.value)), est.err + trunc + 1e-12 * abs(est.value))
+            if not abs(small - est.value) <= allowed + 10 * rounding:
                 return Estimate(float("nan"), float("inf"), False,
                                 f"steps {est.h:g} and {s:g} disagree ({est.value:.10g}, {small:.10g}): "
                                 "a kink within the step")
