@@ -41,9 +41,10 @@ from .reductions import (
     prod_adjoint, reduce_sum_like, std_adjoint, sum_adjoint, var_adjoint,
 )
 from .indexing import (
-    concatenate_piece, copy_slot, diag_adjoint, hstack_piece, index_accumulate, index_adjoint, is_basic_index,
+    concatenate_piece, copy_slot, diag_adjoint, hstack_piece, index_accumulate, index_accumulate_inplace,
+    index_adjoint, is_basic_index,
     repeat_adjoint, reshape_adjoint, roll_adjoint, take_adjoint, tile_adjoint, transpose_adjoint, transpose_forward,
-    vstack_piece, written_part, written_part_adjoint, zero_slot,
+    vstack_piece, written_part, written_part_adjoint, zero_slot, zero_slot_inplace,
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
@@ -89,7 +90,8 @@ __all__ = [
     "expand_adjoint", "sum_adjoint", "reduce_sum_like", "count", "mean_adjoint", "extremum_adjoint",
     "extremum_weights", "prod_adjoint", "var_adjoint", "std_adjoint", "norm_adjoint", "cumsum_adjoint",
     # indexing
-    "is_basic_index", "index_adjoint", "index_accumulate", "copy_slot", "zero_slot",
+    "is_basic_index", "index_adjoint", "index_accumulate", "index_accumulate_inplace", "copy_slot", "zero_slot",
+    "zero_slot_inplace",
     "written_part", "written_part_adjoint", "reshape_adjoint", "transpose_adjoint", "transpose_forward",
     "repeat_adjoint", "tile_adjoint", "roll_adjoint", "diag_adjoint", "concatenate_piece", "hstack_piece",
     "vstack_piece", "take_adjoint",

@@ -75,6 +75,9 @@ def like(x):
     kept as they are (they are small).  Descriptors are shared between
     arrays of the same kind, so a loop saving them allocates nothing after
     its first iteration."""
+    t = type(x)
+    if t is float or t is np.float64 or t is int or x is None:
+        return x
     if hasattr(x, "shape") and hasattr(x, "dtype") and getattr(x, "ndim", 0) > 0:
         key = (type(x), x.shape, x.dtype, getattr(x, "device", None))
         d = _LIKES.get(key)
@@ -102,6 +105,9 @@ def unbroadcast(g, x):
     and CuPy arrays keep their type.  When the shapes already match this is
     one attribute read and one comparison.
     """
+    tg, tx = type(g), type(x)
+    if (tx is float or tx is np.float64) and (tg is float or tg is np.float64):
+        return g        # (the common case of element loops, first)
     if g is ZERO:
         return g
     if isinstance(x, _PY_SCALARS):

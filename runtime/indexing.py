@@ -60,6 +60,40 @@ def index_accumulate(a, g, x, idx):
     return a + index_adjoint(g, x, idx)
 
 
+def index_accumulate_inplace(a, g, x, idx):
+    """``index_accumulate(a, g, x, idx)`` adding into ``a`` itself, at the
+    cost of the slot instead of the whole array.  The compiler emits it only
+    where no other name that is read later may refer to ``a``'s array
+    (``s2sad/transforms/inplace_adjoint.py``); where the values or dtype
+    could differ (an index that may repeat an element, a read-only or
+    broadcast ``a``, a dtype other than ``x``'s) it makes the copy."""
+    if type(a) is np.ndarray and type(x) is np.ndarray and a.dtype == x.dtype and a.shape == x.shape \
+            and (type(idx) is int or is_basic_index(idx) or _is_mask(idx)) and a.flags.writeable \
+            and all(a.strides):
+        if (type(g) is float and a.dtype.kind == "f") or getattr(g, "dtype", None) == a.dtype:
+            a[idx] += g
+            return a
+        if g is not ZERO and np.can_cast(np.result_type(g), a.dtype, "same_kind"):
+            a[idx] += np.asarray(g).astype(a.dtype)      # as index_adjoint stores it
+            return a
+    return a + index_adjoint(g, x, idx)
+
+
+index_accumulate_inplace.__s2sad_outofplace__ = "index_accumulate"
+
+
+def zero_slot_inplace(a_adj, idx):
+    """``zero_slot(a_adj, idx)`` writing the zeros into ``a_adj`` itself
+    (emitted under the same condition as :func:`index_accumulate_inplace`)."""
+    if type(a_adj) is np.ndarray and a_adj.flags.writeable and all(a_adj.strides):
+        a_adj[idx] = 0
+        return a_adj
+    return zero_slot(a_adj, idx)
+
+
+zero_slot_inplace.__s2sad_outofplace__ = "zero_slot"
+
+
 # --------------------------------------------------------------------------
 # in-place writes
 
@@ -67,6 +101,8 @@ def index_accumulate(a, g, x, idx):
 def copy_slot(a, idx):
     """The value at ``a[idx]`` before it is overwritten (a copy for arrays)."""
     v = a[idx]
+    if isinstance(v, (np.generic, float)):
+        return v            # immutable
     return v.copy() if hasattr(v, "copy") and not isinstance(v, (list, dict)) else v
 
 

@@ -21,6 +21,7 @@ from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.forward import ForwardTransform
+from s2sad.transforms.inplace_adjoint import inplace_adjoints
 from s2sad.transforms.reverse import ReverseTransform
 
 
@@ -445,7 +446,7 @@ class GradFunction:
             entry = False
             try:
                 if reason is None:
-                    pl, res = planner.plan(f.__s2sad_ir__, ns, args, run_probe)
+                    pl, res = planner.plan(f.__s2sad_plan_ir__, ns, args, run_probe)
                     if not pl.info["planned"] and not pl.consts:
                         raise planner.PlanError("no array operation to plan")
                     entry = _PlanEntry(pl, ns, f"{self.fn.__qualname__}")
@@ -573,7 +574,9 @@ class GradFunction:
             if nparams > len(self._names) else []
         suffix = self.mode
         fname = f"{fn.name}_{suffix}"
-        fdef = tr.run(fname)
+        fdef = plan_ir = tr.run(fname)
+        if self.mode != "jvp":
+            fdef = inplace_adjoints(fdef)
         source = R.source(fdef) + "\n"
         self._ns = ns
         self._fname = fname
@@ -582,6 +585,7 @@ class GradFunction:
         compiled.__s2sad_loops__ = bool(getattr(tr, "ck", None))
         compiled.__s2sad_ns__ = ns
         compiled.__s2sad_ir__ = fdef
+        compiled.__s2sad_plan_ir__ = plan_ir      # the planner makes its own in-place accumulations
         compiled.__s2sad_bindings__ = norm.bindings
         return compiled
 

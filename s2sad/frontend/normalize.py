@@ -119,6 +119,11 @@ class Normalizer:
                     raise self.error(node, f"`{S.to_source(node.value)}` has no attribute `{node.attr}`") from None
                 if not _library_object(obj):
                     self.bindings.append(("attr", obj, node.attr, value))
+                twin = getattr(value, "__s2sad_outofplace__", None)
+                if twin is not None and isinstance(obj, types.ModuleType):
+                    # generated code differentiated again: a runtime helper
+                    # that adds into its argument is read as the copying one
+                    return N.Attr(base, twin)
                 return N.Attr(base, node.attr)
             return None
         return None
