@@ -73,9 +73,11 @@ def index_accumulate_inplace(a, g, x, idx):
         if (type(g) is float and a.dtype.kind == "f") or getattr(g, "dtype", None) == a.dtype:
             a[idx] += g
             return a
-        if g is not ZERO and np.can_cast(np.result_type(g), a.dtype, "same_kind"):
-            a[idx] += np.asarray(g).astype(a.dtype)      # as index_adjoint stores it
-            return a
+        if g is not ZERO:
+            ga = np.asarray(g)
+            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
+                a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it
+                return a
     return a + index_adjoint(g, x, idx)
 
 

@@ -115,3 +115,9 @@ def test_runtime_helper_leaves_a_read_only_or_wider_adjoint_alone():
     out = rt.index_accumulate_inplace(a64, 1.0 + 2 ** -30, x32, 0)
     assert out is not a64 and out[0] == np.float32(1.0 + 2 ** -30)
     assert rt.index_accumulate_inplace(rt.ZERO, 3.0, x, 2)[2] == 3.0
+    # a list adjoint (of builtin sum's operand): as index_adjoint stores it (fuzz seed 120143)
+    a = np.zeros(4, dtype=np.float32)
+    g = [np.float32(0.25), np.float32(0.5)]
+    mask = np.array([True, False, True, False])
+    np.testing.assert_array_equal(rt.index_accumulate_inplace(a.copy(), g, a, mask),
+                                  rt.index_accumulate(a.copy(), g, a, mask))
