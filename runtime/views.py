@@ -171,6 +171,24 @@ def _zero_for(x, g):
     return zeros_like(x) if hasattr(x, "shape") else g
 
 
+_CONTAINERS = (list, tuple, dict)
+
+
+def _held(root):
+    """The keys of a container "whole" name's elements that can hold memory
+    (arrays, or containers of them): a whole taken for a container (a
+    tuple another name was unpacked from) shares memory through them."""
+    items = root.items() if isinstance(root, dict) else enumerate(root)
+    return [k for k, r in items if isinstance(r, (np.ndarray,) + _CONTAINERS)]
+
+
+def _rebuild(root, parts):
+    from .core import _same_sequence
+    if isinstance(root, dict):
+        return dict(parts)
+    return _same_sequence(root, [v for _, v in sorted(parts.items())])
+
+
 def region_of(g, root, view):
     """The part of ``g`` (shaped like ``root``) under ``view``, shaped like
     ``view``; zeros when ``view`` shares nothing with ``root``."""
@@ -178,6 +196,12 @@ def region_of(g, root, view):
         return _zero_for(view, g)
     if isinstance(view, (list, tuple, dict)):
         return _container_regions(g, root, view)
+    if isinstance(root, _CONTAINERS):
+        from .core import zeros_like
+        out = zeros_like(view)
+        for k in _held(root):
+            out = out + region_of(g[k], root[k], view)
+        return out
     if view is root:
         return g
     if _shares(root, view):
@@ -199,6 +223,11 @@ def region_zeroed(g, root, view):
     """``g`` with the part under ``view`` set to zero (a copy)."""
     if _zero(g):
         return _zero_for(root, g)
+    if isinstance(root, _CONTAINERS) and not isinstance(view, _CONTAINERS):
+        parts = dict(g.items()) if isinstance(g, dict) else dict(enumerate(g))
+        for k in _held(root):
+            parts[k] = region_zeroed(g[k], root[k], view)
+        return _rebuild(root, parts)
     if view is root or _shares(root, view):
         return np.zeros_like(g)
     if not _shares(view, root):
@@ -221,6 +250,13 @@ def region_scatter(c, root, view):
         return _zero_for(root, c)
     if isinstance(view, (list, tuple, dict)):
         return container_scatter(c, view, root)
+    if isinstance(root, _CONTAINERS):
+        from .core import zeros_like
+        items = root.items() if isinstance(root, dict) else enumerate(root)
+        parts = {k: zeros_like(r) for k, r in items}
+        for k in _held(root):
+            parts[k] = region_scatter(c, root[k], view)
+        return _rebuild(root, parts)
     if view is root:
         return c
     out = np.zeros(np.shape(root), dtype=np.result_type(c, root.dtype if hasattr(root, "dtype") else float))
@@ -243,6 +279,10 @@ def unshared_part(g, view, root):
         return _zero_for(view, g)
     if isinstance(view, (list, tuple, dict)):
         return container_unshared(g, view, root)
+    if isinstance(root, _CONTAINERS):
+        for k in _held(root):
+            g = unshared_part(g, view, root[k])
+        return g
     if view is root or _shares(view, root):
         return np.zeros_like(g)
     if _shares(root, view):

@@ -169,3 +169,25 @@ def test_partly_overlapping_views(order):
     assert z[3] == 0
     # memory says the same: the shared element is row[3] and col[1]
     assert lab[1, 3] == lab[:, 3][1]
+
+
+def test_helpers_with_a_container_as_the_whole():
+    """A tuple taken for the whole (another name was unpacked from it,
+    fuzz seed 149922): the helpers act through the elements that hold the
+    view's memory, and leave the others alone."""
+    a = np.arange(6.0).reshape(2, 3)
+    root = (np.float64(1.0), a)                 # like slogdet's (sign, logdet) next to an array
+    view = a[1]
+    other = np.ones(3)
+    g = (np.float64(0.0), np.arange(6.0).reshape(2, 3) + 10)
+    np.testing.assert_array_equal(rt.region_of(g, root, view), g[1][1])
+    np.testing.assert_array_equal(rt.region_of(g, root, other), np.zeros(3))
+    z = rt.region_zeroed(g, root, view)
+    assert type(z) is tuple and z[0] == g[0]
+    np.testing.assert_array_equal(z[1], np.where(np.arange(6).reshape(2, 3) >= 3, 0.0, g[1]))
+    c = np.array([1.0, 2.0, 3.0])
+    sc = rt.region_scatter(c, root, view)
+    np.testing.assert_array_equal(sc[1], np.array([[0, 0, 0], [1.0, 2.0, 3.0]]))
+    assert sc[0] == 0
+    np.testing.assert_array_equal(rt.unshared_part(c, view, root), np.zeros(3))
+    np.testing.assert_array_equal(rt.unshared_part(c, other, root), c)
