@@ -37,19 +37,26 @@ def flows(body, prims):
     return out
 
 
-def activity(body, wrt, prims, result):
-    """The set of active variable names."""
-    fl = flows(body, prims)
-    fwd = set(wrt)
+def forward_closure(flows_, seeds):
+    """The names reached from ``seeds`` through ``flows_`` (pairs of
+    targets and the names they are computed from), to a fixed point."""
+    out = set(seeds)
     changed = True
     while changed:
         changed = False
-        for tg, ops in fl:
-            if any(o in fwd for o in ops):
+        for tg, ops in flows_:
+            if any(o in out for o in ops):
                 for t in tg:
-                    if t not in fwd:
-                        fwd.add(t)
+                    if t not in out:
+                        out.add(t)
                         changed = True
+    return out
+
+
+def activity(body, wrt, prims, result):
+    """The set of active variable names."""
+    fl = flows(body, prims)
+    fwd = forward_closure(fl, wrt)
     bwd = {result} if result else set()
     changed = True
     while changed:

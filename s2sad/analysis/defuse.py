@@ -17,7 +17,8 @@ from s2sad.ir import nodes as N
 from s2sad.ir.visit import targets
 
 
-def _join(a, b):
+def join_may(a, b):
+    """The may-union of two states (name -> set); None is an unreachable one."""
     if a is None:
         return b
     if b is None:
@@ -56,9 +57,9 @@ class ReachingDefs:
     def stmt(self, st, state):
         if isinstance(st, (N.For, N.While)):
             return self.loop(st, state)
-        self.at[st.sid] = _join(self.at.get(st.sid), state)
+        self.at[st.sid] = join_may(self.at.get(st.sid), state)
         if isinstance(st, N.If):
-            return _join(self.block(st.body, state), self.block(st.orelse, state))
+            return join_may(self.block(st.body, state), self.block(st.orelse, state))
         if isinstance(st, N.Break):
             self._loops[-1][0].append(state)
             return None
@@ -83,15 +84,15 @@ class ReachingDefs:
             self.at[st.sid] = head
             end = self.block(st.body, inner)
             breaks, continues = self._loops.pop()
-            new = _join(state, end)
+            new = join_may(state, end)
             for c in continues:
-                new = _join(new, c)
+                new = join_may(new, c)
             if new == head:
                 break
             head = new
         out = head
         for b in breaks:
-            out = _join(out, b)
+            out = join_may(out, b)
         return out
 
     # ------------------------------------------------------------- queries

@@ -13,6 +13,7 @@ analyses are the reverse transform's (:func:`s2sad.analysis.analyze`).
 from __future__ import annotations
 
 from s2sad.analysis import analyze
+from s2sad.analysis.activity import forward_closure
 from s2sad.analysis.aliases import view_base
 from s2sad.analysis.checks import check_active_rules, no_rule
 from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at_loc
@@ -337,15 +338,5 @@ def _reaching(body, written):
     """Names that may hold memory of a name written in place: the written
     names and, to a fixed point, every name assigned from an expression
     reading one of them (flow-insensitive, so loops need nothing more)."""
-    out = set(written)
-    assigns = [(targets(st), names(st.value)) for st in iter_stmts(body) if isinstance(st, N.Assign)]
-    grew = True
-    while grew:
-        grew = False
-        for tg, rd in assigns:
-            if any(r in out for r in rd):
-                for t in tg:
-                    if t not in out:
-                        out.add(t)
-                        grew = True
-    return frozenset(out)
+    return frozenset(forward_closure([(targets(st), names(st.value)) for st in iter_stmts(body)
+                                      if isinstance(st, N.Assign)], written))

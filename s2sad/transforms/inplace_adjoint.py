@@ -36,7 +36,8 @@ import s2sad_runtime as _rt
 from s2sad.analysis.aliases import _COPY_METHODS, _VIEW_FUNCS, _in
 from s2sad.analysis.prims import is_static, static_value
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import children, names, rebuild, targets
+from s2sad.analysis.defuse import join_may
+from s2sad.ir.visit import children, iter_stmts, names, reads, rebuild, targets
 from s2sad.rules.splice import rt_ref
 
 EXT = ("ext",)
@@ -76,12 +77,7 @@ def inplace_adjoints(fdef):
 # ------------------------------------------------------------------ shapes
 
 def _simple(body):
-    for s in body:
-        if isinstance(s, N.COMPOUND):
-            for b in N.blocks(s):
-                yield from _simple(b)
-        else:
-            yield s
+    return (s for s in iter_stmts(body) if not isinstance(s, N.COMPOUND))
 
 
 def _is_rt(e, *helpers):
@@ -168,17 +164,6 @@ def _rewrite(body, cands, ok):
 
 # ---------------------------------------------------------------- liveness
 
-def _uses(s):
-    if isinstance(s, N.Assign):
-        out = names(s.value)
-        if isinstance(s.target, N.Sub):
-            out += names(s.target)
-        return set(out)
-    if isinstance(s, (N.Eval, N.Push, N.Return)):
-        return set(names(s.value))
-    return set()
-
-
 class _Liveness:
     """Backward liveness on the structured program: ``live_out[sid]``, the
     names read after simple statement ``sid`` before being rebound."""
@@ -212,7 +197,7 @@ class _Liveness:
             return loop[0] if loop else live
         self.live_out[s.sid] = live
         defs = set(targets(s)) if isinstance(s, N.Assign) and not isinstance(s.target, N.Sub) else set()
-        return frozenset((live - defs) | _uses(s))
+        return frozenset((live - defs) | set(reads(s)))
 
 
 # ----------------------------------------------------------------- sharing
@@ -241,7 +226,7 @@ class _Sharing:
 
     def stmt(self, s, state):
         if isinstance(s, N.If):
-            return _join(self.block(s.body, state), self.block(s.orelse, state))
+            return join_may(self.block(s.body, state), self.block(s.orelse, state))
         if isinstance(s, (N.For, N.While)):
             head = state
             while True:
@@ -252,14 +237,14 @@ class _Sharing:
                     inner[s.target] = self.tokens(s.iter, head, s.sid)
                 end = self.block(s.body, inner)
                 breaks, continues = self.loops.pop()
-                new = _join(head, end)
+                new = join_may(head, end)
                 for c in continues:
-                    new = _join(new, c)
+                    new = join_may(new, c)
                 if new == head:
                     break
                 head = new
             for b in breaks:
-                head = _join(head, b)
+                head = join_may(head, b)
             return head
         if isinstance(s, N.Break):
             self.loops[-1][0].append(state)
@@ -300,10 +285,27 @@ class _Sharing:
                 val = frozenset({("new", s.sid)})  # the copying form always makes a new array (or ZERO's)
         else:
             val = self.tokens(s.value, state, s.sid)
+            state = self.kept_by_call(s.value, state, s.sid)
         state = dict(state)
         for n in targets(s):
             state[n] = val
         return state
+
+    def kept_by_call(self, v, state, sid):
+        """A call may keep its arguments: a method in its object, a function
+        outside NumPy and the runtime anywhere (they escape)."""
+        if not isinstance(v, N.Call) or not (v.args or v.kwargs):
+            return state
+        args = frozenset().union(*[self.tokens(a, state, sid) for a in v.args],
+                                 *[self.tokens(x, state, sid) for _, x in v.kwargs])
+        if isinstance(v.func, N.Attr) and isinstance(v.func.value, N.Name):
+            return state if v.func.attr in _COPYING_METHODS else _add(state, v.func.value.id, args)
+        if is_static(v.func):
+            f = static_value(v.func)
+            mod = getattr(f, "__module__", "") or ""
+            if isinstance(f, np.ufunc) or mod.startswith(("numpy", "s2sad_runtime")) or mod in ("builtins", "math"):
+                return state
+        return _add(state, _ESC, args)
 
     def is_owned(self, s, a, mine, state):
         if not mine or EXT in mine or mine & state[_STACK] or mine & state[_ESC]:
@@ -364,14 +366,3 @@ def _add(state, name, toks):
     state = dict(state)
     state[name] = state.get(name, frozenset()) | toks
     return state
-
-
-def _join(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out[k] | v if k in out else v
-    return out
