@@ -60,7 +60,7 @@ def main(argv=None):
     u0, k = rng.standard_normal(a.n), 0.1
     inplace = s2sad.grad(heat)
     saved = api.inplace_adjoints
-    api.inplace_adjoints = lambda fdef: fdef       # the same gradient, copying
+    api.inplace_adjoints = lambda fdef, ns: fdef       # the same gradient, copying
     try:
         copying = s2sad.grad(heat)
         copying(u0, k, a.steps)

@@ -174,12 +174,15 @@ def _zero_for(x, g):
 _CONTAINERS = (list, tuple, dict)
 
 
+def _items(c):
+    return c.items() if isinstance(c, dict) else enumerate(c)
+
+
 def _held(root):
     """The keys of a container "whole" name's elements that can hold memory
     (arrays, or containers of them): a whole taken for a container (a
     tuple another name was unpacked from) shares memory through them."""
-    items = root.items() if isinstance(root, dict) else enumerate(root)
-    return [k for k, r in items if isinstance(r, (np.ndarray,) + _CONTAINERS)]
+    return [k for k, r in _items(root) if isinstance(r, (np.ndarray,) + _CONTAINERS)]
 
 
 def _rebuild(root, parts):
@@ -224,7 +227,7 @@ def region_zeroed(g, root, view):
     if _zero(g):
         return _zero_for(root, g)
     if isinstance(root, _CONTAINERS) and not isinstance(view, _CONTAINERS):
-        parts = dict(g.items()) if isinstance(g, dict) else dict(enumerate(g))
+        parts = dict(_items(g))
         for k in _held(root):
             parts[k] = region_zeroed(g[k], root[k], view)
         return _rebuild(root, parts)
@@ -252,8 +255,7 @@ def region_scatter(c, root, view):
         return container_scatter(c, view, root)
     if isinstance(root, _CONTAINERS):
         from .core import zeros_like
-        items = root.items() if isinstance(root, dict) else enumerate(root)
-        parts = {k: zeros_like(r) for k, r in items}
+        parts = {k: zeros_like(r) for k, r in _items(root)}
         for k in _held(root):
             parts[k] = region_scatter(c, root[k], view)
         return _rebuild(root, parts)

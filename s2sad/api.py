@@ -576,7 +576,7 @@ class GradFunction:
         fname = f"{fn.name}_{suffix}"
         fdef = plan_ir = tr.run(fname)
         if self.mode != "jvp":
-            fdef = inplace_adjoints(fdef)
+            fdef = inplace_adjoints(fdef, ns)
         source = R.source(fdef) + "\n"
         self._ns = ns
         self._fname = fname

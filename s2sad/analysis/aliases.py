@@ -461,7 +461,7 @@ class Aliases:
                 if name == m.name or name == _C:
                     continue
                 for d, p in defs.items():
-                    if p and self.holds(p, objs, sid):
+                    if self.holds(p, objs, sid):
                         poisoned.add(d)
             if not poisoned:
                 continue

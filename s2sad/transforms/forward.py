@@ -44,6 +44,7 @@ class ForwardTransform:
         self.active = self.an.active
         self.ctx = splice.SpliceContext(self.active, self.namer.fresh, ns, self.an.is_scalar_atom)
         self._tan_names = {}
+        self._primal_of = {}           # tangent name -> its name
         self.written = {written_base(s) for s in iter_stmts(fn.body) if written_base(s)}
         self.near_written = _reaching(fn.body, self.written)
 
@@ -52,6 +53,7 @@ class ForwardTransform:
         a = self._tan_names.get(name)
         if a is None:
             a = self._tan_names[name] = self.namer.derived(name, "_tan")
+            self._primal_of[a] = name
         return a
 
     def rt(self, name, *args):
@@ -200,13 +202,11 @@ class ForwardTransform:
         with a written name (``h = p.T`` and later ``p[...] = v``): a value
         that is no view in the primal gets a tangent of its own."""
         expr = view_base(expr)
-        if not isinstance(expr, N.Name):
-            return False
-        if any(expr.id == self._tan_names.get(w) for w in self.written):
+        p = self._primal_of.get(expr.id) if isinstance(expr, N.Name) else None
+        if p in self.written:
             return True
-        if isinstance(view_base(value), N.Name):
-            return False         # a view in the primal too: the mutation pass syncs both
-        return any(expr.id == self._tan_names.get(w) for w in self.near_written)
+        # (a view in the primal too: the mutation pass syncs both)
+        return p in self.near_written and not isinstance(view_base(value), N.Name)
 
     # ---------------------------------------------------------------- rules
     def tangent_expr(self, st, pre, ans_expr=None):

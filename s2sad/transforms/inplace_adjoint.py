@@ -34,9 +34,9 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.aliases import _COPY_METHODS, _VIEW_FUNCS, _in
-from s2sad.analysis.prims import is_static, static_value
-from s2sad.ir import nodes as N
 from s2sad.analysis.defuse import join_may
+from s2sad.analysis.prims import index_value, is_static, static_value
+from s2sad.ir import nodes as N
 from s2sad.ir.visit import children, iter_stmts, names, reads, rebuild, targets
 from s2sad.rules.splice import rt_ref
 
@@ -53,9 +53,10 @@ _FIRST_ARG_HELPERS = (_rt.unbroadcast, _rt.sum_adjoint, _rt.mean_adjoint, _rt.re
                       _rt.transpose_adjoint, _rt.transpose_forward, _rt.broadcast_as, _rt.mT, _rt.zero_slot)
 
 
-def inplace_adjoints(fdef):
-    """A copy of generated function ``fdef`` with the owned accumulations
-    rewritten in place (``fdef`` itself unchanged: the planner reads it)."""
+def inplace_adjoints(fdef, ns):
+    """A copy of generated function ``fdef`` (names resolved in namespace
+    ``ns``) with the owned accumulations rewritten in place (``fdef`` itself
+    unchanged: the planner reads it)."""
     if any(isinstance(s, (N.FunctionDef, N.Nonlocal)) for s in _simple(fdef.body)):
         return fdef         # closures (a checkpointed loop's step) share names: left as they are
     cands = {}
@@ -66,12 +67,12 @@ def inplace_adjoints(fdef):
     if not cands:
         return fdef
     owners = {s.target.id for s in _simple(fdef.body) if s.sid in cands}
-    body = _copy_slot_reads(fdef.body, owners)
+    body = _copy_slot_reads(fdef.body, owners, ns)
     live = _Liveness(body).live_out
     ok = _Sharing(fdef.params, body, cands, live).owned
     if not ok:
         return fdef
-    return replace(fdef, body=_rewrite(body, cands, ok))
+    return replace(fdef, body=_rewrite(body, cands, ok, ns))
 
 
 # ------------------------------------------------------------------ shapes
@@ -100,26 +101,23 @@ def _candidate(s):
     return None
 
 
-def _copy_slot_reads(body, owners):
+def _copy_slot_reads(body, owners, ns):
     """Reads ``A[idx]`` of a name ``A`` accumulated in place become
     ``_rt.copy_slot(A, idx)`` (writes ``A[idx] = v`` stay)."""
     def fix(e):
-        if isinstance(e, N.Sub) and isinstance(e.value, N.Name) and e.value.id in owners \
-                and not isinstance(e.index, N.Slice) and not _has_slice(e.index):
-            return N.Call(rt_ref(None, "copy_slot"), (e.value, e.index))
         if isinstance(e, N.Sub) and isinstance(e.value, N.Name) and e.value.id in owners:
-            return N.Call(rt_ref(None, "copy_slot"), (e.value, _slice_value(e.index)))
+            return N.Call(rt_ref(ns, "copy_slot"), (e.value, index_value(e.index, ns)))
         return None
 
     out = []
     for s in body:
         if isinstance(s, N.If):
-            s = replace(s, test=rebuild(s.test, fix), body=_copy_slot_reads(s.body, owners),
-                        orelse=_copy_slot_reads(s.orelse, owners))
+            s = replace(s, test=rebuild(s.test, fix), body=_copy_slot_reads(s.body, owners, ns),
+                        orelse=_copy_slot_reads(s.orelse, owners, ns))
         elif isinstance(s, N.For):
-            s = replace(s, iter=rebuild(s.iter, fix), body=_copy_slot_reads(s.body, owners))
+            s = replace(s, iter=rebuild(s.iter, fix), body=_copy_slot_reads(s.body, owners, ns))
         elif isinstance(s, N.While):
-            s = replace(s, test=rebuild(s.test, fix), body=_copy_slot_reads(s.body, owners))
+            s = replace(s, test=rebuild(s.test, fix), body=_copy_slot_reads(s.body, owners, ns))
         elif isinstance(s, (N.Assign, N.Eval, N.Push, N.Return)):
             v = rebuild(s.value, fix)
             if v is not s.value:
@@ -128,36 +126,20 @@ def _copy_slot_reads(body, owners):
     return out
 
 
-def _has_slice(index):
-    return isinstance(index, N.Tuple) and any(isinstance(c, N.Slice) for c in index.elts)
-
-
-def _slice_value(index):
-    """An index with slices as a call argument: ``slice(a, b, c)`` objects."""
-    def one(c):
-        if isinstance(c, N.Slice):
-            return N.Call(N.Static("slice", slice), (c.lower or N.Const(None), c.upper or N.Const(None),
-                                                     c.step or N.Const(None)))
-        return c
-    if isinstance(index, N.Tuple):
-        return N.Tuple(tuple(one(c) for c in index.elts))
-    return one(index)
-
-
-def _rewrite(body, cands, ok):
+def _rewrite(body, cands, ok, ns):
     out = []
     for s in body:
         if isinstance(s, N.COMPOUND):
-            s = replace(s, body=_rewrite(s.body, cands, ok))
+            s = replace(s, body=_rewrite(s.body, cands, ok, ns))
             if isinstance(s, N.If):
-                s.orelse = _rewrite(s.orelse, cands, ok)
+                s.orelse = _rewrite(s.orelse, cands, ok, ns)
         elif s.sid in ok:
             a = s.target
             if cands[s.sid] == "add":
                 g, x, idx = s.value.right.args
-                s = replace(s, value=N.Call(rt_ref(None, "index_accumulate_inplace"), (a, g, x, idx)))
+                s = replace(s, value=N.Call(rt_ref(ns, "index_accumulate_inplace"), (a, g, x, idx)))
             else:
-                s = replace(s, value=N.Call(rt_ref(None, "zero_slot_inplace"), s.value.args))
+                s = replace(s, value=N.Call(rt_ref(ns, "zero_slot_inplace"), s.value.args))
         out.append(s)
     return out
 
