@@ -303,10 +303,6 @@ def unshared_part(g, view, root):
 # containers holding a written array (view_rederive of a list, tuple, dict)
 
 
-def _items(c):
-    return c.items() if isinstance(c, dict) else enumerate(c)
-
-
 def container_unshared(g, c, root):
     """The adjoint of a container ``c`` before :func:`view_rederive`:
     ``g`` without the parts of the elements that share ``root``."""
@@ -323,7 +319,9 @@ def container_unshared(g, c, root):
         elif _shares(v, root) or v is root:
             # real zeros (a tangent container is subscripted as it is)
             out[k] = zeros_like(gk)
-        elif _shares(root, v):
+        elif _shares(root, v) or _partial(root, v) is not None:
+            # the root inside the element, or the two crossing (a row and
+            # a column of one matrix): zero only the shared elements
             out[k] = unshared_part(gk, v, root)
     return out if not isinstance(g, tuple) else tuple(out)
 
@@ -336,7 +334,7 @@ def _container_regions(g, root, c):
     for k, v in _items(c):
         if isinstance(v, (list, tuple, dict)):
             out[k] = _container_regions(g, root, v)
-        elif v is root or _shares(v, root) or _shares(root, v):
+        elif v is root or _shares(v, root) or _shares(root, v) or _partial(root, v) is not None:
             out[k] = region_of(g, root, v)
         else:
             out[k] = ZERO
@@ -360,6 +358,6 @@ def container_scatter(g, c, root):
             total = total + container_scatter(gk, v, root)
         elif v is root:
             total = total + gk
-        elif _shares(v, root) or _shares(root, v):
+        elif _shares(v, root) or _shares(root, v) or _partial(root, v) is not None:
             total = total + region_scatter(gk, root, v)
     return total

@@ -191,3 +191,22 @@ def test_helpers_with_a_container_as_the_whole():
     assert sc[0] == 0
     np.testing.assert_array_equal(rt.unshared_part(c, view, root), np.zeros(3))
     np.testing.assert_array_equal(rt.unshared_part(c, other, root), c)
+
+
+def test_container_elements_crossing_the_root():
+    """A list (the tape) holding a column of a matrix whose row is written
+    (fuzz seed 163211: hvp silently wrong): only the one shared element of
+    the column takes the row's value; the rest keeps its own."""
+    m = np.arange(8.0).reshape(2, 4)
+    row, col = m[1], m[:, 1]             # share m[1, 1]: row[1] is col[1]
+    lst = [np.ones(2), col]
+    g_row = np.arange(4.0) + 10
+    g_lst = [np.full(2, 5.0), np.array([7.0, 8.0])]
+    kept = rt.container_unshared(g_lst, lst, row)
+    np.testing.assert_array_equal(kept[0], g_lst[0])
+    np.testing.assert_array_equal(kept[1], [7.0, 0.0])
+    regions = rt.region_of(g_row, row, lst)
+    assert regions[0] is rt.ZERO
+    np.testing.assert_array_equal(regions[1], [0.0, g_row[1]])
+    # the scatter is the transpose of the region
+    np.testing.assert_array_equal(rt.container_scatter(g_lst, lst, row), [0.0, 8.0, 0.0, 0.0])
