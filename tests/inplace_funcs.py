@@ -52,3 +52,13 @@ def mixed_precision(x, w):
     for i in range(3):
         acc[i] = x[i] * w[i] + acc[i - 1]
     return np.sum(acc * acc)
+
+
+def held_by_list_adjoint(x):
+    # u's adjoint is a list holding z's adjoint array itself; x's adjoint is
+    # that array too, and the read x[0] then adds into it (fuzz seed 170889)
+    u = [x, x]
+    acc = 0.5
+    acc += x[0]
+    z = u[1] + x
+    return acc + np.mean(np.sin(z))

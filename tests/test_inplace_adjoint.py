@@ -22,6 +22,7 @@ CASES = [
     (F.alias_of_adjoint, lambda: (RNG.standard_normal(3),), 0),
     (F.masked, lambda: (RNG.standard_normal(4),), 0),
     (F.mixed_precision, lambda: (RNG.standard_normal(3).astype(np.float32), RNG.standard_normal(3)), (0, 1)),
+    (F.held_by_list_adjoint, lambda: (RNG.standard_normal(4),), 0),
 ]
 
 

@@ -46,7 +46,12 @@ _ESC = "\x00escaped"        # what a call for its effect may have kept
 _ALWAYS_LIVE = (_STACK, _ESC)
 
 # runtime helpers whose result is a new array (or ZERO), never an operand's
-_FRESH_HELPERS = (_rt.index_adjoint, _rt.copy_slot, _rt.zeros_like, _rt.index_accumulate, _rt.like)
+# (copy_slot of an owned adjoint: an array's element or a copy of its part)
+_FRESH_HELPERS = (_rt.copy_slot, _rt.zeros_like, _rt.like)
+# runtime helpers whose result may hold their adjoint arguments: the
+# adjoint of a list's element read is a list holding ``g`` itself (fuzz seed
+# 170889: an element adjoint added in place changed the list's)
+_HOLDING_HELPERS = {_rt.index_adjoint: (0,), _rt.index_accumulate: (0, 1)}
 _COPYING_METHODS = frozenset(_COPY_METHODS) - {"astype"}
 # runtime helpers whose result may be (a view of) their first argument only
 _FIRST_ARG_HELPERS = (_rt.unbroadcast, _rt.sum_adjoint, _rt.mean_adjoint, _rt.reshape_adjoint,
@@ -330,6 +335,9 @@ class _Sharing:
                 return frozenset()
             if any(f is h for h in _FIRST_ARG_HELPERS) and e.args:
                 return self.tokens(e.args[0], state, sid)
+            held = _HOLDING_HELPERS.get(f)
+            if held is not None and "out" not in kw:
+                return frozenset().union(*[self.tokens(e.args[i], state, sid) for i in held if i < len(e.args)])
         elif isinstance(e.func, N.Attr) and e.func.attr in _COPYING_METHODS and not e.args and not e.kwargs:
             return frozenset()
         return self.reached(e, state, sid)
