@@ -164,8 +164,12 @@ class Dict(Expr):
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Pop(Expr):
-    """``_stack.pop()``: the value the matching :class:`Push` saved."""
+    """``_stack.pop()``: the value the matching :class:`Push` saved.
+    ``slot`` names the saved quantity; a push and its pops share it, so a
+    backend may keep one typed tape per slot (the Python code keeps one
+    stack, where pushes and pops pair up by order)."""
     stack: str = "_stack"
+    slot: object = None
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -226,9 +230,11 @@ class Eval(Stmt):
 
 @_stmt
 class Push(Stmt):
-    """``_stack.append(value)``: saved for the reverse sweep."""
+    """``_stack.append(value)``: saved for the reverse sweep (``slot``: as
+    for :class:`Pop`)."""
     value: Expr
     stack: str = "_stack"
+    slot: object = None
     loc: Loc = None
     sid: int = field(default_factory=_sid)
 

@@ -306,7 +306,7 @@ class ReverseTransform:
             if var not in self.frame_params:
                 self.none_init.add(var)
             self.restores[st.sid].append(("stack", var))
-            return [N.Push(saved)]
+            return [N.Push(saved, slot=("save", st.sid, var))]
         slot = self.fresh(var.lstrip("_") + "_saved")
         if var not in self.frame_params and var not in self.top_assigned:
             # undefined before this first top-level assignment: nothing to save
@@ -342,7 +342,7 @@ class ReverseTransform:
                 slot_val = self.rt("copy_slot", N.Name(base), index_value(self, st.target.index))
                 if self.loop_depth > 0:
                     self.uses_stack = True
-                    out.append(N.Push(slot_val))
+                    out.append(N.Push(slot_val, slot=("item", st.sid, base)))
                     self.restores[st.sid].append(("stack_item", base))
                 else:
                     slot = self.fresh(base + "_slot")
@@ -371,7 +371,7 @@ class ReverseTransform:
             if self.loop_depth > 0:
                 self.uses_stack = True
                 self.none_init.add(c)
-                out.append(N.Push(N.Name(c)))
+                out.append(N.Push(N.Name(c), slot=("cond", st.sid)))
                 self.conds[st.sid] = ("stack", c)
             else:
                 self.conds[st.sid] = ("slot", c)
@@ -421,7 +421,7 @@ class ReverseTransform:
         out.append(N.For(target, st.iter, body))
         if cnt and self.loop_depth > 0 and not self.primal_only:
             self.uses_stack = True
-            out.append(N.Push(N.Name(cnt)))
+            out.append(N.Push(N.Name(cnt), slot=("count", st.sid)))
         if self.loop_depth == 0:
             # the loop may run any number of times: what it binds may be bound
             self.top_assigned |= stores(st.body) | {target}
@@ -443,7 +443,7 @@ class ReverseTransform:
         out.append(N.While(st.test, body))
         if self.loop_depth > 0 and not self.primal_only:
             self.uses_stack = True
-            out.append(N.Push(N.Name(cnt)))
+            out.append(N.Push(N.Name(cnt), slot=("count", st.sid)))
         if self.loop_depth == 0:
             self.top_assigned |= stores(st.body)
         return out
@@ -505,11 +505,11 @@ class ReverseTransform:
         out = []
         for r in reversed(self.restores.get(st.sid) or []):
             if r[0] == "stack":
-                out.append(N.Assign(N.Name(r[1]), N.Pop()))
+                out.append(N.Assign(N.Name(r[1]), N.Pop(slot=("save", st.sid, r[1]))))
             elif r[0] == "slot":
                 out.append(N.Assign(N.Name(r[1]), N.Name(r[2])))
             else:
-                val = N.Pop() if r[0] == "stack_item" else N.Name(r[2])
+                val = N.Pop(slot=("item", st.sid, r[1])) if r[0] == "stack_item" else N.Name(r[2])
                 out.append(N.Assign(N.Sub(N.Name(r[1]), st.target.index), val))
         return out
 
@@ -635,7 +635,7 @@ class ReverseTransform:
         test = st.test
         if cond is not None:
             if cond[0] == "stack":
-                out.append(N.Assign(N.Name(cond[1]), N.Pop()))
+                out.append(N.Assign(N.Name(cond[1]), N.Pop(slot=("cond", st.sid))))
             test = N.Name(cond[1])
         out.append(N.Comment(self.line_comment(st, "adjoint of ")))
         out.append(N.If(test, b_code, o_code))
@@ -644,7 +644,7 @@ class ReverseTransform:
     def cond_restore(self, st):
         cond = self.conds.get(st.sid)
         if cond is not None and cond[0] == "stack":
-            return [N.Eval(N.Pop())]
+            return [N.Eval(N.Pop(slot=("cond", st.sid)))]
         return []
 
     def zeros_for(self, names_):
@@ -668,7 +668,7 @@ class ReverseTransform:
         out = self.zeros_for(S0 - state)
         cnt = self.counts.get(st.sid)
         if cnt and self.nested.get(st.sid):
-            out.append(N.Assign(N.Name(cnt), N.Pop()))
+            out.append(N.Assign(N.Name(cnt), N.Pop(slot=("count", st.sid))))
         if not code:
             if is_for:
                 out.extend(self.restore_code(st))
