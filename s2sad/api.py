@@ -179,9 +179,10 @@ class GradFunction:
     """A differentiated function.  Call it like the original; read the
     generated code in ``.source``."""
 
-    def __init__(self, fn, wrt, mode, rules=None, loops=None, plan=True):
+    def __init__(self, fn, wrt, mode, rules=None, loops=None, plan=True, backend="python"):
         self.fn = fn
-        self.plan = plan and mode in ("grad", "value_and_grad")
+        self.backend = _check_backend(backend)
+        self.plan = plan and mode in ("grad", "value_and_grad") and self.backend == "python"
         self._plans = {}
         self._seen = {}             # signatures met once, not planned yet
         self._last_plan = None
@@ -252,6 +253,8 @@ class GradFunction:
                 f = self._cache.get(key)
                 if f is None:
                     f = self._build(args)
+                    if self.backend != "python":
+                        f = self._compiled_variant(f)
                     self._cache[key] = f
                     self._watch_bindings(f)
         self._last = f
@@ -495,6 +498,54 @@ class GradFunction:
             self.plan_reason = (f"more signatures than the plans kept ({MAX_PLANS} plans, "
                                 f"{PLAN_BYTES >> 20} MiB of workspace): the oldest runs the generic code")
 
+    # ------------------------------------------------------------ backends
+    def _compiled_variant(self, f):
+        """The generated function ``f`` under the Numba backend (falling
+        back to ``f`` per signature, reported in ``plan_info``)."""
+        from s2sad.backends import numba_backend as nb
+        if self.backend == "auto" and not (nb.available() and _has_loop(f.__s2sad_ir__)):
+            return f
+        return nb.NumbaFunction(f, f"{self.fn.__qualname__}:{self.mode}", warn=self.backend == "numba")
+
+    def compile(self, *args, **kwargs):
+        """Compile for the signature of ``args`` ahead of the first call
+        (the Numba backend; the Python backend builds its code).  Returns
+        True when compiled code will run for these arguments."""
+        if self.mode == "jvp":
+            args, tangent = (args[:-1], args[-1]) if "tangent" not in kwargs else (args, kwargs.pop("tangent"))
+            args = self._bind(args, kwargs)
+            tangents = (tangent,) if self.single else tuple(tangent)
+            full = (*args, *self._extra, *tangents)
+        else:
+            args = self._bind(args, kwargs)
+            full = args
+        self._check_inputs(args)
+        f = self.compiled(args)
+        if hasattr(f, "compile"):
+            return f.compile(*full)
+        return self.backend == "python"
+
+    @property
+    def compiled_source(self):
+        """The source the Numba backend compiled (None on the Python
+        backend, or before the first call)."""
+        return getattr(self._last, "compiled_source", None)
+
+    @property
+    def backend_info(self):
+        """Which backend ran the last signature: ``backend``,
+        ``compile_seconds``, ``fallback`` (why it runs on Python, located),
+        ``cached`` (machine code loaded from the disk cache)."""
+        f = self._last
+        info = getattr(f, "info", None)
+        if info is None:
+            return {"backend": "python", "fallback": None, "compile_seconds": 0.0}
+        return dict(info, backend="python" if info["fallback"] and not info["signatures"] else "numba")
+
+    @property
+    def compile_seconds(self):
+        return self.backend_info["compile_seconds"]
+
     @property
     def planned_source(self):
         """The planned (allocation-free) variant of the last planned
@@ -506,6 +557,8 @@ class GradFunction:
     def plan_info(self):
         """What the planner did for the last planned signature: statements
         planned, statements left allocating (with why), buffer bytes."""
+        if self.backend != "python":
+            return self.backend_info
         e = self._last_plan
         return dict(e.plan.info, workspaces=e.pool.made) if e else None
 
@@ -605,9 +658,25 @@ class GradFunction:
 
 # ---------------------------------------------------------------- public API
 
-def _transform(mode, f, wrt, rules, loops=None, plan=True):
+_BACKENDS = ("python", "numba", "auto")
+
+
+def _check_backend(backend):
+    if backend not in _BACKENDS:
+        raise ArgumentError(f"backend={backend!r}: the backends are {', '.join(map(repr, _BACKENDS))}")
+    if backend == "numba":
+        from s2sad.backends.numba_backend import require
+        require()
+    return backend
+
+
+def _has_loop(fdef):
+    return any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body))
+
+
+def _transform(mode, f, wrt, rules, loops=None, plan=True, backend="python"):
     if f is None:
-        return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan)
+        return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan, backend)
     if not callable(f):
         raise ArgumentError(f"{mode} expects a function, got {f!r}")
     mod = getattr(f, "__module__", None) or ""
@@ -617,10 +686,10 @@ def _transform(mode, f, wrt, rules, loops=None, plan=True):
                             f"`{name}` is a library function",
                             hint=f"wrap it in a function of your own, e.g. `def f(x): return np.{name}(x)`, and "
                                  f"differentiate that")
-    return GradFunction(f, wrt, mode, rules, loops, plan)
+    return GradFunction(f, wrt, mode, rules, loops, plan, backend)
 
 
-def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True):
+def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
     """Gradient of a scalar-valued function, as generated Python.
 
     Args:
@@ -649,30 +718,30 @@ def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True):
         ...     return np.sum(np.sin(x) * x)
         >>> df = s2sad.grad(f)      # doctest: +SKIP (needs source in a file)
     """
-    return _transform("grad", f, wrt, rules, loops, plan)
+    return _transform("grad", f, wrt, rules, loops, plan, backend)
 
 
-def value_and_grad(f=None, wrt=0, *, rules=None, loops=None, plan=True):
+def value_and_grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
     """Like :func:`grad` but returns ``(f(*args), gradient)``."""
-    return _transform("value_and_grad", f, wrt, rules, loops, plan)
+    return _transform("value_and_grad", f, wrt, rules, loops, plan, backend)
 
 
-def vjp(f=None, wrt=0, *, rules=None, loops=None):
+def vjp(f=None, wrt=0, *, rules=None, loops=None, backend="python"):
     """Vector-Jacobian product: ``vjp(f)(*args)`` returns ``(value, pullback)``
     where ``pullback(out_adjoint)`` returns the adjoint(s) of the ``wrt``
     inputs.  The output may be any array (not only a scalar)."""
-    return _transform("vjp", f, wrt, rules, loops)
+    return _transform("vjp", f, wrt, rules, loops, backend=backend)
 
 
-def jvp(f=None, wrt=0, *, rules=None):
+def jvp(f=None, wrt=0, *, rules=None, backend="python"):
     """Forward mode: ``jvp(f)(*args, tangent)`` returns ``(f(*args), J v)``,
     the directional derivative of ``f`` along ``tangent`` (a tuple of
     tangents when ``wrt`` is a tuple).  The generated code carries each
     value's tangent beside it (``.source``)."""
-    return _transform("jvp", f, wrt, rules)
+    return _transform("jvp", f, wrt, rules, backend=backend)
 
 
-def hvp(f=None, wrt=0, *, rules=None, loops=None):
+def hvp(f=None, wrt=0, *, rules=None, loops=None, backend="python"):
     """Hessian-vector product of scalar ``f``: ``hvp(f)(*args, v)`` returns
     ``H v`` without forming ``H``, at the cost of a few gradients.
 
@@ -680,11 +749,13 @@ def hvp(f=None, wrt=0, *, rules=None, loops=None):
     gradient.  When the gradient code holds a checkpointed loop (which
     forward mode does not enter), reverse over forward is used instead --
     the gradient of ``<grad f, v>`` computed in forward mode -- and the loop
-    stays checkpointed in it (for a symmetric Hessian both give ``H v``)."""
+    stays checkpointed in it (for a symmetric Hessian both give ``H v``).
+    ``backend="numba"`` compiles the forward-over-reverse code (see
+    :func:`grad`)."""
     if f is None:
-        return lambda fn: hvp(fn, wrt, rules=rules, loops=loops)
+        return lambda fn: hvp(fn, wrt, rules=rules, loops=loops, backend=backend)
     g = grad(f, wrt, rules=rules, loops=loops)
-    j = jvp(g, wrt, rules=rules)
+    j = jvp(g, wrt, rules=rules, backend=backend)
     state = {"rof": None}
 
     def hvp_f(*args, **kwargs):

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import numpy as np
 
 import s2sad
+
+# S2SAD_CHECK_BACKENDS=numba: every check_grads also runs the Numba backend
+# and asserts it equals the Python backend's gradient to 1e-9 (where the
+# backend applies: a signature it leaves on the Python code is logged to
+# $S2SAD_BACKEND_LOG, if set, with the reason).  .ci/run does this.
+CHECK_BACKENDS = [b for b in os.environ.get("S2SAD_CHECK_BACKENDS", "").split(",") if b]
 
 
 def numeric_grad(f, args, k, eps=1e-6):
@@ -69,7 +78,45 @@ def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6, tangents=True):
                                    err_msg=f"gradient of {f.__name__} in argument {w}")
     if tangents:
         check_tangents(f, args, ws, gots)
+    for backend in CHECK_BACKENDS:
+        check_backend(f, args, wrt, got, backend)
     return got
+
+
+def check_backend(f, args, wrt, want, backend):
+    """The gradient on another backend equals ``want`` to 1e-9 (relative
+    to its scale), unless that backend leaves the signature on Python."""
+    from s2sad.backends.numba_backend import BackendFallbackWarning
+    df = s2sad.grad(f, wrt=wrt, backend=backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BackendFallbackWarning)
+        got = df(*args)
+        again = df(*args)
+    info = df.backend_info
+    log = os.environ.get("S2SAD_BACKEND_LOG")
+    if log:
+        reason = (info["fallback"] or "").splitlines()[0] if info["fallback"] else ""
+        with open(log, "a") as fh:
+            fh.write(f"{info['backend']}\t{getattr(f, '__module__', '')}.{f.__name__}\t{reason}\n")
+    for a, b in zip(_leaves(want), _leaves(got)):
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        assert a.shape == b.shape, f"{backend} gradient of {f.__name__}: shape {b.shape} against {a.shape}"
+        scale = float(np.max(np.abs(a[np.isfinite(a)]), initial=1.0)) if a.size else 1.0
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9 * scale,
+                                   err_msg=f"{backend} gradient of {f.__name__} against the Python backend's")
+    for a, b in zip(_leaves(got), _leaves(again)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=f"{backend}: a second call differs")
+
+
+def _leaves(x):
+    if isinstance(x, (list, tuple)):
+        for v in x:
+            yield from _leaves(v)
+    elif isinstance(x, dict):
+        for k in sorted(x):
+            yield from _leaves(x[k])
+    else:
+        yield x
 
 
 def check_tangents(f, args, ws, grads):

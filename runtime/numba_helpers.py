@@ -1,0 +1,397 @@
+"""The runtime helpers for code compiled by Numba (``backend="numba"``,
+issue 15).
+
+Each helper here is the same function as its namesake in ``core``,
+``indexing``, ``reductions`` and ``linalg``, for the types Numba sees in a
+compiled gradient: numbers and arrays, never the symbolic ``ZERO``, ``Like``
+descriptors or containers (``s2sad/backends/numba_lower.py`` emits calls to
+these only, and a call with other types fails to compile, which sends that
+signature back to the Python code with a located message).  The choice of
+implementation is made per argument type at compile time (``overload``), so
+the compiled code holds one branch-free loop body per signature.
+
+Importing this module imports Numba (the ``numba`` extra); nothing else in
+the runtime does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+from numba.extending import overload, register_jitable
+
+__all__ = [
+    "like", "zeros_like", "accumulate", "unbroadcast", "grad_out", "check_scalar_output", "copy_slot", "zero_slot",
+    "zero_slot_inplace", "index_adjoint", "index_accumulate", "index_accumulate_inplace", "sum_adjoint",
+    "mean_adjoint", "matmul_adjoint_a", "matmul_adjoint_b", "transpose_adjoint", "elem", "is_array", "own",
+    "view_sync", "view_rederive", "broadcast_as", "fresh",
+]
+
+
+def _stub(name):
+    def f(*args):
+        raise TypeError(f"s2sad_runtime.numba_helpers.{name} is for code compiled by Numba only")
+    f.__name__ = name
+    f.__qualname__ = name
+    return f
+
+
+for _n in __all__:
+    globals()[_n] = _stub(_n)
+
+
+def _arr(t):
+    return isinstance(t, types.Array)
+
+
+def _num(t):
+    return isinstance(t, (types.Number, types.Boolean))
+
+
+def _float_dtype(t):
+    """The dtype of a zero adjoint of an array of dtype ``t``."""
+    return t if isinstance(t, types.Float) else types.float64
+
+
+# --------------------------------------------------------------------------
+# adjoint values
+
+
+@overload(like)  # noqa: F821 - defined by the loop above
+def _like(x):
+    return lambda x: x      # the rank is static: the array itself serves as its shape
+
+
+@overload(zeros_like)  # noqa: F821
+def _zeros_like(x):
+    if _num(x):
+        return lambda x: 0.0
+    if _arr(x):
+        dt = _float_dtype(x.dtype)
+        return lambda x: np.zeros(x.shape, dt)
+    return None
+
+
+@overload(accumulate)  # noqa: F821
+def _accumulate(a, b):
+    if (_num(a) or _arr(a)) and (_num(b) or _arr(b)):
+        return lambda a, b: a + b
+    return None
+
+
+@register_jitable
+def _sum_to(g, shape):
+    """``g`` summed over the axes it was broadcast along to reach ``shape``
+    (``len(shape) <= g.ndim``): a C-ordered array of that shape."""
+    out = np.zeros(shape, g.dtype)
+    flat = out.reshape(-1)
+    lead = g.ndim - len(shape)
+    cstride = np.ones(len(shape), np.int64)
+    for ax in range(len(shape) - 2, -1, -1):
+        cstride[ax] = cstride[ax + 1] * shape[ax + 1]
+    for idx in np.ndindex(g.shape):
+        off = 0
+        for ax in range(len(shape)):
+            if shape[ax] != 1:
+                off += idx[ax + lead] * cstride[ax]
+        flat[off] += g[idx]
+    return out
+
+
+@overload(unbroadcast)  # noqa: F821
+def _unbroadcast(g, x):
+    if _num(x):
+        if _num(g):
+            return lambda g, x: g
+        if _arr(g):
+            return lambda g, x: g.sum()
+        return None
+    if not _arr(x):
+        return None
+    if _num(g):
+        return lambda g, x: np.zeros(x.shape, np.float64) + g
+    if not _arr(g):
+        return None
+    if g.ndim < x.ndim:
+        return lambda g, x: np.zeros(x.shape, g.dtype) + g
+    if g.ndim > x.ndim:
+        return lambda g, x: _sum_to(g, x.shape)
+
+    def impl(g, x):
+        if g.shape == x.shape:
+            return g
+        return _sum_to(g, x.shape)
+    return impl
+
+
+@overload(broadcast_as)  # noqa: F821
+def _broadcast_as(g, v):
+    if _num(v):
+        return lambda g, v: g
+    if not _arr(v):
+        return None
+    if _arr(g) and g.ndim == v.ndim:
+        def impl(g, v):
+            if g.shape == v.shape:
+                return g
+            return np.zeros(v.shape, g.dtype) + g
+        return impl
+    if _arr(g) or _num(g):
+        return lambda g, v: np.zeros(v.shape, np.float64) + g
+    return None
+
+
+@overload(fresh)  # noqa: F821
+def _fresh(t):
+    if _arr(t):
+        return lambda t: t.copy()
+    if _num(t):
+        return lambda t: t
+    return None
+
+
+@overload(grad_out)  # noqa: F821
+def _grad_out(g, x):
+    if _num(x):
+        if _num(g):
+            return lambda g, x: float(g)
+        if _arr(g):
+            return lambda g, x: float(g.sum())
+        return None
+    if not _arr(x):
+        return None
+    dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
+    if _num(g):
+        return lambda g, x: np.full(x.shape, g, dt)
+    if _arr(g):
+        if g.dtype != dt:
+            def impl(g, x):
+                return unbroadcast(g.astype(dt), x)  # noqa: F821
+            return impl
+        return lambda g, x: unbroadcast(g, x)  # noqa: F821
+    return None
+
+
+@overload(check_scalar_output)  # noqa: F821
+def _check_scalar_output(y):
+    if _num(y):
+        return lambda y: y
+    if _arr(y):
+        def impl(y):
+            if y.size != 1:
+                raise ValueError("grad needs a scalar output")
+            return y
+        return impl
+    return None
+
+
+@overload(is_array)  # noqa: F821
+def _is_array(x):
+    a = _arr(x)
+    return lambda x: a
+
+
+@overload(own)  # noqa: F821
+def _own(x):
+    if _arr(x):
+        return lambda x: x.copy()
+    if _num(x):
+        return lambda x: x
+    return None
+
+
+@overload(elem)  # noqa: F821
+def _elem(g, i, like):
+    if _arr(g) or isinstance(g, types.BaseTuple):
+        return lambda g, i, like: g[i]
+    return None
+
+
+@overload(view_sync)  # noqa: F821
+def _view_sync(root, view):
+    return lambda root, view: root      # the same object, as in NumPy
+
+
+@overload(view_rederive)  # noqa: F821
+def _view_rederive(view, root):
+    return lambda view, root: view
+
+
+# --------------------------------------------------------------------------
+# indexing and in-place writes
+
+
+@overload(copy_slot)  # noqa: F821
+def _copy_slot(a, idx):
+    if not _arr(a):
+        return None
+    # an element is a number (immutable); anything else a view, copied
+    if (isinstance(idx, types.Integer) and a.ndim == 1) or (isinstance(idx, types.BaseTuple) and len(idx) == a.ndim
+                                                             and all(isinstance(t, types.Integer) for t in idx)):
+        return lambda a, idx: a[idx]
+    return lambda a, idx: a[idx].copy()
+
+
+def _writable_everywhere(a):
+    """Does every element of ``a`` have memory of its own (no zero stride
+    of a broadcast view)?"""
+    for s in a.strides:
+        if s == 0:
+            return False
+    return True
+
+
+_writable = register_jitable(_writable_everywhere)
+
+
+def _basic(idx):
+    """A basic index (integers and slices): each position written once."""
+    parts = idx.types if isinstance(idx, types.BaseTuple) else (idx,)
+    return all(isinstance(t, (types.Integer, types.SliceType, types.EllipsisType)) for t in parts)
+
+
+@overload(zero_slot)  # noqa: F821
+def _zero_slot(a_adj, idx):
+    if not _arr(a_adj):
+        return None
+
+    def impl(a_adj, idx):
+        out = a_adj.copy()
+        out[idx] = 0
+        return out
+    return impl
+
+
+@overload(zero_slot_inplace)  # noqa: F821
+def _zero_slot_inplace(a_adj, idx):
+    if not _arr(a_adj):
+        return None
+
+    def impl(a_adj, idx):
+        if _writable(a_adj):
+            a_adj[idx] = 0
+            return a_adj
+        out = a_adj.copy()
+        out[idx] = 0
+        return out
+    return impl
+
+
+@overload(index_adjoint)  # noqa: F821
+def _index_adjoint(g, x, idx):
+    if not _arr(x) or not _basic(idx):
+        return None
+    dt = _float_dtype(x.dtype)
+
+    def impl(g, x, idx):
+        z = np.zeros(x.shape, dt)
+        z[idx] = g
+        return z
+    return impl
+
+
+@overload(index_accumulate)  # noqa: F821
+def _index_accumulate(a, g, x, idx):
+    if not _arr(a) or not _arr(x) or not _basic(idx):
+        return None
+    return lambda a, g, x, idx: a + index_adjoint(g, x, idx)  # noqa: F821
+
+
+@overload(index_accumulate_inplace)  # noqa: F821
+def _index_accumulate_inplace(a, g, x, idx):
+    if not _arr(a) or not _arr(x) or not _basic(idx):
+        return None
+    if a.dtype != x.dtype:
+        return lambda a, g, x, idx: a + index_adjoint(g, x, idx)  # noqa: F821
+
+    def impl(a, g, x, idx):
+        if a.shape == x.shape and _writable(a):
+            a[idx] += g
+            return a
+        return a + index_adjoint(g, x, idx)  # noqa: F821
+    return impl
+
+
+# --------------------------------------------------------------------------
+# reductions and products
+
+
+@overload(sum_adjoint)  # noqa: F821
+def _sum_adjoint(g, x, axis=None, keepdims=False):
+    if not isinstance(axis, (types.NoneType, types.Omitted)) and axis is not None:
+        return None
+    if _num(x):
+        return lambda g, x, axis=None, keepdims=False: g
+    if _arr(x) and _num(g):
+        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
+    return None
+
+
+@overload(mean_adjoint)  # noqa: F821
+def _mean_adjoint(g, x, axis=None, keepdims=False):
+    if not isinstance(axis, (types.NoneType, types.Omitted)) and axis is not None:
+        return None
+    if _num(x):
+        return lambda g, x, axis=None, keepdims=False: g / 1.0
+    if _arr(x) and _num(g):
+        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g / x.size)
+    return None
+
+
+@overload(matmul_adjoint_a)  # noqa: F821
+def _matmul_adjoint_a(g, a, b):
+    if not (_arr(a) and _arr(b)):
+        return None
+    if a.ndim == 2 and b.ndim == 2:
+        return lambda g, a, b: g @ b.T
+    if a.ndim == 2 and b.ndim == 1:
+        return lambda g, a, b: np.outer(g, b)
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda g, a, b: g * b
+    if a.ndim == 1 and b.ndim == 2:
+        return lambda g, a, b: b @ g
+    return None
+
+
+@overload(matmul_adjoint_b)  # noqa: F821
+def _matmul_adjoint_b(g, a, b):
+    if not (_arr(a) and _arr(b)):
+        return None
+    if a.ndim == 2 and b.ndim in (1, 2):
+        return lambda g, a, b: a.T @ g
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda g, a, b: g * a
+    if a.ndim == 1 and b.ndim == 2:
+        return lambda g, a, b: np.outer(a, g)
+    return None
+
+
+@overload(transpose_adjoint)  # noqa: F821
+def _transpose_adjoint(g, axes):
+    if isinstance(axes, (types.NoneType, types.Omitted)) and _arr(g):
+        return lambda g, axes: np.transpose(g)
+    return None
+
+
+# --------------------------------------------------------------------------
+# loops counting down (``reversed(range(a, b, s))`` in a reverse sweep)
+
+
+@register_jitable
+def rev_start(a, b, s):
+    """The last value of ``range(a, b, s)`` (``a - s`` when it is empty),
+    where ``range(rev_start(a, b, s), a - s, -s)`` counts it down."""
+    n = (b - a + s - (1 if s > 0 else -1)) // s
+    if n < 0:
+        n = 0
+    return a + (n - 1) * s
+
+
+@register_jitable
+def range_cut(a, b, s, cut):
+    """A stop ``b2`` with ``range(a, b2, s) == range(a, b, s)[:cut]``."""
+    n = (b - a + s - (1 if s > 0 else -1)) // s
+    if n < 0:
+        n = 0
+    m = min(n, cut) if cut >= 0 else max(n + cut, 0)
+    return a + m * s

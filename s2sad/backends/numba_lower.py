@@ -1,0 +1,222 @@
+"""Lowering a generated function for Numba (``backend="numba"``, issue 15).
+
+The generated gradient is already plain Python over NumPy; Numba compiles
+most of it as it stands and infers every type itself.  What it cannot take
+is rewritten here, as a pass over the generated program (IR), never over
+its text:
+
+* the one heterogeneous tape ``_stack`` becomes one typed list per saved
+  quantity (``Push``/``Pop`` carry a ``slot`` key shared by a push and its
+  pops, :mod:`s2sad.ir.nodes`): ``_tape3.append(v)`` / ``_tape3.pop()``;
+* ``_rt.<helper>`` calls go to the helper's Numba version
+  (:mod:`s2sad_runtime.numba_helpers`), chosen per argument type when Numba
+  compiles; a helper with no such version stops the lowering with the line
+  it is on;
+* ``reversed(range(a, b, s))`` (and ``range(...)[:n]``, a loop left by
+  ``break``) becomes a range counting down;
+* outside values (globals, closure values, ``self``'s attributes) that are
+  data -- arrays, numbers -- become parameters, passed at every call:
+  Numba would freeze them into the machine code, and a global array may be
+  changed in place between calls (the gradient is that of the function as
+  Python runs it now).  Modules and functions stay globals.
+
+Placeholders ``x = None`` stay: Numba types such a name as optional and
+checks it where it is used.  Checkpointed and reversible loops (their steps
+are Python generators) and anything Numba rejects leave the signature on the
+Python code, with a located message (:mod:`s2sad.backends.numba_backend`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import types
+from dataclasses import replace
+
+import numpy as np
+
+from s2sad.analysis.prims import is_static, static_value
+from s2sad.ir import nodes as N
+from s2sad.ir.visit import rebuild
+
+
+class Unsupported(Exception):
+    """The generated function holds something the Numba backend cannot
+    take (``where``: the nearest source comment before it, or None)."""
+
+    def __init__(self, reason, where=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.where = where
+
+
+def _helpers():
+    import s2sad_runtime.numba_helpers as nh
+    return nh
+
+
+class Lowered:
+    """The lowered function: ``fdef`` (IR), ``globals`` (name -> object its
+    code reads as a global), ``data`` (names of the outside values passed
+    as parameters, in order, inserted at ``insert_at``) and ``data_exprs``
+    (the static references that give their values at each call)."""
+
+    def __init__(self, fdef, globals_, data, insert_at):
+        self.fdef = fdef
+        self.globals = globals_
+        self.data = list(data)
+        self.data_exprs = list(data.values())
+        self.insert_at = insert_at
+        self.nparams = len(fdef.params) - len(self.data)     # the call's own
+        self.defaults = [d.value if isinstance(d, N.Const) else static_value(d) for d in fdef.defaults]
+
+
+def _is_code(obj):
+    """Objects Numba reads as globals: modules, functions, types, compiled
+    functions (a Numba dispatcher has ``py_func``)."""
+    return isinstance(obj, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, np.ufunc, type)) \
+        or hasattr(obj, "py_func")
+
+
+def lower(fdef):
+    """The Numba-ready form of generated function ``fdef``."""
+    return _Lowering().run(fdef)
+
+
+class _Lowering:
+    def __init__(self):
+        self.tapes = {}         # slot key -> tape name
+        self.globals = {}
+        self.data = {}
+        self.where = None       # the last source comment passed (for messages)
+
+    def run(self, fdef):
+        body = self.block(fdef.body)
+        inits = [N.Assign(N.Name(t), N.List(())) for t in self.tapes.values()]
+        nfixed = len(fdef.params) - len(fdef.defaults)
+        params = fdef.params[:nfixed] + list(self.data) + fdef.params[nfixed:]
+        out = replace(fdef, params=params, body=inits + body)
+        return Lowered(out, self.globals, self.data, nfixed)
+
+    def fail(self, reason):
+        raise Unsupported(reason, self.where)
+
+    # statements
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out.extend(self.stmt(s))
+        return out
+
+    def stmt(self, s):
+        if isinstance(s, N.Comment):
+            self.where = s.text
+            return [s]
+        if isinstance(s, (N.FunctionDef, N.Nonlocal)):
+            self.fail("a checkpointed or reversible loop (its step runs as Python generator code)")
+        if isinstance(s, N.Assign):
+            if isinstance(s.target, N.Name) and s.target.id == "_stack":
+                return []
+            return [replace(s, value=self.expr(s.value), target=self.expr(s.target))]
+        if isinstance(s, N.Push):
+            return [N.Eval(N.Call(N.Attr(self.tape(s.slot), "append"), (self.expr(s.value),)), loc=s.loc)]
+        if isinstance(s, (N.Eval, N.Return)):
+            return [replace(s, value=self.expr(s.value))]
+        if isinstance(s, N.If):
+            return [replace(s, test=self.expr(s.test), body=self.block(s.body), orelse=self.block(s.orelse))]
+        if isinstance(s, N.While):
+            if s.strategy is not None:
+                self.fail("a checkpointed loop")
+            return [replace(s, test=self.expr(s.test), body=self.block(s.body))]
+        if isinstance(s, N.For):
+            if s.strategy is not None:
+                self.fail("a checkpointed or reversible loop")
+            return [replace(s, iter=self.loop_iter(s.iter), body=self.block(s.body))]
+        return [s]
+
+    def tape(self, slot):
+        if slot is None:
+            self.fail("a saved value without a tape slot (internal: please report)")
+        name = self.tapes.get(slot)
+        if name is None:
+            name = self.tapes[slot] = f"_tape{len(self.tapes) + 1}"
+        return N.Name(name)
+
+    # expressions
+    def expr(self, e):
+        return rebuild(e, self.node)
+
+    def node(self, e):
+        if isinstance(e, N.Pop):
+            return N.Call(N.Attr(self.tape(e.slot), "pop"), ())
+        if isinstance(e, N.Yield):
+            self.fail("a generator (a checkpointed loop's step)")
+        if isinstance(e, N.Attr) and is_static(e):
+            return self.static(e)
+        if isinstance(e, N.Static):
+            return self.static(e)
+        if isinstance(e, N.Call) and isinstance(e.func, N.Static) and e.func.name.startswith("_nb_check_scalar"):
+            return replace(e, args=e.args[:1])      # the location: the Python code reports it
+        if isinstance(e, N.Call) and isinstance(e.func, N.Static) and e.func.obj is builtins.reversed:
+            return self.reversed_range(e.args[0])
+        return None
+
+    def static(self, e):
+        obj = static_value(e)
+        import s2sad_runtime as rt
+        if isinstance(e, N.Attr) and isinstance(e.value, N.Static) and e.value.obj is rt:
+            nh = _helpers()
+            if e.attr not in nh.__all__:
+                self.fail(f"the runtime helper `_rt.{e.attr}` has no compiled version yet")
+            name = f"_nb_{e.attr}"
+            self.globals[name] = getattr(nh, e.attr)
+            return N.Static(name, self.globals[name])
+        if isinstance(e, N.Attr):
+            # an attribute chain over a module (np.linalg.norm): Numba
+            # resolves it itself when the root is a module
+            root = e
+            while isinstance(root, N.Attr):
+                root = root.value
+            if isinstance(root, N.Static) and isinstance(root.obj, types.ModuleType):
+                self.static(root)
+                return e
+            name = f"_data_{len(self.data) + 1}"
+            self.data[name] = e
+            return N.Name(name)
+        if _is_code(obj) or obj is None:
+            self.globals[e.name] = obj
+            return e
+        self.data.setdefault(e.name, e)
+        return N.Name(e.name)
+
+    def loop_iter(self, it):
+        return self.expr(it)
+
+    def reversed_range(self, rng):
+        """``reversed(range(...))`` and ``reversed(range(...)[:n])`` as a
+        range counting down (``_nb_rev_start`` finds its first value)."""
+        cut = None
+        if isinstance(rng, N.Sub) and isinstance(rng.index, N.Slice) and rng.index.lower is None \
+                and rng.index.step is None:
+            cut = rng.index.upper
+            rng = rng.value
+        if not (isinstance(rng, N.Call) and isinstance(rng.func, N.Static) and rng.func.obj is builtins.range
+                and 1 <= len(rng.args) <= 3 and not rng.kwargs):
+            self.fail("`reversed` of something other than a range")
+        args = [self.expr(a) for a in rng.args]
+        if len(args) == 1:
+            args = [N.Const(0)] + args
+        if len(args) == 2:
+            args.append(N.Const(1))
+        a, b, s = args
+        if cut is not None:
+            b = N.Call(self.helper("range_cut"), (a, b, s, self.expr(cut)))
+        start = N.Call(self.helper("rev_start"), (a, b, s))
+        stop = N.BinOp("Sub", a, s)
+        step = N.UnaryOp("USub", s)
+        return N.Call(N.Static("range", builtins.range), (start, stop, step))
+
+    def helper(self, name):
+        nm = f"_nb_{name}"
+        self.globals[nm] = getattr(_helpers(), name)
+        return N.Static(nm, self.globals[nm])
+

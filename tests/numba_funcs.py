@@ -1,0 +1,82 @@
+"""Functions of the Numba backend's tests (tests/test_numba_backend.py):
+the loops issue 15 is about, written as a user writes them."""
+
+import math
+
+import numpy as np
+
+import s2sad
+
+SCALE = np.array([1.0, 2.0, 3.0])
+
+
+def while_branch(a, n):
+    x = 0.5
+    i = 0
+    while i < n:
+        if x > 0:
+            x = x * math.sin(x) + a
+        else:
+            x = x * x - a
+        i = i + 1
+    return x
+
+
+def heat(u0, k, steps):
+    u = u0.copy()
+    n = u.shape[0]
+    for t in range(steps):
+        for j in range(1, n - 1):
+            u[j] = u[j] + k * (u[j + 1] - 2.0 * u[j] + u[j - 1])
+    return np.sum(u * u)
+
+
+def node(W, b, y0, h, n):
+    y = y0
+    for i in range(n):
+        k1 = np.tanh(W @ y + b)
+        k2 = np.tanh(W @ (y + 0.5 * h * k1) + b)
+        y = y + h * k2
+    return np.sum(y * y)
+
+
+def particles(x0, v0, dt, tmax):
+    # a while loop of unknown trip count over small arrays
+    x = x0.copy()
+    v = v0.copy()
+    t = 0.0
+    while t < tmax:
+        a = -x - 0.1 * v * np.abs(v)
+        v = v + dt * a
+        x = x + dt * v
+        t = t + dt
+    return np.sum(x * x) + 0.5 * np.sum(v * v)
+
+
+def uses_global(x):
+    s = 0.0
+    for i in range(3):
+        s = s + SCALE[i] * x[i] ** 2
+    return s
+
+
+def early_exit(x):
+    s = 0.0
+    for i in range(10):
+        s = s + np.sin(x * i)
+        if s > 1.5:
+            break
+    return s
+
+
+def checkpointed(x):
+    for i in s2sad.checkpointed(range(4), snapshots=2):
+        x = np.sin(x) * 0.9
+    return np.sum(x)
+
+
+def vector_out(x):
+    y = x
+    for i in range(2):
+        y = y * x
+    return y

@@ -1,0 +1,167 @@
+"""The Numba backend (issue 15): ``backend="numba"`` gives the Python
+backend's gradients (to 1e-9) on loops over scalars, elements and small
+arrays; what it cannot compile runs as Python with a located message; data
+from outside is read at every call; the disk cache serves a second process.
+
+Every check_grads of the suite runs on this backend too when
+S2SAD_CHECK_BACKENDS=numba (.ci/run does that)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.backends import numba_backend as nbb
+
+numba = pytest.importorskip("numba")
+
+import numba_funcs as F  # noqa: E402
+
+RNG = np.random.default_rng(3)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("S2SAD_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _same(a, b):
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        assert x.shape == y.shape
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12 * max(1.0, float(np.max(np.abs(y)))))
+
+
+CASES = [
+    (F.while_branch, lambda: (0.3, 500), 0),
+    (F.heat, lambda: (RNG.standard_normal(24), 0.1, 15), (0, 1)),
+    (F.node, lambda: (0.2 * RNG.standard_normal((6, 6)), RNG.standard_normal(6), RNG.standard_normal(6), 0.05, 8),
+     (0, 1, 2)),
+    (F.particles, lambda: (RNG.standard_normal(5), RNG.standard_normal(5), 0.01, 0.3), (0, 1)),
+    (F.early_exit, lambda: (0.7,), 0),
+]
+
+
+@pytest.mark.parametrize("f,make,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradients_equal_the_python_backend(f, make, wrt):
+    args = make()
+    want = s2sad.grad(f, wrt=wrt)(*args)
+    df = s2sad.grad(f, wrt=wrt, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nbb.BackendFallbackWarning)
+        got = df(*args)
+    assert df.backend_info["backend"] == "numba", df.backend_info
+    assert df.backend_info["compile_seconds"] > 0
+    _same(got, want)
+    _same(df(*args), want)          # the second call, compiled code only
+
+
+def test_value_and_grad_vjp_and_jvp():
+    args = (RNG.standard_normal(16), 0.1, 5)
+    v, g = s2sad.value_and_grad(F.heat, backend="numba")(*args)
+    v0, g0 = s2sad.value_and_grad(F.heat)(*args)
+    assert v == pytest.approx(v0, rel=1e-12)
+    _same(g, g0)
+    x = RNG.standard_normal(4)
+    val, pull = s2sad.vjp(F.vector_out, backend="numba")(x)
+    _same(pull(np.ones(4)), s2sad.vjp(F.vector_out)(x)[1](np.ones(4)))
+    t = RNG.standard_normal(4)
+    _same(s2sad.jvp(F.vector_out, backend="numba")(x, t), s2sad.jvp(F.vector_out)(x, t))
+
+
+def test_a_global_array_changed_in_place_is_read_at_every_call():
+    df = s2sad.grad(F.uses_global, backend="numba")
+    x = np.array([1.0, 1.0, 1.0])
+    _same(df(x), 2 * F.SCALE * x)
+    old = F.SCALE.copy()
+    try:
+        F.SCALE[:] = [5.0, 6.0, 7.0]
+        _same(df(x), 2 * F.SCALE * x)
+    finally:
+        F.SCALE[:] = old
+    assert "SCALE" in df.compiled_source.split("\n", 3)[3].split(")")[0]   # a parameter, not a constant
+
+
+def test_what_it_cannot_compile_runs_on_python_with_a_located_warning():
+    df = s2sad.grad(F.checkpointed, backend="numba")
+    x = RNG.standard_normal(3)
+    with pytest.warns(nbb.BackendFallbackWarning) as rec:
+        got = df(x)
+    msg = str(rec[0].message)
+    assert "numba_funcs.py:" in msg and "checkpointed" in msg and "Python backend" in msg
+    _same(got, s2sad.grad(F.checkpointed)(x))
+    assert df.plan_info["backend"] == "python" and df.plan_info["fallback"] == msg
+
+
+def test_auto_is_silent_and_numba_for_loops():
+    x = RNG.standard_normal(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = s2sad.grad(F.checkpointed, backend="auto")
+        _same(df(x), s2sad.grad(F.checkpointed)(x))
+    da = s2sad.grad(F.while_branch, backend="auto")
+    da(0.2, 10)
+    assert da.backend_info["backend"] == "numba"
+
+
+def test_an_error_at_run_time_comes_from_the_python_code_with_its_line():
+    df = s2sad.grad(F.vector_out, backend="numba")
+    with pytest.raises(s2sad.errors.NonScalarOutputError, match="numba_funcs.py"):
+        df(RNG.standard_normal(3))
+
+
+def test_compile_ahead_and_the_compiled_source():
+    df = s2sad.grad(F.while_branch, backend="numba")
+    assert df.compile(0.3, 5) is True
+    assert df.compile_seconds > 0
+    src = df.compiled_source
+    assert "_tape" in src and "_stack" not in src and "_rt." not in src
+    assert "numba_funcs.py:" in src          # the source comments stay
+    s2sad.grad(F.while_branch, backend="numba")   # a new one: nothing compiled yet
+    assert df(0.3, 5) == pytest.approx(s2sad.grad(F.while_branch)(0.3, 5), rel=1e-12)
+
+
+def test_a_second_process_loads_the_machine_code_from_the_disk_cache(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text(textwrap.dedent("""
+        import sys, time
+        t0 = time.perf_counter()
+        import numpy as np, s2sad
+        def f(a, n):
+            x = 0.5
+            for i in range(n):
+                x = x * np.sin(x) + a
+            return x
+        df = s2sad.grad(f, backend="numba")
+        g = df(0.3, 100)
+        print(df.backend_info["cached"], time.perf_counter() - t0, g)
+    """))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = [subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, check=True).stdout
+           for _ in range(2)]
+    first, second = out[0].split(), out[1].split()
+    assert first[0] == "False" and second[0] == "True", out
+    assert first[2] == second[2]
+
+
+def test_backend_option_without_numba_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(nbb, "available", lambda: False)
+    with pytest.raises(s2sad.errors.ArgumentError, match=r"s2sad\[numba\]"):
+        s2sad.grad(F.heat, backend="numba")
+    with pytest.raises(s2sad.errors.ArgumentError, match="backends are"):
+        s2sad.grad(F.heat, backend="cuda")
+
+
+def test_runtime_helpers_count_ranges_down_as_python_does():
+    from s2sad_runtime import numba_helpers as nh
+    for a, b, s in [(0, 5, 1), (1, 7, 2), (5, 0, -1), (3, 3, 1), (7, 1, -3), (0, 10, 4)]:
+        want = list(reversed(range(a, b, s)))
+        assert list(range(nh.rev_start(a, b, s), a - s, -s)) == want
+        for cut in (0, 1, 2, 10, -1):
+            b2 = nh.range_cut(a, b, s, cut)
+            assert list(range(a, b2, s)) == list(range(a, b, s)[:cut])
