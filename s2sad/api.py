@@ -14,6 +14,7 @@ import s2sad_runtime.loops as _loops
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
 from s2sad.analysis.prims import static_value
+from s2sad.backends.options import BackendOptions, check_backend as _check_backend
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
@@ -175,7 +176,7 @@ class _PlanEntry:
             pool.give(ws)
 
 
-class GradFunction:
+class GradFunction(BackendOptions):
     """A differentiated function.  Call it like the original; read the
     generated code in ``.source``."""
 
@@ -498,54 +499,6 @@ class GradFunction:
             self.plan_reason = (f"more signatures than the plans kept ({MAX_PLANS} plans, "
                                 f"{PLAN_BYTES >> 20} MiB of workspace): the oldest runs the generic code")
 
-    # ------------------------------------------------------------ backends
-    def _compiled_variant(self, f):
-        """The generated function ``f`` under the Numba backend (falling
-        back to ``f`` per signature, reported in ``plan_info``)."""
-        from s2sad.backends import numba_backend as nb
-        if self.backend == "auto" and not (nb.available() and _has_loop(f.__s2sad_ir__)):
-            return f
-        return nb.NumbaFunction(f, f"{self.fn.__qualname__}:{self.mode}", warn=self.backend == "numba")
-
-    def compile(self, *args, **kwargs):
-        """Compile for the signature of ``args`` ahead of the first call
-        (the Numba backend; the Python backend builds its code).  Returns
-        True when compiled code will run for these arguments."""
-        if self.mode == "jvp":
-            args, tangent = (args[:-1], args[-1]) if "tangent" not in kwargs else (args, kwargs.pop("tangent"))
-            args = self._bind(args, kwargs)
-            tangents = (tangent,) if self.single else tuple(tangent)
-            full = (*args, *self._extra, *tangents)
-        else:
-            args = self._bind(args, kwargs)
-            full = args
-        self._check_inputs(args)
-        f = self.compiled(args)
-        if hasattr(f, "compile"):
-            return f.compile(*full)
-        return self.backend == "python"
-
-    @property
-    def compiled_source(self):
-        """The source the Numba backend compiled (None on the Python
-        backend, or before the first call)."""
-        return getattr(self._last, "compiled_source", None)
-
-    @property
-    def backend_info(self):
-        """Which backend ran the last signature: ``backend``,
-        ``compile_seconds``, ``fallback`` (why it runs on Python, located),
-        ``cached`` (machine code loaded from the disk cache)."""
-        f = self._last
-        info = getattr(f, "info", None)
-        if info is None:
-            return {"backend": "python", "fallback": None, "compile_seconds": 0.0}
-        return dict(info, backend="python" if info["fallback"] and not info["signatures"] else "numba")
-
-    @property
-    def compile_seconds(self):
-        return self.backend_info["compile_seconds"]
-
     @property
     def planned_source(self):
         """The planned (allocation-free) variant of the last planned
@@ -658,22 +611,6 @@ class GradFunction:
 
 # ---------------------------------------------------------------- public API
 
-_BACKENDS = ("python", "numba", "auto")
-
-
-def _check_backend(backend):
-    if backend not in _BACKENDS:
-        raise ArgumentError(f"backend={backend!r}: the backends are {', '.join(map(repr, _BACKENDS))}")
-    if backend == "numba":
-        from s2sad.backends.numba_backend import require
-        require()
-    return backend
-
-
-def _has_loop(fdef):
-    return any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body))
-
-
 def _transform(mode, f, wrt, rules, loops=None, plan=True, backend="python"):
     if f is None:
         return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan, backend)
@@ -704,6 +641,11 @@ def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
             integer arguments), run a planned variant whose temporaries live
             in reused buffers (``.planned_source``); ``False`` keeps the
             generic code.
+        backend: ``"python"`` (the default), ``"numba"`` (compiled per
+            signature; what Numba cannot take runs as Python, with a
+            warning and ``.plan_info["fallback"]``) or ``"auto"`` (Numba
+            for loops without matrix products, if installed): see
+            docs/performance.md, "The Numba backend".
 
     Returns:
         A callable with ``f``'s signature returning the gradient(s); its

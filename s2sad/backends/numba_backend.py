@@ -27,9 +27,12 @@ import re
 import sys
 import threading
 import time
+import types
 import warnings
 
+from s2sad.analysis.prims import static_value
 from s2sad.backends.numba_lower import Unsupported, lower
+from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 
 
@@ -89,159 +92,150 @@ def _typeof_key(args):
     return tuple(key)
 
 
-class NumbaFunction:
-    """The generated function ``py`` compiled by Numba, falling back to
-    ``py`` itself per signature (see the module's docstring)."""
+class _Variant:
+    """One lowering of the generated function, compiled by Numba."""
 
-    _ATTRS = ("__s2sad_loops__", "__s2sad_ns__", "__s2sad_ir__", "__s2sad_plan_ir__", "__s2sad_bindings__",
-              "__s2sad_source__", "__name__", "__qualname__")
+    def __init__(self, low, nb, source):
+        self.low = low
+        self.nb = nb
+        self.source = source
 
-    def __init__(self, py, label, warn=True):
-        self.py = py
-        self.label = label
-        self.warn = warn
-        for a in self._ATTRS:
-            if hasattr(py, a):
-                setattr(self, a, getattr(py, a))
-        self._lock = threading.Lock()
-        self._nb = None             # the Numba dispatcher, or False when nothing compiles
-        self._lowered = None
-        self._fallback = {}         # signature -> reason (runs the Python code)
-        self._compiled = set()      # signatures compiled
-        self.info = {"backend": "numba", "compile_seconds": 0.0, "fallback": None, "signatures": 0,
-                     "cached": None, "module": None}
-        self.compiled_source = None
-
-    # -------------------------------------------------------------- build
-    def _build(self):
-        try:
-            self._lowered = lower(self.py.__s2sad_ir__)
-        except Unsupported as e:
-            self._nb = False
-            self._set_fallback(None, self._message(e.reason, e.where))
-            return
-        src = _HEADER + R.source(self._lowered.fdef) + "\n"
-        self.compiled_source = src
-        import numba
-        # Numba's cache does not see changes in the helpers it calls: they
-        # and Numba's version are part of the name
-        digest = hashlib.sha256(src.encode() + _helpers_stamp()).hexdigest()[:20]
-        d = cache_dir()
-        path = os.path.join(d, f"s2sad_nb_{digest}.py")
-        try:
-            os.makedirs(d, exist_ok=True)
-            if not os.path.exists(path):
-                tmp = f"{path}.{os.getpid()}.tmp"
-                with open(tmp, "w") as fh:
-                    fh.write(src)
-                os.replace(tmp, path)
-            cache = True
-        except OSError:
-            path, cache = None, False
-        modname = f"s2sad_nb_{digest}"
-        mod = sys.modules.get(modname)
-        if mod is None:
-            if path is not None:
-                spec = importlib.util.spec_from_file_location(modname, path)
-                mod = importlib.util.module_from_spec(spec)
-                mod.__dict__.update(self._lowered.globals)
-                spec.loader.exec_module(mod)
-            else:
-                import types
-                mod = types.ModuleType(modname)
-                mod.__dict__.update(self._lowered.globals)
-                exec(compile(src, f"<s2sad numba {self.label}>", "exec"), mod.__dict__)
-            sys.modules[modname] = mod
-        else:
-            mod.__dict__.update(self._lowered.globals)
-        fn = getattr(mod, self._lowered.fdef.name)
-        self._nb = numba.njit(cache=cache, boundscheck=True)(fn)
-        self.info["module"] = path
-
-    # --------------------------------------------------------------- call
-    def __call__(self, *args):
-        if self._nb is None:
-            with self._lock:
-                if self._nb is None:
-                    self._build()
-        if self._nb is False:
-            return self.py(*args)
-        key = _typeof_key(args)
-        if key in self._fallback:
-            return self.py(*args)
-        full = self._full(args)
-        if key not in self._compiled:
-            return self._first(key, args, full)
-        try:
-            return self._nb(*full)
-        except Exception:  # noqa: BLE001 - the Python code raises it with the user's line, or runs
-            return self.py(*args)
-
-    def compile(self, *args):
-        """Compile for the signature of ``args`` without running."""
-        if self._nb is None:
-            with self._lock:
-                if self._nb is None:
-                    self._build()
-        if self._nb is False:
-            return False
-        key = _typeof_key(args)
-        if key in self._fallback:
-            return False
-        if key in self._compiled:
-            return True
-        import numba
-        full = self._full(args)
-        t0 = time.perf_counter()
-        try:
-            self._nb.compile(tuple(numba.typeof(a) for a in full))
-        except Exception as e:  # noqa: BLE001 - Numba's errors: reported, and the Python code runs
-            self._set_fallback(key, self._numba_message(e))
-            return False
-        self._done(key, time.perf_counter() - t0)
-        return True
-
-    def _full(self, args):
+    def full(self, args):
         """The compiled function's arguments: the call's, the outside data
         (read now), the defaults the call left out."""
-        from s2sad.analysis.prims import static_value
-        low = self._lowered
+        low = self.low
         k = low.insert_at
         missing = low.nparams - len(args)
         rest = (*args[k:], *low.defaults[len(low.defaults) - missing:]) if missing > 0 else args[k:]
         return (*args[:k], *[static_value(e) for e in low.data_exprs], *rest)
 
-    def _first(self, key, args, full):
+
+def _load(src, low, label):
+    """The lowered function as a function of a module in the cache
+    directory (named by the hash of its text, the helpers' and Numba's
+    version: Numba's disk cache does not see changes in the helpers it
+    calls), its globals bound; (function, path), path None when the cache
+    directory cannot be written (then Numba caches nothing)."""
+    digest = hashlib.sha256(src.encode() + _helpers_stamp()).hexdigest()[:20]
+    d = cache_dir()
+    path = os.path.join(d, f"s2sad_nb_{digest}.py")
+    try:
+        os.makedirs(d, exist_ok=True)
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                fh.write(src)
+            os.replace(tmp, path)
+    except OSError:
+        path = None
+    modname = f"s2sad_nb_{digest}"
+    mod = sys.modules.get(modname)
+    if mod is None:
+        if path is not None:
+            spec = importlib.util.spec_from_file_location(modname, path)
+            mod = importlib.util.module_from_spec(spec)
+            mod.__dict__.update(low.globals)
+            spec.loader.exec_module(mod)
+        else:
+            mod = types.ModuleType(modname)
+            mod.__dict__.update(low.globals)
+            exec(compile(src, f"<s2sad numba {label}>", "exec"), mod.__dict__)
+        sys.modules[modname] = mod
+    else:
+        mod.__dict__.update(low.globals)
+    return getattr(mod, low.fdef.name), path
+
+
+class NumbaFunction:
+    """The generated function ``py`` compiled by Numba, falling back to
+    ``py`` itself per signature (see the module's docstring)."""
+
+    def __init__(self, py, label, warn=True):
+        self.py = py
+        self.label = label
+        self.warn = warn
+        self._lock = threading.Lock()
+        self._variants = {}         # signature -> _Variant, or a fallback message (runs the Python code)
+        self.info = {"backend": "numba", "compile_seconds": 0.0, "fallback": None, "signatures": 0,
+                     "cached": None, "module": None}
+        self.compiled_source = None
+
+    def __getattr__(self, name):
+        # the generated function's attributes (__s2sad_ir__, __s2sad_source__...)
+        if name == "py":
+            raise AttributeError(name)
+        return getattr(self.py, name)
+
+    # -------------------------------------------------------------- build
+    def _variant(self, key, args):
+        """The compiled variant of signature ``key`` (lowered for the types
+        of ``args``, compiled by Numba), or the message saying why there is
+        none."""
+        v = self._variants.get(key)
+        if v is not None:
+            return v
+        with self._lock:
+            v = self._variants.get(key)
+            if v is None:
+                v = self._variants[key] = self._build(args)
+        return v
+
+    def _build(self, args):
         import numba
-        from numba.core import errors as nerr
+        from s2sad.backends.numba_types import value_type
+        fdef = self.py.__s2sad_ir__
+        nfix = len(fdef.params) - len(fdef.defaults)
+        vals = list(args) + [d.value if isinstance(d, N.Const) else None
+                             for d in fdef.defaults[len(args) - nfix:]] if len(args) < len(fdef.params) else args
+        try:
+            low = lower(fdef, [value_type(a) for a in vals])
+        except Unsupported as e:
+            return self._set_fallback(self._message(e.reason, e.where))
+        src = _HEADER + R.source(low.fdef) + "\n"
+        self.compiled_source = src
+        fn, path = _load(src, low, self.label)
+        var = _Variant(low, numba.njit(cache=path is not None, boundscheck=True)(fn), src)
+        self.info["module"] = path
+        full = var.full(args)
         t0 = time.perf_counter()
         try:
+            from numba.core import errors as nerr
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", nerr.NumbaWarning)
-                self._nb.compile(tuple(numba.typeof(a) for a in full))
-        except Exception as e:  # noqa: BLE001 - as in compile()
-            self._set_fallback(key, self._numba_message(e))
+                var.nb.compile(tuple(numba.typeof(a) for a in full))
+        except Exception as e:  # noqa: BLE001 - Numba's errors: reported, and the Python code runs
+            return self._set_fallback(self._numba_message(e, src))
+        self._done(var, time.perf_counter() - t0)
+        return var
+
+    # --------------------------------------------------------------- call
+    def __call__(self, *args):
+        v = self._variants.get(_typeof_key(args)) or self._variant(_typeof_key(args), args)
+        if type(v) is str:
             return self.py(*args)
-        self._done(key, time.perf_counter() - t0)
         try:
-            return self._nb(*full)
-        except Exception:  # noqa: BLE001
+            return v.nb(*v.full(args))
+        except Exception:  # noqa: BLE001 - the Python code raises it with the user's line, or runs
             return self.py(*args)
 
-    def _done(self, key, seconds):
-        self._compiled.add(key)
+    def compile(self, *args):
+        """Compile for the signature of ``args`` without running; True when
+        compiled code will run for it."""
+        return type(self._variant(_typeof_key(args), args)) is not str
+
+    def _done(self, var, seconds):
         self.info["compile_seconds"] += seconds
-        self.info["signatures"] = len(self._compiled)
-        stats = getattr(self._nb, "stats", None)
+        self.info["signatures"] += 1
+        stats = getattr(var.nb, "stats", None)
         if stats is not None:
             self.info["cached"] = bool(stats.cache_hits)
 
     # ----------------------------------------------------------- messages
-    def _set_fallback(self, key, msg):
-        self._fallback[key] = msg
+    def _set_fallback(self, msg):
         self.info["fallback"] = msg
         if self.warn:
-            warnings.warn(BackendFallbackWarning(msg), stacklevel=4)
+            warnings.warn(BackendFallbackWarning(msg), stacklevel=5)
+        return msg
 
     def _message(self, reason, where):
         where = where.removeprefix("adjoint of ") if where else where
@@ -250,7 +244,7 @@ class NumbaFunction:
         return (f"{head}the numba backend cannot compile this ({reason}); this signature runs on the "
                 f"Python backend{line}\nhint: see docs/performance.md, 'The Numba backend', for what it takes")
 
-    def _numba_message(self, e):
+    def _numba_message(self, e, source):
         """Numba's error, located at the user's line: the nearest source
         comment above the generated line Numba names."""
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
@@ -262,8 +256,8 @@ class NumbaFunction:
             first = f"{first} {sig}"
         where = None
         m = re.findall(r'File "([^"]*s2sad_nb_[0-9a-f]+\.py|<s2sad numba [^>]*>)", line (\d+)', text)
-        if m and self.compiled_source:
-            lines = self.compiled_source.splitlines()
+        if m and source:
+            lines = source.splitlines()
             n = int(m[-1][1]) - 1
             for i in range(min(n, len(lines) - 1), -1, -1):
                 s = lines[i].strip()

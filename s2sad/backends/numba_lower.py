@@ -34,7 +34,9 @@ from dataclasses import replace
 
 import numpy as np
 
+import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
+from s2sad.backends.numba_types import is_scalar, scalar_types, shape_only_names
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import rebuild
 
@@ -77,9 +79,14 @@ def _is_code(obj):
         or hasattr(obj, "py_func")
 
 
-def lower(fdef):
-    """The Numba-ready form of generated function ``fdef``."""
-    return _Lowering().run(fdef)
+def lower(fdef, arg_types=None):
+    """The Numba-ready form of generated function ``fdef`` for arguments of
+    ``arg_types`` (:func:`s2sad.backends.numba_types.value_type` of each
+    parameter; None: no type known)."""
+    return _Lowering().run(fdef, arg_types)
+
+
+_ZERO_OF = {"float64": 0.0, "int64": 0, "bool": False}
 
 
 class _Lowering:
@@ -88,8 +95,13 @@ class _Lowering:
         self.globals = {}
         self.data = {}
         self.where = None       # the last source comment passed (for messages)
+        self.types = {}
+        self.untaped = set()    # numbers read only for their shape: not saved
 
-    def run(self, fdef):
+    def run(self, fdef, arg_types=None):
+        if arg_types is not None:
+            self.types = scalar_types(fdef, dict(zip(fdef.params, arg_types)))
+            self.untaped = {v for v in shape_only_names(fdef) if is_scalar(self.types.get(v))}
         body = self.block(fdef.body)
         inits = [N.Assign(N.Name(t), N.List(())) for t in self.tapes.values()]
         nfixed = len(fdef.params) - len(fdef.defaults)
@@ -116,8 +128,16 @@ class _Lowering:
         if isinstance(s, N.Assign):
             if isinstance(s.target, N.Name) and s.target.id == "_stack":
                 return []
+            if isinstance(s.target, N.Name) and isinstance(s.value, N.Pop) and s.target.id in self.untaped:
+                return []       # a number's shape is (): any value of it serves
+            if isinstance(s.target, N.Name) and isinstance(s.value, N.Const) and s.value.value is None:
+                t = self.types.get(s.target.id)
+                if is_scalar(t) and t[1] in _ZERO_OF:
+                    return [replace(s, value=N.Const(_ZERO_OF[t[1]]))]     # typed, not optional
             return [replace(s, value=self.expr(s.value), target=self.expr(s.target))]
         if isinstance(s, N.Push):
+            if self.saves_untaped(s):
+                return []
             return [N.Eval(N.Call(N.Attr(self.tape(s.slot), "append"), (self.expr(s.value),)), loc=s.loc)]
         if isinstance(s, (N.Eval, N.Return)):
             return [replace(s, value=self.expr(s.value))]
@@ -133,6 +153,12 @@ class _Lowering:
             return [replace(s, iter=self.loop_iter(s.iter), body=self.block(s.body))]
         return [s]
 
+    def saves_untaped(self, s):
+        v = s.value
+        if isinstance(v, N.Call) and is_static(v.func) and v.args and static_value(v.func) is _rt.like:
+            v = v.args[0]
+        return isinstance(v, N.Name) and v.id in self.untaped and s.slot is not None and s.slot[0] == "save"
+
     def tape(self, slot):
         if slot is None:
             self.fail("a saved value without a tape slot (internal: please report)")
@@ -143,6 +169,8 @@ class _Lowering:
 
     # expressions
     def expr(self, e):
+        if isinstance(e, N.Call) and is_static(e.func) and static_value(e.func) is _rt.check_scalar_output:
+            e = replace(e, args=e.args[:1])       # the location: the Python code reports it
         return rebuild(e, self.node)
 
     def node(self, e):
@@ -154,16 +182,13 @@ class _Lowering:
             return self.static(e)
         if isinstance(e, N.Static):
             return self.static(e)
-        if isinstance(e, N.Call) and isinstance(e.func, N.Static) and e.func.name.startswith("_nb_check_scalar"):
-            return replace(e, args=e.args[:1])      # the location: the Python code reports it
         if isinstance(e, N.Call) and isinstance(e.func, N.Static) and e.func.obj is builtins.reversed:
             return self.reversed_range(e.args[0])
         return None
 
     def static(self, e):
         obj = static_value(e)
-        import s2sad_runtime as rt
-        if isinstance(e, N.Attr) and isinstance(e.value, N.Static) and e.value.obj is rt:
+        if isinstance(e, N.Attr) and isinstance(e.value, N.Static) and e.value.obj is _rt:
             nh = _helpers()
             if e.attr not in nh.__all__:
                 self.fail(f"the runtime helper `_rt.{e.attr}` has no compiled version yet")
