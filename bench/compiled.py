@@ -34,18 +34,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import s2sad  # noqa: E402
 import workloads as W  # noqa: E402
+from stencil import heat  # noqa: E402
 
 # --------------------------------------------------------------------------
-# the two workloads workloads.py does not have
-
-
-def heat(u0, k, steps):
-    u = u0.copy()
-    n = u.shape[0]
-    for t in range(steps):
-        for j in range(1, n - 1):
-            u[j] = u[j] + k * (u[j + 1] - 2.0 * u[j] + u[j - 1])
-    return np.sum(u * u)
+# the workload workloads.py and stencil.py do not have
 
 
 def particles(x0, v0, dt, tmax):

@@ -24,7 +24,8 @@ __all__ = [
     "like", "zeros_like", "accumulate", "unbroadcast", "grad_out", "check_scalar_output", "copy_slot", "zero_slot",
     "zero_slot_inplace", "index_adjoint", "index_accumulate", "index_accumulate_inplace", "sum_adjoint",
     "mean_adjoint", "matmul_adjoint_a", "matmul_adjoint_b", "transpose_adjoint", "elem", "is_array", "own",
-    "view_sync", "view_rederive", "broadcast_as", "fresh",
+    "view_sync", "view_rederive", "broadcast_as", "fresh", "tie_weight", "clip_mask", "log_or_zero", "sign",
+    "reshape_adjoint", "extremum_adjoint",
 ]
 
 
@@ -378,20 +379,93 @@ def _transpose_adjoint(g, axes):
 
 
 @register_jitable
+def _range_len(a, b, s):
+    return max((b - a + s - (1 if s > 0 else -1)) // s, 0)
+
+
+@register_jitable
 def rev_start(a, b, s):
     """The last value of ``range(a, b, s)`` (``a - s`` when it is empty),
     where ``range(rev_start(a, b, s), a - s, -s)`` counts it down."""
-    n = (b - a + s - (1 if s > 0 else -1)) // s
-    if n < 0:
-        n = 0
-    return a + (n - 1) * s
+    return a + (_range_len(a, b, s) - 1) * s
 
 
 @register_jitable
 def range_cut(a, b, s, cut):
     """A stop ``b2`` with ``range(a, b2, s) == range(a, b, s)[:cut]``."""
-    n = (b - a + s - (1 if s > 0 else -1)) // s
-    if n < 0:
-        n = 0
+    n = _range_len(a, b, s)
     m = min(n, cut) if cut >= 0 else max(n + cut, 0)
     return a + m * s
+
+
+# --------------------------------------------------------------------------
+# masks and weights of elementwise derivatives, reshapes, extrema
+
+
+def _f64(t):
+    return (_num(t) and not isinstance(t, types.Complex)) or (_arr(t) and t.dtype == types.float64)
+
+
+@overload(tie_weight)  # noqa: F821
+def _tie_weight(x, y):
+    if not (_f64(x) and _f64(y)):
+        return None
+    if _num(x) and _num(y):
+        return lambda x, y: 1.0 if x > y else (0.5 if x == y else 0.0)
+    return lambda x, y: (x > y) * 1.0 + 0.5 * (x == y)
+
+
+@overload(clip_mask)  # noqa: F821
+def _clip_mask(a, lo, hi):
+    if not _f64(a):
+        return None
+    lo_none = isinstance(lo, (types.NoneType, types.Omitted))
+    hi_none = isinstance(hi, (types.NoneType, types.Omitted))
+    if lo_none and hi_none:
+        return lambda a, lo, hi: 1.0
+    if lo_none:
+        return lambda a, lo, hi: 1.0 * (a <= hi)
+    if hi_none:
+        return lambda a, lo, hi: 1.0 * (a >= lo)
+    return lambda a, lo, hi: 1.0 * (a >= lo) * (a <= hi)
+
+
+@overload(log_or_zero)  # noqa: F821
+def _log_or_zero(x):
+    if _num(x):
+        return lambda x: np.log(x) if x > 0 else 0.0
+    if _f64(x):
+        return lambda x: np.log(np.where(x > 0, x, 1.0))
+    return None
+
+
+@overload(sign)  # noqa: F821
+def _sign(x):
+    if _num(x):
+        return lambda x: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    if _f64(x):
+        return lambda x: np.sign(x)
+    return None
+
+
+@overload(reshape_adjoint)  # noqa: F821
+def _reshape_adjoint(g, x, order="C"):
+    if not (_arr(g) and _arr(x)):
+        return None
+    if isinstance(order, types.Omitted) or (isinstance(order, types.StringLiteral) and order.literal_value == "C"):
+        return lambda g, x, order="C": np.ascontiguousarray(g).reshape(x.shape)
+    return None
+
+
+@overload(extremum_adjoint)  # noqa: F821
+def _extremum_adjoint(g, ans, x, axis=None, keepdims=False):
+    if not isinstance(axis, (types.NoneType, types.Omitted)):
+        return None
+    if _num(x):
+        return lambda g, ans, x, axis=None, keepdims=False: g
+    if _f64(x) and _num(g):
+        def impl(g, ans, x, axis=None, keepdims=False):
+            mask = x == ans
+            return g * mask / np.float64(mask.sum())
+        return impl
+    return None
