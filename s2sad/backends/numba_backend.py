@@ -31,8 +31,7 @@ import types
 import warnings
 
 from s2sad.analysis.prims import static_value
-from s2sad.backends.numba_lower import Unsupported, lower
-from s2sad.ir import nodes as N
+from s2sad.backends.numba_lower import Unsupported, lower, with_defaults
 from s2sad.ir import render as R
 
 
@@ -184,11 +183,8 @@ class NumbaFunction:
         import numba
         from s2sad.backends.numba_types import value_type
         fdef = self.py.__s2sad_ir__
-        nfix = len(fdef.params) - len(fdef.defaults)
-        vals = list(args) + [d.value if isinstance(d, N.Const) else None
-                             for d in fdef.defaults[len(args) - nfix:]] if len(args) < len(fdef.params) else args
         try:
-            low = lower(fdef, [value_type(a) for a in vals])
+            low = lower(fdef, [value_type(a) for a in with_defaults(fdef, args)])
         except Unsupported as e:
             return self._set_fallback(self._message(e.reason, e.where))
         src = _HEADER + R.source(low.fdef) + "\n"

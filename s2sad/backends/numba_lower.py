@@ -69,7 +69,18 @@ class Lowered:
         self.data_exprs = list(data.values())
         self.insert_at = insert_at
         self.nparams = len(fdef.params) - len(self.data)     # the call's own
-        self.defaults = [d.value if isinstance(d, N.Const) else static_value(d) for d in fdef.defaults]
+        self.defaults = default_values(fdef)
+
+
+def default_values(fdef):
+    """The values of a generated function's parameter defaults."""
+    return [d.value if isinstance(d, N.Const) else static_value(d) for d in fdef.defaults]
+
+
+def with_defaults(fdef, args):
+    """``args`` completed with the defaults of the parameters they leave out."""
+    missing = len(fdef.params) - len(args)
+    return (*args, *default_values(fdef)[len(fdef.defaults) - missing:]) if missing > 0 else tuple(args)
 
 
 def _is_code(obj):
@@ -189,12 +200,9 @@ class _Lowering:
     def static(self, e):
         obj = static_value(e)
         if isinstance(e, N.Attr) and isinstance(e.value, N.Static) and e.value.obj is _rt:
-            nh = _helpers()
-            if e.attr not in nh.__all__:
+            if e.attr not in _helpers().__all__:
                 self.fail(f"the runtime helper `_rt.{e.attr}` has no compiled version yet")
-            name = f"_nb_{e.attr}"
-            self.globals[name] = getattr(nh, e.attr)
-            return N.Static(name, self.globals[name])
+            return self.helper(e.attr)
         if isinstance(e, N.Attr):
             # an attribute chain over a module (np.linalg.norm): Numba
             # resolves it itself when the root is a module
