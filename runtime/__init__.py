@@ -42,7 +42,7 @@ from .reductions import (
 )
 from .indexing import (
     concatenate_piece, copy_slot, diag_adjoint, hstack_piece, index_accumulate, index_accumulate_inplace,
-    index_adjoint, is_basic_index,
+    index_adjoint, is_basic_index, slot_ready,
     repeat_adjoint, reshape_adjoint, roll_adjoint, take_adjoint, tile_adjoint, transpose_adjoint, transpose_forward,
     vstack_piece, written_part, written_part_adjoint, zero_slot, zero_slot_inplace,
 )
@@ -91,7 +91,7 @@ __all__ = [
     "extremum_weights", "prod_adjoint", "var_adjoint", "std_adjoint", "norm_adjoint", "cumsum_adjoint",
     # indexing
     "is_basic_index", "index_adjoint", "index_accumulate", "index_accumulate_inplace", "copy_slot", "zero_slot",
-    "zero_slot_inplace",
+    "zero_slot_inplace", "slot_ready",
     "written_part", "written_part_adjoint", "reshape_adjoint", "transpose_adjoint", "transpose_forward",
     "repeat_adjoint", "tile_adjoint", "roll_adjoint", "diag_adjoint", "concatenate_piece", "hstack_piece",
     "vstack_piece", "take_adjoint",

@@ -96,6 +96,19 @@ def zero_slot_inplace(a_adj, idx):
 zero_slot_inplace.__s2sad_outofplace__ = "zero_slot"
 
 
+_F64 = np.dtype(np.float64)
+
+
+def slot_ready(a_adj, x):
+    """Whether ``a_adj`` is a writeable float64 array shaped like ``x`` (and
+    of its dtype): then :func:`index_accumulate_inplace` and
+    :func:`zero_slot_inplace` of one element are ``a_adj[i] = a_adj[i] + g``
+    and ``a_adj[i] = 0`` (the element-loop specialisation,
+    ``s2sad/plan/specialise.py``, guards its inline forms with it)."""
+    return type(a_adj) is np.ndarray and type(x) is np.ndarray and a_adj.dtype == _F64 and x.dtype == _F64 \
+        and a_adj.shape == x.shape and a_adj.flags.writeable and all(a_adj.strides)
+
+
 # --------------------------------------------------------------------------
 # in-place writes
 

@@ -20,6 +20,8 @@ from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
+from s2sad.plan.entries import PlanEntry
+from s2sad.plan.specialise import specialised_entry
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.inplace_adjoint import inplace_adjoints
@@ -153,27 +155,6 @@ def _mismatch(a, b, args=()):
         if not np.allclose(xa, ya, rtol=rtol, atol=rtol * scale, equal_nan=True):
             return f"output {i}: max difference {np.max(np.abs(xa - ya))}"
     return ""
-
-
-class _PlanEntry:
-    __slots__ = ("plan", "fn", "pool")
-
-    def __init__(self, plan, ns, label):
-        from s2sad_runtime import plan as rp
-        self.plan = plan
-        self.fn = emit.compile_function(plan.source, plan.fname, ns, f"{label}:planned",
-                                        extra=dict(plan.consts, _rp=rp, _np=np))
-        self.pool = rp.WorkspacePool(plan.buffer_specs, plan.row_specs, plan.pairs)
-
-    def run(self, args, outs):
-        """The planned code on a workspace of its own (a concurrent caller
-        gets another one)."""
-        pool = self.pool
-        ws = pool.take()
-        try:
-            return self.fn(*args, _ws=ws, _outs=outs)
-        finally:
-            pool.give(ws)
 
 
 class GradFunction(BackendOptions):
@@ -446,14 +427,14 @@ class GradFunction(BackendOptions):
                 except Exception:  # noqa: BLE001 - raise it from the generic code instead
                     generic.append(f(*args))   # (re-raises, with the generic code's traceback)
                 return generic[0]
-            reason = _plan_blocker(f)
+            reason = blocked = _plan_blocker(f)
             entry = False
             try:
                 if reason is None:
                     pl, res = planner.plan(f.__s2sad_plan_ir__, ns, args, run_probe)
                     if not pl.info["planned"] and not pl.consts:
                         raise planner.PlanError("no array operation to plan")
-                    entry = _PlanEntry(pl, ns, f"{self.fn.__qualname__}")
+                    entry = PlanEntry(pl, ns, f"{self.fn.__qualname__}")
                     # twice on one workspace: the second run starts from the
                     # first one's leftovers, as every later call will
                     ws = entry.pool.take()
@@ -475,6 +456,10 @@ class GradFunction(BackendOptions):
             except planner.PlanError as e:
                 reason = str(e)
                 entry = False
+            if entry is False and blocked is None:      # element loops: a specialised variant instead
+                entry, why = specialised_entry(f, args, generic, self.fn.__qualname__, self._deliver, _mismatch,
+                                               PLAN_STRICT)
+                reason, entry = (reason if entry else f"{reason}; {why}"), entry or False
             self._seen.pop(pkey, None)
             if entry is False:
                 self._plans[pkey] = False

@@ -37,6 +37,7 @@ NO_RULE = {
     "norm_adjoint": "np.linalg.norm second order: not yet",
     "pair_add": "planned code only (never differentiated)",
     "pair_total": "planned code only (never differentiated)",
+    "slot_ready": "specialised element-loop code only (never differentiated)",
     "index_accumulate_inplace": "read as index_accumulate when generated code is differentiated again",
     "zero_slot_inplace": "read as zero_slot when generated code is differentiated again",
     # tangent helpers: met by reverse mode over forward mode only

@@ -181,7 +181,7 @@ class NumbaFunction:
 
     def _build(self, args):
         import numba
-        from s2sad.backends.numba_types import value_type
+        from s2sad.analysis.scalar_types import value_type
         fdef = self.py.__s2sad_ir__
         try:
             low = lower(fdef, [value_type(a) for a in with_defaults(fdef, args)])

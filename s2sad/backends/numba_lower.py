@@ -36,7 +36,7 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.backends.numba_types import is_scalar, scalar_types, shape_only_names
+from s2sad.analysis.scalar_types import is_scalar, scalar_types, shape_only_names
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import rebuild
 
@@ -92,7 +92,7 @@ def _is_code(obj):
 
 def lower(fdef, arg_types=None):
     """The Numba-ready form of generated function ``fdef`` for arguments of
-    ``arg_types`` (:func:`s2sad.backends.numba_types.value_type` of each
+    ``arg_types`` (:func:`s2sad.analysis.scalar_types.value_type` of each
     parameter; None: no type known)."""
     return _Lowering().run(fdef, arg_types)
 

@@ -1,5 +1,7 @@
 """Which names of a generated function certainly hold scalars, and of which
-dtype, for the Numba lowering (:mod:`s2sad.backends.numba_lower`).
+dtype, for one call's argument types: read by the Numba lowering
+(:mod:`s2sad.backends.numba_lower`) and by the Python backend's element-loop
+specialisation (:mod:`s2sad.plan.specialise`).
 
 A flow-insensitive forward pass over the generated program from the types
 of the arguments of one call: each name gets the join of what every
@@ -15,7 +17,10 @@ placeholder ``None``, ``TOP`` unknown.  Two uses:
   than an optional one it checks at every use.
 
 The result is a table keyed by name; a name the pass cannot type is simply
-left as Numba would see it.
+left as Numba would see it.  The pass is sound for claims of "number": a
+name read but never bound here (a free name, a comprehension's variable),
+and a parameter of unknown type, start at ``TOP``, so the optimistic
+"not typed yet" of the iteration never survives into the result.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ TOP = ("top",)
 NONE = ("none",)
 
 # helpers whose value is argument k itself (or its copy): its type
-_SAME_AS = {_rt.like: 0, _rt.fresh: 0, _rt.own: 0, _rt.view_sync: 0, _rt.view_rederive: 0}
+_SAME_AS = {_rt.fresh: 0, _rt.own: 0, _rt.view_sync: 0, _rt.view_rederive: 0}
 # helpers whose value is a number when argument k is (dtype unknown)
 _NUMBER_IF = {_rt.zeros_like: 0, _rt.unbroadcast: 1, _rt.broadcast_as: 1, _rt.grad_out: 1, _rt.accumulate: 0,
               _rt.sum_adjoint: 1, _rt.mean_adjoint: 1}
@@ -48,8 +53,20 @@ _INT_BUILTINS = {builtins.len, builtins.int}
 def scalar_types(fdef, arg_types):
     """name -> type (see the module docstring); ``arg_types``: the
     parameters' types, as :func:`value_type` gives them."""
-    types = dict(arg_types)
-    stmts = list(iter_stmts(fdef.body))
+    stmts = list(iter_stmts(fdef.body, defs=True))
+    types = {p: TOP for p in fdef.params}
+    types.update(arg_types)
+    bound = {t for s in stmts for t in targets(s)}
+    for s in stmts:
+        if isinstance(s, N.FunctionDef):
+            bound.add(s.name)
+            types.update((p, TOP) for p in s.params)     # (inner scopes: nothing claimed)
+        for e in head_exprs(s):
+            for x in walk(e):
+                if isinstance(x, N.ListComp):
+                    types[x.target] = TOP
+                elif isinstance(x, N.Name) and x.id not in bound:
+                    types.setdefault(x.id, TOP)
     pushes = {}
     for _ in range(20):
         changed = False
@@ -83,7 +100,7 @@ def value_type(v):
         return ("s", "int64" if isinstance(v, int) else str(np.asarray(v).dtype))
     if isinstance(v, (float, np.floating)):
         return ("s", "float64" if isinstance(v, float) else str(np.asarray(v).dtype))
-    if isinstance(v, np.ndarray):
+    if type(v) is np.ndarray:
         return ("a", v.ndim, str(v.dtype))
     return TOP
 
@@ -203,6 +220,9 @@ def _call(e, types, pushes):
     if not is_static(e.func):
         return TOP
     f = static_value(e.func)
+    if f is _rt.like and e.args:
+        t = _expr(e.args[0], types, pushes)        # a number itself; an array's Like descriptor
+        return t if t is None or t == NONE or is_scalar(t) else TOP
     for table, exact in ((_SAME_AS, True), (_NUMBER_IF, False)):
         k = next((k for h, k in table.items() if f is h), None)
         if k is not None:
