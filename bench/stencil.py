@@ -1,9 +1,11 @@
 """Element-loop stencil (issue 15): the explicit heat equation written as a
 loop over elements, ``u[j] = u[j] + k*(u[j+1] - 2*u[j] + u[j-1])``.  s2sad's
-gradient with in-place adjoint accumulation (the default) and without it
-(each element read built an array the size of ``u``), against the primal and
-a hand-written NumPy adjoint of the same element loop, side by side in one
-process (medians of interleaved repeats; read the ratios).
+gradient as it runs by default (the generic code specialised to the
+argument types after the first call, s2sad/plan/specialise.py), the generic
+code itself (``plan=False``), and the generic code without in-place adjoint
+accumulation (each element read built an array the size of ``u``), against
+the primal and a hand-written NumPy adjoint of the same element loop, side
+by side in one process (medians of interleaved repeats; read the ratios).
 
     python bench/stencil.py [--quick] [--n 128] [--steps 200]
 """
@@ -58,20 +60,24 @@ def main(argv=None):
     a = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     u0, k = rng.standard_normal(a.n), 0.1
-    inplace = s2sad.grad(heat)
+    default = s2sad.grad(heat)
+    generic = s2sad.grad(heat, plan=False)
     saved = api.inplace_adjoints
     api.inplace_adjoints = lambda fdef, ns: fdef       # the same gradient, copying
     try:
-        copying = s2sad.grad(heat)
+        copying = s2sad.grad(heat, plan=False)
         copying(u0, k, a.steps)
     finally:
         api.inplace_adjoints = saved
     want = heat_hand(u0, k, a.steps)
-    for name, f in (("in place", inplace), ("copying", copying)):
+    for name, f in (("default", default), ("generic", generic), ("copying", copying)):
         err = np.max(np.abs(f(u0, k, a.steps) - want)) / np.max(np.abs(want))
         assert err < 1e-12, f"{name} disagrees with the hand-written adjoint ({err:.1e})"
+    default(u0, k, a.steps)                              # (the first call specialises)
+    assert default.plan_info and default.plan_info.get("specialised"), default.plan_reason
     methods = [("primal", heat), ("hand-written adjoint", heat_hand),
-               ("s2sad grad (in place)", inplace), ("s2sad grad (copying)", copying)]
+               ("s2sad grad (default: specialised)", default), ("s2sad grad (generic code)", generic),
+               ("s2sad grad (generic, copying)", copying)]
     rounds = 5 if a.quick else 15
     times = {m: [] for m, _ in methods}
     for r in range(rounds):
