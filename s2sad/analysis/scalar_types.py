@@ -253,6 +253,15 @@ def _call(e, types, pushes):
     return TOP
 
 
+def saves_untaped(push, untaped):
+    """Whether ``push`` saves a number of ``untaped`` (numbers read only for
+    their shape) before a statement: such a push, and its pops, can go."""
+    v = push.value
+    if isinstance(v, N.Call) and is_static(v.func) and v.args and static_value(v.func) is _rt.like:
+        v = v.args[0]
+    return isinstance(v, N.Name) and v.id in untaped and push.slot is not None and push.slot[0] == "save"
+
+
 def shape_only_names(fdef):
     """Names the reverse sweep reads only for their shape: as the
     arguments of :data:`SHAPE_ONLY` positions, or to save them on the tape.

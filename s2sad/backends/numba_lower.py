@@ -36,7 +36,7 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import is_scalar, scalar_types, shape_only_names
+from s2sad.analysis.scalar_types import is_scalar, saves_untaped, scalar_types, shape_only_names
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import rebuild
 
@@ -147,7 +147,7 @@ class _Lowering:
                     return [replace(s, value=N.Const(_ZERO_OF[t[1]]))]     # typed, not optional
             return [replace(s, value=self.expr(s.value), target=self.expr(s.target))]
         if isinstance(s, N.Push):
-            if self.saves_untaped(s):
+            if saves_untaped(s, self.untaped):
                 return []
             return [N.Eval(N.Call(N.Attr(self.tape(s.slot), "append"), (self.expr(s.value),)), loc=s.loc)]
         if isinstance(s, (N.Eval, N.Return)):
@@ -163,12 +163,6 @@ class _Lowering:
                 self.fail("a checkpointed or reversible loop")
             return [replace(s, iter=self.loop_iter(s.iter), body=self.block(s.body))]
         return [s]
-
-    def saves_untaped(self, s):
-        v = s.value
-        if isinstance(v, N.Call) and is_static(v.func) and v.args and static_value(v.func) is _rt.like:
-            v = v.args[0]
-        return isinstance(v, N.Name) and v.id in self.untaped and s.slot is not None and s.slot[0] == "save"
 
     def tape(self, slot):
         if slot is None:

@@ -35,8 +35,8 @@ from dataclasses import replace
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import (_expr, _subscript, is_scalar, scalar_types, shape_only_names,
-                                         value_type)
+from s2sad.analysis.scalar_types import (_expr, _subscript, is_scalar, saves_untaped, scalar_types,
+                                         shape_only_names, value_type)
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import iter_stmts, names, rebuild, targets, walk
 
@@ -112,7 +112,7 @@ class _Specialiser:
         return out
 
     def stmt(self, s):
-        if isinstance(s, N.Push) and self.saves_untaped(s):
+        if isinstance(s, N.Push) and saves_untaped(s, self.untaped):
             self.count += 1
             return []
         if isinstance(s, N.Assign) and isinstance(s.target, N.Name) and isinstance(s.value, N.Pop) \
@@ -160,12 +160,6 @@ class _Specialiser:
         for a, x in self.pairs.items():
             if a in bound or x in bound:
                 yield (a, x), self.flag(a)
-
-    def saves_untaped(self, s):
-        v = s.value
-        if _rt_call(v, _rt.like) and v.args:
-            v = v.args[0]
-        return isinstance(v, N.Name) and v.id in self.untaped and s.slot is not None and s.slot[0] == "save"
 
     def simple(self, s):
         """The statement with its type-only rewrites (no flag needed)."""
