@@ -165,3 +165,28 @@ def test_runtime_helpers_count_ranges_down_as_python_does():
         for cut in (0, 1, 2, 10, -1):
             b2 = nh.range_cut(a, b, s, cut)
             assert list(range(a, b2, s)) == list(range(a, b, s)[:cut])
+
+
+def test_export_writes_the_compiled_module_that_runs_without_s2sad(tmp_path):
+    df = s2sad.grad(F.heat, backend="numba")
+    u0 = np.linspace(-1.0, 1.0, 9)
+    want = df(u0, 0.1, 4)
+    path = s2sad.export(df, str(tmp_path / "heat_nb.py"), (u0, 0.1, 4))
+    text = open(path).read()
+    assert "import numba as _numba" in text and "_numba.njit(" in text and "numba_helpers" in text
+    prog = ("import sys; sys.modules['s2sad'] = None; sys.modules['s2sad_runtime'] = None\n"
+            f"sys.path.insert(0, {str(tmp_path)!r})\n"
+            "import numpy as np, heat_nb\n"
+            "print(repr(heat_nb.heat_grad(np.linspace(-1.0, 1.0, 9), 0.1, 4).tolist()))\n")
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "nbcache"))).stdout
+    np.testing.assert_allclose(eval(out), want, rtol=1e-12)
+
+
+def test_export_of_compiled_code_reading_a_global_is_refused(tmp_path):
+    df = s2sad.grad(F.uses_global, backend="numba")
+    x = np.ones(3)
+    df(x)
+    with pytest.raises(s2sad.errors.S2SadError, match="outside data") as e:
+        s2sad.export(df, str(tmp_path / "g.py"), (x,))
+    assert "SCALE" in str(e.value)
