@@ -95,3 +95,30 @@ def test_scalar_types_claims_no_number_it_cannot_prove():
     t = scalar_types(fdef, {"a": value_type(np.ones(3))})
     assert t["x"] == TOP and t["y"] == TOP
     assert value_type(np.ma.ones(3)) == TOP         # ndarray subclasses: unknown
+
+
+def returns(r, v, gamma):
+    g = np.zeros_like(r)
+    acc = 0.0
+    for t in range(r.shape[0] - 1, -1, -1):
+        acc = r[t] + gamma * acc
+        g[t] = acc - v[t]
+    w = g.copy()
+    for t in range(1, w.shape[0]):
+        w[t] = 0.5 * w[t - 1] + np.tanh(w[t])
+    return np.sum(w * w) + 0.1 * np.sum(g)
+
+
+def test_element_loops_beside_array_operations_are_specialised_not_planned():
+    """The planner would take the array statements and leave each element
+    read's adjoint copying the whole array; the specialised variant keeps
+    them in place, so it is chosen."""
+    rng = np.random.default_rng(4)
+    df, ref = s2sad.grad(returns, wrt=(0, 1, 2)), s2sad.grad(returns, wrt=(0, 1, 2), plan=False)
+    for _ in range(3):
+        r, v = rng.standard_normal(11), rng.standard_normal(11)
+        for g, w in zip(df(r, v, 0.9), ref(r, v, 0.9)):
+            np.testing.assert_array_equal(g, w)
+    info = df.plan_info
+    assert info["guards"] >= 1 and info["planned"] == 0
+    np.testing.assert_allclose(df(r, v, 0.9)[1], numeric_grad(returns, [r, v, 0.9], 1), rtol=1e-6, atol=1e-7)

@@ -60,6 +60,9 @@ def specialise(fdef, args):
             return None, "a nested function or a checkpointed loop"
     arg_types = {p: value_type(a) for p, a in zip(fdef.params, args)}
     sp = _Specialiser(fdef, arg_types)
+    sp.block(fdef.body)
+    # again, keeping flags only for the adjoint arrays a guarded statement reads
+    sp = _Specialiser(fdef, arg_types, keep=sp.used)
     body = sp.block(fdef.body)
     if not sp.count:
         return None, "no element-loop statement to specialise"
@@ -71,10 +74,13 @@ def specialise(fdef, args):
 
 
 class _Specialiser:
-    def __init__(self, fdef, arg_types):
+    def __init__(self, fdef, arg_types, keep=None):
         self.types = scalar_types(fdef, arg_types)
         self.untaped = {v for v in shape_only_names(fdef) if is_scalar(self.types.get(v))}
         self.pairs = self._pairs(fdef)       # adjoint name -> primal name
+        if keep is not None:
+            self.pairs = {a: x for a, x in self.pairs.items() if a in keep}
+        self.used = set()                    # adjoint names a guarded statement reads
         self.flags = {}                      # (adjoint, primal) -> flag name
         self.count = 0
 
@@ -134,6 +140,7 @@ class _Specialiser:
         if fast is not None:
             self.count += 1
             fast_stmt, flag = fast
+            self.used.update(a for (a, _), f in self.flags.items() if f == flag)
             inplace = isinstance(fast_stmt.target, N.Sub)       # the adjoint array stays itself
             return [N.If(N.Name(flag), [fast_stmt] + ([] if inplace else self.rebound(targets(s))),
                          [plain] + self.rebound(targets(s)))]
