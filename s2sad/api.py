@@ -428,12 +428,12 @@ class GradFunction(BackendOptions):
                     generic.append(f(*args))   # (re-raises, with the generic code's traceback)
                 return generic[0]
             reason = blocked = _plan_blocker(f)
-            entry, spec = False, None
+            entry = False
             if blocked is None:     # element loops accumulating in place: specialised beats planned (O(1) reads)
-                spec = specialised_entry(f, args, generic, self.fn.__qualname__, self._deliver, _mismatch,
-                                         PLAN_STRICT)
-                if spec[0] is not None and spec[0].plan.info["guards"]:
-                    entry, reason = spec[0], "element loops accumulate in place: specialised instead of planned"
+                spec, _ = specialised_entry(f, args, generic, self.fn.__qualname__, self._deliver, _mismatch,
+                                            PLAN_STRICT, guarded_only=True)
+                if spec is not None:
+                    entry, reason = spec, "element loops accumulate in place: specialised instead of planned"
             try:
                 if reason is None:
                     pl, res = planner.plan(f.__s2sad_plan_ir__, ns, args, run_probe)
@@ -461,8 +461,10 @@ class GradFunction(BackendOptions):
             except planner.PlanError as e:
                 reason = str(e)
                 entry = False
-            if entry is False and spec is not None:     # nothing to plan: the specialised variant instead
-                reason, entry = (reason if spec[0] else f"{reason}; {spec[1]}"), spec[0] or False
+            if entry is False and blocked is None:      # nothing to plan: the specialised variant instead
+                spec, why = specialised_entry(f, args, generic, self.fn.__qualname__, self._deliver, _mismatch,
+                                              PLAN_STRICT)
+                reason, entry = (reason if spec else f"{reason}; {why}"), spec or False
             self._seen.pop(pkey, None)
             if entry is False:
                 self._plans[pkey] = False

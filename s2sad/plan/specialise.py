@@ -34,17 +34,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import s2sad_runtime as _rt
-from s2sad.analysis.prims import is_static, static_value
 from s2sad.analysis.scalar_types import (_expr, _subscript, is_scalar, saves_untaped, scalar_types,
                                          shape_only_names, value_type)
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import iter_stmts, names, rebuild, targets, walk
+from s2sad.plan.flatten import is_rt_call as _rt_call
 
 __all__ = ["specialise"]
-
-
-def _rt_call(e, helper):
-    return isinstance(e, N.Call) and is_static(e.func) and static_value(e.func) is helper
 
 
 def _helper(name):
@@ -62,7 +58,7 @@ def specialise(fdef, args):
     sp = _Specialiser(fdef, arg_types)
     sp.block(fdef.body)
     # again, keeping flags only for the adjoint arrays a guarded statement reads
-    sp = _Specialiser(fdef, arg_types, keep=sp.used)
+    sp.restart(keep=sp.used)
     body = sp.block(fdef.body)
     if not sp.count:
         return None, "no element-loop statement to specialise"
@@ -74,10 +70,14 @@ def specialise(fdef, args):
 
 
 class _Specialiser:
-    def __init__(self, fdef, arg_types, keep=None):
+    def __init__(self, fdef, arg_types):
         self.types = scalar_types(fdef, arg_types)
         self.untaped = {v for v in shape_only_names(fdef) if is_scalar(self.types.get(v))}
         self.pairs = self._pairs(fdef)       # adjoint name -> primal name
+        self.restart()
+
+    def restart(self, keep=None):
+        """A fresh rewrite, with flags only for the adjoint arrays ``keep``."""
         if keep is not None:
             self.pairs = {a: x for a, x in self.pairs.items() if a in keep}
         self.used = set()                    # adjoint names a guarded statement reads
@@ -134,17 +134,16 @@ class _Specialiser:
             return [replace(s, iter=self.expr(s.iter), body=body)]
         if not isinstance(s, (N.Assign, N.Eval, N.Push, N.Return)):
             return [s]
-        plain = self.simple(s)
+        plain = replace(s, value=self.expr(s.value))        # the rewrites that need no flag
         fast = self.guarded(s)
-        out = [plain]
-        if fast is not None:
-            self.count += 1
-            fast_stmt, flag = fast
-            self.used.update(a for (a, _), f in self.flags.items() if f == flag)
-            inplace = isinstance(fast_stmt.target, N.Sub)       # the adjoint array stays itself
-            return [N.If(N.Name(flag), [fast_stmt] + ([] if inplace else self.rebound(targets(s))),
-                         [plain] + self.rebound(targets(s)))]
-        return out + self.rebound(self.touched(s))
+        if fast is None:
+            return [plain] + self.rebound(self.touched(s))
+        self.count += 1
+        fast_stmt, adj = fast
+        self.used.add(adj)
+        inplace = isinstance(fast_stmt.target, N.Sub)       # the adjoint array stays itself
+        return [N.If(N.Name(self.flag(adj)), [fast_stmt] + ([] if inplace else self.rebound(targets(s))),
+                     [plain] + self.rebound(targets(s)))]
 
     def touched(self, s):
         """Names whose array a simple statement may rebind or reshape."""
@@ -168,10 +167,6 @@ class _Specialiser:
             if a in bound or x in bound:
                 yield (a, x), self.flag(a)
 
-    def simple(self, s):
-        """The statement with its type-only rewrites (no flag needed)."""
-        return replace(s, value=self.expr(s.value))
-
     def expr(self, e):
         def node(x):
             if _rt_call(x, _rt.unbroadcast) and len(x.args) == 2 and not x.kwargs \
@@ -185,8 +180,8 @@ class _Specialiser:
         return rebuild(e, node)
 
     def guarded(self, s):
-        """``(statement, flag)``: the form of ``s`` that holds while the
-        flag of its adjoint array is up, or None."""
+        """``(statement, adjoint name)``: the form of ``s`` that holds while
+        the flag of that adjoint array is up, or None."""
         if not isinstance(s, N.Assign) or not isinstance(s.target, N.Name):
             return None
         v, a = s.value, s.target.id
@@ -196,10 +191,10 @@ class _Specialiser:
                 and self.scalar(v.args[1]):
             slot = N.Sub(N.Name(a), v.args[3])
             g = self.expr(v.args[1])
-            return N.Assign(slot, N.BinOp("Add", slot, g), loc=s.loc), self.flag(a)
+            return N.Assign(slot, N.BinOp("Add", slot, g), loc=s.loc), a
         if a in self.pairs and _rt_call(v, _rt.zero_slot_inplace) and len(v.args) == 2 \
                 and isinstance(v.args[0], N.Name) and v.args[0].id == a:
-            return N.Assign(N.Sub(N.Name(a), v.args[1]), N.Const(0), loc=s.loc), self.flag(a)
+            return N.Assign(N.Sub(N.Name(a), v.args[1]), N.Const(0), loc=s.loc), a
         # g = unbroadcast(copy_slot(a_adj, i), y) of a number y: with a_adj
         # a float64 array shaped like its primal, a_adj[i] is a number
         reads = [x for x in walk(v) if _rt_call(x, _rt.copy_slot) and len(x.args) == 2
@@ -219,15 +214,17 @@ class _Specialiser:
                 return x.args[0]
             return None
         fast = self.expr(rebuild(v, node))
-        return replace(s, value=fast), self.flag(adj)
+        return replace(s, value=fast), adj
 
 
-def specialised_entry(f, args, generic, label, deliver, mismatch, strict=False):
+def specialised_entry(f, args, generic, label, deliver, mismatch, strict=False, guarded_only=False):
     """``(entry, None)``: generic generated function ``f`` specialised to
     ``args``' types, compiled, and checked against the generic code's result
     for them (``generic``: a list holding it, or empty: it runs then;
     ``mismatch``: how two results differ, or ''); ``(None, why)`` when there
-    is nothing to specialise or they disagree (``strict``: then raise)."""
+    is nothing to specialise or they disagree (``strict``: then raise).
+    ``guarded_only``: only a variant with inline element accumulations (a
+    guard), which the caller prefers to a plan; nothing is compiled else."""
     from s2sad import emit
     from s2sad.plan.entries import SpecialisedEntry
     from s2sad.backends.numba_lower import with_defaults
@@ -237,6 +234,8 @@ def specialised_entry(f, args, generic, label, deliver, mismatch, strict=False):
     new, info = specialise(fdef, with_defaults(fdef, args))
     if new is None:
         return None, info
+    if guarded_only and not info["guards"]:
+        return None, "no element accumulation to inline"
     src = render.source(new) + "\n"
     fn = emit.compile_function(src, fdef.name, f.__s2sad_ns__, f"{label}:specialised")
     if not generic:
