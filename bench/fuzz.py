@@ -39,7 +39,15 @@ def main(argv=None):
     ap.add_argument("--save", action="store_true", help="write the shrunk reproducers to tests/fuzz/corpus/")
     ap.add_argument("--show", action="store_true", help="print each program and its checks")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    ap.add_argument("--backend", action="append", default=[],
+                    help="also check this backend against the Python one (numba; repeatable)")
     a = ap.parse_args(argv)
+    if a.backend:
+        os.environ["S2SAD_FUZZ_BACKENDS"] = ",".join(a.backend)
+        if "S2SAD_CACHE_DIR" not in os.environ:      # compiled modules of throwaway programs
+            import tempfile
+            os.environ["S2SAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="s2sad-fuzz-")
+        checks.BACKENDS[:] = a.backend
 
     if a.show:
         for s in range(a.seed, a.seed + a.n):

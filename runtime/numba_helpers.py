@@ -17,15 +17,17 @@ the runtime does.
 from __future__ import annotations
 
 import numpy as np
-from numba import types
-from numba.extending import overload, register_jitable
+import llvmlite.ir as ir
+from numba import njit, types
+from numba.extending import intrinsic, overload, register_jitable
 
 __all__ = [
     "like", "zeros_like", "accumulate", "unbroadcast", "grad_out", "check_scalar_output", "copy_slot", "zero_slot",
     "zero_slot_inplace", "index_adjoint", "index_accumulate", "index_accumulate_inplace", "sum_adjoint",
     "mean_adjoint", "matmul_adjoint_a", "matmul_adjoint_b", "transpose_adjoint", "elem", "is_array", "own",
     "view_sync", "view_rederive", "broadcast_as", "fresh", "tie_weight", "clip_mask", "log_or_zero", "sign",
-    "reshape_adjoint", "extremum_adjoint",
+    "reshape_adjoint", "extremum_adjoint", "add_inplace", "matmul_adjoint_a_accumulate",
+    "grad_out_same_shape", "tanh", "zero_grad",
 ]
 
 
@@ -468,4 +470,121 @@ def _extremum_adjoint(g, ans, x, axis=None, keepdims=False):
             mask = x == ans
             return g * mask / np.float64(mask.sum())
         return impl
+    return None
+
+
+# --------------------------------------------------------------------------
+# adjoints accumulated in place (s2sad/backends/numba_simplify.py proves
+# that nothing else holds the accumulator and that the shapes agree)
+
+
+@overload(add_inplace)  # noqa: F821
+def _add_inplace(a, b):
+    if not _arr(a) or not (_arr(b) or _num(b)):
+        return None
+
+    def impl(a, b):
+        a += b
+        return a
+    return impl
+
+
+@overload(matmul_adjoint_a_accumulate)  # noqa: F821
+def _matmul_adjoint_a_accumulate(acc, g, a, b):
+    if not (_arr(acc) and _arr(a) and _arr(b)):
+        return None
+    if a.ndim == 2 and b.ndim == 1 and _arr(g) and g.ndim == 1:
+        def impl(acc, g, a, b):
+            m, k = acc.shape
+            for i in range(m):
+                gi = g[i]
+                for j in range(k):
+                    acc[i, j] += gi * b[j]
+            return acc
+        return impl
+
+    def impl(acc, g, a, b):
+        acc += matmul_adjoint_a(g, a, b)  # noqa: F821
+        return acc
+    return impl
+
+
+@overload(grad_out_same_shape)  # noqa: F821
+def _grad_out_same_shape(g, x):
+    """``grad_out(g, x)`` where ``g`` is known to have ``x``'s shape (no
+    summing to compile)."""
+    if not _arr(x):
+        return None
+    dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
+    if _num(g):
+        return lambda g, x: np.full(x.shape, g, dt)
+    if _arr(g) and g.dtype == dt:
+        return lambda g, x: g
+    if _arr(g):
+        return lambda g, x: g.astype(dt)
+    return None
+
+
+# --------------------------------------------------------------------------
+# tanh of a float64 array in a loop the compiler vectorises: libm's tanh is
+# one call per element (some 9 ns), and it dominates a small network's
+# forward sweep.  expm1(2|x|) by range reduction (2|x| = k ln 2 + r,
+# |r| <= ln 2 / 2) and a degree-13 Taylor polynomial of expm1(r) (truncation
+# below 2e-17 relative), then tanh = e / (e + 2): within 3 ulp of NumPy's
+# (tests/test_numba_backend.py checks it); tanh(+-0) = +-0, NaN stays NaN,
+# |x| >= 22 gives +-1 exactly, as in libm.
+
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+
+
+@intrinsic
+def _pow2(typingctx, k):
+    """2.0 ** k for an int64 ``k`` in [-1022, 1023], built from its bits."""
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        bits = builder.shl(builder.add(args[0], ir.Constant(i64, 1023)), ir.Constant(i64, 52))
+        return builder.bitcast(bits, ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@njit(inline="always", error_model="numpy")
+def _tanh_kernel(x):
+    a = min(abs(x), 22.0)
+    y = a + a
+    kf = np.floor(y * _INV_LN2 + 0.5)
+    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+    p = r * (1.0 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (
+        1 / 5040 + r * (1 / 40320 + r * (1 / 362880 + r * (1 / 3628800 + r * (1 / 39916800 + r * (
+            1 / 479001600 + r * (1 / 6227020800)))))))))))))
+    t = _pow2(np.int64(kf))
+    e = t * p + (t - 1.0)
+    v = np.copysign(e / (e + 2.0), x)
+    return v if x == x else x
+
+
+@overload(tanh, jit_options={"error_model": "numpy", "boundscheck": False})  # noqa: F821
+def _tanh(x):
+    if _arr(x) and x.dtype == types.float64:
+        def impl(x):
+            xc = np.ascontiguousarray(x)
+            out = np.empty(xc.shape, np.float64)
+            xf = xc.reshape(-1)
+            of = out.reshape(-1)
+            for i in range(xf.size):
+                of[i] = _tanh_kernel(xf[i])
+            return out
+        return impl
+    return lambda x: np.tanh(x)
+
+
+@overload(zero_grad)  # noqa: F821
+def _zero_grad(x):
+    """``grad_out(ZERO, x)``: the gradient of an input nothing depends on."""
+    if _num(x):
+        return lambda x: 0.0
+    if _arr(x):
+        dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
+        return lambda x: np.zeros(x.shape, dt)
     return None

@@ -135,6 +135,12 @@ def is_scalar(t):
     return t is not None and t[0] == "s"
 
 
+def expr_type(e, types):
+    """The type of expression ``e`` given the names' ``types`` (a value
+    restored from a tape: None, unknown)."""
+    return _expr(e, types, {})
+
+
 def _expr(e, types, pushes):
     if isinstance(e, N.Const):
         v = e.value
@@ -262,9 +268,10 @@ def saves_untaped(push, untaped):
     return isinstance(v, N.Name) and v.id in untaped and push.slot is not None and push.slot[0] == "save"
 
 
-def shape_only_names(fdef):
+def shape_only_names(fdef, shape_reads=True):
     """Names the reverse sweep reads only for their shape: as the
-    arguments of :data:`SHAPE_ONLY` positions, or to save them on the tape.
+    arguments of :data:`SHAPE_ONLY` positions, or to save them on the tape
+    (``shape_reads=False``: names it reads only to save them).
     (The reads that can see a restored value: from the first top-level
     statement that pops on.)"""
     real, seen = set(), set()
@@ -283,7 +290,7 @@ def shape_only_names(fdef):
             f = static_value(e.func)
             pos = next((p for h, p in SHAPE_ONLY.items() if f is h), ())
             for i, a in enumerate(e.args):
-                visit(a, i in pos and isinstance(a, N.Name))
+                visit(a, shape_reads and i in pos and isinstance(a, N.Name))
             for _, a in e.kwargs:
                 visit(a, False)
             return
@@ -300,6 +307,8 @@ def shape_only_names(fdef):
             visit(s.value, False)
             if isinstance(s.target, N.Sub):
                 visit(s.target, False)
+            elif isinstance(s.target, N.Name) and isinstance(s.value, N.Pop):
+                seen.add(s.target.id)       # restored: read or not, below
         elif isinstance(s, (N.Eval, N.Return)):
             visit(s.value, False)
         elif isinstance(s, (N.If, N.While)):

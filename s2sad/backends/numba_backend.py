@@ -79,13 +79,17 @@ def _helpers_stamp():
 
 def _typeof_key(args):
     """The Numba-relevant signature of a call: kinds of numbers, arrays'
-    dtype, rank, layout and writability."""
+    dtype, rank, layout and writability, and which of their dimensions are
+    equal or 1 (the simplification's facts rest on it:
+    :func:`s2sad.analysis.symbolic_shapes.shape_key`)."""
     key = []
+    classes = {}
     for a in args:
         t = type(a)
         if t.__name__ == "ndarray":
             f = a.flags
-            key.append((a.dtype.str, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable))
+            dims = tuple(1 if s == 1 else classes.setdefault(s, -2 - len(classes)) for s in a.shape)
+            key.append((a.dtype.str, dims, f.c_contiguous, f.f_contiguous, f.writeable))
         else:
             key.append(t)
     return tuple(key)
@@ -181,10 +185,9 @@ class NumbaFunction:
 
     def _build(self, args):
         import numba
-        from s2sad.analysis.scalar_types import value_type
         fdef = self.py.__s2sad_ir__
         try:
-            low = lower(fdef, [value_type(a) for a in with_defaults(fdef, args)])
+            low = lower(fdef, with_defaults(fdef, args))
         except Unsupported as e:
             return self._set_fallback(self._message(e.reason, e.where))
         src = _HEADER + R.source(low.fdef) + "\n"

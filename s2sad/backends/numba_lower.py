@@ -36,7 +36,9 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import is_scalar, saves_untaped, scalar_types, shape_only_names
+from s2sad.analysis.scalar_types import is_scalar, saves_untaped, scalar_types, shape_only_names, value_type
+from s2sad.analysis.symbolic_shapes import shape_key
+from s2sad.backends.numba_simplify import simplify
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import rebuild
 
@@ -90,11 +92,17 @@ def _is_code(obj):
         or hasattr(obj, "py_func")
 
 
-def lower(fdef, arg_types=None):
-    """The Numba-ready form of generated function ``fdef`` for arguments of
-    ``arg_types`` (:func:`s2sad.analysis.scalar_types.value_type` of each
-    parameter; None: no type known)."""
-    return _Lowering().run(fdef, arg_types)
+def lower(fdef, args=None):
+    """The Numba-ready form of generated function ``fdef`` for a call with
+    arguments ``args`` (defaults included; None: nothing known about them),
+    simplified for their types and dimension pattern
+    (:mod:`s2sad.backends.numba_simplify`)."""
+    return _Lowering().run(fdef, args)
+
+
+def helper_ref(name):
+    """The static reference to compiled helper ``name``."""
+    return N.Static(f"_nb_{name}", getattr(_helpers(), name))
 
 
 _ZERO_OF = {"float64": 0.0, "int64": 0, "bool": False}
@@ -109,8 +117,11 @@ class _Lowering:
         self.types = {}
         self.untaped = set()    # numbers read only for their shape: not saved
 
-    def run(self, fdef, arg_types=None):
-        if arg_types is not None:
+    def run(self, fdef, args=None):
+        if args is not None:
+            arg_types = [value_type(a) for a in args]
+            self.types = scalar_types(fdef, dict(zip(fdef.params, arg_types)))
+            fdef = simplify(fdef, args, shape_key(args), arg_types, self.types, helper_ref)
             self.types = scalar_types(fdef, dict(zip(fdef.params, arg_types)))
             self.untaped = {v for v in shape_only_names(fdef) if is_scalar(self.types.get(v))}
         body = self.block(fdef.body)

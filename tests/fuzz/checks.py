@@ -53,11 +53,13 @@ WRONG_VALUE, WRONG_GRAD, WRONG_TYPE = "wrong value", "wrong gradient", "wrong dt
 CRASH, TIMEOUT = "internal crash", "timeout"
 FAILURES = (CRASH, TIMEOUT, WRONG_VALUE, WRONG_GRAD, WRONG_TYPE)     # by priority
 ALL_CHECKS = ("value", "grad", "struct", "repeat", "kept", "inputs", "out", "jvp", "hvp", "global", "shape",
-              "float32")
+              "float32", "backend")
 
 GRAD_RTOL = 1e-6            # gradient against finite differences, relative
 HVP_RTOL = 1e-5
 SAME_RTOL = 1e-9            # two s2sad results that must agree (to rounding)
+# other backends checked against the Python one (bench/fuzz.py --backend numba)
+BACKENDS = [b for b in os.environ.get("S2SAD_FUZZ_BACKENDS", "").split(",") if b]
 F32_RTOL = 2e-2
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -364,7 +366,35 @@ class Runner:
             self.record("kept", "fail" if bad else "pass", WRONG_VALUE if bad else "",
                         f"an array returned by the first call changed in later calls: {bad}" if bad else "")
         self.guarded("kept", kept)
+        if BACKENDS:
+            self.guarded("backend", lambda: self.check_backends(mod, oracle, first_snap))
         return None, None
+
+    def check_backends(self, mod, oracle, first_snap):
+        """The gradient on each other backend of ``BACKENDS`` equals the
+        Python backend's to rounding (and so the oracle's), or the backend
+        says why it left the signature on the Python code."""
+        p = self.p
+        ran = False
+        for backend in BACKENDS:
+            vgb = attempt(lambda: s2sad.value_and_grad(mod.f, wrt=p.wrt, backend=backend))
+            res = attempt(lambda: vgb(*copy_args(p.args)))
+            info = getattr(vgb, "backend_info", {}) or {}
+            if info.get("fallback"):
+                self.record("backend", "inconclusive", "", f"{backend}: runs as Python ({info['fallback'][:120]})")
+                continue
+            bad = same(first_snap, (float(res[0]), res[1]))
+            if bad:
+                self.record("backend", "fail", WRONG_GRAD, f"the {backend} backend differs from the Python one: {bad}")
+                return
+            again = attempt(lambda: vgb(*copy_args(oracle.at(oracle.x0))))
+            bad = same(first_snap, (float(again[0]), again[1]))
+            if bad:
+                self.record("backend", "fail", WRONG_GRAD, f"a second {backend} call differs: {bad}")
+                return
+            ran = True
+        if ran:
+            self.record("backend", "pass")
 
     def check_out(self, vg, args):
         p = self.p
