@@ -109,6 +109,26 @@ def test_auto_is_silent_and_numba_for_loops():
     assert da.backend_info["backend"] == "numba"
 
 
+def _recurrent(W, h):
+    for t in range(4):
+        h = np.tanh(W @ h)
+    return np.sum(h * h)
+
+
+def test_auto_compiles_matrix_vector_loops_and_reports_matrix_matrix_ones():
+    W = 0.3 * RNG.standard_normal((5, 5))
+    df = s2sad.grad(_recurrent, backend="auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = RNG.standard_normal(5)
+        _same(df(W, x), s2sad.grad(_recurrent)(W, x))
+        assert df.backend_info["backend"] == "numba"
+        h = RNG.standard_normal((5, 3))            # a batch of states: matrix times matrix
+        _same(df(W, h), s2sad.grad(_recurrent)(W, h))
+    assert df.backend_info["backend"] == "python"
+    assert "matrices by matrices" in df.backend_info["fallback"]
+
+
 def test_an_error_at_run_time_comes_from_the_python_code_with_its_line():
     df = s2sad.grad(F.vector_out, backend="numba")
     with pytest.raises(s2sad.errors.NonScalarOutputError, match="numba_funcs.py"):

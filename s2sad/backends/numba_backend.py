@@ -32,6 +32,7 @@ import warnings
 
 from s2sad.analysis.prims import static_value
 from s2sad.backends.numba_lower import Unsupported, lower, with_defaults
+from s2sad.backends.auto import prefers_numba
 from s2sad.ir import render as R
 
 
@@ -153,14 +154,15 @@ class NumbaFunction:
     """The generated function ``py`` compiled by Numba, falling back to
     ``py`` itself per signature (see the module's docstring)."""
 
-    def __init__(self, py, label, warn=True):
+    def __init__(self, py, label, warn=True, auto=False):
         self.py = py
         self.label = label
         self.warn = warn
+        self.auto = auto            # backend="auto": a signature of matrix-matrix products stays Python
         self._lock = threading.Lock()
         self._variants = {}         # signature -> _Variant, or a fallback message (runs the Python code)
         self.info = {"backend": "numba", "compile_seconds": 0.0, "fallback": None, "signatures": 0,
-                     "cached": None, "module": None}
+                     "cached": None, "module": None, "ran": None}     # ran: the backend of the last call
         self.compiled_source = None
 
     def __getattr__(self, name):
@@ -186,6 +188,10 @@ class NumbaFunction:
     def _build(self, args):
         import numba
         fdef = self.py.__s2sad_ir__
+        if self.auto:
+            if not prefers_numba(fdef, with_defaults(fdef, args)):
+                return self._set_fallback("backend='auto': this signature runs on the Python backend (its loops "
+                                          "multiply matrices by matrices: BLAS-bound, faster as NumPy calls)")
         try:
             low = lower(fdef, with_defaults(fdef, args))
         except Unsupported as e:
@@ -210,8 +216,11 @@ class NumbaFunction:
     # --------------------------------------------------------------- call
     def __call__(self, *args):
         v = self._variants.get(_typeof_key(args)) or self._variant(_typeof_key(args), args)
+        info = self.info
         if type(v) is str:
+            info["ran"], info["fallback"] = "python", v
             return self.py(*args)
+        info["ran"], info["fallback"] = "numba", None
         try:
             return v.nb(*v.full(args))
         except Exception:  # noqa: BLE001 - the Python code raises it with the user's line, or runs

@@ -6,8 +6,7 @@ methods :class:`s2sad.api.GradFunction` takes from it (``compile``,
 from __future__ import annotations
 
 from s2sad.errors import ArgumentError
-from s2sad.ir import nodes as N
-from s2sad.ir.visit import head_exprs, iter_stmts, walk
+from s2sad.backends.auto import prefers_numba
 
 _BACKENDS = ("python", "numba", "auto")
 
@@ -21,29 +20,6 @@ def check_backend(backend):
     return backend
 
 
-def prefers_numba(fdef):
-    """``backend="auto"``: compile code with loops and no matrix products.
-    Loops over numbers and elements gain most (bench/compiled.py: 1.4x to
-    70x over the Python backend); BLAS-bound loops (the neural ODE, the
-    LSTM) gain little or lose, after compiles of 10 s and more."""
-    if not any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body)):
-        return False
-    for s in iter_stmts(fdef.body):
-        for e in head_exprs(s):
-            for x in walk(e):
-                if isinstance(x, N.BinOp) and x.op == "MatMult":
-                    return False
-                if isinstance(x, N.Attr) and x.attr in _PRODUCTS:
-                    return False
-                if isinstance(x, N.Static) and getattr(x.obj, "__name__", None) in _PRODUCTS:
-                    return False
-    return True
-
-
-_PRODUCTS = {"matmul", "dot", "einsum", "tensordot", "inner", "outer", "matmul_adjoint_a", "matmul_adjoint_b",
-             "dot_adjoint_a", "dot_adjoint_b", "einsum_adjoint", "tensordot_adjoint", "solve"}
-
-
 class BackendOptions:
     """Backend methods of a differentiated function."""
 
@@ -53,7 +29,8 @@ class BackendOptions:
         from s2sad.backends import numba_backend as nb
         if self.backend == "auto" and not (nb.available() and prefers_numba(f.__s2sad_ir__)):
             return f
-        return nb.NumbaFunction(f, f"{self.fn.__qualname__}:{self.mode}", warn=self.backend == "numba")
+        return nb.NumbaFunction(f, f"{self.fn.__qualname__}:{self.mode}", warn=self.backend == "numba",
+                                auto=self.backend == "auto")
 
     def compile(self, *args, **kwargs):
         """Compile for the signature of ``args`` ahead of the first call
@@ -88,7 +65,8 @@ class BackendOptions:
         info = getattr(f, "info", None)
         if info is None:
             return {"backend": "python", "fallback": None, "compile_seconds": 0.0}
-        return dict(info, backend="python" if info["fallback"] and not info["signatures"] else "numba")
+        ran = info.get("ran") or ("python" if info["fallback"] and not info["signatures"] else "numba")
+        return dict(info, backend=ran)
 
     @property
     def compile_seconds(self):

@@ -1,0 +1,51 @@
+"""``backend="auto"``: which signatures the Numba backend compiles."""
+
+from __future__ import annotations
+
+from s2sad.analysis.scalar_types import scalar_types, value_type
+from s2sad.analysis.symbolic_shapes import known, shape_key, symbolic_shapes
+from s2sad.ir import nodes as N
+from s2sad.ir.visit import head_exprs, iter_stmts, walk
+
+
+def prefers_numba(fdef, args=None):
+    """``backend="auto"``: compile code with loops whose matrix products
+    each have a vector operand (matrix-vector, vector-vector), and no other
+    products.  Loops over numbers, elements and small vectors gain most
+    (bench/compiled.py: 2x to 70x over the Python backend, the neural ODE
+    6x); loops of matrix-matrix products (the LSTM) are BLAS-bound and lose.
+    Without ``args`` the ranks are not known yet: matrix products pass (the
+    compiled function asks again per signature)."""
+    if not any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body)):
+        return False
+    shapes = _shapes(fdef, args) if args is not None else None
+    for s in iter_stmts(fdef.body):
+        for e in head_exprs(s):
+            for x in walk(e):
+                if isinstance(x, N.BinOp) and x.op == "MatMult":
+                    if shapes is not None and not _has_vector(shapes, x.left, x.right):
+                        return False
+                    continue
+                if isinstance(x, N.Call) and isinstance(x.func, N.Attr) and x.func.attr in _MATMUL_ADJOINTS:
+                    if shapes is not None and not _has_vector(shapes, *x.args[1:3]):
+                        return False
+                    continue
+                if isinstance(x, N.Attr) and x.attr in _PRODUCTS:
+                    return False
+                if isinstance(x, N.Static) and getattr(x.obj, "__name__", None) in _PRODUCTS:
+                    return False
+    return True
+
+
+def _shapes(fdef, args):
+    types = [value_type(a) for a in args]
+    return symbolic_shapes(fdef, shape_key(args), types, scalar_types(fdef, dict(zip(fdef.params, types))))
+
+
+def _has_vector(shapes, *operands):
+    ranks = [shapes.of(o) for o in operands]
+    return any(known(r) and len(r) <= 1 for r in ranks)
+
+
+_MATMUL_ADJOINTS = {"matmul_adjoint_a", "matmul_adjoint_b"}
+_PRODUCTS = {"matmul", "dot", "einsum", "tensordot", "inner", "outer", "dot_adjoint_a", "dot_adjoint_b", "einsum_adjoint", "tensordot_adjoint", "solve"}
