@@ -103,7 +103,11 @@ def _compiled_module(nf, args, runtime):
         raise S2SadError(f"cannot export the compiled code: {why}",
                          hint="pass args= of a signature the numba backend compiles, or export the Python code "
                               "(a gradient made with backend='python')")
-    low = v.low
+    low = getattr(v, "low", None)
+    if low is None:         # a function with checkpointed loops: their step and one-step adjoint are compiled
+        raise S2SadError("cannot export the compiled code: only its checkpointed loops are compiled (the schedule "
+                         "driver and the code around them run as Python)",
+                         hint="export the Python code (a gradient made with backend='python')")
     if low.data:
         raise S2SadError(
             "cannot export the compiled code: it reads outside data (globals or closure values: "

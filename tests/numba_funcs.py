@@ -80,3 +80,45 @@ def vector_out(x):
     for i in range(2):
         y = y * x
     return y
+
+
+def ode_checkpointed(W, b, y, h, n):
+    """A neural ODE (Euler steps) whose loop is checkpointed: the step reads
+    W, b and h from the enclosing function."""
+    for i in s2sad.checkpointed(range(n), snapshots=3):
+        y = y + h * np.tanh(W @ y + b)
+    return np.sum(y * y)
+
+
+def heat_checkpointed(u0, k, steps):
+    """The heat stencil's element loop inside a checkpointed loop: the
+    one-step adjoint keeps a tape and accumulates k's adjoint outside."""
+    u = u0.copy()
+    n = u.shape[0]
+    for t in s2sad.checkpointed(range(steps), snapshots=3):
+        for j in range(1, n - 1):
+            u[j] = u[j] + k * (u[j + 1] - 2.0 * u[j] + u[j - 1])
+    return np.sum(u * u)
+
+
+def while_checkpointed(x, a):
+    t = 0.0
+    while s2sad.checkpointed(t < 1.0, snapshots=2):
+        x = x * np.cos(a * x) + 0.1
+        t = t + 0.25
+    return np.sum(x)
+
+
+def lgamma_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + math.lgamma(x + i)
+    return s
+
+
+def noisy_checkpointed(x, n):
+    """A checkpointed loop drawing from NumPy's global generator, which
+    compiled code does not share: its functions stay Python."""
+    for i in s2sad.checkpointed(range(n), snapshots=2):
+        x = np.tanh(x) + 0.1 * np.random.normal(size=x.shape)
+    return np.sum(x * x)

@@ -21,6 +21,7 @@ from s2sad.backends import numba_backend as nbb
 numba = pytest.importorskip("numba")
 
 import numba_funcs as F  # noqa: E402
+from helpers import numeric_grad  # noqa: E402
 
 RNG = np.random.default_rng(3)
 
@@ -88,14 +89,41 @@ def test_a_global_array_changed_in_place_is_read_at_every_call():
 
 
 def test_what_it_cannot_compile_runs_on_python_with_a_located_warning():
-    df = s2sad.grad(F.checkpointed, backend="numba")
-    x = RNG.standard_normal(3)
+    df = s2sad.grad(F.lgamma_loop, backend="numba")
     with pytest.warns(nbb.BackendFallbackWarning) as rec:
-        got = df(x)
+        got = df(1.7)
     msg = str(rec[0].message)
-    assert "numba_funcs.py:" in msg and "checkpointed" in msg and "Python backend" in msg
-    _same(got, s2sad.grad(F.checkpointed)(x))
+    assert "numba_funcs.py:" in msg and "lgamma" in msg and "Python backend" in msg
+    _same(got, s2sad.grad(F.lgamma_loop)(1.7))
     assert df.plan_info["backend"] == "python" and df.plan_info["fallback"] == msg
+
+
+@pytest.mark.parametrize("f,make,wrt", [
+    (F.checkpointed, lambda: (RNG.standard_normal(3),), 0),
+    (F.ode_checkpointed, lambda: (0.3 * RNG.standard_normal((4, 4)), RNG.standard_normal(4), RNG.standard_normal(4),
+                                  0.1, 7), (0, 1, 2)),
+    (F.heat_checkpointed, lambda: (RNG.standard_normal(9), 0.1, 6), (0, 1)),
+    (F.while_checkpointed, lambda: (RNG.standard_normal(3), 0.7), (0, 1)),
+], ids=["for", "ode", "element-loop", "while"])
+def test_checkpointed_loops_compile_their_step_and_one_step_adjoint(f, make, wrt):
+    args = make()
+    df = s2sad.grad(f, wrt=wrt, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nbb.BackendFallbackWarning)
+        got = df(*args)
+    _same(got, s2sad.grad(f, wrt=wrt)(*args))
+    info = df.backend_info
+    assert info["backend"] == "numba" and info["fallback"] is None and "adjoint compiled" in info["loops"], info
+    assert info["compile_seconds"] > 0
+    src = df.compiled_source
+    assert "_step_nb(" in src and "_adjoint_nb_fwd(" in src and "_adjoint_nb_bwd(" in src
+    _same(df(*args), got)               # compiled code again, on the checkpoint schedule
+    # other inputs of the same shapes, against central differences
+    ws = wrt if isinstance(wrt, tuple) else (wrt,)
+    args2 = tuple(a * 1.1 if i in ws else a for i, a in enumerate(args))
+    got2 = df(*args2)
+    for w, g in zip(ws, got2 if isinstance(wrt, tuple) else (got2,)):
+        np.testing.assert_allclose(g, numeric_grad(f, args2, w, 1e-6), rtol=1e-5, atol=1e-6)
 
 
 def test_auto_is_silent_and_numba_for_loops():
@@ -210,3 +238,25 @@ def test_export_of_compiled_code_reading_a_global_is_refused(tmp_path):
     with pytest.raises(s2sad.errors.S2SadError, match="outside data") as e:
         s2sad.export(df, str(tmp_path / "g.py"), (x,))
     assert "SCALE" in str(e.value)
+
+
+def test_export_of_a_checkpointed_loop_says_what_is_compiled(tmp_path):
+    df = s2sad.grad(F.checkpointed, backend="numba")
+    x = np.ones(3)
+    df(x)
+    with pytest.raises(s2sad.errors.S2SadError, match="only its checkpointed loops are compiled"):
+        s2sad.export(df, str(tmp_path / "c.py"), (x,))
+
+
+def test_a_checkpointed_loop_numba_refuses_runs_its_functions_as_python_once():
+    x = RNG.standard_normal(3)
+    np.random.seed(5)
+    want = s2sad.grad(F.noisy_checkpointed)(x, 6)
+    df = s2sad.grad(F.noisy_checkpointed, backend="numba")
+    np.random.seed(5)
+    with pytest.warns(nbb.BackendFallbackWarning) as rec:
+        got = df(x, 6)
+    # the same draws as the Python backend: nothing ran twice
+    _same(got, want)
+    assert any("numba_funcs.py:" in str(r.message) for r in rec)
+    assert df.backend_info["fallback"]

@@ -31,7 +31,8 @@ import types
 import warnings
 
 from s2sad.analysis.prims import static_value
-from s2sad.backends.numba_lower import Unsupported, lower, with_defaults
+from s2sad.backends.numba_loops import has_loops, split, statics
+from s2sad.backends.numba_lower import Unsupported, lower, signature_key as _typeof_key, with_defaults
 from s2sad.backends.auto import prefers_numba
 from s2sad.ir import render as R
 
@@ -76,24 +77,6 @@ def _helpers_stamp():
         with open(nh.__file__, "rb") as fh:
             _STAMP.append(fh.read() + numba.__version__.encode())
     return _STAMP[0]
-
-
-def _typeof_key(args):
-    """The Numba-relevant signature of a call: kinds of numbers, arrays'
-    dtype, rank, layout and writability, and which of their dimensions are
-    equal or 1 (the simplification's facts rest on it:
-    :func:`s2sad.analysis.symbolic_shapes.shape_key`)."""
-    key = []
-    classes = {}
-    for a in args:
-        t = type(a)
-        if t.__name__ == "ndarray":
-            f = a.flags
-            dims = tuple(1 if s == 1 else classes.setdefault(s, -2 - len(classes)) for s in a.shape)
-            key.append((a.dtype.str, dims, f.c_contiguous, f.f_contiguous, f.writeable))
-        else:
-            key.append(t)
-    return tuple(key)
 
 
 class _Variant:
@@ -150,6 +133,52 @@ def _load(src, low, label):
     return getattr(mod, low.fdef.name), path
 
 
+class _Loops:
+    """Python code whose checkpointed loops call compiled code: ``steps``
+    (name -> :class:`NumbaFunction`) and one-step adjoints ``pairs`` (name
+    -> :class:`s2sad.backends.numba_loops.Pair`)."""
+
+    def __init__(self, fn, steps, pairs):
+        self.nb = fn
+        self.steps = steps
+        self.pairs = pairs
+
+    def full(self, args):
+        return args
+
+    def failed(self, e):
+        """Is ``e`` Numba refusing a compiled function (not an error of the
+        code at run time)?"""
+        from numba.core.errors import NumbaError
+        return isinstance(e, NumbaError)
+
+    def report(self, owner):
+        """Compile times, fallbacks and sources of the compiled parts in
+        ``owner``'s info."""
+        info = owner.info
+        secs = sum(s.info["compile_seconds"] for s in self.steps.values())
+        for p in self.pairs.values():
+            for d in p.dispatchers():
+                secs += sum(d.get_metadata(sig).get("timers", {}).get("compiler_lock", 0.0) for sig in d.signatures)
+        info["compile_seconds"] = secs
+        info["signatures"] = max(1, info["signatures"])
+        info["loops"] = ("checkpointed loops: step and one-step adjoint compiled; the schedule driver and the code "
+                         "around the loops run as Python")
+        falls = [s.info["fallback"] for s in self.steps.values() if s.info.get("ran") == "python"]
+        for p in self.pairs.values():
+            while len(p.failures) > p.reported:
+                msg = owner._message(f"{p.label}, the one-step adjoint: {p.failures[p.reported]}", p.where)
+                p.reported += 1
+                owner._set_fallback(msg)
+                falls.append(msg)
+        if falls:
+            info["fallback"] = falls[0]
+        srcs = [s.compiled_source.removeprefix(_HEADER).strip("\n") for s in self.steps.values() if s.compiled_source]
+        srcs += [src for p in self.pairs.values() for src in p.sources]
+        if srcs:
+            owner.compiled_source = _HEADER + "\n\n".join(srcs) + "\n"
+
+
 class NumbaFunction:
     """The generated function ``py`` compiled by Numba, falling back to
     ``py`` itself per signature (see the module's docstring)."""
@@ -161,6 +190,7 @@ class NumbaFunction:
         self.auto = auto            # backend="auto": a signature of matrix-matrix products stays Python
         self._lock = threading.Lock()
         self._variants = {}         # signature -> _Variant, or a fallback message (runs the Python code)
+        self._loops = None          # the _Loops variant of a function with checkpointed loops (or its message)
         self.info = {"backend": "numba", "compile_seconds": 0.0, "fallback": None, "signatures": 0,
                      "cached": None, "module": None, "ran": None}     # ran: the backend of the last call
         self.compiled_source = None
@@ -192,6 +222,8 @@ class NumbaFunction:
             if not prefers_numba(fdef, with_defaults(fdef, args)):
                 return self._set_fallback("backend='auto': this signature runs on the Python backend (its loops "
                                           "multiply matrices by matrices: BLAS-bound, faster as NumPy calls)")
+        if has_loops(fdef):
+            return self._partial()
         try:
             low = lower(fdef, with_defaults(fdef, args))
         except Unsupported as e:
@@ -213,6 +245,29 @@ class NumbaFunction:
         self._done(var, time.perf_counter() - t0)
         return var
 
+    def _partial(self):
+        """The variant of a function with checkpointed loops: Python code
+        whose loop steps and one-step adjoints run compiled, per signature
+        of their own (:mod:`s2sad.backends.numba_loops`)."""
+        if self._loops is None:
+            def make_step(fdef):
+                ns = dict(self.py.__globals__)
+                ns.update(statics(fdef))
+                exec(compile(R.source(fdef), f"<s2sad numba {fdef.name}>", "exec"), ns)
+                py = ns[fdef.name]
+                py.__s2sad_ir__ = fdef
+                return NumbaFunction(py, f"{self.label}:{fdef.name}", warn=self.warn)
+            try:
+                outer, steps, pairs = split(self.py.__s2sad_ir__, make_step)
+            except Unsupported as e:
+                self._loops = self._set_fallback(self._message(e.reason, e.where))
+                return self._loops
+            ns = dict(self.py.__globals__)
+            ns.update(statics(outer))
+            exec(compile(R.source(outer), f"<s2sad numba {self.label}>", "exec"), ns)
+            self._loops = _Loops(ns[outer.name], steps, pairs)
+        return self._loops
+
     # --------------------------------------------------------------- call
     def __call__(self, *args):
         v = self._variants.get(_typeof_key(args)) or self._variant(_typeof_key(args), args)
@@ -223,8 +278,15 @@ class NumbaFunction:
         info["ran"], info["fallback"] = "numba", None
         try:
             return v.nb(*v.full(args))
-        except Exception:  # noqa: BLE001 - the Python code raises it with the user's line, or runs
+        except Exception as e:  # noqa: BLE001 - the Python code raises it with the user's line, or runs
+            if type(v) is _Loops and v.failed(e):
+                self._variants[_typeof_key(args)] = self._loops = self._set_fallback(
+                    self._numba_message(e, self.compiled_source))
+                info["ran"], info["fallback"] = "python", self._loops
             return self.py(*args)
+        finally:
+            if type(v) is _Loops:
+                v.report(self)
 
     def compile(self, *args):
         """Compile for the signature of ``args`` without running; True when

@@ -92,6 +92,24 @@ def _is_code(obj):
         or hasattr(obj, "py_func")
 
 
+def signature_key(args):
+    """The Numba-relevant signature of a call: kinds of numbers, arrays'
+    dtype, rank, layout and writability, and which of their dimensions are
+    equal or 1 (the simplification's facts rest on it:
+    :func:`s2sad.analysis.symbolic_shapes.shape_key`)."""
+    key = []
+    classes = {}
+    for a in args:
+        t = type(a)
+        if t.__name__ == "ndarray":
+            f = a.flags
+            dims = tuple(1 if s == 1 else classes.setdefault(s, -2 - len(classes)) for s in a.shape)
+            key.append((a.dtype.str, dims, f.c_contiguous, f.f_contiguous, f.writeable))
+        else:
+            key.append(t)
+    return tuple(key)
+
+
 def lower(fdef, args=None):
     """The Numba-ready form of generated function ``fdef`` for a call with
     arguments ``args`` (defaults included; None: nothing known about them),

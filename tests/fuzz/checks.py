@@ -380,7 +380,7 @@ class Runner:
             vgb = attempt(lambda: s2sad.value_and_grad(mod.f, wrt=p.wrt, backend=backend))
             res = attempt(lambda: vgb(*copy_args(p.args)))
             info = getattr(vgb, "backend_info", {}) or {}
-            if info.get("fallback"):
+            if info.get("ran", info.get("backend")) == "python":
                 self.record("backend", "inconclusive", "", f"{backend}: runs as Python ({info['fallback'][:120]})")
                 continue
             bad = same(first_snap, (float(res[0]), res[1]))
