@@ -10,8 +10,9 @@ process served by the disk cache.
 Workloads: the scalar ``while`` + ``if`` loop (W4, 10,000 iterations), the
 neural ODE (y in R^64, 1,000 RK4 steps), the element-loop heat stencil (128
 points, 200 steps), a damped particle system in a ``while`` loop (64
-particles, 2,000 steps) and the LSTM (W3).  The table goes into
-docs/performance.md between the ``compiled`` markers.
+particles, 2,000 steps), the stencil with its time loop checkpointed (step
+and one-step adjoint compiled, the schedule in Python) and the LSTM (W3).
+The table goes into docs/performance.md between the ``compiled`` markers.
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ def particles(x0, v0, dt, tmax):
         x = x + dt * v
         t = t + dt
     return np.sum(x * x) + 0.5 * np.sum(v * v)
+
+
+def heat_checkpointed(u0, k, steps):
+    """The heat stencil with its time loop checkpointed (10 snapshots)."""
+    u = u0.copy()
+    n = u.shape[0]
+    for t in s2sad.checkpointed(range(steps), snapshots=10):
+        for j in range(1, n - 1):
+            u[j] = u[j] + k * (u[j + 1] - 2.0 * u[j] + u[j - 1])
+    return np.sum(u * u)
 
 
 HEAT = (np.random.default_rng(0).standard_normal(128), 0.1, 200)
@@ -234,6 +245,7 @@ def workloads():
         "scalar": ("scalar while + if, 10,000 iterations", W.scalar_loop, W.make_inputs("scalar"), 0),
         "node": ("neural ODE, y in R^64, 1,000 RK4 steps", W.node_loss, W.make_inputs("node"), (0, 1, 2)),
         "heat": ("heat stencil element loop, 128 points, 200 steps", heat, HEAT, (0, 1)),
+        "heat_ck": ("heat stencil, checkpointed time loop (10 snapshots)", heat_checkpointed, HEAT, (0, 1)),
         "particles": ("particles, while loop, 64 x 2,000 steps", particles, PART, (0, 1)),
         "lstm": ("LSTM (W3), T=100, B=32, H=128", W.lstm_loss, W.make_inputs("lstm"), (0, 1, 2)),
     }

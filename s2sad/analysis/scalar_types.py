@@ -78,7 +78,7 @@ def scalar_types(fdef, arg_types):
                 for t in targets(s):
                     new[t] = TOP if not isinstance(s.target, N.Sub) else types.get(t, TOP)
             elif isinstance(s, N.For):
-                new[s.target] = ("s", "int64") if _is_range(s.iter) else TOP
+                new[s.target] = ("s", "int64") if is_range(s.iter) else TOP
             elif isinstance(s, N.Push):
                 new[("slot", s.slot)] = _expr(s.value, types, pushes)
             for k, t in new.items():
@@ -105,25 +105,30 @@ def value_type(v):
     return TOP
 
 
-def _is_range(it):
+def is_range(it):
     """``range(...)``, ``reversed(range(...))``, ``range(...)[:n]``."""
     if isinstance(it, N.Sub):
-        return _is_range(it.value)
+        return is_range(it.value)
     if not (isinstance(it, N.Call) and is_static(it.func)):
         return False
     f = static_value(it.func)
-    return f is builtins.range or (f is builtins.reversed and len(it.args) == 1 and _is_range(it.args[0]))
+    return f is builtins.range or (f is builtins.reversed and len(it.args) == 1 and is_range(it.args[0]))
+
+
+def join_known(a, b):
+    """The join of two facts where it needs no knowledge of what they say
+    (one is unset, the placeholder, or they are equal); None otherwise."""
+    if a is None or b == NONE or a == b:
+        return b if a is None else a
+    if b is None or a == NONE:
+        return a if b is None else b
+    return None
 
 
 def join(a, b):
-    if a is None:
-        return b
-    if b is None or a == b:
-        return a
-    if a == NONE:
-        return b
-    if b == NONE:
-        return a
+    j = join_known(a, b)
+    if j is not None or a is None or b is None:
+        return j
     if a[0] == "s" and b[0] == "s":
         return ("s", None)
     if a[0] == "a" and b[0] == "a" and a[1] == b[1]:

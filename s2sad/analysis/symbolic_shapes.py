@@ -30,7 +30,7 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import NONE, TOP, is_scalar
+from s2sad.analysis.scalar_types import NONE, TOP, is_range, is_scalar, join_known
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import head_exprs, iter_stmts, targets, walk
 
@@ -113,7 +113,7 @@ def symbolic_shapes(fdef, pattern, arg_types, types):
                 for t in targets(s):
                     new[t] = TOP
             elif isinstance(s, N.For):
-                new[s.target] = () if _is_int_range(s.iter) else TOP
+                new[s.target] = () if is_range(s.iter) else TOP
             elif isinstance(s, N.Push):
                 new[("slot", s.slot)] = shape_of(s.value, table)
             for k, t in new.items():
@@ -127,25 +127,9 @@ def symbolic_shapes(fdef, pattern, arg_types, types):
     return Shapes({k: TOP for k in shapes}, {}, types)      # (cannot happen: the lattice is flat)
 
 
-def _is_int_range(it):
-    if isinstance(it, N.Sub):
-        return _is_int_range(it.value)
-    if not (isinstance(it, N.Call) and is_static(it.func)):
-        return False
-    f = static_value(it.func)
-    return f is builtins.range or (f is builtins.reversed and len(it.args) == 1 and _is_int_range(it.args[0]))
-
-
 def join(a, b):
-    if a is None:
-        return b
-    if b is None or a == b:
-        return a
-    if a == NONE:
-        return b
-    if b == NONE:
-        return a
-    return TOP
+    j = join_known(a, b)
+    return TOP if j is None and a is not None and b is not None else j
 
 
 def known(s):

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from s2sad.analysis.prims import static_value
+from s2sad.backends.numba_cache import HEADER, load
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
@@ -204,14 +205,12 @@ class Pair:
                             pre + [N.Return(N.Tuple(tuple(N.Name(v) for v in saved)))])
         bwd = N.FunctionDef(f"{whole.name}_bwd", lead_names + ["_nb_r"] + rest + data,
                             [N.Assign(N.Tuple(tuple(N.Name(v) for v in saved)), N.Name("_nb_r"))] + post)
-        fns, srcs = [], []
-        for f in (fwd, bwd):
-            src = R.source(f)
-            srcs.append(src)
-            ns = dict(low.globals)
-            ns.update(statics(f))
-            exec(compile(src, f"<s2sad numba {f.name}>", "exec"), ns)
-            fns.append(numba.njit(boundscheck=True)(ns[f.name]))
+        srcs = [R.source(f) for f in (fwd, bwd)]
+        ns = dict(low.globals)
+        ns.update(statics(fwd))
+        ns.update(statics(bwd))
+        mod, path = load(HEADER + "\n\n".join(srcs) + "\n", ns, f"{self.label}")
+        fns = [numba.njit(cache=path is not None, boundscheck=True)(getattr(mod, f.name)) for f in (fwd, bwd)]
         # compiled ahead, both halves, before either runs: an adjoint
         # ``x_adj`` it receives or accumulates is taken to have the adjoint
         # type of the value ``x`` it yields or reads (where there is none,
