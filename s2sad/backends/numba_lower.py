@@ -266,7 +266,10 @@ class _Lowering:
         a, b, s = args
         if cut is not None:
             b = N.Call(self.helper("range_cut"), (a, b, s, self.expr(cut)))
-        start = N.Call(self.helper("rev_start"), (a, b, s))
+        if isinstance(s, N.Const) and type(s.value) is int and s.value == 1:
+            start = N.BinOp("Sub", b, N.Const(1))   # (empty exactly when the range is: b - 1 < a)
+        else:
+            start = N.Call(self.helper("rev_start"), (a, b, s))
         stop = N.BinOp("Sub", a, s)
         step = N.UnaryOp("USub", s)
         return N.Call(N.Static("range", builtins.range), (start, stop, step))
