@@ -56,17 +56,7 @@ def scalar_types(fdef, arg_types):
     stmts = list(iter_stmts(fdef.body, defs=True))
     types = {p: TOP for p in fdef.params}
     types.update(arg_types)
-    bound = {t for s in stmts for t in targets(s)}
-    for s in stmts:
-        if isinstance(s, N.FunctionDef):
-            bound.add(s.name)
-            types.update((p, TOP) for p in s.params)     # (inner scopes: nothing claimed)
-        for e in head_exprs(s):
-            for x in walk(e):
-                if isinstance(x, N.ListComp):
-                    types[x.target] = TOP
-                elif isinstance(x, N.Name) and x.id not in bound:
-                    types.setdefault(x.id, TOP)
+    start_unknown(stmts, types)
     pushes = {}
     for _ in range(20):
         changed = False
@@ -90,6 +80,24 @@ def scalar_types(fdef, arg_types):
         if not changed:
             break
     return types
+
+
+def start_unknown(stmts, table):
+    """Set the names of ``stmts`` that a flow-insensitive pass must not
+    claim anything about to ``TOP`` in ``table``: parameters of inner
+    functions, comprehension variables, names read but never bound here
+    (unless ``table`` already holds them: the outer parameters)."""
+    bound = {t for s in stmts for t in targets(s)}
+    bound.update(s.name for s in stmts if isinstance(s, N.FunctionDef))
+    for s in stmts:
+        if isinstance(s, N.FunctionDef):
+            table.update((p, TOP) for p in s.params)     # (inner scopes: nothing claimed)
+        for e in head_exprs(s):
+            for x in walk(e):
+                if isinstance(x, N.ListComp):
+                    table[x.target] = TOP
+                elif isinstance(x, N.Name) and x.id not in bound:
+                    table.setdefault(x.id, TOP)
 
 
 def value_type(v):

@@ -30,9 +30,9 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import NONE, TOP, is_range, is_scalar, join_known
+from s2sad.analysis.scalar_types import NONE, TOP, is_range, is_scalar, join_known, start_unknown
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import head_exprs, iter_stmts, targets, walk
+from s2sad.ir.visit import iter_stmts, targets
 
 ONE = 1         # the symbol of a dimension of size 1
 
@@ -91,16 +91,7 @@ def symbolic_shapes(fdef, pattern, arg_types, types):
     for p, pat, t in zip(fdef.params, pattern, arg_types):
         shapes[p] = _param_shape(pat, t)
     stmts = list(iter_stmts(fdef.body, defs=True))
-    bound = {t for s in stmts for t in targets(s)}
-    for s in stmts:
-        if isinstance(s, N.FunctionDef):
-            shapes.update((p, TOP) for p in s.params)
-        for e in head_exprs(s):
-            for x in walk(e):
-                if isinstance(x, N.ListComp):
-                    shapes[x.target] = TOP
-                elif isinstance(x, N.Name) and x.id not in bound:
-                    shapes.setdefault(x.id, TOP)
+    start_unknown(stmts, shapes)
     table = Shapes(shapes, {}, types)
     for _ in range(50):
         changed = False
