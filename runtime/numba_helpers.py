@@ -478,10 +478,16 @@ def _extremum_adjoint(g, ans, x, axis=None, keepdims=False):
 # that nothing else holds the accumulator and that the shapes agree)
 
 
+def _real(t):
+    return isinstance(t, (types.Float, types.Integer, types.Boolean))
+
+
 @overload(add_inplace)  # noqa: F821
 def _add_inplace(a, b):
     if not _arr(a) or not (_arr(b) or _num(b)):
         return None
+    if a.dtype != types.float64 or not _real(b.dtype if _arr(b) else b):
+        return lambda a, b: a + b       # the sum may not have a's dtype: a new array, as in Python
 
     def impl(a, b):
         a += b
@@ -493,6 +499,8 @@ def _add_inplace(a, b):
 def _matmul_adjoint_a_accumulate(acc, g, a, b):
     if not (_arr(acc) and _arr(a) and _arr(b)):
         return None
+    if acc.dtype != types.float64 or not all(_real(t.dtype) for t in (a, b)) or not _real(g.dtype if _arr(g) else g):
+        return lambda acc, g, a, b: acc + matmul_adjoint_a(g, a, b)  # noqa: F821 - as in Python
     if a.ndim == 2 and b.ndim == 1 and _arr(g) and g.ndim == 1:
         def impl(acc, g, a, b):
             m, k = acc.shape

@@ -122,3 +122,17 @@ def noisy_checkpointed(x, n):
     for i in s2sad.checkpointed(range(n), snapshots=2):
         x = np.tanh(x) + 0.1 * np.random.normal(size=x.shape)
     return np.sum(x * x)
+
+
+def global_draws(x, n):
+    """Draws from NumPy's global generator in a checkpointed loop: compiled
+    code would draw from Numba's own generator, so it stays Python."""
+    for i in s2sad.checkpointed(range(n), snapshots=2):
+        x = x * np.random.rand(3)
+    return np.sum(x)
+
+
+def global_draws_plain(x):
+    for i in range(4):
+        x = x * np.random.rand(3)
+    return np.sum(x)

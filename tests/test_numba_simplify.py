@@ -278,3 +278,20 @@ def test_a_temporary_stays_where_what_it_reads_changes():
                     N.Eval(N.Call(N.Static("copyto", np.copyto), (name("a0"), N.Const(0.0))))):
         src = _simplified([t, between, use, ret], (x,))
         assert "t = a0 * 2.0" in src, src
+
+
+def test_in_place_helpers_keep_pythons_dtype_rules():
+    from s2sad_runtime import numba_helpers as nh
+
+    @numba.njit
+    def add(a, b):
+        return nh.add_inplace(a, b)
+
+    a = np.array([1, 2, 3])
+    out = add(a, 0.5)                       # an int accumulator: a new float array, as in Python
+    assert out.dtype == np.float64 and np.array_equal(out, a + 0.5) and np.array_equal(a, [1, 2, 3])
+    f = np.array([1.0, 2.0])
+    assert add(f, np.array([1.0, 1.0])) is not None and np.array_equal(f, [2.0, 3.0])     # float64: in place
+    f32 = np.array([1.0, 2.0], np.float32)
+    r = add(f32, np.array([0.25, 0.25]))
+    assert r.dtype == np.float64 and np.array_equal(f32, [1.0, 2.0])

@@ -53,6 +53,11 @@ class Unsupported(Exception):
         self.where = where
 
 
+def _global_random():
+    """The RandomState behind ``np.random.rand`` and the like."""
+    return getattr(np.random, "mtrand", None) and np.random.mtrand._rand
+
+
 def _helpers():
     import s2sad_runtime.numba_helpers as nh
     return nh
@@ -222,6 +227,11 @@ class _Lowering:
 
     def static(self, e):
         obj = static_value(e)
+        if getattr(obj, "__self__", None) is _global_random():
+            # Numba draws from a generator of its own, which np.random.seed
+            # does not set and a checkpointed loop's snapshots do not save
+            self.fail(f"NumPy's global random generator (np.random.{getattr(obj, '__name__', '?')}): compiled code "
+                      f"would draw from Numba's own; draw from a np.random.Generator passed in to compile it")
         if isinstance(e, N.Attr) and isinstance(e.value, N.Static) and e.value.obj is _rt:
             if e.attr not in _helpers().__all__:
                 self.fail(f"the runtime helper `_rt.{e.attr}` has no compiled version yet")

@@ -339,7 +339,8 @@ def _check_reads(e, ok, acc, in_return):
             return
         if isinstance(x, N.Call) and is_static(x.func):
             f = static_value(x.func)
-            shape_pos = next((p for h, p in SHAPE_ONLY.items() if f is h), ())
+            # (like(A) is A itself in compiled code, and a tape may keep it)
+            shape_pos = next((p for h, p in SHAPE_ONLY.items() if f is h), ()) if f is not _rt.like else ()
             keeps_nothing = any(f is h for h in _KEEPS_NOTHING) or (in_return and f is _rt.grad_out)
             for i, a in enumerate(x.args):
                 visit(a, isinstance(a, N.Name) and (keeps_nothing or i in shape_pos))
