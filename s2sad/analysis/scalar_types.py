@@ -281,6 +281,16 @@ def saves_untaped(push, untaped):
     return isinstance(v, N.Name) and v.id in untaped and push.slot is not None and push.slot[0] == "save"
 
 
+def save_or_restore(st, names):
+    """Is ``st`` the save (a push before an overwrite) or a restore (the
+    pop after it) of one of ``names``?  Dropped together, they leave the
+    tape balanced."""
+    if isinstance(st, N.Push):
+        return saves_untaped(st, names)
+    return isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in names \
+        and isinstance(st.value, N.Pop) and st.value.slot is not None and st.value.slot[0] == "save"
+
+
 def shape_only_names(fdef, shape_reads=True):
     """Names the reverse sweep reads only for their shape: as the
     arguments of :data:`SHAPE_ONLY` positions, or to save them on the tape

@@ -77,6 +77,7 @@ class _Loops:
         self.nb = fn
         self.steps = steps
         self.pairs = pairs
+        self.seen = None            # the variants report() last collected from
 
     def full(self, args):
         return args
@@ -88,8 +89,26 @@ class _Loops:
         return isinstance(e, NumbaError)
 
     def report(self, owner):
-        """Compile times, fallbacks and sources of the compiled parts in
+        """Fallbacks of this call, and (after a call that compiled or refused
+        something) compile times and sources of the compiled parts, in
         ``owner``'s info."""
+        info = owner.info
+        falls = [s.info["fallback"] for s in self.steps.values() if s.info.get("ran") == "python"]
+        for p in self.pairs.values():
+            while len(p.failures) > p.reported:
+                msg = owner._message(f"{p.label}, the one-step adjoint: {p.failures[p.reported]}", p.where)
+                p.reported += 1
+                owner._set_fallback(msg)
+                falls.append(msg)
+        if falls:
+            info["fallback"] = falls[0]
+        seen = (tuple(len(s._variants) for s in self.steps.values()),
+                tuple((len(p.variants), sum(len(d.signatures) for d in p.dispatchers())) for p in self.pairs.values()))
+        if seen != self.seen:
+            self.seen = seen
+            self._collect(owner)
+
+    def _collect(self, owner):
         info = owner.info
         secs = sum(s.info["compile_seconds"] for s in self.steps.values())
         hits = [s.info["cached"] for s in self.steps.values() if s.info["cached"] is not None]
@@ -103,15 +122,6 @@ class _Loops:
         info["signatures"] = max(1, info["signatures"])
         info["loops"] = ("checkpointed loops: step and one-step adjoint compiled; the schedule driver and the code "
                          "around the loops run as Python")
-        falls = [s.info["fallback"] for s in self.steps.values() if s.info.get("ran") == "python"]
-        for p in self.pairs.values():
-            while len(p.failures) > p.reported:
-                msg = owner._message(f"{p.label}, the one-step adjoint: {p.failures[p.reported]}", p.where)
-                p.reported += 1
-                owner._set_fallback(msg)
-                falls.append(msg)
-        if falls:
-            info["fallback"] = falls[0]
         srcs = [s.compiled_source.removeprefix(HEADER).strip("\n") for s in self.steps.values() if s.compiled_source]
         srcs += [src for p in self.pairs.values() for src in p.sources]
         if srcs:
@@ -157,10 +167,9 @@ class NumbaFunction:
     def _build(self, args):
         import numba
         fdef = self.py.__s2sad_ir__
-        if self.auto:
-            if not prefers_numba(fdef, with_defaults(fdef, args)):
-                return self._set_fallback("backend='auto': this signature runs on the Python backend (its loops "
-                                          "multiply matrices by matrices: BLAS-bound, faster as NumPy calls)")
+        if self.auto and not prefers_numba(fdef, with_defaults(fdef, args)):
+            return self._set_fallback("backend='auto': this signature runs on the Python backend (its loops "
+                                      "multiply matrices by matrices: BLAS-bound, faster as NumPy calls)")
         if has_loops(fdef):
             return self._partial()
         try:
@@ -191,22 +200,24 @@ class NumbaFunction:
         of their own (:mod:`s2sad.backends.numba_loops`)."""
         if self._loops is None:
             def make_step(fdef):
-                ns = dict(self.py.__globals__)
-                ns.update(statics(fdef))
-                exec(compile(R.source(fdef), f"<s2sad numba {fdef.name}>", "exec"), ns)
-                py = ns[fdef.name]
-                py.__s2sad_ir__ = fdef
-                return NumbaFunction(py, f"{self.label}:{fdef.name}", warn=self.warn)
+                return NumbaFunction(self._python(fdef), f"{self.label}:{fdef.name}", warn=self.warn)
             try:
                 outer, steps, pairs = split(self.py.__s2sad_ir__, make_step)
             except Unsupported as e:
                 self._loops = self._set_fallback(self._message(e.reason, e.where))
                 return self._loops
-            ns = dict(self.py.__globals__)
-            ns.update(statics(outer))
-            exec(compile(R.source(outer), f"<s2sad numba {self.label}>", "exec"), ns)
-            self._loops = _Loops(ns[outer.name], steps, pairs)
+            self._loops = _Loops(self._python(outer), steps, pairs)
         return self._loops
+
+    def _python(self, fdef):
+        """Generated function ``fdef`` as Python, in the generated code's
+        globals (and the static references it adds)."""
+        ns = dict(self.py.__globals__)
+        ns.update(statics(fdef))
+        exec(compile(R.source(fdef), f"<s2sad numba {self.label}:{fdef.name}>", "exec"), ns)
+        fn = ns[fdef.name]
+        fn.__s2sad_ir__ = fdef
+        return fn
 
     # --------------------------------------------------------------- call
     def __call__(self, *args):

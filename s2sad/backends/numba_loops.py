@@ -16,12 +16,13 @@ the enclosing function is a small Python step and a small Python generator
 calling them, reading the enclosing function's values at each call as the
 closures did.
 
-The compiled functions are Numba dispatchers, typed by Numba at their first
-call: the lowering uses no fact about the call's types or shapes, so
-Numba's own dispatch on argument types is all a call needs.  A function
-Numba cannot compile raises at the first call; the caller
-(:class:`~s2sad.backends.numba_backend.NumbaFunction`) then runs the whole
-gradient as Python and keeps the reason.
+Each is compiled per signature of what it is called with (the step as a
+:class:`~s2sad.backends.numba_backend.NumbaFunction`, the halves by
+:class:`Pair`, both before anything runs), so a signature Numba refuses
+runs that function's Python code, reported, and nothing runs twice.  Only
+a second half called with adjoints of other types than expected compiles
+late; should Numba refuse that, the caller runs the whole gradient as
+Python.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from s2sad.backends.numba_cache import HEADER, load
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
-from s2sad.ir.visit import head_exprs, iter_stmts, names, targets, walk
+from s2sad.ir.visit import head_exprs, iter_stmts, loads, stores, targets, walk
 
 _CUT = "s2sad-numba-cut"
 
@@ -194,10 +195,8 @@ class Pair:
         typed = N.Static("_nb_List", numba.typed.List)      # returned to Python and passed back as they are
         pre = [N.Assign(st.target, N.Call(typed, ())) if st in inits else st for st in lbody[:k]]
         post = lbody[k + 1:]
-        bound = {t for st in iter_stmts(pre) for t in targets(st)}
-        read = {n for st in iter_stmts(post) for e in head_exprs(st) for n in names(e)}
         # (a parameter rebound before the cut travels too: the part after reads its value at the cut)
-        saved = ["_nb_out"] + tapes + sorted((read & bound) - set(tapes) - {"_nb_out"})
+        saved = ["_nb_out"] + tapes + sorted((loads(post) & stores(pre)) - set(tapes) - {"_nb_out"})
         lead_names = whole.params[:self.nlead]
         rest = whole.params[self.nlead:]
         data = list(low.data)
@@ -250,18 +249,18 @@ def split(fdef, make_step):
                                                      defaults=[]))
             args = [N.Name(p) for p in list(s.params) + free]
             body.append(replace(s, body=[N.Return(N.Call(N.Static(f"_nb_{s.name}", step), tuple(args)))]))
-        elif _adjoint_parts(s) is not None:
-            pair = pairs[s.name] = _pair(s)
-            body.extend(_adjoint_wrapper(s, pair))
+        elif (parts := _adjoint_parts(s)) is not None:
+            pair = pairs[s.name] = _pair(s, parts)
+            body.extend(_adjoint_wrapper(s, parts, pair))
         else:
             raise Unsupported("a loop function of a form the backend does not compile (a reversible loop, or a "
                               "checkpointed loop inside another)")
     return replace(fdef, body=body), steps, pairs
 
 
-def _pair(s):
-    acc, before, cut, after, result = _adjoint_parts(s)
-    free = _free_names(replace(s, body=before + [cut] + after))
+def _pair(s, parts):
+    acc, before, cut, after, result = parts
+    free = _free_names(s)
     cut_targets = [x.id for x in (cut.target.elts if isinstance(cut.target, N.Tuple) else (cut.target,))]
     whole = N.FunctionDef(f"{s.name}_nb", list(s.params) + free + cut_targets + acc,
                           before + [N.Assign(N.Name("_nb_out"), cut.value.value), N.Comment(_CUT)] + after
@@ -269,12 +268,11 @@ def _pair(s):
     return Pair(whole, len(s.params) + len(free), len(cut_targets), s.name, [x.id for x in cut.value.value.elts])
 
 
-def _adjoint_wrapper(s, pair):
+def _adjoint_wrapper(s, parts, pair):
     """The generator the driver runs: the compiled halves around its yield,
     or the Python generator (kept as ``<name>_py``) for a signature Numba
     refused."""
-    acc = _adjoint_parts(s)[0]
-    cut = _adjoint_parts(s)[2]
+    acc, _, cut, _, _ = parts
     whole = pair.whole
     lead = [N.Name(v) for v in whole.params[:pair.nlead]]
     cuts = [N.Name(v) for v in whole.params[pair.nlead:pair.nlead + pair.ncut]]

@@ -3,9 +3,9 @@
 Numba compiles every array statement into a loop of its own, and pays
 for each in compile time (some 25 ms) and at run time (an allocation and
 a pass over memory).  The generated gradient has many statements that a
-signature makes pointless.  Four rewrites over the IR, each sound for
-every call that runs the variant (the facts they use are those of the
-variant's key: scalar types, :func:`s2sad.analysis.symbolic_shapes.shape_key`):
+signature makes pointless.  Rewrites over the IR, each sound for every
+call that runs the variant (the facts they use are those of the variant's
+key: scalar types, :func:`s2sad.analysis.symbolic_shapes.shape_key`):
 
 1. **Unbroadcasts that change nothing go**: ``unbroadcast(g, x)`` is ``g``
    when the symbolic shapes of ``g`` and ``x`` are the same.
@@ -22,6 +22,11 @@ variant's key: scalar types, :func:`s2sad.analysis.symbolic_shapes.shape_key`):
    when nothing between can change what they read: Numba fuses an
    expression of elementwise operations into one loop.
 
+Smaller ones: copies ``a = b`` are propagated (before 2 and 3, which they
+help); ``grad_out(ZERO, x)`` becomes ``zero_grad(x)`` (compiled code has no
+symbolic zero), ``grad_out`` of equal shapes a helper with no summing to
+compile, and ``np.tanh`` of a float64 array a loop the compiler vectorises.
+
 The result is the same program, value for value (the inlined expression
 evaluates the same operations in the same order).
 """
@@ -35,10 +40,10 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import SHAPE_ONLY, expr_type, is_scalar, saves_untaped, shape_only_names
+from s2sad.analysis.scalar_types import SHAPE_ONLY, expr_type, is_scalar, save_or_restore, shape_only_names
 from s2sad.analysis.symbolic_shapes import known, symbolic_shapes
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import children, head_exprs, iter_stmts, names, rebuild, targets, walk
+from s2sad.ir.visit import children, head_exprs, iter_stmts, names, rebuild, substitute, targets, walk
 
 # NumPy functions that write into an argument
 _MUTATING_NP = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal}
@@ -52,15 +57,14 @@ def simplify(fdef, args, pattern, arg_types, types, helper):
     reference to a compiled helper."""
     fdef = replace(fdef, body=_map_exprs(fdef.body, lambda e: rebuild(e, lambda x: _zero_grad(x, helper))))
     shapes = symbolic_shapes(fdef, pattern, arg_types, types)
-    body = _map_exprs(fdef.body, lambda e: rebuild(e, lambda x: _drop_unbroadcast(x, shapes, types=types)))
-    fdef = replace(fdef, body=body)
+    fdef = replace(fdef, body=_map_exprs(fdef.body, lambda e: rebuild(e, lambda x: _drop_unbroadcast(x, shapes, types))))
     if not any(isinstance(st, N.FunctionDef) for st in iter_stmts(fdef.body, defs=True)):
         fdef = replace(fdef, body=_propagate_copies(fdef.body, _read_counts(fdef), _bind_counts(fdef)))
     dead = shape_only_names(fdef, shape_reads=False)
-    fdef = replace(fdef, body=_drop_dead_saves(fdef.body, dead))
+    fdef = replace(fdef, body=_map_stmts(fdef.body, lambda st: [] if save_or_restore(st, dead) else [st]))
     if all(_float64_data(a) for a in args) and _float64_only(fdef):
         fdef = replace(fdef, body=_accumulate_in_place(fdef, shapes, helper))
-    fdef = replace(fdef, body=_map_exprs(fdef.body, lambda e: rebuild(e, lambda x: _drop_unbroadcast(x, shapes, helper)
+    fdef = replace(fdef, body=_map_exprs(fdef.body, lambda e: rebuild(e, lambda x: _grad_out_same_shape(x, shapes, helper)
                                                                     or _vector_tanh(x, shapes, helper))))
     fdef = replace(fdef, body=_inline_block(fdef.body, _read_counts(fdef), _bind_counts(fdef)))
     reads = _read_counts(fdef)
@@ -78,10 +82,7 @@ def _propagate_copies(body, reads, binds):
     """Copies ``a = b`` replaced by ``b`` where ``a`` is bound once, read
     only after it in the same block and ``b`` is not rebound before the
     last read (a copy back, ``b = a``, binds nothing new and goes too)."""
-    body = [replace(s, body=_propagate_copies(s.body, reads, binds),
-                    orelse=_propagate_copies(s.orelse, reads, binds)) if isinstance(s, N.If) else
-            replace(s, body=_propagate_copies(s.body, reads, binds)) if isinstance(s, (N.While, N.For)) else s
-            for s in body]
+    body = [_nested(s, lambda b: _propagate_copies(b, reads, binds)) for s in body]
     i = 0
     while i < len(body):
         s = body[i]
@@ -124,29 +125,7 @@ def _copy_span(body, i, reads, binds):
 
 
 def _rename_reads(s, a, b):
-    def fn(e):
-        return rebuild(e, lambda x: b if isinstance(x, N.Name) and x.id == a else None)
-    return _map_exprs([s], fn)[0]
-
-
-# ---------------------------------------------------------------- 2. dead saves
-
-
-def _drop_dead_saves(body, dead):
-    """``body`` without the saves and restores of ``dead`` names."""
-    out = []
-    for s in body:
-        if isinstance(s, N.Push) and saves_untaped(s, dead):
-            continue
-        if isinstance(s, N.Assign) and isinstance(s.target, N.Name) and s.target.id in dead \
-                and isinstance(s.value, N.Pop) and s.value.slot is not None and s.value.slot[0] == "save":
-            continue
-        if isinstance(s, N.If):
-            s = replace(s, body=_drop_dead_saves(s.body, dead), orelse=_drop_dead_saves(s.orelse, dead))
-        elif isinstance(s, (N.While, N.For)):
-            s = replace(s, body=_drop_dead_saves(s.body, dead))
-        out.append(s)
-    return out
+    return _map_exprs([s], lambda e: substitute(e, {a: b}))[0]
 
 
 def _float64_data(v):
@@ -215,24 +194,38 @@ def _zero_grad(e, helper):
 # ---------------------------------------------------------------- 1. unbroadcast
 
 
-def _drop_unbroadcast(e, shapes, helper=None, types=None):
+def _same_array_shapes(e, shapes, *helpers):
+    """Is ``e`` a call of one of ``helpers`` on two arrays of the same
+    symbolic shape (``(g, x)``)?"""
+    if not (_rt_call(e, *helpers) and len(e.args) == 2 and not e.kwargs):
+        return False
+    g, x = (shapes.of(a) for a in e.args)
+    return known(g) and len(g) > 0 and g == x
+
+
+def _drop_unbroadcast(e, shapes, types):
     """``unbroadcast(g, x)`` -> ``g`` where the shapes agree: arrays of the
-    same symbolic shape, or two numbers (with ``helper``: ``grad_out(g,
-    x)`` of arrays -> ``grad_out_same_shape(g, x)``, which has no summing
-    to compile; the dtype still follows ``x``'s)."""
-    calls = (_rt.grad_out,) if helper is not None else (_rt.unbroadcast, _rt.broadcast_as)
-    if _rt_call(e, *calls) and len(e.args) == 2 and not e.kwargs:
-        g, x = (shapes.of(a) for a in e.args)
-        if known(g) and len(g) > 0 and g == x:
-            return e.args[0] if helper is None else N.Call(helper("grad_out_same_shape"), e.args)
-        if helper is None and g == x == () and all(is_scalar(expr_type(a, types)) for a in e.args):
-            return e.args[0]
+    same symbolic shape, or two numbers."""
+    if _same_array_shapes(e, shapes, _rt.unbroadcast, _rt.broadcast_as):
+        return e.args[0]
+    if _rt_call(e, _rt.unbroadcast, _rt.broadcast_as) and len(e.args) == 2 and not e.kwargs \
+            and all(shapes.of(a) == () and is_scalar(expr_type(a, types)) for a in e.args):
+        return e.args[0]
+    return None
+
+
+def _grad_out_same_shape(e, shapes, helper):
+    """``grad_out(g, x)`` of arrays of the same shape ->
+    ``grad_out_same_shape(g, x)``, which has no summing to compile (the
+    dtype still follows ``x``'s)."""
+    if _same_array_shapes(e, shapes, _rt.grad_out):
+        return N.Call(helper("grad_out_same_shape"), e.args)
     return None
 
 
 def _vector_tanh(e, shapes, helper):
     """``np.tanh`` of an array: the runtime's loop that the compiler
-    vectorises (within 3 ulp of NumPy's; :mod:`s2sad_runtime.numba_helpers`)."""
+    vectorises (within 4 ulp of NumPy's; :mod:`s2sad_runtime.numba_helpers`)."""
     if isinstance(e, N.Call) and is_static(e.func) and static_value(e.func) is np.tanh and len(e.args) == 1 \
             and not e.kwargs:
         s = shapes.of(e.args[0])
@@ -275,17 +268,24 @@ def _accumulate_in_place(fdef, shapes, helper):
                     return replace(s, value=N.Call(helper("matmul_adjoint_a_accumulate"), (a, *e.args)))
                 return replace(s, value=N.Call(helper("add_inplace"), (a, e)))
         return s
-    return _map_stmts(fdef.body, rewrite)
+    return _map_stmts(fdef.body, lambda s: [rewrite(s)])
+
+
+def _nested(s, fn):
+    """Statement ``s`` with ``fn`` applied to each of its nested blocks."""
+    if isinstance(s, N.If):
+        return replace(s, body=fn(s.body), orelse=fn(s.orelse))
+    if isinstance(s, (N.While, N.For)):
+        return replace(s, body=fn(s.body))
+    return s
 
 
 def _map_stmts(body, fn):
+    """``body`` with every statement, nested ones included (inner first),
+    replaced by the list ``fn`` gives for it."""
     out = []
     for s in body:
-        if isinstance(s, N.If):
-            s = replace(s, body=_map_stmts(s.body, fn), orelse=_map_stmts(s.orelse, fn))
-        elif isinstance(s, (N.While, N.For)):
-            s = replace(s, body=_map_stmts(s.body, fn))
-        out.append(fn(s))
+        out.extend(fn(_nested(s, lambda b: _map_stmts(b, fn))))
     return out
 
 
@@ -428,10 +428,7 @@ def _mutates(s):
 
 
 def _inline_block(body, reads, binds):
-    body = [replace(s, body=_inline_block(s.body, reads, binds), orelse=_inline_block(s.orelse, reads, binds))
-            if isinstance(s, N.If) else
-            replace(s, body=_inline_block(s.body, reads, binds)) if isinstance(s, (N.While, N.For)) else s
-            for s in body]
+    body = [_nested(s, lambda b: _inline_block(b, reads, binds)) for s in body]
     i = 0
     while i < len(body):
         s = body[i]
@@ -441,7 +438,7 @@ def _inline_block(body, reads, binds):
             continue
         t = s.target.id
         u = body[j]
-        u = replace(u, value=rebuild(u.value, lambda x: s.value if isinstance(x, N.Name) and x.id == t else None))
+        u = replace(u, value=substitute(u.value, {t: s.value}))
         body = body[:i] + body[i + 1:j] + [u] + body[j + 1:]
     return body
 
