@@ -251,10 +251,31 @@ def workloads():
     }
 
 
+def _process_env():
+    """The environment of a timed second process: this one's, with Python's
+    bytecode cache on, as in a user's install (a sandbox may turn it off,
+    and then every module of s2sad is compiled from source again)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _time_process(prog):
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+        fh.write(textwrap.dedent(prog))
+    try:
+        return subprocess.run([sys.executable, fh.name], capture_output=True, text=True, check=True,
+                              env=_process_env()).stdout.split()
+    finally:
+        os.unlink(fh.name)
+
+
 def _cached_process_seconds(name):
     """Seconds a fresh process takes from start to its first compiled
-    gradient, served by the disk cache the first compile wrote."""
-    prog = textwrap.dedent(f"""
+    gradient, served by the disk cache the first compile wrote; whether
+    the cache served it; the seconds of a steady call (the part of the
+    first that is the gradient's own work)."""
+    out = _time_process(f"""
         import sys, time
         t0 = time.perf_counter()
         for m in ("jax", "torch", "autograd"):
@@ -264,15 +285,47 @@ def _cached_process_seconds(name):
         label, f, args, wrt = C.workloads()[{name!r}]
         df = s2sad.grad(f, wrt=wrt, backend="numba")
         df(*args)
-        print(time.perf_counter() - t0, df.backend_info["cached"])
+        total = time.perf_counter() - t0
+        steady = []
+        for _ in range(3):
+            t = time.perf_counter()
+            df(*args)
+            steady.append(time.perf_counter() - t)
+        print(total, df.backend_info["cached"], min(steady))
     """)
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
-        fh.write(prog)
-    try:
-        out = subprocess.run([sys.executable, fh.name], capture_output=True, text=True, check=True).stdout.split()
-    finally:
-        os.unlink(fh.name)
-    return float(out[0]), out[1] == "True"
+    return float(out[0]), out[1] == "True", float(out[2])
+
+
+def _numba_floor_seconds():
+    """Numba's own floor for a cached second process: a fresh process
+    importing NumPy and a module of one trivial ``@njit(cache=True)``
+    function, to the first call's result (the second such process: the
+    first fills the cache)."""
+    d = tempfile.mkdtemp(prefix="s2sad-bench-floor-")
+    with open(os.path.join(d, "floor_mod.py"), "w") as fh:
+        fh.write("import numba\n\n@numba.njit(cache=True)\ndef total(x):\n    s = 0.0\n"
+                 "    for i in range(x.shape[0]):\n        s += x[i]\n    return s\n")
+    prog = f"""
+        import sys, time
+        t0 = time.perf_counter()
+        sys.path.insert(0, {d!r})
+        import numpy as np, floor_mod
+        floor_mod.total(np.ones(3))
+        print(time.perf_counter() - t0)
+    """
+    _time_process(prog)
+    return min(float(_time_process(prog)[0]) for _ in range(3))
+
+
+def _numba_startup_seconds():
+    """Numba's one-time start-up in this process (its typing and lowering
+    registries, SciPy's BLAS for ``np.dot``), paid by the first compile of
+    any function: measured here so that no workload's compile time holds
+    it."""
+    import numba
+    t0 = time.perf_counter()
+    numba.njit(lambda x: x + 1.0)(1.0)
+    return time.perf_counter() - t0
 
 
 def _same(a, b):
@@ -295,6 +348,7 @@ def run(names, rounds):
         jx = _jax_extra()
     if _has("torch"):
         th = _torch_extra()
+    startup = _numba_startup_seconds()
     rows = []
     for name in names:
         label, f, args, wrt = workloads()[name]
@@ -338,11 +392,11 @@ def run(names, rounds):
                 fn()
                 times[m].append(time.perf_counter() - t)
         info = nb.backend_info
-        cached, hit = _cached_process_seconds(name)
+        cached, hit, steady = _cached_process_seconds(name)
         rows.append((name, label, {m: statistics.median(v) for m, v in times.items()}, first,
-                     info["compile_seconds"], cached, hit, info["backend"]))
+                     info["compile_seconds"], (cached, steady), hit, info["backend"]))
         print(f"  {name}: done", file=sys.stderr)
-    return rows
+    return rows, startup, _numba_floor_seconds()
 
 
 def _block(x):
@@ -356,7 +410,7 @@ def _has(mod):
     return importlib.util.find_spec(mod) is not None
 
 
-def table(rows):
+def table(rows, startup, floor):
     out = ["| workload | method | time | / primal | / JAX jit |", "| --- | --- | ---: | ---: | ---: |"]
     for name, label, t, first, comp, cached, hit, backend in rows:
         base = t["primal (Python/NumPy)"]
@@ -365,11 +419,14 @@ def table(rows):
             rj = f"{v / jax:.2f}x" if jax else "-"
             out.append(f"| {label} | {m} | {_fmt(v)} | {v / base:.2f}x | {rj} |")
     out.append("")
-    out.append("| workload | backend | first call incl. compile | Numba compile | second process (disk cache) |")
-    out.append("| --- | --- | ---: | ---: | ---: |")
-    for name, label, t, first, comp, cached, hit, backend in rows:
+    out.append("| workload | backend | first call incl. compile | Numba compile | second process (disk cache) "
+               "| of which loading (less one steady call) |")
+    out.append("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, label, t, first, comp, (cached, steady), hit, backend in rows:
         out.append(f"| {label} | {backend} | {first:.2f} s | {comp:.2f} s | {cached:.2f} s"
-                   f"{'' if hit else ' (not from cache)'} |")
+                   f"{'' if hit else ' (not from cache)'} | {cached - steady:.2f} s |")
+    out.append(f"| Numba alone: one trivial cached function | - | - | {startup:.2f} s (start-up, once per process) "
+               f"| {floor:.2f} s | {floor:.2f} s |")
     return "\n".join(out)
 
 
@@ -384,8 +441,7 @@ def main(argv=None):
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args(argv)
     names = a.only.split(",") if a.only else list(workloads())
-    rows = run(names, 3 if a.quick else 7)
-    text = table(rows)
+    text = table(*run(names, 3 if a.quick else 7))
     print(text)
     if not a.no_write and not a.only:
         path = os.path.join(os.path.dirname(__file__), "..", "docs", "performance.md")

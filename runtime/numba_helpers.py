@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import llvmlite.ir as ir
 from numba import njit, types
+from numba.np.numpy_support import as_dtype, from_dtype
 from numba.extending import intrinsic, overload, register_jitable
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "mean_adjoint", "matmul_adjoint_a", "matmul_adjoint_b", "transpose_adjoint", "elem", "is_array", "own",
     "view_sync", "view_rederive", "broadcast_as", "fresh", "tie_weight", "clip_mask", "log_or_zero", "sign",
     "reshape_adjoint", "extremum_adjoint", "add_inplace", "matmul_adjoint_a_accumulate",
-    "grad_out_same_shape", "tanh", "zero_grad",
+    "grad_out_same_shape", "tanh", "zero_grad", "matmul",
 ]
 
 
@@ -41,6 +42,13 @@ def _stub(name):
 
 for _n in __all__:
     globals()[_n] = _stub(_n)
+
+
+def _overload(fn, **jit_options):
+    """``numba.extending.overload`` without the C-callable wrapper Numba
+    otherwise compiles for every helper (a helper is never a first-class
+    function value): a tenth of a compile's time."""
+    return overload(fn, jit_options={"no_cfunc_wrapper": True, **jit_options})
 
 
 def _arr(t):
@@ -60,29 +68,38 @@ def _float_dtype(t):
 # adjoint values
 
 
-@overload(like)  # noqa: F821 - defined by the loop above
+@_overload(like)  # noqa: F821 - defined by the loop above
 def _like(x):
     return lambda x: x      # the rank is static: the array itself serves as its shape
 
 
-@overload(zeros_like)  # noqa: F821
+@_overload(zeros_like)  # noqa: F821
 def _zeros_like(x):
     if _num(x):
         return lambda x: 0.0
     if _arr(x):
         dt = _float_dtype(x.dtype)
-        return lambda x: np.zeros(x.shape, dt)
+        return lambda x: _full(x.shape, 0.0, dt)
     return None
 
 
-@overload(accumulate)  # noqa: F821
+@_overload(accumulate)  # noqa: F821
 def _accumulate(a, b):
     if (_num(a) or _arr(a)) and (_num(b) or _arr(b)):
         return lambda a, b: a + b
     return None
 
 
-@register_jitable
+@register_jitable(no_cfunc_wrapper=True)
+def _full(shape, v, dt):
+    """``np.full(shape, v, dt)``, the one allocation the helpers compile
+    (per rank): ``np.zeros`` and ``np.full`` compile twice its code."""
+    out = np.empty(shape, dt)
+    out[...] = v
+    return out
+
+
+@register_jitable(no_cfunc_wrapper=True)
 def _sum_to(g, shape):
     """``g`` summed over the axes it was broadcast along to reach ``shape``
     (``len(shape) <= g.ndim``): a C-ordered array of that shape."""
@@ -101,7 +118,7 @@ def _sum_to(g, shape):
     return out
 
 
-@overload(unbroadcast)  # noqa: F821
+@_overload(unbroadcast)  # noqa: F821
 def _unbroadcast(g, x):
     if _num(x):
         if _num(g):
@@ -127,7 +144,7 @@ def _unbroadcast(g, x):
     return impl
 
 
-@overload(broadcast_as)  # noqa: F821
+@_overload(broadcast_as)  # noqa: F821
 def _broadcast_as(g, v):
     if _num(v):
         return lambda g, v: g
@@ -144,7 +161,7 @@ def _broadcast_as(g, v):
     return None
 
 
-@overload(fresh)  # noqa: F821
+@_overload(fresh)  # noqa: F821
 def _fresh(t):
     if _arr(t):
         return lambda t: t.copy()
@@ -153,7 +170,7 @@ def _fresh(t):
     return None
 
 
-@overload(grad_out)  # noqa: F821
+@_overload(grad_out)  # noqa: F821
 def _grad_out(g, x):
     if _num(x):
         if _num(g):
@@ -165,7 +182,7 @@ def _grad_out(g, x):
         return None
     dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
     if _num(g):
-        return lambda g, x: np.full(x.shape, g, dt)
+        return lambda g, x: _full(x.shape, g, dt)
     if _arr(g):
         if g.dtype != dt:
             def impl(g, x):
@@ -175,7 +192,7 @@ def _grad_out(g, x):
     return None
 
 
-@overload(check_scalar_output)  # noqa: F821
+@_overload(check_scalar_output)  # noqa: F821
 def _check_scalar_output(y):
     if _num(y):
         return lambda y: y
@@ -188,13 +205,13 @@ def _check_scalar_output(y):
     return None
 
 
-@overload(is_array)  # noqa: F821
+@_overload(is_array)  # noqa: F821
 def _is_array(x):
     a = _arr(x)
     return lambda x: a
 
 
-@overload(own)  # noqa: F821
+@_overload(own)  # noqa: F821
 def _own(x):
     if _arr(x):
         return lambda x: x.copy()
@@ -203,19 +220,19 @@ def _own(x):
     return None
 
 
-@overload(elem)  # noqa: F821
+@_overload(elem)  # noqa: F821
 def _elem(g, i, like):
     if _arr(g) or isinstance(g, types.BaseTuple):
         return lambda g, i, like: g[i]
     return None
 
 
-@overload(view_sync)  # noqa: F821
+@_overload(view_sync)  # noqa: F821
 def _view_sync(root, view):
     return lambda root, view: root      # the same object, as in NumPy
 
 
-@overload(view_rederive)  # noqa: F821
+@_overload(view_rederive)  # noqa: F821
 def _view_rederive(view, root):
     return lambda view, root: view
 
@@ -224,15 +241,21 @@ def _view_rederive(view, root):
 # indexing and in-place writes
 
 
-@overload(copy_slot)  # noqa: F821
+@_overload(copy_slot)  # noqa: F821
 def _copy_slot(a, idx):
     if not _arr(a):
         return None
     # an element is a number (immutable); anything else a view, copied
-    if (isinstance(idx, types.Integer) and a.ndim == 1) or (isinstance(idx, types.BaseTuple) and len(idx) == a.ndim
-                                                             and all(isinstance(t, types.Integer) for t in idx)):
+    if _element(a, idx):
         return lambda a, idx: a[idx]
     return lambda a, idx: a[idx].copy()
+
+
+def _element(a, idx):
+    """Does ``a[idx]`` (array type ``a``) select one element, a number?"""
+    return ((isinstance(idx, types.Integer) and a.ndim == 1)
+            or (isinstance(idx, types.BaseTuple) and len(idx) == a.ndim
+                and all(isinstance(t, types.Integer) for t in idx)))
 
 
 def _writable_everywhere(a):
@@ -244,7 +267,7 @@ def _writable_everywhere(a):
     return True
 
 
-_writable = register_jitable(_writable_everywhere)
+_writable = register_jitable(no_cfunc_wrapper=True)(_writable_everywhere)
 
 
 def _basic(idx):
@@ -253,7 +276,7 @@ def _basic(idx):
     return all(isinstance(t, (types.Integer, types.SliceType, types.EllipsisType)) for t in parts)
 
 
-@overload(zero_slot)  # noqa: F821
+@_overload(zero_slot)  # noqa: F821
 def _zero_slot(a_adj, idx):
     if not _arr(a_adj):
         return None
@@ -265,7 +288,7 @@ def _zero_slot(a_adj, idx):
     return impl
 
 
-@overload(zero_slot_inplace)  # noqa: F821
+@_overload(zero_slot_inplace)  # noqa: F821
 def _zero_slot_inplace(a_adj, idx):
     if not _arr(a_adj):
         return None
@@ -280,36 +303,78 @@ def _zero_slot_inplace(a_adj, idx):
     return impl
 
 
-@overload(index_adjoint)  # noqa: F821
+def _fits_impl(v, g):
+    """Raise NumPy's error where array ``g`` does not broadcast to ``v``'s
+    shape: Numba's ``v += g`` does not check (it reads past ``g``'s end)."""
+    if _arr(g):
+        def impl(v, g):
+            if g.ndim > v.ndim:
+                raise ValueError("operands could not be broadcast together")
+            for k in range(1, g.ndim + 1):
+                n = g.shape[g.ndim - k]
+                if n != 1 and n != v.shape[v.ndim - k]:
+                    raise ValueError("operands could not be broadcast together")
+        return impl
+    return lambda v, g: None
+
+
+def _fits(v, g):
+    pass
+
+
+_overload(_fits)(_fits_impl)
+
+
+@_overload(index_adjoint)  # noqa: F821
 def _index_adjoint(g, x, idx):
     if not _arr(x) or not _basic(idx):
         return None
     dt = _float_dtype(x.dtype)
+    if _element(x, idx):
+        def one(g, x, idx):
+            z = _full(x.shape, 0.0, dt)
+            z[idx] = g
+            return z
+        return one
 
     def impl(g, x, idx):
-        z = np.zeros(x.shape, dt)
-        z[idx] = g
+        # into the view: ``z[idx] = g`` with an array ``g`` costs Numba
+        # seconds of compilation (its broadcast error message), ``+=`` not
+        z = _full(x.shape, 0.0, dt)
+        v = z[idx]
+        _fits(v, g)
+        v += g
         return z
     return impl
 
 
-@overload(index_accumulate)  # noqa: F821
+@_overload(index_accumulate)  # noqa: F821
 def _index_accumulate(a, g, x, idx):
     if not _arr(a) or not _arr(x) or not _basic(idx):
         return None
     return lambda a, g, x, idx: a + index_adjoint(g, x, idx)  # noqa: F821
 
 
-@overload(index_accumulate_inplace)  # noqa: F821
+@_overload(index_accumulate_inplace)  # noqa: F821
 def _index_accumulate_inplace(a, g, x, idx):
     if not _arr(a) or not _arr(x) or not _basic(idx):
         return None
     if a.dtype != x.dtype:
         return lambda a, g, x, idx: a + index_adjoint(g, x, idx)  # noqa: F821
 
+    if _element(a, idx):
+        def one(a, g, x, idx):
+            if a.shape == x.shape and _writable(a):
+                a[idx] += g
+                return a
+            return a + index_adjoint(g, x, idx)  # noqa: F821
+        return one
+
     def impl(a, g, x, idx):
         if a.shape == x.shape and _writable(a):
-            a[idx] += g
+            v = a[idx]      # a view: its += updates a (see index_adjoint)
+            _fits(v, g)
+            v += g
             return a
         return a + index_adjoint(g, x, idx)  # noqa: F821
     return impl
@@ -319,48 +384,106 @@ def _index_accumulate_inplace(a, g, x, idx):
 # reductions and products
 
 
-@overload(sum_adjoint)  # noqa: F821
+@_overload(sum_adjoint)  # noqa: F821
 def _sum_adjoint(g, x, axis=None, keepdims=False):
     if not isinstance(axis, (types.NoneType, types.Omitted)) and axis is not None:
         return None
     if _num(x):
         return lambda g, x, axis=None, keepdims=False: g
     if _arr(x) and _num(g):
-        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
+        gt = g
+        return lambda g, x, axis=None, keepdims=False: _full(x.shape, g, gt)
     return None
 
 
-@overload(mean_adjoint)  # noqa: F821
+@_overload(mean_adjoint)  # noqa: F821
 def _mean_adjoint(g, x, axis=None, keepdims=False):
     if not isinstance(axis, (types.NoneType, types.Omitted)) and axis is not None:
         return None
     if _num(x):
         return lambda g, x, axis=None, keepdims=False: g / 1.0
     if _arr(x) and _num(g):
-        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g / x.size)
+        return lambda g, x, axis=None, keepdims=False: _full(x.shape, g / x.size, types.float64)
     return None
 
 
-@overload(matmul_adjoint_a)  # noqa: F821
+# products into a fresh array through ``np.dot(a, b, out)``: the BLAS call
+# of ``a @ b`` at a third of its compile time (``@`` compiles NumPy's
+# general matmul around it, each operand layout anew)
+_BLAS = (types.float32, types.float64, types.complex64, types.complex128)
+
+
+def _blas(a, b):
+    return _arr(a) and _arr(b) and a.dtype == b.dtype and a.dtype in _BLAS
+
+
+@register_jitable(no_cfunc_wrapper=True)
+def _mv(m, v, dt):
+    out = np.empty((m.shape[0],), dt)
+    np.dot(m, v, out)
+    return out
+
+
+@register_jitable(no_cfunc_wrapper=True)
+def _vm(v, m, dt):
+    out = np.empty((m.shape[1],), dt)
+    np.dot(v, m, out)
+    return out
+
+
+@register_jitable(no_cfunc_wrapper=True)
+def _mm(a, b, dt):
+    out = np.empty((a.shape[0], b.shape[1]), dt)
+    np.dot(a, b, out)
+    return out
+
+
+@_overload(matmul)  # noqa: F821
+def _matmul(a, b):
+    if _arr(a) and _arr(b) and a.dtype in _BLAS and b.dtype in _BLAS and a.dtype != b.dtype:
+        dt = from_dtype(np.result_type(as_dtype(a.dtype), as_dtype(b.dtype)))
+        return lambda a, b: matmul(a.astype(dt), b.astype(dt))  # noqa: F821 - NumPy's promotion (Numba's @ refuses)
+    if _blas(a, b):
+        dt = a.dtype
+        if a.ndim == 2 and b.ndim == 1:
+            return lambda a, b: _mv(a, b, dt)
+        if a.ndim == 2 and b.ndim == 2:
+            return lambda a, b: _mm(a, b, dt)
+        if a.ndim == 1 and b.ndim == 2:
+            return lambda a, b: _vm(a, b, dt)
+    return lambda a, b: a @ b
+
+
+@_overload(matmul_adjoint_a)  # noqa: F821
 def _matmul_adjoint_a(g, a, b):
     if not (_arr(a) and _arr(b)):
         return None
+    dt = b.dtype                # of the product's operands, g and b
     if a.ndim == 2 and b.ndim == 2:
+        if _blas(g, b) and g.ndim == 2:
+            return lambda g, a, b: _mm(g, b.T, dt)
         return lambda g, a, b: g @ b.T
     if a.ndim == 2 and b.ndim == 1:
         return lambda g, a, b: np.outer(g, b)
     if a.ndim == 1 and b.ndim == 1:
         return lambda g, a, b: g * b
     if a.ndim == 1 and b.ndim == 2:
+        if _blas(b, g) and g.ndim == 1:
+            return lambda g, a, b: _mv(b, g, dt)
         return lambda g, a, b: b @ g
     return None
 
 
-@overload(matmul_adjoint_b)  # noqa: F821
+@_overload(matmul_adjoint_b)  # noqa: F821
 def _matmul_adjoint_b(g, a, b):
     if not (_arr(a) and _arr(b)):
         return None
+    dt = a.dtype                # of the product's operands, a and g
     if a.ndim == 2 and b.ndim in (1, 2):
+        if _blas(a, g) and g.ndim == b.ndim:
+            if b.ndim == 1:
+                return lambda g, a, b: _mv(a.T, g, dt)
+            return lambda g, a, b: _mm(a.T, g, dt)
         return lambda g, a, b: a.T @ g
     if a.ndim == 1 and b.ndim == 1:
         return lambda g, a, b: g * a
@@ -369,7 +492,7 @@ def _matmul_adjoint_b(g, a, b):
     return None
 
 
-@overload(transpose_adjoint)  # noqa: F821
+@_overload(transpose_adjoint)  # noqa: F821
 def _transpose_adjoint(g, axes):
     if isinstance(axes, (types.NoneType, types.Omitted)) and _arr(g):
         return lambda g, axes: np.transpose(g)
@@ -380,19 +503,19 @@ def _transpose_adjoint(g, axes):
 # loops counting down (``reversed(range(a, b, s))`` in a reverse sweep)
 
 
-@register_jitable
+@register_jitable(no_cfunc_wrapper=True)
 def _range_len(a, b, s):
     return max((b - a + s - (1 if s > 0 else -1)) // s, 0)
 
 
-@register_jitable
+@register_jitable(no_cfunc_wrapper=True)
 def rev_start(a, b, s):
     """The last value of ``range(a, b, s)`` (``a - s`` when it is empty),
     where ``range(rev_start(a, b, s), a - s, -s)`` counts it down."""
     return a + (_range_len(a, b, s) - 1) * s
 
 
-@register_jitable
+@register_jitable(no_cfunc_wrapper=True)
 def range_cut(a, b, s, cut):
     """A stop ``b2`` with ``range(a, b2, s) == range(a, b, s)[:cut]``."""
     n = _range_len(a, b, s)
@@ -408,7 +531,7 @@ def _f64(t):
     return (_num(t) and not isinstance(t, types.Complex)) or (_arr(t) and t.dtype == types.float64)
 
 
-@overload(tie_weight)  # noqa: F821
+@_overload(tie_weight)  # noqa: F821
 def _tie_weight(x, y):
     if not (_f64(x) and _f64(y)):
         return None
@@ -417,7 +540,7 @@ def _tie_weight(x, y):
     return lambda x, y: (x > y) * 1.0 + 0.5 * (x == y)
 
 
-@overload(clip_mask)  # noqa: F821
+@_overload(clip_mask)  # noqa: F821
 def _clip_mask(a, lo, hi):
     if not _f64(a):
         return None
@@ -432,7 +555,7 @@ def _clip_mask(a, lo, hi):
     return lambda a, lo, hi: 1.0 * (a >= lo) * (a <= hi)
 
 
-@overload(log_or_zero)  # noqa: F821
+@_overload(log_or_zero)  # noqa: F821
 def _log_or_zero(x):
     if _num(x):
         return lambda x: np.log(x) if x > 0 else 0.0
@@ -441,7 +564,7 @@ def _log_or_zero(x):
     return None
 
 
-@overload(sign)  # noqa: F821
+@_overload(sign)  # noqa: F821
 def _sign(x):
     if _num(x):
         return lambda x: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
@@ -450,7 +573,7 @@ def _sign(x):
     return None
 
 
-@overload(reshape_adjoint)  # noqa: F821
+@_overload(reshape_adjoint)  # noqa: F821
 def _reshape_adjoint(g, x, order="C"):
     if not (_arr(g) and _arr(x)):
         return None
@@ -459,7 +582,7 @@ def _reshape_adjoint(g, x, order="C"):
     return None
 
 
-@overload(extremum_adjoint)  # noqa: F821
+@_overload(extremum_adjoint)  # noqa: F821
 def _extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     if not isinstance(axis, (types.NoneType, types.Omitted)):
         return None
@@ -482,7 +605,7 @@ def _real(t):
     return isinstance(t, (types.Float, types.Integer, types.Boolean))
 
 
-@overload(add_inplace)  # noqa: F821
+@_overload(add_inplace)  # noqa: F821
 def _add_inplace(a, b):
     if not _arr(a) or not (_arr(b) or _num(b)):
         return None
@@ -490,12 +613,13 @@ def _add_inplace(a, b):
         return lambda a, b: a + b       # the sum may not have a's dtype: a new array, as in Python
 
     def impl(a, b):
+        _fits(a, b)
         a += b
         return a
     return impl
 
 
-@overload(matmul_adjoint_a_accumulate)  # noqa: F821
+@_overload(matmul_adjoint_a_accumulate)  # noqa: F821
 def _matmul_adjoint_a_accumulate(acc, g, a, b):
     if not (_arr(acc) and _arr(a) and _arr(b)):
         return None
@@ -517,7 +641,7 @@ def _matmul_adjoint_a_accumulate(acc, g, a, b):
     return impl
 
 
-@overload(grad_out_same_shape)  # noqa: F821
+@_overload(grad_out_same_shape)  # noqa: F821
 def _grad_out_same_shape(g, x):
     """``grad_out(g, x)`` where ``g`` is known to have ``x``'s shape (no
     summing to compile)."""
@@ -525,7 +649,7 @@ def _grad_out_same_shape(g, x):
         return None
     dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
     if _num(g):
-        return lambda g, x: np.full(x.shape, g, dt)
+        return lambda g, x: _full(x.shape, g, dt)
     if _arr(g) and g.dtype == dt:
         return lambda g, x: g
     if _arr(g):
@@ -559,7 +683,9 @@ def _pow2(typingctx, k):
 
 @njit(inline="always", error_model="numpy")
 def _tanh_kernel(x):
-    a = min(abs(x), 22.0)
+    a = abs(x)
+    if a > 22.0:
+        a = 22.0
     y = a + a
     kf = np.floor(y * _INV_LN2 + 0.5)
     r = (y - kf * _LN2_HI) - kf * _LN2_LO
@@ -572,27 +698,36 @@ def _tanh_kernel(x):
     return v if x == x else x
 
 
-@overload(tanh, jit_options={"error_model": "numpy", "boundscheck": False})  # noqa: F821
+@register_jitable(error_model="numpy", boundscheck=False, no_cfunc_wrapper=True)
+def _tanh_into(xf, of):
+    for i in range(xf.shape[0]):
+        of[i] = _tanh_kernel(xf[i])
+    return of
+
+
+@_overload(tanh)  # noqa: F821
 def _tanh(x):
+    # the allocations outside the loop's function: compiled with its own
+    # options, it would compile them a second time
     if _arr(x) and x.dtype == types.float64:
+        if x.ndim == 1:
+            return lambda x: _tanh_into(x, np.empty(x.shape, types.float64))
+
         def impl(x):
             xc = np.ascontiguousarray(x)
-            out = np.empty(xc.shape, np.float64)
-            xf = xc.reshape(-1)
-            of = out.reshape(-1)
-            for i in range(xf.size):
-                of[i] = _tanh_kernel(xf[i])
+            out = np.empty(xc.shape, types.float64)
+            _tanh_into(xc.reshape(-1), out.reshape(-1))
             return out
         return impl
     return lambda x: np.tanh(x)
 
 
-@overload(zero_grad)  # noqa: F821
+@_overload(zero_grad)  # noqa: F821
 def _zero_grad(x):
     """``grad_out(ZERO, x)``: the gradient of an input nothing depends on."""
     if _num(x):
         return lambda x: 0.0
     if _arr(x):
         dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
-        return lambda x: np.zeros(x.shape, dt)
+        return lambda x: _full(x.shape, 0.0, dt)
     return None

@@ -295,3 +295,103 @@ def test_in_place_helpers_keep_pythons_dtype_rules():
     f32 = np.array([1.0, 2.0], np.float32)
     r = add(f32, np.array([0.25, 0.25]))
     assert r.dtype == np.float64 and np.array_equal(f32, [1.0, 2.0])
+
+
+# ------------------------------------------------ helpers against Python's
+
+
+def _products():
+    from s2sad_runtime import numba_helpers as nh
+
+    @numba.njit
+    def prod(a, b, g):
+        return nh.matmul(a, b), nh.matmul_adjoint_a(g, a, b), nh.matmul_adjoint_b(g, a, b)
+    return prod
+
+
+_SHAPES = {"mv": ((3, 4), (4,)), "mm": ((3, 4), (4, 2)), "vm": ((4,), (4, 2)), "vv": ((4,), (4,))}
+
+
+@pytest.mark.parametrize("dt,kind", [(np.float64, k) for k in _SHAPES] + [(np.float32, "mv"), (np.complex128, "mm")])
+def test_products_and_their_adjoints_equal_the_python_runtimes(dt, kind):
+    """``a @ b`` and its adjoints through ``np.dot`` into a fresh array,
+    C- and F-ordered operands, against NumPy and the Python runtime."""
+    import s2sad_runtime as rt
+    prod = _products()
+    sa, sb = _SHAPES[kind]
+
+    def draw(s):
+        x = RNG.standard_normal(s) + (1j * RNG.standard_normal(s) if dt is np.complex128 else 0)
+        return x.astype(dt)
+    for order in "CF":
+        a, b = np.asarray(draw(sa), order=order), np.asarray(draw(sb), order=order)
+        g = draw(np.shape(a @ b))
+        got = prod(a, b, g)
+        want = (a @ b, rt.matmul_adjoint_a(g, a, b), rt.matmul_adjoint_b(g, a, b))
+        tol = 1e-5 if dt is np.float32 else 1e-12
+        for x, y in zip(got, want):
+            assert np.shape(x) == np.shape(y)
+            assert np.ndim(x) == 0 or x.dtype == y.dtype      # (Numba returns a number as a Python one)
+            np.testing.assert_allclose(x, y, rtol=tol, atol=tol)
+
+
+def test_mixed_dtype_products_keep_numpys_promotion():
+    from s2sad_runtime import numba_helpers as nh
+
+    @numba.njit
+    def prod(a, b):
+        return nh.matmul(a, b)
+
+    a, b = RNG.standard_normal((3, 4)).astype(np.float32), RNG.standard_normal(4)
+    got = prod(a, b)
+    assert got.dtype == (a @ b).dtype
+    np.testing.assert_allclose(got, a @ b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("idx,gshape", [((slice(None), slice(1, 3)), (3, 2)), ((1, slice(None)), (5,)),
+                                        ((2, 4), ()), ((slice(0, 3), slice(None)), ()),
+                                        ((slice(None), slice(1, 3)), (1, 2))],
+                         ids=["columns", "row", "element", "scalar-into-slice", "broadcast-row"])
+def test_slice_adjoints_equal_the_python_runtimes(idx, gshape):
+    """The adjoint of a read ``x[idx]`` put into zeros (and added into an
+    accumulator in place) through the view, as the Python runtime does,
+    broadcasting included."""
+    import s2sad_runtime as rt
+    from s2sad_runtime import numba_helpers as nh
+
+    @numba.njit
+    def adj(g, x, idx, a):
+        return nh.index_adjoint(g, x, idx), nh.index_accumulate_inplace(a, g, x, idx)
+
+    x = RNG.standard_normal((3, 5))
+    g = RNG.standard_normal(gshape) if gshape else 0.7
+    a = RNG.standard_normal((3, 5))
+    want = (rt.index_adjoint(g, x, idx), a + rt.index_adjoint(g, x, idx))
+    got = adj(g, x, idx, a.copy())
+    for u, w in zip(got, want):
+        np.testing.assert_array_equal(u, w)
+    for bad in (np.ones((3, 3)), np.ones((2, 2)), np.ones((1, 3, 2))):
+        with pytest.raises(ValueError, match="broadcast"):          # as NumPy (Numba's += does not check)
+            adj(bad, x, (slice(None), slice(1, 3)), a.copy())
+
+
+def gates(Wx, Wh, X):
+    """Slices of a product's columns as an LSTM reads its gates, matrix
+    by matrix, vector by matrix."""
+    H = Wh.shape[0]
+    h = np.zeros((X.shape[1], H))
+    v = np.zeros(H)
+    for t in range(X.shape[0]):
+        z = X[t] @ Wx + h @ Wh
+        h = np.tanh(z[:, :H]) * (1.0 / (1.0 + np.exp(-z[:, H:])))
+        v = np.tanh((v @ Wh)[H:] + z[0, :H])
+    return np.sum(h * h) + np.sum(v)
+
+
+@pytest.mark.slow
+def test_gates_read_as_column_slices_of_products():
+    """(Slow: Numba compiles a two-dimensional gradient for some 9 s.)"""
+    H, D, B = 3, 4, 2
+    args = (0.5 * RNG.standard_normal((D, 2 * H)), 0.5 * RNG.standard_normal((H, 2 * H)),
+            RNG.standard_normal((5, B, D)))
+    _check(gates, args, (0, 1))

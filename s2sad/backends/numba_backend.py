@@ -28,7 +28,7 @@ import warnings
 
 from s2sad.analysis.prims import static_value
 from s2sad.backends.auto import prefers_numba
-from s2sad.backends.numba_cache import HEADER, load
+from s2sad.backends.numba_cache import HEADER, jit, load
 from s2sad.backends.numba_loops import has_loops, split, statics
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key as _typeof_key, with_defaults
 from s2sad.ir import render as R
@@ -180,7 +180,7 @@ class NumbaFunction:
         self.compiled_source = src
         mod, path = load(src, low.globals, self.label)
         fn = getattr(mod, low.fdef.name)
-        var = _Variant(low, numba.njit(cache=path is not None, boundscheck=True)(fn), src)
+        var = _Variant(low, jit(fn, path), src)
         self.info["module"] = path
         full = var.full(args)
         t0 = time.perf_counter()

@@ -70,3 +70,12 @@ def load(src, globals_, label):
     else:
         mod.__dict__.update(globals_)
     return mod, path
+
+
+def jit(fn, path):
+    """``fn`` (a function of a module :func:`load` returned from ``path``)
+    as a Numba dispatcher: cached on disk where the module has a path,
+    bounds checked as NumPy's indexing is, and without the C-callable
+    wrapper (a generated function is never a first-class function value)."""
+    import numba
+    return numba.njit(cache=path is not None, boundscheck=True, no_cfunc_wrapper=True)(fn)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from s2sad.analysis.prims import static_value
-from s2sad.backends.numba_cache import HEADER, load
+from s2sad.backends.numba_cache import HEADER, jit, load
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
@@ -209,7 +209,7 @@ class Pair:
         ns.update(statics(fwd))
         ns.update(statics(bwd))
         mod, path = load(HEADER + "\n\n".join(srcs) + "\n", ns, f"{self.label}")
-        fns = [numba.njit(cache=path is not None, boundscheck=True)(getattr(mod, f.name)) for f in (fwd, bwd)]
+        fns = [jit(getattr(mod, f.name), path) for f in (fwd, bwd)]
         # compiled ahead, both halves, before either runs: an adjoint
         # ``x_adj`` it receives or accumulates is taken to have the adjoint
         # type of the value ``x`` it yields or reads (where there is none,
