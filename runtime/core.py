@@ -215,11 +215,41 @@ def elem(g, i, like):
     return zeros_like(like) if v is ZERO else v
 
 
+def is_complex(v):
+    """Is ``v`` a complex number or an array of complex dtype?"""
+    return isinstance(v, complex) or getattr(getattr(v, "dtype", None), "kind", "") == "c"
+
+
+def complex_value_error(what="gradient"):
+    """The error for a complex value met on a differentiated path (a
+    complex constant, a complex global or argument): its rules are the real
+    ones, so the result would be silently wrong.  Located at the function
+    being differentiated, found among the callers."""
+    import sys
+    from .errors import NoRuleError, def_location
+    kw = {}
+    f = sys._getframe(1)
+    while f is not None:
+        owner = f.f_locals.get("self")
+        if hasattr(owner, "wrt") and getattr(getattr(owner, "fn", None), "__code__", None) is not None:
+            kw = def_location(owner.fn)
+            break
+        f = f.f_back
+    return NoRuleError(
+        f"a complex value lies on the differentiated path (a complex constant such as 1j, or a complex "
+        f"global or argument): s2sad does not differentiate complex numbers yet, and this {what} of a real "
+        "input would be wrong", hint="compute with the real and imaginary parts as separate real arrays, or "
+        "keep complex values off the path from the inputs to the output", **kw)
+
+
 def grad_out(g, x):
     """Finalise an input adjoint: a symbolic zero becomes real zeros shaped
-    like ``x``; the dtype follows ``x`` (float32 in, float32 out)."""
+    like ``x``; the dtype follows ``x`` (float32 in, float32 out).  A
+    complex adjoint of a real input is refused (complex_value_error)."""
     if g is ZERO:
         return zeros_like(x)
+    if is_complex(g) and not is_complex(x) and not isinstance(x, (list, tuple, dict)):
+        raise complex_value_error()
     if isinstance(x, np.generic) and x.dtype.kind in "fc":
         # NumPy scalars stay NumPy scalars (np.float64 is also a float)
         return x.dtype.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())

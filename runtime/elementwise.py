@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS
+from .core import _PY_SCALARS, complex_value_error, is_complex
 
 
 def log_or_zero(x):
@@ -65,6 +65,8 @@ def sinc_derivative(x):
 
 def astype_adjoint(g, x):
     dt = getattr(x, "dtype", None)
+    if is_complex(g) and not is_complex(x):
+        raise complex_value_error()         # (the cast would drop the imaginary part)
     if dt is not None and dt.kind in "fc":
         return g.astype(dt) if getattr(g, "dtype", dt) != dt else g
     return g

@@ -11,6 +11,17 @@ Messages have three parts: *where* (``file:line``, the line, a caret),
 from __future__ import annotations
 
 
+def def_location(fn):
+    """Error keywords naming the ``def`` line of function ``fn`` (none for
+    an object without code)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return {}
+    import linecache
+    return dict(filename=code.co_filename, lineno=code.co_firstlineno, function=fn.__qualname__,
+                line=linecache.getline(code.co_filename, code.co_firstlineno) or None)
+
+
 class S2SadError(Exception):
     """Base class of every error s2sad raises on purpose."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, zeros_like
+from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, is_complex, zeros_like
 
 
 def is_basic_index(idx):
@@ -47,6 +47,8 @@ def index_adjoint(g, x, idx):
         z = np.zeros((), dtype=np.result_type(z))
         z[idx] = g
         return z[()]
+    if is_complex(g) and not is_complex(x):
+        raise complex_value_error()         # (z[idx] = g would drop the imaginary part)
     if is_basic_index(idx) or _is_mask(idx):
         z[idx] = g
     else:
@@ -75,6 +77,8 @@ def index_accumulate_inplace(a, g, x, idx):
             return a
         if g is not ZERO:
             ga = np.asarray(g)
+            if ga.dtype.kind == "c" and a.dtype.kind != "c":
+                raise complex_value_error()
             if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
                 a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it
                 return a

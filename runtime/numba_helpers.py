@@ -170,8 +170,19 @@ def _fresh(t):
     return None
 
 
+def _complex_onto_real(g, x):
+    """A complex adjoint of a real input: not compiled (the Python code
+    raises complex_value_error; Numba's casts would drop the imaginary
+    part silently)."""
+    def cplx(t):
+        return isinstance(t.dtype if _arr(t) else t, types.Complex)
+    return cplx(g) and not cplx(x)
+
+
 @_overload(grad_out)  # noqa: F821
 def _grad_out(g, x):
+    if _complex_onto_real(g, x):
+        return None
     if _num(x):
         if _num(g):
             return lambda g, x: float(g)
@@ -645,7 +656,7 @@ def _matmul_adjoint_a_accumulate(acc, g, a, b):
 def _grad_out_same_shape(g, x):
     """``grad_out(g, x)`` where ``g`` is known to have ``x``'s shape (no
     summing to compile)."""
-    if not _arr(x):
+    if not _arr(x) or _complex_onto_real(g, x):
         return None
     dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
     if _num(g):

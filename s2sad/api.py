@@ -11,6 +11,8 @@ import types
 import numpy as np
 
 import s2sad_runtime.loops as _loops
+from s2sad_runtime.core import complex_value_error, is_complex
+from s2sad_runtime.errors import def_location
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
 from s2sad.analysis.prims import static_value
@@ -248,14 +250,15 @@ class GradFunction(BackendOptions):
                 raise NonDifferentiableInputError(
                     f"cannot differentiate {self.fn.__qualname__}: argument `{self._names[i]}` is complex, and "
                     "s2sad does not differentiate complex numbers yet",
-                    hint="pass the real and imaginary parts as separate real arrays")
+                    hint="pass the real and imaginary parts as separate real arrays", **def_location(self.fn))
         for i in self.wrt:
             v = args[i]
             bad = None
             if _is_function_value(v):
                 raise NonDifferentiableInputError(
                     f"cannot differentiate {self.fn.__qualname__} with respect to `{self._names[i]}`: it is a function",
-                    hint="functions passed as arguments are inlined; differentiate with respect to the arrays they use")
+                    hint="functions passed as arguments are inlined; differentiate with respect to the arrays they use",
+                    **def_location(self.fn))
             if isinstance(v, (bool, int, np.bool_, np.integer)):
                 bad = type(v).__name__
             else:
@@ -267,7 +270,7 @@ class GradFunction(BackendOptions):
                     f"cannot differentiate {self.fn.__qualname__} with respect to `{self._names[i]}`: "
                     f"it is an {bad}, and integers and booleans have no derivative",
                     hint=f"pass a float (e.g. {self._names[i]}=float(...) or x.astype(float)), "
-                         f"or leave it out of wrt")
+                         f"or leave it out of wrt", **def_location(self.fn))
 
     # --------------------------------------------------------- freshness
     def _stale(self):
@@ -520,6 +523,8 @@ class GradFunction(BackendOptions):
                                 hint="pass a tuple with one tangent per differentiated argument")
         f = self._cache.get(self._key(args)) or self.compiled(args)
         value, out_tan = f(*args, *self._extra, *tangents)
+        if is_complex(out_tan) and not is_complex(value):
+            raise complex_value_error("tangent")
         return value, out_tan
 
     def _record(self, loops):

@@ -145,3 +145,29 @@ class Model:
 
 
 square_lambda = lambda x: np.sum(x * x)  # noqa: E731
+
+
+# complex values on a differentiated path: refused, never a wrong gradient
+COMPLEX_GLOBAL = np.array([1 + 1j, 2j, 1.0])
+
+
+def complex_literal(x):
+    return np.sum(np.abs(x * (1 + 1j) + 0.5j))
+
+
+def complex_global(x):
+    return np.sum(np.abs(COMPLEX_GLOBAL * x))
+
+
+def complex_argument(x, c):
+    return np.sum(np.abs(c * x))
+
+
+def complex_astype(x):
+    z = x.astype(np.complex128) * np.exp(0.3j)
+    return np.sum(np.abs(z) ** 3)
+
+
+def complex_off_the_path(x):
+    phase = np.abs(np.exp(0.5j))           # complex, but nothing differentiated flows through it
+    return np.sum(x * x) * phase

@@ -1168,3 +1168,17 @@ def slogdet_kept_whole(A):
 def eigh_kept_whole(A):
     r = np.linalg.eigh(A + A.T)
     return np.sum(r[0] ** 2) + np.sum(r[0]) + np.sum(r[1][:, 0] ** 4)
+
+
+def full(x, w, shape):
+    return np.sum(np.full(shape, x) * w)
+
+
+def full_like(x, w, like):
+    return np.sum(np.full_like(like, x * 2.0) * w)
+
+
+def m_fill(x, w, shape):
+    y = np.zeros(shape)
+    y.fill(x)
+    return np.sum(y * w)

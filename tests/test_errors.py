@@ -158,10 +158,14 @@ def test_non_scalar_output_located():
 # ------------------------------------------------ errors about the call itself
 
 def assert_message_and_hint(err, what):
+    """The message (``file:line (in f): what``, the line, when the error is
+    located), then the hint."""
     lines = str(err).splitlines()
-    assert len(lines) == 2, str(err)
+    assert len(lines) in (2, 3), str(err)
     assert what in lines[0], lines[0]
-    assert re.fullmatch(r"hint: \S.{8,}", lines[1]), lines[1]
+    if len(lines) == 3:
+        assert re.match(r"\S+\.py:\d+ \(in \w+\): ", lines[0]) and lines[1].startswith("    def "), str(err)
+    assert re.fullmatch(r"hint: \S.{8,}", lines[-1]), lines[-1]
 
 
 def test_gradient_wrt_int_argument():
@@ -267,3 +271,52 @@ def test_out_sharing_memory_with_an_argument_is_refused(planned):
     out = np.empty(3)
     assert g(w, (a, b), out=out) is out
     np.testing.assert_allclose(out, want)
+
+
+# ------------------------------------------------------------ complex values
+
+_X3 = np.array([0.5, -1.0, 2.0])
+
+
+@pytest.mark.parametrize("name,what", [("complex_literal", "0.5j"), ("complex_global", "COMPLEX_GLOBAL"),
+                                       ("complex_astype", "np.complex128")])
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "jvp", "hvp"])
+def test_a_complex_value_on_the_path_is_refused_at_its_line(name, what, mode):
+    """The real rules are wrong for complex values (the adjoint of abs(z)
+    is not sign(z)): a complex constant, global or dtype on the
+    differentiated path is refused at its line, never a wrong answer."""
+    f = getattr(E, name)
+    df = getattr(s2sad, mode)(f)
+    args = (_X3, np.ones(3)) if mode in ("jvp", "hvp") else (_X3,)
+    with pytest.raises(s2sad.errors.NoRuleError, match="complex") as e:
+        df(*args)
+    lines, first = inspect.getsourcelines(f)
+    assert e.value.filename.endswith("error_funcs.py") and e.value.function == name
+    assert what in lines[e.value.lineno - first]
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_a_complex_argument_on_the_fast_path_is_refused(mode):
+    """A complex array where a real one was passed before (the same Python
+    types: the cached gradient runs): its complex adjoint or tangent of a
+    real input is refused at the end, located at the function."""
+    df = getattr(s2sad, mode)(E.complex_argument)
+    extra = (np.ones(3),) if mode == "jvp" else ()
+    df(_X3, np.ones(3), *extra)
+    with pytest.raises(s2sad.errors.S2SadError, match="complex") as e:
+        df(_X3, np.array([1 + 1j, 2j, 1.0]), *extra)
+    assert e.value.function == "complex_argument" and e.value.filename.endswith("error_funcs.py")
+
+
+def test_a_complex_value_off_the_path_is_fine():
+    np.testing.assert_allclose(s2sad.grad(E.complex_off_the_path)(_X3), 2 * _X3 * abs(np.exp(0.5j)))
+
+
+def test_the_numba_backend_refuses_a_complex_value_too():
+    pytest.importorskip("numba")
+    import warnings
+    df = s2sad.grad(E.complex_global, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(s2sad.errors.NoRuleError, match="complex value"):
+            df(_X3)

@@ -520,6 +520,16 @@ def test_broadcast_to(shape, to):
     run_case(F.broadcast_to, [shape], opts=(to,))
 
 
+@pytest.mark.parametrize("shape,to", [((), (2, 3)), ("py", (3,)), ((3,), (2, 3)), ((2, 1), (2, 3))], ids=_id)
+def test_full_and_fill_differentiate_their_fill_value(shape, to):
+    """np.full's fill value, np.full_like's and an array's .fill(v):
+    each element of the result is the fill value (broadcast)."""
+    run_case(F.full, [shape], opts=(to,))
+    run_case(F.full_like, [shape], opts=(np.zeros(to),))
+    if shape in ((), "py"):
+        run_case(F.m_fill, [shape], opts=(to,))
+
+
 @pytest.mark.parametrize("shape,reps", [((3,), 2), ((3,), (2, 2)), ((2, 3), (2, 1)), ((2, 3), 2),
                                         ((2, 3), (2, 1, 3)), ((), 3), ((2, 1, 3), (1, 2))], ids=_id)
 def test_tile(shape, reps):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
+
 from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
-from s2sad.ir.visit import iter_stmts, names, targets
+from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, static_value, targets, walk
 
 
 def check_active_rules(body, prims, active, mode):
+    check_complex_values(body, active)
     for st in iter_stmts(body):
         if not isinstance(st, (N.Assign, N.Eval)):
             continue
@@ -66,3 +69,37 @@ def no_rule(p, st):
     text = R.text(st.value)
     return error_at_loc(NoRuleError, loc, f"no derivative rule for `{text}`",
                         "rewrite it with operations s2sad differentiates (docs/rules.md)")
+
+
+_COMPLEX_TYPES = (complex, np.complex64, np.complex128, np.complexfloating)
+
+
+def _complex_object(v):
+    """A complex number, array or dtype (``1j``, a complex global, ``np.complex128``)."""
+    if isinstance(v, (complex, np.complexfloating)):
+        return True
+    if isinstance(v, type) and issubclass(v, _COMPLEX_TYPES):
+        return True
+    if isinstance(v, np.dtype):
+        return v.kind == "c"
+    return getattr(getattr(v, "dtype", None), "kind", "") == "c" and hasattr(v, "shape")
+
+
+def check_complex_values(body, active):
+    """A complex constant, global or dtype in a statement on the
+    differentiated path: the rules are the real ones, so the derivative
+    would be wrong; refused at its line."""
+    for st in iter_stmts(body):
+        if not isinstance(st, (N.Assign, N.Eval)):
+            continue
+        if not (any(t in active for t in targets(st)) or any(n in active for e in head_exprs(st) for n in names(e))):
+            continue
+        for e in head_exprs(st):
+            for x in walk(e):
+                v = x.value if isinstance(x, N.Const) else static_value(x, None) if is_static(x) else None
+                if (isinstance(x, N.Const) and isinstance(v, complex)) or (is_static(x) and _complex_object(v)):
+                    raise error_at_loc(NoRuleError, st.loc,
+                                       f"`{R.text(x)}` is complex, on the differentiated path: s2sad does not "
+                                       "differentiate complex numbers yet (its rules are the real ones)",
+                                       "compute with the real and imaginary parts as separate real arrays, or "
+                                       "keep complex values off the path from the inputs to the output")

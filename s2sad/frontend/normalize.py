@@ -237,6 +237,14 @@ class Normalizer:
         if isinstance(v, S.Constant):  # docstring
             return
         if isinstance(v, S.Call):
+            f = v.func
+            if (isinstance(f, S.Attribute) and f.attr == "fill" and len(v.args) == 1 and not v.keywords
+                    and isinstance(f.value, S.Name) and (self.lookup(f.value.id) or ("",))[0] == "local"):
+                # ``a.fill(v)`` of a local array is the write ``a[...] = v``:
+                # differentiated in ``v`` like any element write
+                target = S.located(S.subscript(f.value, S.const(Ellipsis), store=True), v)
+                self.assign_to(target, v.args[0], st)
+                return
             self.emit(N.Eval(self.prim(v)), v)
             return
         raise self.error(st, "an expression statement other than a call has no effect",

@@ -108,6 +108,11 @@ def subscript(value, index, store=False) -> gast.Subscript:
     return gast.Subscript(value=value, slice=index, ctx=gast.Store() if store else gast.Load())
 
 
+def located(node, like):
+    """``node`` with the source location of ``like``."""
+    return gast.copy_location(node, like)
+
+
 def expr_stmt(value) -> gast.Expr:
     return gast.Expr(value=value)
 

@@ -483,6 +483,16 @@ def broadcast_to(g, array, shape):
     d[array] = _rt.unbroadcast(g, array)
 
 
+@defrule(np.full, broadcasting=True, jvp="linear")
+def full(g, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] = g
+
+
+@defrule(np.full_like, broadcasting=True, jvp="linear")
+def full_like(g, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] = g
+
+
 @defrule(np.tile, jvp="linear")
 def tile(g, A, reps):
     d[A] = _rt.tile_adjoint(g, A, reps)
@@ -651,7 +661,7 @@ def m_trace(g, self, offset=0, axis1=0, axis2=1):
 # ------------------------------------------------------- non-differentiable
 
 T.nondiff(
-    np.zeros_like, np.ones_like, np.full_like, np.empty_like, np.zeros, np.ones, np.full,
+    np.zeros_like, np.ones_like, np.empty_like, np.zeros, np.ones,
     np.empty, np.eye, np.identity, np.arange, np.linspace, np.argmax, np.argmin, np.argsort,
     np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.shape, np.ndim,
     np.size, np.isnan, np.isinf, np.isfinite, np.greater, np.less, np.equal, np.not_equal,
