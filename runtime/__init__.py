@@ -62,11 +62,12 @@ from .tangents import (
 from .plan import PairSum, pair_add, pair_total
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
-    diagonal_adjoint, diff_adjoint, diff_transpose, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
+    arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
     pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint,
 )
 from .decompositions import (
-    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp,
+    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, matrix_power_adjoint,
+    matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
@@ -114,12 +115,14 @@ __all__ = [
     "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
     "einsum_adjoint_dop", "pair_adjoint_dop",
     # manipulation (array manipulation functions)
-    "diff_adjoint", "diff_transpose", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
+    "diff_adjoint", "diff_transpose", "linspace_adjoint", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
     "kron_adjoint", "cross_adjoint", "average_adjoint", "average_jvp", "cumprod_adjoint", "cumprod_jvp",
     "sorted_adjoint", "sorted_jvp", "logsumexp_weights",
     # decompositions
     "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
+    "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
+    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
     # plan
     "PairSum", "pair_add", "pair_total",
     # loops (lazy)

@@ -220,13 +220,13 @@ def is_complex(v):
     return isinstance(v, complex) or getattr(getattr(v, "dtype", None), "kind", "") == "c"
 
 
-def complex_value_error(what="gradient"):
-    """The error for a complex value met on a differentiated path (a
-    complex constant, a complex global or argument): its rules are the real
-    ones, so the result would be silently wrong.  Located at the function
-    being differentiated, found among the callers."""
+def at_function(cls, message, hint=None):
+    """Error ``cls(message)`` raised by a helper at run time, located at
+    the ``def`` line of the function being differentiated (found among the
+    callers: the differentiated function object that called the generated
+    code), unlocated when there is none."""
     import sys
-    from .errors import NoRuleError, def_location
+    from .errors import def_location
     kw = {}
     f = sys._getframe(1)
     while f is not None:
@@ -235,11 +235,19 @@ def complex_value_error(what="gradient"):
             kw = def_location(owner.fn)
             break
         f = f.f_back
-    return NoRuleError(
-        f"a complex value lies on the differentiated path (a complex constant such as 1j, or a complex "
-        f"global or argument): s2sad does not differentiate complex numbers yet, and this {what} of a real "
-        "input would be wrong", hint="compute with the real and imaginary parts as separate real arrays, or "
-        "keep complex values off the path from the inputs to the output", **kw)
+    return cls(message, hint=hint, **kw)
+
+
+def complex_value_error(what="gradient"):
+    """The error for a complex value met on a differentiated path (a
+    complex constant, a complex global or argument): its rules are the real
+    ones, so the result would be silently wrong."""
+    from .errors import NoRuleError
+    return at_function(
+        NoRuleError, f"a complex value lies on the differentiated path (a complex constant such as 1j, or a "
+        f"complex global or argument): s2sad does not differentiate complex numbers yet, and this {what} of a "
+        "real input would be wrong", hint="compute with the real and imaginary parts as separate real arrays, "
+        "or keep complex values off the path from the inputs to the output")
 
 
 def grad_out(g, x):

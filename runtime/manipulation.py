@@ -454,3 +454,43 @@ def logsumexp_weights(lse, a, axis=None, b=None, keepdims=False):
     full = a if b is None else np.broadcast_to(a, np.broadcast_shapes(_shape(a), _shape(b)))
     e = np.exp(a - _expand_as(lse, full, axis, keepdims))
     return e if b is None else b * e
+
+
+# --------------------------------------------------------------------------
+# ranges of values: np.linspace and np.arange are differentiable in their
+# endpoints and step (the values), not in their lengths
+
+
+def _integer_dtype(dtype):
+    return dtype is not None and np.dtype(dtype).kind in "biu"
+
+
+def linspace_adjoint(g, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, part=0):
+    """Adjoint of ``np.linspace(start, stop, num, ...)`` for ``start``
+    (``part`` 0) or ``stop`` (1): sample ``i`` is ``start + t_i (stop -
+    start)`` with ``t_i = i / (num - 1)`` (``i / num`` without the
+    endpoint), the last one ``stop`` itself with it."""
+    x = start if part == 0 else stop
+    if retstep:
+        raise NoRuleError("np.linspace(..., retstep=True) is not differentiated",
+                          hint="compute the step as (stop - start) / (num - 1) yourself")
+    if _integer_dtype(dtype):
+        return unbroadcast(np.zeros(np.shape(x)), x)
+    n = int(num)
+    div = n - 1 if endpoint else n
+    t = np.arange(n) / div if div > 0 else np.zeros(n)
+    g = np.moveaxis(np.asarray(g), axis, 0)
+    t = t.reshape((n,) + (1,) * (g.ndim - 1))
+    return unbroadcast(np.sum(g * (t if part == 1 else 1.0 - t), axis=0), x)
+
+
+def arange_adjoint(g, start, stop=None, step=None, dtype=None, part=0):
+    """Adjoint of ``np.arange(start, stop, step)`` for ``start`` (``part``
+    0) or ``step`` (2): element ``i`` is ``start + i * step``; with one
+    argument it is the stop (element ``i`` is ``i``), and the stop only
+    sets the length."""
+    x = (start, stop, step)[part]
+    if stop is None or part == 1 or _integer_dtype(dtype) or np.ndim(g) != 1:
+        return 0.0 * x
+    g = np.asarray(g)
+    return np.sum(g) if part == 0 else np.sum(g * np.arange(g.shape[0]))

@@ -1182,3 +1182,72 @@ def m_fill(x, w, shape):
     y = np.zeros(shape)
     y.fill(x)
     return np.sum(y * w)
+
+
+def linspace(a, b, w, num, endpoint, axis):
+    return np.sum(np.linspace(a, b, num, endpoint=endpoint, axis=axis) * w)
+
+
+def linspace_start(a, w):
+    return np.sum(np.linspace(a, 3.0, 5) * w)
+
+
+def arange_start_step(a, s, w):
+    return np.sum(np.arange(a, a + 4.0, s) * w)
+
+
+def arange_stop_only(a, w):
+    return np.sum(np.arange(4.0) * w) * a
+
+
+def heaviside(x, h, w):
+    return np.sum(np.heaviside(np.round(x), h) * w)
+
+
+# ------------------------------------------------------- decompositions (2)
+
+
+def svd_values(a, w):
+    return np.sum(np.linalg.svd(a, compute_uv=False) * w)
+
+
+def svd_reduced(a, w1, w2, w3):
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u * u[0]) * w1) + np.sum(s * w2) + np.sum((vt * vt[:, :1]) * w3)
+
+
+def svd_full_leading(a):
+    u, s, vt = np.linalg.svd(a)
+    k = min(a.shape)
+    return np.sum(u[:, :k] ** 3) + np.sum(s ** 2) + np.sum(vt[:k, :] ** 3)
+
+
+def svd_full_extra_columns(a):
+    u, s, vt = np.linalg.svd(a)
+    return np.sum(u[:, -1] ** 3)
+
+
+def qr_both(a, w1, w2):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * w1) + np.sum(r * w2)
+
+
+def qr_r(a, w):
+    return np.sum(np.linalg.qr(a, mode="r") * w)
+
+
+def pinv(a, w):
+    return np.sum(np.linalg.pinv(a) * w)
+
+
+def matrix_power(a, w, n):
+    return np.sum(np.linalg.matrix_power(a, n) * w)
+
+
+def lstsq_x(a, b, w):
+    return np.sum(np.linalg.lstsq(a, b, rcond=None)[0] * w)
+
+
+def lstsq_all(a, b, w):
+    x, res, rank, s = np.linalg.lstsq(a, b, rcond=None)
+    return np.sum(x * w) + 0.7 * np.sum(res) + np.sum(s ** 2)

@@ -520,6 +520,102 @@ def test_broadcast_to(shape, to):
     run_case(F.broadcast_to, [shape], opts=(to,))
 
 
+@pytest.mark.parametrize("sa,sb,num,endpoint,axis", [
+    ((), (), 5, True, 0), ((), (), 5, False, 0), ((3,), (3,), 4, True, 0), ((3,), (), 4, True, 1),
+    ((2, 3), (3,), 1, True, 0), ((2,), (2,), 3, False, -1)], ids=_id)
+def test_linspace_differentiates_its_endpoints(sa, sb, num, endpoint, axis):
+    """Sample i is start + t_i (stop - start): reverse and forward mode
+    against finite differences, broadcast array endpoints, any axis."""
+    rng = _rng("linspace", sa, sb, num, endpoint, axis)
+    a = rng.standard_normal(sa) if sa else 0.3
+    b = rng.standard_normal(sb) if sb else 1.7
+    w = rng.standard_normal(np.linspace(a, b, num, endpoint=endpoint, axis=axis).shape)
+    check_grads(F.linspace, (a, b, w, num, endpoint, axis), wrt=(0, 1))
+    check_grads(F.linspace_start, (0.4, rng.standard_normal(5)), wrt=0)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 4, 3)], ids=_id)
+def test_svd(shape):
+    """Singular values, reduced factors (Townsend 2016) and the leading
+    columns of full ones, reverse and forward mode, against finite
+    differences; batched over leading axes."""
+    rng = _rng("svd", shape)
+    a = rng.standard_normal(shape)
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    check_grads(F.svd_values, (a, rng.standard_normal(s.shape)), wrt=0)
+    if len(shape) == 2:
+        check_grads(F.svd_reduced, (a, rng.standard_normal(u.shape), rng.standard_normal(s.shape),
+                                    rng.standard_normal(vt.shape)), wrt=0)
+        check_grads(F.svd_full_leading, (a,), wrt=0)
+
+
+def test_svd_of_the_extra_columns_of_a_full_factorisation_is_refused():
+    a = _rng("svd-extra").standard_normal((5, 3))
+    with pytest.raises(s2sad.errors.NoRuleError, match="not unique") as e:
+        s2sad.grad(F.svd_full_extra_columns)(a)
+    assert e.value.function == "svd_full_extra_columns"
+    assert np.isnan(s2sad.jvp(F.svd_full_extra_columns)(a, np.ones_like(a))[1])
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (2, 4, 3)], ids=_id)
+def test_qr(shape):
+    rng = _rng("qr", shape)
+    a = rng.standard_normal(shape)
+    q, r = np.linalg.qr(a)
+    check_grads(F.qr_both, (a, rng.standard_normal(q.shape), rng.standard_normal(r.shape)), wrt=0)
+    check_grads(F.qr_r, (a, rng.standard_normal(r.shape)), wrt=0)
+
+
+def test_qr_of_a_wide_matrix_is_refused_with_a_reason():
+    a = _rng("qr-wide").standard_normal((3, 5))
+    q, r = np.linalg.qr(a)
+    with pytest.raises(s2sad.errors.NoRuleError, match="tall or square"):
+        s2sad.grad(F.qr_both)(a, np.ones(q.shape), np.ones(r.shape))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (3, 3)], ids=_id)
+def test_pinv(shape):
+    rng = _rng("pinv", shape)
+    check_grads(F.pinv, (rng.standard_normal(shape), rng.standard_normal(shape[::-1])), wrt=0)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, -2], ids=_id)
+def test_matrix_power(n):
+    rng = _rng("matrix_power", n)
+    a = 0.5 * rng.standard_normal((3, 3)) + (2.0 * np.eye(3) if n < 0 else 0.0)
+    check_grads(F.matrix_power, (a, rng.standard_normal((3, 3)), n), wrt=0)
+
+
+@pytest.mark.parametrize("sa,sb", [((6, 3), (6,)), ((6, 3), (6, 2)), ((3, 5), (3,))], ids=_id)
+def test_lstsq(sa, sb):
+    """The solution, the residuals (moved by a and b only: the solution
+    minimises them) and the singular values, in a and b."""
+    rng = _rng("lstsq", sa, sb)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    w = rng.standard_normal(np.linalg.lstsq(a, b, rcond=None)[0].shape)
+    check_grads(F.lstsq_x, (a, b, w), wrt=(0, 1))
+    check_grads(F.lstsq_all, (a, b, w), wrt=(0, 1))
+
+
+@pytest.mark.parametrize("sx,sh", [((5,), (5,)), ((5,), ()), ((2, 3), (3,))], ids=_id)
+def test_heaviside_differentiates_its_value_at_zero(sx, sh):
+    rng = _rng("heaviside", sx, sh)
+    x = rng.uniform(-1.5, 1.5, sx)          # rounded: some exact zeros, the rest a step away
+    h = rng.standard_normal(sh) if sh else 0.3
+    check_grads(F.heaviside, (x, h, rng.standard_normal(np.heaviside(x, h).shape)), wrt=(0, 1))
+
+
+def test_arange_differentiates_its_start_and_step():
+    """Element i is start + i * step; the stop sets the length only, and a
+    single argument is the stop (reverse mode; forward mode has no rule
+    and says so)."""
+    rng = _rng("arange")
+    check_grads(F.arange_start_step, (0.3, 0.7, rng.standard_normal(6)), wrt=(0, 1), tangents=False)
+    check_grads(F.arange_stop_only, (0.3, rng.standard_normal(4)), wrt=0, tangents=False)
+    with pytest.raises(s2sad.errors.NoRuleError, match="tangent"):
+        s2sad.jvp(F.arange_start_step, wrt=0)(0.3, 0.7, np.ones(6), 1.0)
+
+
 @pytest.mark.parametrize("shape,to", [((), (2, 3)), ("py", (3,)), ((3,), (2, 3)), ((2, 1), (2, 3))], ids=_id)
 def test_full_and_fill_differentiate_their_fill_value(shape, to):
     """np.full's fill value, np.full_like's and an array's .fill(v):

@@ -248,6 +248,53 @@ def eigvalsh(g, a, UPLO="L"):
     d[a] = _rt.eigvalsh_adjoint(g, a, UPLO)
 
 
+def svd_jvp(ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[a] = _rt.svd_jvp(t, ans, a, full_matrices, compute_uv, hermitian)
+
+
+@rule(np.linalg.svd, jvp=svd_jvp, returns="container")
+def svd(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[a] = _rt.svd_adjoint(g, ans, a, full_matrices, compute_uv, hermitian)
+
+
+def qr_jvp(ans, a, mode="reduced"):
+    d[a] = _rt.qr_jvp(t, ans, a, mode)
+
+
+@rule(np.linalg.qr, jvp=qr_jvp, returns="container")
+def qr(g, ans, a, mode="reduced"):
+    d[a] = _rt.qr_adjoint(g, ans, a, mode)
+
+
+def lstsq_jvp(ans, a, b, rcond=None):
+    d[a] = _rt.lstsq_jvp(t, ans, a, b, rcond, 0)
+    d[b] = _rt.lstsq_jvp(t, ans, a, b, rcond, 1)
+
+
+@rule(np.linalg.lstsq, jvp=lstsq_jvp, returns="container")
+def lstsq(g, ans, a, b, rcond=None):
+    d[a] = _rt.lstsq_adjoint(g, ans, a, b, rcond, 0)
+    d[b] = _rt.lstsq_adjoint(g, ans, a, b, rcond, 1)
+
+
+def pinv_jvp(ans, a):
+    d[a] = _rt.pinv_jvp(t, ans, a)
+
+
+@rule(np.linalg.pinv, jvp=pinv_jvp)
+def pinv(g, ans, a):
+    d[a] = _rt.pinv_adjoint(g, ans, a)
+
+
+def matrix_power_jvp(ans, a, n):
+    d[a] = _rt.matrix_power_jvp(t, ans, a, n)
+
+
+@rule(np.linalg.matrix_power, jvp=matrix_power_jvp)
+def matrix_power(g, ans, a, n):
+    d[a] = _rt.matrix_power_adjoint(g, ans, a, n)
+
+
 # ------------------------------------------- the helpers above, second order
 
 

@@ -483,6 +483,23 @@ def broadcast_to(g, array, shape):
     d[array] = _rt.unbroadcast(g, array)
 
 
+@defrule(np.heaviside, broadcasting=True)
+def heaviside(g, x1, x2):
+    d[x2] = g * (x1 == 0)       # the value where x1 is 0; a step elsewhere
+
+
+@defrule(np.linspace, jvp="linear")
+def linspace(g, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    d[start] = _rt.linspace_adjoint(g, start, stop, num, endpoint, retstep, dtype, axis, 0)
+    d[stop] = _rt.linspace_adjoint(g, start, stop, num, endpoint, retstep, dtype, axis, 1)
+
+
+@defrule(np.arange)
+def arange(g, start, stop=None, step=None, dtype=None):
+    d[start] = _rt.arange_adjoint(g, start, stop, step, dtype, 0)
+    d[step] = _rt.arange_adjoint(g, start, stop, step, dtype, 2)
+
+
 @defrule(np.full, broadcasting=True, jvp="linear")
 def full(g, shape, fill_value, dtype=None, order="C"):
     d[fill_value] = g
@@ -662,12 +679,12 @@ def m_trace(g, self, offset=0, axis1=0, axis2=1):
 
 T.nondiff(
     np.zeros_like, np.ones_like, np.empty_like, np.zeros, np.ones,
-    np.empty, np.eye, np.identity, np.arange, np.linspace, np.argmax, np.argmin, np.argsort,
+    np.empty, np.eye, np.identity, np.argmax, np.argmin, np.argsort,
     np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.shape, np.ndim,
     np.size, np.isnan, np.isinf, np.isfinite, np.greater, np.less, np.equal, np.not_equal,
     np.greater_equal, np.less_equal, np.logical_and, np.logical_or, np.logical_not,
     np.logical_xor, np.all, np.any, np.nonzero, np.count_nonzero, np.searchsorted,
-    np.heaviside, np.floor_divide, np.result_type, np.broadcast_shapes,
+    np.floor_divide, np.result_type, np.broadcast_shapes,
     np.tri, np.diag_indices, np.triu_indices, np.tril_indices, np.indices,
     len, range, int, bool, isinstance, print, type, np.int64, np.int32,
     np.dtype, np.finfo, np.iinfo, np.random.default_rng,
