@@ -69,6 +69,9 @@ from .decompositions import (
     cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
+from .selection import (
+    nan_mask, nanextremum_adjoint, nanmean_adjoint, nansum_adjoint, select_adjoint, take_along_axis_adjoint,
+)
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
 )
@@ -123,6 +126,9 @@ __all__ = [
     "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
     "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
+    # selection
+    "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",
+    "nanextremum_adjoint",
     # plan
     "PairSum", "pair_add", "pair_total",
     # loops (lazy)

@@ -171,3 +171,22 @@ def complex_astype(x):
 def complex_off_the_path(x):
     phase = np.abs(np.exp(0.5j))           # complex, but nothing differentiated flows through it
     return np.sum(x * x) * phase
+
+
+class _Holder:
+    pass
+
+
+HOLDER = _Holder()
+HOLDER.arr = np.zeros(3)
+HOLDER.log = []
+
+
+def fill_outside_array(x):
+    HOLDER.arr.fill(x[0])
+    return np.sum(HOLDER.arr * x)
+
+
+def log_outside(x):
+    HOLDER.log.append(x[0])          # a record, not read by the result: fine
+    return np.sum(x * x)

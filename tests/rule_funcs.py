@@ -1251,3 +1251,38 @@ def lstsq_x(a, b, w):
 def lstsq_all(a, b, w):
     x, res, rank, s = np.linalg.lstsq(a, b, rcond=None)
     return np.sum(x * w) + 0.7 * np.sum(res) + np.sum(s ** 2)
+
+
+# ---------------------------------------------------------------- selection
+
+
+def take_along_axis(x, w, idx, axis):
+    return np.sum(np.take_along_axis(x, idx, axis) * w)
+
+
+def take_along_axis_sorted(x, w):
+    return np.sum(np.take_along_axis(x, np.argsort(x, axis=1), axis=1) * w)
+
+
+def select3(x, y, w):
+    return np.sum(np.select([x > 0.5, x < -0.5], [x ** 2, np.sin(y)], default=x * y) * w)
+
+
+def select_scalar_default(x, w):
+    return np.sum(np.select([x > 0], [x], default=2.0) * w)
+
+
+def nansum(x, w, axis, keepdims):
+    return np.sum(np.nansum(x, axis=axis, keepdims=keepdims) * w)
+
+
+def nanmean(x, w, axis, keepdims):
+    return np.sum(np.nanmean(x, axis=axis, keepdims=keepdims) * w)
+
+
+def nanmax(x, w, axis, keepdims):
+    return np.sum(np.nanmax(x, axis=axis, keepdims=keepdims) * w)
+
+
+def nanmin(x, w, axis, keepdims):
+    return np.sum(np.nanmin(x, axis=axis, keepdims=keepdims) * w)

@@ -320,3 +320,12 @@ def test_the_numba_backend_refuses_a_complex_value_too():
         warnings.simplefilter("ignore")
         with pytest.raises(s2sad.errors.NoRuleError, match="complex value"):
             df(_X3)
+
+
+def test_a_method_call_changing_an_outside_array_the_result_reads_is_refused():
+    """``B.arr.fill(x[0])`` changes what the result reads in a way s2sad
+    cannot see: refused at its line (it was a silently wrong gradient)."""
+    with pytest.raises(s2sad.errors.UnsupportedSyntaxError, match="HOLDER.arr") as e:
+        s2sad.grad(E.fill_outside_array)(_X3)
+    assert e.value.line.strip() == "HOLDER.arr.fill(x[0])"
+    np.testing.assert_allclose(s2sad.grad(E.log_outside)(_X3), 2 * _X3)

@@ -597,6 +597,51 @@ def test_lstsq(sa, sb):
     check_grads(F.lstsq_all, (a, b, w), wrt=(0, 1))
 
 
+@pytest.mark.parametrize("axis,ishape", [(1, (3, 5)), (0, (2, 4)), (1, (1, 4)), (None, (7,))], ids=_id)
+def test_take_along_axis(axis, ishape):
+    """Repeated indices accumulate; broadcast index dimensions; the
+    flattened form (axis=None)."""
+    rng = _rng("take_along_axis", axis, ishape)
+    x = rng.standard_normal((3, 4))
+    hi = x.size if axis is None else x.shape[axis]
+    idx = rng.integers(0, hi, ishape)
+    w = rng.standard_normal(np.take_along_axis(x, idx, axis).shape)
+    check_grads(F.take_along_axis, (x, w, idx, axis), wrt=0)
+    check_grads(F.take_along_axis_sorted, (x, rng.standard_normal((3, 4))), wrt=0)
+
+
+@pytest.mark.parametrize("sy", [(3, 4), (4,)], ids=_id)
+def test_select(sy):
+    """Each choice where its condition is the first to hold, the default
+    elsewhere (broadcast choices summed back)."""
+    rng = _rng("select", sy)
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal(sy)
+    check_grads(F.select3, (x, y, rng.standard_normal((3, 4))), wrt=(0, 1))
+    check_grads(F.select_scalar_default, (x, rng.standard_normal((3, 4))), wrt=0)
+
+
+@pytest.mark.parametrize("fn", [F.nansum, F.nanmean, F.nanmax, F.nanmin], ids=_id)
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (1, True)], ids=_id)
+def test_nan_reductions_ignore_the_nans(fn, axis, keepdims):
+    """The gradient in the numbers is the reduction's over them (finite
+    differences there), zero at the NaNs; the tangent likewise."""
+    rng = _rng("nan", fn.__name__, axis, keepdims)
+    x = rng.standard_normal((3, 4))
+    x[0, 1] = x[2, 3] = np.nan
+    w = rng.standard_normal(np.shape(np.nansum(x, axis=axis, keepdims=keepdims)))
+    g = s2sad.grad(fn)(x, w, axis, keepdims)
+    num = ~np.isnan(x)
+    assert np.all(g[~num] == 0)
+    filled = np.where(num, x, 0.0)
+
+    def on_numbers(v):
+        return fn(np.where(num, v, np.nan), w, axis, keepdims)
+    np.testing.assert_allclose(g[num], numeric_grad(on_numbers, (filled,), 0, 1e-6)[num], rtol=1e-6, atol=1e-7)
+    tan = rng.standard_normal(x.shape)
+    _, got = s2sad.jvp(fn)(x, w, axis, keepdims, tan)
+    np.testing.assert_allclose(got, np.sum(np.where(num, g * tan, 0.0)), rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("sx,sh", [((5,), (5,)), ((5,), ()), ((2, 3), (3,))], ids=_id)
 def test_heaviside_differentiates_its_value_at_zero(sx, sh):
     rng = _rng("heaviside", sx, sh)

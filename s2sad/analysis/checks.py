@@ -17,8 +17,9 @@ from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, static_value, targets, walk
 
 
-def check_active_rules(body, prims, active, mode):
+def check_active_rules(body, prims, active, mode, wrt=()):
     check_complex_values(body, active)
+    check_outside_writes(body, prims, active, wrt)
     for st in iter_stmts(body):
         if not isinstance(st, (N.Assign, N.Eval)):
             continue
@@ -103,3 +104,33 @@ def check_complex_values(body, active):
                                        "differentiate complex numbers yet (its rules are the real ones)",
                                        "compute with the real and imaginary parts as separate real arrays, or "
                                        "keep complex values off the path from the inputs to the output")
+
+
+def check_outside_writes(body, prims, active, wrt):
+    """``obj.attr.method(v)`` (a call s2sad has no rule for, on an object
+    outside the function) with ``v`` depending on an input, where the
+    differentiated path reads ``obj.attr``: the call may change what the
+    result reads (``B.arr.fill(x[0])``), which s2sad cannot follow."""
+    from s2sad.analysis.activity import flows, forward_closure
+    varied = None
+    for st in iter_stmts(body):
+        p = prims.get(st.sid) if isinstance(st, N.Eval) else None
+        if p is None or p.kind != "unknown" or not isinstance(st.value, N.Call):
+            continue
+        f = st.value.func
+        if not (isinstance(f, N.Attr) and is_static(f.value)):
+            continue
+        if varied is None:
+            varied = forward_closure(flows(body, prims), wrt)
+        if not any(n in varied for n in names(st.value)):
+            continue
+        obj = R.text(f.value)
+        for other in iter_stmts(body):
+            if other is st or not any(t in active for t in targets(other)):
+                continue
+            if any(is_static(x) and R.text(x) == obj for e in head_exprs(other) for x in walk(e)):
+                raise error_at_loc(UnsupportedSyntaxError, st.loc,
+                                   f"cannot differentiate this call on `{obj}`: s2sad cannot look into it, it is "
+                                   f"given a differentiated value, and the result reads `{obj}`",
+                                   "s2sad cannot see what this call changes; compute a new array and use it instead "
+                                   f"(e.g. `{obj.split('.')[-1]} = np.full_like({obj}, v)`)")

@@ -693,7 +693,7 @@ T.nondiff(
     "attr.shape", "attr.ndim", "attr.size", "attr.dtype",
 )
 T.nondiff_method("argmax", "argmin", "argsort", "nonzero", "all", "any", "tolist",
-                 "__len__", "fill", "append", "keys", "values", "items")
+                 "__len__", "append", "keys", "values", "items")
 
 
 # ----------------------------------------------------- math module, builtins

@@ -40,7 +40,7 @@ class ForwardTransform:
         fn.body = jumps.desugar(fn.body, self.namer)
         functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
-                          check=lambda prims, active: check_active_rules(fn.body, prims, active, "jvp"))
+                          check=lambda prims, active: check_active_rules(fn.body, prims, active, "jvp", self.wrt))
         self.active = self.an.active
         self.ctx = splice.SpliceContext(self.active, self.namer.fresh, ns, self.an.is_scalar_atom)
         self._tan_names = {}

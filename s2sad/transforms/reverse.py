@@ -67,7 +67,7 @@ class ReverseTransform:
         fn.body = jumps.desugar(fn.body, self.namer)
         self.aliases = mutation.functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
-                          check=lambda prims, active: check_active_rules(fn.body, prims, active, mode))
+                          check=lambda prims, active: check_active_rules(fn.body, prims, active, mode, self.wrt))
         self.kinds = self.an.kinds
         self.active = self.an.active
         # what the reverse sweep reads: the adjoints' operands, and whatever a

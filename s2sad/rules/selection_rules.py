@@ -1,0 +1,78 @@
+"""Rules for selection: ``np.take_along_axis``, ``np.select`` and the
+NaN-ignoring reductions.  Registered into the NumPy table by
+``s2sad/rules/__init__.py``, as ``array_rules`` is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import s2sad_runtime as _rt
+from s2sad.rules.core import d, k, t
+
+_RULES = []      # (keys, options, template) in definition order
+
+
+def rule(*keys, **options):
+    def deco(fn):
+        _RULES.append((keys, options, fn))
+        return fn
+    return deco
+
+
+def register(T):
+    for keys, options, fn in _RULES:
+        T.defrule(*keys, **options)(fn)
+    T.nondiff(_rt.nan_mask)
+
+
+@rule(np.take_along_axis, jvp="linear")
+def take_along_axis(g, arr, indices, axis):
+    d[arr] = _rt.take_along_axis_adjoint(g, arr, indices, axis)
+
+
+def select_jvp(ans, condlist, choicelist, default=0):
+    d[choicelist[k]] = np.broadcast_to(_rt.select_adjoint(t, condlist, k), ans.shape)
+    d[default] = np.broadcast_to(_rt.select_adjoint(t, condlist, len(condlist)), ans.shape)
+
+
+@rule(np.select, broadcasting=True, jvp=select_jvp)
+def select(g, condlist, choicelist, default=0):
+    d[choicelist[k]] = _rt.select_adjoint(g, condlist, k)
+    d[default] = _rt.select_adjoint(g, condlist, len(condlist))
+
+
+def nansum_jvp(ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = np.sum(t * _rt.nan_mask(a), axis=axis, keepdims=keepdims)
+
+
+@rule(np.nansum, jvp=nansum_jvp)
+def nansum(g, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = _rt.nansum_adjoint(g, a, axis, keepdims)
+
+
+def nanmean_jvp(ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = np.sum(t * _rt.nan_mask(a), axis=axis, keepdims=keepdims) / \
+        np.sum(_rt.nan_mask(a), axis=axis, keepdims=keepdims)
+
+
+@rule(np.nanmean, jvp=nanmean_jvp)
+def nanmean(g, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = _rt.nanmean_adjoint(g, a, axis, keepdims)
+
+
+def nanmax_jvp(ans, a, axis=None, out=None, keepdims=False):
+    d[a] = np.sum(t * _rt.nanextremum_adjoint(1.0, ans, a, axis, keepdims, -np.inf), axis=axis, keepdims=keepdims)
+
+
+@rule(np.nanmax, jvp=nanmax_jvp)
+def nanmax(g, ans, a, axis=None, out=None, keepdims=False):
+    d[a] = _rt.nanextremum_adjoint(g, ans, a, axis, keepdims, -np.inf)
+
+
+def nanmin_jvp(ans, a, axis=None, out=None, keepdims=False):
+    d[a] = np.sum(t * _rt.nanextremum_adjoint(1.0, ans, a, axis, keepdims, np.inf), axis=axis, keepdims=keepdims)
+
+
+@rule(np.nanmin, jvp=nanmin_jvp)
+def nanmin(g, ans, a, axis=None, out=None, keepdims=False):
+    d[a] = _rt.nanextremum_adjoint(g, ans, a, axis, keepdims, np.inf)
