@@ -1286,3 +1286,67 @@ def nanmax(x, w, axis, keepdims):
 
 def nanmin(x, w, axis, keepdims):
     return np.sum(np.nanmin(x, axis=axis, keepdims=keepdims) * w)
+
+
+def sp_erfcx(x, w):
+    return np.sum(sp.erfcx(x) * w)
+
+
+def sp_gamma(x, w):
+    return np.sum(sp.gamma(x) * w)
+
+
+def sp_rgamma(x, w):
+    return np.sum(sp.rgamma(x) * w)
+
+
+def sp_entr(x, w):
+    return np.sum(sp.entr(x) * w)
+
+
+def sp_i0(x, w):
+    return np.sum(sp.i0(x) * w)
+
+
+def sp_i1(x, w):
+    return np.sum(sp.i1(x) * w)
+
+
+def sp_j0(x, w):
+    return np.sum(sp.j0(x) * w)
+
+
+def sp_j1(x, w):
+    return np.sum(sp.j1(x) * w)
+
+
+def sp_y0(x, w):
+    return np.sum(sp.y0(x) * w)
+
+
+def sp_y1(x, w):
+    return np.sum(sp.y1(x) * w)
+
+
+def sp_ndtr(x, w):
+    return np.sum(sp.ndtr(x) * w)
+
+
+def sp_log_ndtr(x, w):
+    return np.sum(sp.log_ndtr(x) * w)
+
+
+def sp_ndtri(x, w):
+    return np.sum(sp.ndtri(x) * w)
+
+
+def sp_beta(x, y, w):
+    return np.sum(sp.beta(x, y) * w)
+
+
+def sp_betaln(x, y, w):
+    return np.sum(sp.betaln(x, y) * w)
+
+
+def sp_xlog1py(x, y, w):
+    return np.sum(sp.xlog1py(x, y) * w)

@@ -1002,7 +1002,10 @@ def test_decompositions(fn, shape):
 # ----------------------------------------------------------- scipy.special
 
 SCIPY_UNARY = [("sp_expit", "real"), ("sp_logit", "prob"), ("sp_erf", "real"), ("sp_erfc", "real"),
-               ("sp_erfinv", "unit"), ("sp_gammaln", "pos"), ("sp_digamma", "pos"), ("sp_polygamma", "pos")]
+               ("sp_erfinv", "unit"), ("sp_gammaln", "pos"), ("sp_digamma", "pos"), ("sp_polygamma", "pos"),
+               ("sp_erfcx", "real"), ("sp_gamma", "pos"), ("sp_rgamma", "pos"), ("sp_entr", "pos"),
+               ("sp_i0", "real"), ("sp_i1", "real"), ("sp_j0", "real"), ("sp_j1", "real"), ("sp_y0", "pos"),
+               ("sp_y1", "pos"), ("sp_ndtr", "real"), ("sp_log_ndtr", "real"), ("sp_ndtri", "prob")]
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3), "py"], ids=_id)
@@ -1020,6 +1023,8 @@ def test_scipy_special_unary(name, dom, shape):
     (F.sp_softmax, [(2, 3, 2)], ((0, 2),), "real"), (F.sp_log_softmax, [(2, 3)], (0,), "real"),
     (F.sp_log_softmax, [(4,)], (None,), "real"), (F.sp_xlogy, [(2, 3), (3,)], (), ["real", "pos"]),
     (F.sp_xlogy, [(3,), "py"], (), ["real", "pos"]),
+    (F.sp_beta, [(2, 3), (3,)], (), "pos"), (F.sp_betaln, [(3,), "py"], (), "pos"),
+    (F.sp_xlog1py, [(2, 3), (3,)], (), ["real", "pos"]),
 ], ids=_id)
 def test_scipy_special(fn, specs, opts, dom):
     pytest.importorskip("scipy.special")

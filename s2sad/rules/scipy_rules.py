@@ -1,6 +1,8 @@
 """Rules for ``scipy.special``, loaded only once the user's program imports
 it (s2sad never imports SciPy itself): logsumexp, softmax, log_softmax, expit, logit, erf,
-erfc, erfinv, gammaln, psi/digamma, polygamma and xlogy.
+erfc, erfinv, erfcx, gammaln, gamma, rgamma, psi/digamma, polygamma, beta, betaln, xlogy,
+xlog1py, entr, the Bessel functions i0, i1, j0, j1, y0, y1, and the normal
+distribution's ndtr, log_ndtr and ndtri.
 
 The adjoints use NumPy and SciPy functions that have rules themselves
 (and ``logsumexp_weights``, which has its own), so second derivatives
@@ -84,3 +86,71 @@ def register(T):
         # x log y, 0 at x == 0 (also at y == 0): d/dy is x / y, 0 where x == 0
         d[x] = g * np.log(y)
         d[y] = g * x / np.where(x == 0, 1.0, y)
+
+    @defrule(_sp.erfcx)
+    def erfcx(g, ans, x):
+        d[x] = g * (2.0 * x * ans - 1.1283791670955126)       # erfcx = exp(x^2) erfc(x)
+
+    @defrule(_sp.gamma)
+    def gamma(g, ans, x):
+        d[x] = g * ans * _sp.psi(x)
+
+    @defrule(_sp.rgamma)
+    def rgamma(g, ans, x):
+        d[x] = -g * ans * _sp.psi(x)
+
+    @defrule(_sp.beta, broadcasting=True)
+    def beta(g, ans, a, b):
+        d[a] = g * ans * (_sp.psi(a) - _sp.psi(a + b))
+        d[b] = g * ans * (_sp.psi(b) - _sp.psi(a + b))
+
+    @defrule(_sp.betaln, broadcasting=True)
+    def betaln(g, a, b):
+        d[a] = g * (_sp.psi(a) - _sp.psi(a + b))
+        d[b] = g * (_sp.psi(b) - _sp.psi(a + b))
+
+    @defrule(_sp.xlog1py, broadcasting=True)
+    def xlog1py(g, x, y):
+        # x log(1 + y), 0 at x == 0: d/dy is x / (1 + y), 0 where x == 0
+        d[x] = g * np.log1p(y)
+        d[y] = g * x / np.where(x == 0, 1.0, 1.0 + y)
+
+    @defrule(_sp.entr)
+    def entr(g, x):
+        d[x] = -g * (np.log(x) + 1.0)         # -x log x for x > 0
+
+    @defrule(_sp.i0)
+    def i0(g, x):
+        d[x] = g * _sp.i1(x)
+
+    @defrule(_sp.i1)
+    def i1(g, x):
+        d[x] = g * 0.5 * (_sp.i0(x) + _sp.iv(2, x))
+
+    @defrule(_sp.j0)
+    def j0(g, x):
+        d[x] = -g * _sp.j1(x)
+
+    @defrule(_sp.j1)
+    def j1(g, x):
+        d[x] = g * 0.5 * (_sp.j0(x) - _sp.jv(2, x))
+
+    @defrule(_sp.y0)
+    def y0(g, x):
+        d[x] = -g * _sp.y1(x)
+
+    @defrule(_sp.y1)
+    def y1(g, x):
+        d[x] = g * 0.5 * (_sp.y0(x) - _sp.yv(2, x))
+
+    @defrule(_sp.ndtr)
+    def ndtr(g, x):
+        d[x] = g * 0.3989422804014327 * np.exp(-0.5 * x * x)    # 1 / sqrt(2 pi)
+
+    @defrule(_sp.log_ndtr)
+    def log_ndtr(g, ans, x):
+        d[x] = g * 0.3989422804014327 * np.exp(-0.5 * x * x - ans)
+
+    @defrule(_sp.ndtri)
+    def ndtri(g, ans, x):
+        d[x] = g * 2.5066282746310002 * np.exp(0.5 * ans * ans)      # sqrt(2 pi)
