@@ -584,6 +584,7 @@ class GradFunction(BackendOptions):
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         compiled = emit.compile_function(source, fname, ns, label)
         compiled.__s2sad_loops__ = bool(getattr(tr, "ck", None))
+        compiled.__s2sad_origin__ = getattr(src.fn, "__s2sad_origin__", None) or (src.filename, src.qualname)
         compiled.__s2sad_ns__ = ns
         compiled.__s2sad_ir__ = fdef
         compiled.__s2sad_plan_ir__ = plan_ir      # the planner makes its own in-place accumulations

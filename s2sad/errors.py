@@ -4,6 +4,8 @@ locates a syntax node in the user's file."""
 
 from __future__ import annotations
 
+import re
+
 from s2sad_runtime.errors import (  # noqa: F401
     ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError,
     NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError,
@@ -39,6 +41,15 @@ def error_at_loc(cls, loc, message, hint=None):
     src = loc.src
     span = loc.span
     lineno = span[0] if span and span[0] is not None else loc.line
+    origin = getattr(src.fn, "__s2sad_origin__", None)
+    if origin is not None:
+        # generated code differentiated again (hvp, grad of grad): the user's
+        # line its comments name, not the generated one
+        at = _user_line(src, lineno)
+        if at is not None:
+            import linecache
+            return cls(f"{message} (in the derivative s2sad generated for this line)", filename=origin[0],
+                       lineno=at, line=linecache.getline(origin[0], at) or None, hint=hint, function=origin[1])
     line = src.line_text(lineno)
     col = end_col = None
     if span and span[0] is not None:
@@ -51,3 +62,16 @@ def error_at_loc(cls, loc, message, hint=None):
                 end_col = len(line.rstrip())
     return cls(message, filename=src.filename, lineno=src.file_line(lineno), line=line, col=col,
                end_col=end_col, hint=hint, function=src.qualname)
+
+
+_COMMENT = re.compile(r"#\s+(?:adjoint of\s+)?[^\s:]+:(\d+)\s")
+
+
+def _user_line(src, lineno):
+    """The user's file line that the comment above generated line
+    ``lineno`` names (``# file.py:12  ...``, ``# adjoint of file.py:12``)."""
+    for i in range(lineno, 0, -1):
+        m = _COMMENT.match(src.line_text(i).strip())
+        if m:
+            return int(m.group(1))
+    return None

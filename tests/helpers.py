@@ -78,9 +78,57 @@ def check_grads(f, args, wrt=0, rtol=1e-6, atol=1e-7, eps=1e-6, tangents=True):
                                    err_msg=f"gradient of {f.__name__} in argument {w}")
     if tangents:
         check_tangents(f, args, ws, gots)
+    if os.environ.get("S2SAD_CHECK_HVP"):
+        check_hvp(f, args, wrt, ws, eps)
     for backend in CHECK_BACKENDS:
         check_backend(f, args, wrt, got, backend)
     return got
+
+
+def check_hvp(f, args, wrt, ws, eps=1e-5):
+    """``hvp`` in a random direction equals the central difference of the
+    gradient along it (where the gradient is smooth there: two step sizes
+    agree), or raises an s2sad error located in the user's file (a second
+    derivative s2sad does not have yet, never one pointing at generated
+    code).  On with $S2SAD_CHECK_HVP (CI's second-order pass); a value
+    other than 1 names a file the outcomes are logged to."""
+    rng = np.random.default_rng(7)
+    vs = [rng.standard_normal(np.shape(args[w])) if np.shape(args[w]) else float(rng.standard_normal())
+          for w in ws]
+    single = not isinstance(wrt, (tuple, list))
+    status = "ok"
+    try:
+        hv = s2sad.hvp(f, wrt=wrt)(*args, vs[0] if single else tuple(vs))
+    except s2sad.errors.S2SadError as e:
+        assert e.filename is not None and not e.filename.startswith("<"), \
+            f"hvp of {f.__name__}: the error does not name the user's line:\n{e}"
+        status = "refused " + str(e).splitlines()[0][:160]
+        hv = None
+    if hv is not None:
+        def grad_at(step):
+            a = list(args)
+            for w, v in zip(ws, vs):
+                moved = args[w] + step * np.asarray(v)
+                a[w] = np.array(moved, dtype=float) if isinstance(args[w], np.ndarray) else type(args[w])(moved)
+            g = s2sad.grad(f, wrt=wrt)(*a)
+            return [np.asarray(x, dtype=float) for x in ([g] if single else list(g))]
+
+        def central(h):
+            return [(p - m) / (2 * h) for p, m in zip(grad_at(h), grad_at(-h))]
+        fd, fd2 = central(eps), central(eps / 2)
+        hvs = [hv] if single else list(hv)
+        for h, d1, d2 in zip(hvs, fd, fd2):
+            scale = max(1.0, float(np.max(np.abs(d1))) if np.size(d1) else 1.0)
+            if not np.allclose(d1, d2, rtol=1e-3, atol=1e-4 * scale):
+                status = "not smooth here"         # a kink or tie: differences of the gradient say nothing
+                break
+            assert np.shape(h) == np.shape(d1), (f.__name__, np.shape(h), np.shape(d1))
+            np.testing.assert_allclose(h, d1, rtol=1e-4, atol=1e-5 * scale,
+                                       err_msg=f"hvp of {f.__name__} against differences of its gradient")
+    log = os.environ.get("S2SAD_CHECK_HVP")
+    if log and log != "1":
+        with open(log, "a") as fh:
+            fh.write(f"{status}\t{getattr(f, '__module__', '')}.{f.__name__}\n")
 
 
 def check_backend(f, args, wrt, want, backend):

@@ -16,6 +16,8 @@ their adjoints.  Checked here:
 import inspect
 import textwrap
 
+import math
+
 import numpy as np
 import pytest
 
@@ -303,3 +305,21 @@ def test_hvp_restores_an_element_two_views_share(tmp_path):
     eps = 1e-5
     fd = (g(y + eps * v) - g(y - eps * v)) / (2 * eps)
     np.testing.assert_allclose(s2sad.hvp(f)(y.copy(), v), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_hvp_of_a_function_with_a_local_named_like_the_gradients_seed():
+    """A user local ``_out_adj`` is renamed in the gradient; differentiating
+    that gradient again renamed its parameter ``_out_adj`` onto the same
+    name, and the Hessian-vector product was silently wrong."""
+    import corpus_straight as C
+    x, v = np.array([0.3, -1.2, 0.7, 2.0]), np.array([1.0, 0.5, -0.3, 0.2])
+    np.testing.assert_allclose(s2sad.hvp(C.user_name_out_adj)(x, v), 4.0 * v, rtol=1e-12)
+
+
+def test_hvp_of_math_pow_in_its_exponent_at_zero():
+    """d/dx pow(x, y) = y x^(y-1) was guarded by ``y == 0`` (for x = 0),
+    which lost its derivative in y at y = 0: d2/dxdy = 1/x there."""
+    import math_funcs as M
+    hx, hy = s2sad.hvp(M.pow_, wrt=(0, 1))(1.3, 0.0, (1.0, 0.5))
+    np.testing.assert_allclose(hx, 0.5 / 1.3, rtol=1e-12)
+    np.testing.assert_allclose(hy, 0.5 * math.log(1.3) ** 2 + 1.0 / 1.3, rtol=1e-12)

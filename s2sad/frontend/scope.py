@@ -47,7 +47,15 @@ class Scope:
                   and isinstance(st.value, S.Lambda)):
                 self.local_fns[st.targets[0].id] = (st.value, self)
         self.locals = {v for v in stored if v not in self.local_fns}
-        self.rename = {v: (f"{prefix}{v}" if prefix else (v + "_u" if v in RESERVED else v)) for v in self.locals}
+        self.rename = {v: (f"{prefix}{v}" if prefix else v) for v in self.locals}
+        if not prefix:
+            for v in sorted(self.locals & RESERVED):
+                # a name of its own: ``_out_adj_u`` may be taken too (a
+                # generated gradient, differentiated again, has both)
+                new = v + "_u"
+                while new in self.locals or new in self.rename.values():
+                    new += "_u"
+                self.rename[v] = new
 
     def lookup(self, name):
         """('local', new name) | ('const', value) | ('static', obj) |

@@ -152,7 +152,8 @@ def cbrt(g, ans, x):
 
 
 def pow_(g, ans, x, y):
-    d[x] = g * (0.0 if y == 0 else y * math.pow(x, y - 1.0))
+    # 0 at x = y = 0 (math.pow(0, -1) raises); a guard on y alone would lose d/dy of this at y = 0
+    d[x] = g * (y * math.pow(x, y - 1.0) if x != 0 else (0.0 if y == 0 else y * math.pow(x, y - 1.0)))
     d[y] = g * ans * (math.log(x) if x > 0 else 0.0)
 
 
