@@ -1,0 +1,173 @@
+"""The catalogue of derivative rules, generated from the rule table: the
+table of every function in docs/rules.md, which therefore cannot drift
+from what s2sad does.
+
+    python -m s2sad.rules.catalog            # print the Markdown
+    python -m s2sad.rules.catalog --write    # rewrite it in docs/rules.md
+
+For each function: whether reverse mode differentiates it (or treats it as
+constant), whether forward mode has a tangent for it, and whether its
+derivative can be differentiated again (every helper and function its
+adjoint calls has a rule), which ``hvp`` and ``grad(grad(...))`` need.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import sys
+
+START, END = "<!-- rules-catalog:start -->", "<!-- rules-catalog:end -->"
+
+_OPERATORS = {"Add": "`+`", "Sub": "`-`", "Mult": "`*`", "Div": "`/`", "Pow": "`**`", "Mod": "`%`",
+              "USub": "unary `-`", "MatMult": "`@`", "copy": "copy", "subscript": "`x[...]`",
+              "Compare": "comparisons", "BoolOp": "`and`/`or`", "Not": "`not`", "FloorDiv": "`//`",
+              "Invert": "`~`", "BitAnd": "`&`", "BitOr": "`|`", "BitXor": "`^`", "LShift": "`<<`",
+              "RShift": "`>>`"}
+
+_SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.linalg", "numpy.linalg"),
+             ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
+             ("scipy.special (when SciPy is installed)", "scipy.special"), ("array methods", "method")]
+
+
+def _all_rules():
+    """(key, rule) of the default table, SciPy's included where it imports."""
+    from s2sad.rules import DEFAULT_RULES, core
+    try:
+        import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
+        DEFAULT_RULES.lookup(_all_rules)
+    except ImportError:
+        pass
+    out = dict(DEFAULT_RULES._rules)
+    if core._LATE is not None:
+        out.update({k: v for k, v in core._LATE._rules.items() if k not in out})
+    return out
+
+
+def _is_scipy(key):
+    sp = sys.modules.get("scipy.special")
+    name = getattr(key, "__name__", None)
+    return sp is not None and name is not None and getattr(sp, name, None) is key
+
+
+def _section(key, rule):
+    if isinstance(key, str):
+        return None
+    mod = getattr(key, "__module__", None) or ""
+    if mod.startswith("numpy.linalg"):
+        return "numpy.linalg"
+    if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
+        return "numpy.random"
+    if mod.startswith("scipy") or _is_scipy(key):
+        return "scipy.special"
+    if mod == "math":
+        return "math"
+    if mod == "builtins" or "." not in rule.name:
+        return "builtins"
+    return "numpy"
+
+
+def _display(key, rule, section):
+    if isinstance(key, str):
+        shown = f"`x.{key[5:]}`" if key.startswith("attr.") else _OPERATORS.get(key, f"`{key}`")
+        return shown.replace("|", "\\|")
+    name = getattr(key, "__name__", rule.name.rsplit(".", 1)[-1])
+    prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
+              "scipy.special": "scipy.special.", "math": "math."}.get(section, "")
+    return f"`{prefix}{name}`"
+
+
+def _calls(template):
+    """The helpers and library functions a template's body calls."""
+    try:
+        src = inspect.getsource(template)
+    except (OSError, TypeError):
+        return []
+    body = src.split(":", 1)[1] if src.lstrip().startswith("def") else src
+    return re.findall(r"\b(_rt|np|math|_sp)\.([A-Za-z_][\w.]*)\s*\(", body)
+
+
+def _second_order(rule, table):
+    """"yes", or the first function its adjoint calls that has no rule."""
+    import numpy as np
+    import s2sad_runtime as rt
+    mods = {"_rt": rt, "np": np, "math": __import__("math")}
+    try:
+        import scipy.special as sp
+        mods["_sp"] = sp
+    except ImportError:
+        pass
+    for mod, attr in _calls(rule.template):
+        obj = mods.get(mod)
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+        if obj is None or obj is np.broadcast_to:
+            continue
+        r = table.lookup(obj)
+        if r is None:
+            shown = {"_rt": "s2sad_runtime", "_sp": "scipy.special"}.get(mod, mod)
+            return f"not yet (`{shown}.{attr}`)"
+    return "yes"
+
+
+def entries():
+    """Rows ``(section, function, reverse, forward, second order)``."""
+    from s2sad.rules import DEFAULT_RULES
+    rows = []
+    for key, rule in _all_rules().items():
+        mod = getattr(key, "__module__", "") or ""
+        if mod.startswith("s2sad") or getattr(key, "__module__", None) == "s2sad_runtime" \
+                or (callable(key) and (getattr(key, "__module__", "") or "").startswith("s2sad_runtime")):
+            continue            # rules of the runtime's own helpers: they make second order possible
+        section = _section(key, rule)
+        rows.append(_row(section, _display(key, rule, section), rule, DEFAULT_RULES))
+    for name, rule in DEFAULT_RULES._methods.items():
+        rows.append(_row("method", f"`x.{name}()`", rule, DEFAULT_RULES))
+    order = {s: i for i, (_, s) in enumerate(_SECTIONS)}
+    return sorted(set(rows), key=lambda r: (order.get(r[0], 99), r[1].lower()))
+
+
+def _row(section, shown, rule, table):
+    if rule.nondiff:
+        return (section, shown, "constant (zero derivative)", "constant", "yes")
+    if rule.vjp is not None:
+        return (section, shown, "yes (a run-time rule)", "no", "no")
+    reverse = "yes" if rule.template is not None else "no (forward only)"
+    forward = "yes" if rule.jvp is not None else "no"
+    second = _second_order(rule, table) if rule.template is not None else "-"
+    return (section, shown, reverse, forward, second)
+
+
+def markdown():
+    rows = entries()
+    out = []
+    for title, sec in _SECTIONS:
+        mine = [r for r in rows if r[0] == sec]
+        if not mine:
+            continue
+        out += [f"### {title}", "", "| function | reverse | forward | second order |", "| --- | --- | --- | --- |"]
+        out += [f"| {r[1]} | {r[2]} | {r[3]} | {r[4]} |" for r in mine]
+        out.append("")
+    return "\n".join(out).rstrip("\n")
+
+
+def write(path):
+    doc = open(path).read()
+    if START not in doc or END not in doc:
+        raise SystemExit(f"{path} has no {START} ... {END} markers")
+    new = doc[:doc.index(START) + len(START)] + "\n" + markdown() + "\n" + doc[doc.index(END):]
+    with open(path, "w") as fh:
+        fh.write(new)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if "--write" in argv:
+        write(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rules.md"))
+    else:
+        print(markdown())
+
+
+if __name__ == "__main__":
+    main()
