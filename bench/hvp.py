@@ -12,6 +12,8 @@ gradient and the Hessian-vector product ``H v``:
 
 * s2sad: ``s2sad.grad`` and ``s2sad.hvp`` (forward over reverse: the
   generated ``jvp`` of the generated gradient),
+* autograd: ``autograd.grad`` and the gradient of ``<grad f, v>``
+  (reverse over reverse),
 * JAX without jit: ``jax.grad`` and ``jax.jvp(jax.grad(f), ...)``,
 * JAX jit: the same two, each under ``jax.jit``,
 * PyTorch eager: ``torch.autograd.grad`` and double backward
@@ -63,10 +65,11 @@ from workloads import MLP_BATCH, MLP_SIZES, make_inputs, mlp_loss  # noqa: E402,
 
 NP = 6      # the leading six arguments are the parameters
 
-S2SAD, JAXE, JAXJ, TORCH, TFUNC = ("s2sad", "JAX (no jit)", "JAX jit", "PyTorch eager",
-                                   "PyTorch torch.func")
+S2SAD, AUTOGRAD, JAXE, JAXJ, TORCH, TFUNC = ("s2sad", "autograd", "JAX (no jit)", "JAX jit", "PyTorch eager",
+                                             "PyTorch torch.func")
 HOW = {
     S2SAD: "`s2sad.hvp`: generated jvp of the generated gradient",
+    AUTOGRAD: "`grad` of `<grad f, v>` (reverse over reverse)",
     JAXE: "`jax.jvp(jax.grad(f))`",
     JAXJ: "`jax.jit(jax.jvp(jax.grad(f)))`",
     TORCH: "double backward (`create_graph=True`)",
@@ -78,6 +81,21 @@ def _setup_s2sad(args, v):
     g = s2sad.grad(mlp_loss, wrt=tuple(range(NP)))
     h = s2sad.hvp(mlp_loss, wrt=tuple(range(NP)))
     return (lambda: g(*args)), (lambda: h(*args, v)), (lambda x: tuple(np.asarray(a) for a in x))
+
+
+def _setup_autograd(args, v):
+    import autograd
+    import autograd.numpy as anp
+    f = WL.AUTOGRAD["mlp"]
+    params, data = args[:NP], args[NP:]
+    argnums = tuple(range(NP))
+    grad = autograd.grad(f, argnums)
+
+    def directional(*p):
+        return sum(anp.sum(gi * vi) for gi, vi in zip(grad(*p, *data), v))
+    hvp = autograd.grad(directional, argnums)
+    return ((lambda: grad(*params, *data)), (lambda: hvp(*params)),
+            (lambda x: tuple(np.asarray(a) for a in x)))
 
 
 def _setup_jax(args, v, jit):
@@ -144,6 +162,13 @@ def _setup_torch_func(args, v):
 def _methods(args, v):
     out = {S2SAD: _setup_s2sad(args, v)}
     versions = {"numpy": np.__version__, "s2sad": s2sad.__version__}
+    try:
+        import importlib.metadata
+        import autograd  # noqa: F401
+        versions["autograd"] = importlib.metadata.version("autograd")
+        out[AUTOGRAD] = _setup_autograd(args, v)
+    except ImportError:
+        print("autograd is not installed: skipped (pip install autograd)")
     try:
         import jax
         versions["jax"] = jax.__version__
@@ -296,14 +321,16 @@ def write_doc(path, text):
     print(f"wrote the table into {path}")
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer, shorter rounds (~30 s)")
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--sample", type=float, default=None, help="seconds per measurement")
     p.add_argument("--no-write", action="store_true", help="print only; do not touch docs/")
-    p.add_argument("--doc", default=os.path.join(ROOT, "docs", "forward.md"))
-    a = p.parse_args()
+    p.add_argument("--doc", action="append", default=None,
+                   help="a page with the hvp-results markers to write the table into (repeatable; "
+                        "default docs/forward.md)")
+    a = p.parse_args(argv)
     rounds = a.rounds or (3 if a.quick else 9)
     sample = a.sample or (0.25 if a.quick else 0.6)
     rows, failed, primal, versions, first = run(rounds, sample)
@@ -315,7 +342,8 @@ def main():
         verdict = "meets" if s[0][3] <= 4.0 else "MISSES"
         print(f"\ns2sad HVP / gradient = {s[0][3]:.2f}: {verdict} the target of 4.")
     if not a.no_write:
-        write_doc(a.doc, text)
+        for doc in a.doc or [os.path.join(ROOT, "docs", "forward.md")]:
+            write_doc(doc, text)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def _parse():
     p.add_argument("--quick", action="store_true", help="fewer, shorter repetitions (~2 minutes)")
     p.add_argument("--threads", type=int, default=1, help="threads for BLAS, PyTorch and XLA (default 1)")
     p.add_argument("--only", default=None,
-                   help="comma-separated workload ids to run (W1,W1-f32,W2,W3,W4,W5)")
+                   help="comma-separated workload ids to run (W1,W1-f32,W2,W3,W4,W5,W6)")
     p.add_argument("--no-write", action="store_true", help="print only; do not touch docs/")
     p.add_argument("--doc", default=os.path.join(ROOT, "docs", "performance.md"))
     p.add_argument("--plot", default=os.path.join(ROOT, "docs", "img", "performance.png"))
@@ -578,6 +578,14 @@ def main():
         if only and wid not in only:
             continue
         rows += run_workload(wid, key, dtype, title, opts)
+    if not only or "W6" in only:
+        # W6: the MLP's Hessian-vector product over its gradient, each
+        # framework's own ratio (bench/hvp.py; its table goes into
+        # docs/forward.md and docs/performance.md)
+        import hvp as HV
+        docs = ["--no-write"] if ARGS.no_write else ["--doc", os.path.join(ROOT, "docs", "forward.md"),
+                                                     "--doc", ARGS.doc]
+        HV.main((["--quick"] if ARGS.quick else []) + docs)
     cmd = "python bench/run.py" + (" --quick" if ARGS.quick else "")
     meta = dict(
         date=time.strftime("%Y-%m-%d"),
@@ -589,7 +597,7 @@ def main():
     )
     table = markdown(rows, meta)
     print("\n" + table)
-    if not ARGS.no_write:
+    if not ARGS.no_write and rows:
         ok = plot(rows, ARGS.plot)
         write_doc(ARGS.doc, table, ARGS.plot)
         print(f"\nwrote {os.path.relpath(ARGS.doc)}" + (f" and {os.path.relpath(ARGS.plot)}" if ok else ""))
