@@ -12,6 +12,7 @@ import numpy as np
 
 import s2sad_runtime.loops as _loops
 from s2sad_runtime.core import complex_value_error, is_complex
+from s2sad.analysis.complex_values import complex_mode
 from s2sad_runtime.errors import def_location
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
@@ -223,8 +224,9 @@ class GradFunction(BackendOptions):
         return tuple(b.arguments[n] for n in self._names)
 
     def _key(self, args):
-        return tuple(id(a) if _is_function_value(a) else (_container_kind(a) or
-                                                          ("py" if isinstance(a, (float, int, np.generic)) else None))
+        # complex arguments make a variant of their own (complex mode)
+        return tuple(id(a) if _is_function_value(a) else "c" if is_complex(a) else
+                     (_container_kind(a) or ("py" if isinstance(a, (float, int, np.generic)) else None))
                      for a in args)
 
     def compiled(self, args=None):
@@ -245,12 +247,6 @@ class GradFunction(BackendOptions):
         return f
 
     def _check_inputs(self, args):
-        for i, v in enumerate(args):
-            if isinstance(v, (complex, np.complexfloating)) or (isinstance(v, np.ndarray) and v.dtype.kind == "c"):
-                raise NonDifferentiableInputError(
-                    f"cannot differentiate {self.fn.__qualname__}: argument `{self._names[i]}` is complex, and "
-                    "s2sad does not differentiate complex numbers yet",
-                    hint="pass the real and imaginary parts as separate real arrays", **def_location(self.fn))
         for i in self.wrt:
             v = args[i]
             bad = None
@@ -326,7 +322,7 @@ class GradFunction(BackendOptions):
         if out is not None:
             self._check_out_overlap(out, args)
         # fast path: the argument types (and the wrt dtypes) were seen before
-        sig = tuple(map(type, args)) + tuple(getattr(args[i], "dtype", None) for i in self.wrt)
+        sig = tuple(map(type, args)) + tuple(getattr(a, "dtype", None) for a in args)
         f = self._fast.get(sig)
         if f is None:
             self._check_inputs(args)
@@ -561,13 +557,14 @@ class GradFunction(BackendOptions):
                 kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
                                                         "py" if isinstance(a, (float, int, np.generic)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
+        cplx, rules = complex_mode(fn, args, [norm.scope.rename.get(n, n) for n in self._names], self.rules)
         if self.mode == "jvp":
-            tr = ForwardTransform(src, fn, wrt_names, self.rules, ns, kinds=kinds)
+            tr = ForwardTransform(src, fn, wrt_names, rules, ns, kinds=kinds, complex_params=cplx)
         else:
             from s2sad_runtime.loops import Checkpoint, Reversible
             default = self.loops if isinstance(self.loops, (Checkpoint, Reversible)) else None
-            tr = ReverseTransform(src, fn, wrt_names, self.rules, ns, mode=self.mode, kinds=kinds,
-                                  single=self.single, loop_default=default)
+            tr = ReverseTransform(src, fn, wrt_names, rules, ns, mode=self.mode, kinds=kinds,
+                                  single=self.single, loop_default=default, complex_params=cplx)
         # parameters of the differentiated code beyond f's own (the seed of a
         # gradient function being differentiated again) keep their defaults
         nparams = len(fn.params)

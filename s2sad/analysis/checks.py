@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import types
 
-import numpy as np
-
 from s2sad.errors import NoRuleError, UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
-from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, static_value, targets, walk
+from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, targets, walk
 
 
-def check_active_rules(body, prims, active, mode, wrt=()):
-    check_complex_values(body, active)
+def check_active_rules(body, prims, active, mode, wrt=(), complex_params=None):
+    """``complex_params``: in complex mode, the parameters holding complex
+    values (s2sad/analysis/complex_values.py checks where they go)."""
+    if complex_params is not None:
+        from s2sad.analysis.complex_values import check_complex
+        check_complex(body, prims, active, complex_params)
     check_outside_writes(body, prims, active, wrt)
     for st in iter_stmts(body):
         if not isinstance(st, (N.Assign, N.Eval)):
@@ -70,40 +72,6 @@ def no_rule(p, st):
     text = R.text(st.value)
     return error_at_loc(NoRuleError, loc, f"no derivative rule for `{text}`",
                         "rewrite it with operations s2sad differentiates (docs/rules.md)")
-
-
-_COMPLEX_TYPES = (complex, np.complex64, np.complex128, np.complexfloating)
-
-
-def _complex_object(v):
-    """A complex number, array or dtype (``1j``, a complex global, ``np.complex128``)."""
-    if isinstance(v, (complex, np.complexfloating)):
-        return True
-    if isinstance(v, type) and issubclass(v, _COMPLEX_TYPES):
-        return True
-    if isinstance(v, np.dtype):
-        return v.kind == "c"
-    return getattr(getattr(v, "dtype", None), "kind", "") == "c" and hasattr(v, "shape")
-
-
-def check_complex_values(body, active):
-    """A complex constant, global or dtype in a statement on the
-    differentiated path: the rules are the real ones, so the derivative
-    would be wrong; refused at its line."""
-    for st in iter_stmts(body):
-        if not isinstance(st, (N.Assign, N.Eval)):
-            continue
-        if not (any(t in active for t in targets(st)) or any(n in active for e in head_exprs(st) for n in names(e))):
-            continue
-        for e in head_exprs(st):
-            for x in walk(e):
-                v = x.value if isinstance(x, N.Const) else static_value(x, None) if is_static(x) else None
-                if (isinstance(x, N.Const) and isinstance(v, complex)) or (is_static(x) and _complex_object(v)):
-                    raise error_at_loc(NoRuleError, st.loc,
-                                       f"`{R.text(x)}` is complex, on the differentiated path: s2sad does not "
-                                       "differentiate complex numbers yet (its rules are the real ones)",
-                                       "compute with the real and imaginary parts as separate real arrays, or "
-                                       "keep complex values off the path from the inputs to the output")
 
 
 def check_outside_writes(body, prims, active, wrt):

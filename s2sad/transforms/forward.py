@@ -28,7 +28,7 @@ from s2sad.transforms.mutation import functionalize
 
 
 class ForwardTransform:
-    def __init__(self, src, fn, wrt, rules, ns, kinds=None):
+    def __init__(self, src, fn, wrt, rules, ns, kinds=None, complex_params=None):
         self.src = src
         self.fn = fn
         self.wrt = list(wrt)
@@ -40,7 +40,8 @@ class ForwardTransform:
         fn.body = jumps.desugar(fn.body, self.namer)
         functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
-                          check=lambda prims, active: check_active_rules(fn.body, prims, active, "jvp", self.wrt))
+                          check=lambda prims, active: check_active_rules(fn.body, prims, active, "jvp", self.wrt,
+                                                                         complex_params))
         self.active = self.an.active
         self.ctx = splice.SpliceContext(self.active, self.namer.fresh, ns, self.an.is_scalar_atom)
         self._tan_names = {}

@@ -51,7 +51,8 @@ _SCALAR_REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod", "var"
 
 
 class ReverseTransform:
-    def __init__(self, src, fn, wrt, rules, ns, mode="grad", kinds=None, single=True, loop_default=None):
+    def __init__(self, src, fn, wrt, rules, ns, mode="grad", kinds=None, single=True, loop_default=None,
+                 complex_params=None):
         self.src = src
         self.fn = fn
         self.wrt = list(wrt)
@@ -67,7 +68,9 @@ class ReverseTransform:
         fn.body = jumps.desugar(fn.body, self.namer)
         self.aliases = mutation.functionalize(fn, kinds or {}, self.namer, ns)
         self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
-                          check=lambda prims, active: check_active_rules(fn.body, prims, active, mode, self.wrt))
+                          check=lambda prims, active: check_active_rules(fn.body, prims, active, mode, self.wrt,
+                                                                         complex_params))
+        self.complex_mode = complex_params is not None
         self.kinds = self.an.kinds
         self.active = self.an.active
         # what the reverse sweep reads: the adjoints' operands, and whatever a
@@ -161,6 +164,11 @@ class ReverseTransform:
         src, line = st.loc.src, st.loc.line
         return f"{prefix}{src.short_filename}:{src.file_line(line)}  {src.line_text(line).strip()}"
 
+    def _cotangent(self, adj, x):
+        """In complex mode, the user's gradient of ``x`` from its cotangent
+        (conjugated, or the real part for a real input)."""
+        return self.rt("complex_cotangent", adj, x) if self.complex_mode else adj
+
     def loc_args(self, loc):
         """A constant naming where ``loc`` is in the user's file, for errors
         raised by the generated code at run time."""
@@ -224,8 +232,8 @@ class ReverseTransform:
                 entry[w] = self.namer.fresh(w.lstrip("_") + "_in")
                 fwd.insert(0, N.Assign(N.Name(entry[w]), N.Name(w)))
         # every gradient goes through grad_out (the planner delivers them by position)
-        outs = [self.rt("grad_out", N.Name(self.adj(w)) if w in state else N.Attr(N.Static("_rt", _rt), "ZERO"),
-                        N.Name(entry.get(w, w))) for w in self.wrt]
+        outs = [self.rt("grad_out", self._cotangent(N.Name(self.adj(w)), N.Name(entry.get(w, w))) if w in state
+                        else N.Attr(N.Static("_rt", _rt), "ZERO"), N.Name(entry.get(w, w))) for w in self.wrt]
         grads = outs[0] if self.single else N.Tuple(tuple(outs))
         pre = [N.Assign(N.Name(v), N.Const(None)) for v in sorted(self.none_init) if v not in self.params]
         if self.uses_stack:

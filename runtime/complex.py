@@ -1,0 +1,101 @@
+"""Cotangents and tangents for complex values (``s2sad/rules/complex_rules.py``).
+
+Inside a gradient, the cotangent of a complex value ``z = x + iy`` of a
+real loss ``L`` is ``dL/dx - i dL/dy`` (JAX's convention): holomorphic
+functions then take the same rules as for real numbers (``g * f'(z)``),
+and only the non-holomorphic ones (``abs``, ``angle``, ``real``, ``imag``,
+``conj``) need rules of their own, here.  The gradient returned to the
+user is the conjugate, ``dL/dx + i dL/dy`` (autograd's and PyTorch's
+convention: a step against it descends), see :func:`complex_cotangent`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import at_function, is_complex
+
+
+def complex_cotangent(g, x):
+    """The gradient of input ``x`` from its cotangent ``g``: conjugated for
+    a complex ``x``, the real part for a real one (what the imaginary part
+    of a real value's cotangent would move is not there)."""
+    if is_complex(x):
+        return np.conj(g)
+    if is_complex(g):
+        return np.real(g)
+    return g
+
+
+def _safe(r):
+    return np.where(r == 0, 1.0, r)
+
+
+def abs_cotangent(g, x):
+    """Cotangent of ``|x|``: ``g conj(x) / |x|`` (``g sign(x)`` for a real
+    ``x``; 0 at 0)."""
+    if is_complex(x):
+        r = np.abs(x)
+        return g * np.where(r == 0, 0.0, np.conj(x) / _safe(r))
+    return g * np.sign(x)
+
+
+def abs_tangent(t, x):
+    """Tangent of ``|x|``: ``Re(conj(x) t) / |x|``."""
+    if is_complex(x):
+        r = np.abs(x)
+        return np.where(r == 0, 0.0, np.real(np.conj(x) * t) / _safe(r))
+    return t * np.sign(x)
+
+
+def angle_cotangent(g, z):
+    """Cotangent of ``angle(z)``: ``-i g conj(z) / |z|^2`` (0 for a real
+    ``z``: its angle is constant away from 0)."""
+    if not is_complex(z):
+        return 0.0 * g * z
+    r2 = np.real(z * np.conj(z))
+    return np.where(r2 == 0, 0.0, -1j * g * np.conj(z) / _safe(r2))
+
+
+def angle_tangent(t, z):
+    """Tangent of ``angle(z)``: ``Im(conj(z) t) / |z|^2``."""
+    if not is_complex(z):
+        return 0.0 * t
+    r2 = np.real(z * np.conj(z))
+    return np.where(r2 == 0, 0.0, np.imag(np.conj(z) * t) / _safe(r2))
+
+
+def imag_cotangent(g, x):
+    """Cotangent of ``imag(x)``: ``-i g`` (nothing for a real ``x``)."""
+    return -1j * g if is_complex(x) else 0.0 * g
+
+
+def _no_resize(n, what):
+    if n is not None:
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, f"{what} with a length (n or s) is not differentiated yet",
+                          hint="pad or cut the array first (np.pad, slicing), then transform it whole")
+
+
+def fft_cotangent(fn, g, a, n=None, axis=-1, norm=None):
+    """Cotangent through a one-dimensional DFT ``fn`` (``np.fft.fft`` or
+    ``ifft``): its matrix is symmetric, so the cotangent is ``fn(g)``."""
+    _no_resize(n, f"np.fft.{fn.__name__}")
+    return fn(g, axis=axis, norm=norm)
+
+
+def fftn_cotangent(fn, g, a, s=None, axes=None, norm=None):
+    """Cotangent through ``fft2``/``fftn``/``ifft2``/``ifftn``: ``fn(g)``."""
+    _no_resize(s, f"np.fft.{fn.__name__}")
+    return fn(g, axes=axes, norm=norm) if axes is not None else fn(g, norm=norm)
+
+
+def rfft_cotangent(g, a, n=None, axis=-1, norm=None):
+    """Cotangent of ``rfft(a)`` (``a`` real): the half spectrum padded with
+    zeros to the full one, through the (symmetric) DFT, real part."""
+    _no_resize(n, "np.fft.rfft")
+    m = np.shape(a)[axis]
+    g = np.asarray(g)
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = (0, m - g.shape[axis])
+    return np.real(np.fft.fft(np.pad(g, pad), axis=axis, norm=norm))

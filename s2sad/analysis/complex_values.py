@@ -1,0 +1,143 @@
+"""Complex values on the differentiated path (complex mode, issue 16).
+
+``has_complex_values`` decides whether a function is differentiated in
+complex mode (a complex constant or global in its source; complex
+arguments are seen by the caller).  ``check_complex`` follows which names
+may hold complex values (a forward pass to a fixed point, flow-insensitive
+and conservative: a name is complex if any of its assignments may be) and
+refuses, at its line, an active statement that gives a complex value to a
+function whose rule is not known to hold for complex values
+(``s2sad.rules.complex_rules.COMPLEX_OK``).
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from s2sad.errors import NoRuleError, error_at_loc
+from s2sad.ir import nodes as N
+from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, static_value, targets, walk
+from s2sad.rules.complex_rules import COMPLEX_OK, COMPLEX_OK_METHODS, complex_table
+
+# functions whose result is complex for real arguments
+_COMPLEX_RESULT = (np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
+                   np.fft.rfft2, np.fft.rfftn, np.fft.hfft, np.fft.ihfft)
+
+# functions of complex values whose result is real: no complex value past them
+_REAL_RESULT = ("attr.real", "attr.imag", np.abs, np.absolute, builtins.abs, np.real, np.imag, np.angle)
+
+
+def complex_object(v):
+    """A complex number, array or dtype (``1j``, a complex global, ``np.complex128``)."""
+    if isinstance(v, (complex, np.complexfloating)):
+        return True
+    if isinstance(v, type) and issubclass(v, (complex, np.complexfloating)):
+        return True
+    if isinstance(v, np.dtype):
+        return v.kind == "c"
+    return getattr(getattr(v, "dtype", None), "kind", "") == "c" and hasattr(v, "shape")
+
+
+def _complex_atoms(st):
+    """The complex constants and statics statement ``st`` reads (and the
+    functions it calls that make complex values of real ones)."""
+    out = []
+    for e in head_exprs(st):
+        for x in walk(e):
+            if isinstance(x, N.Const) and isinstance(x.value, complex):
+                out.append(x)
+            elif is_static(x):
+                v = static_value(x, None)
+                if complex_object(v) or any(v is f for f in _COMPLEX_RESULT):
+                    out.append(x)
+    return out
+
+
+def has_complex_values(body):
+    """Does the function read a complex constant, global or dtype anywhere?"""
+    return any(_complex_atoms(st) for st in iter_stmts(body) if isinstance(st, (N.Assign, N.Eval)))
+
+
+def _real_result(p):
+    if p is None or p.kind != "rule":
+        return False
+    key = p.rule.key
+    return key in ("attr.real", "attr.imag") if isinstance(key, str) else any(key is k for k in _REAL_RESULT)
+
+
+def complex_names(body, prims, seeds):
+    """The names that may hold complex values, from the complex ``seeds``
+    (parameters) and the complex constants the statements read."""
+    flows = []
+    out = set(seeds)
+    for st in iter_stmts(body):
+        if isinstance(st, N.Assign):
+            p = prims.get(st.sid)
+            base = [st.target.value.id] if isinstance(st.target, N.Sub) else targets(st)
+            if _real_result(p):
+                continue
+            if _complex_atoms(st):
+                out.update(base)
+            flows.append((base, names(st.value) + (base if isinstance(st.target, N.Sub) else [])))
+        elif isinstance(st, N.Eval) and isinstance(st.value, N.Call):
+            f = st.value.func
+            if isinstance(f, N.Attr) and isinstance(f.value, N.Name):
+                flows.append(([f.value.id], names(st.value)))
+        elif isinstance(st, N.For):
+            flows.append(([st.target], names(st.iter)))
+    changed = True
+    while changed:
+        changed = False
+        for tg, ops in flows:
+            if any(o in out for o in ops):
+                for t in tg:
+                    if t not in out:
+                        out.add(t)
+                        changed = True
+    return out
+
+
+def check_complex(body, prims, active, seeds):
+    """Refuse an active statement giving a complex value to a rule not
+    known to hold for complex values."""
+    cplx = complex_names(body, prims, seeds)
+    for st in iter_stmts(body):
+        if not isinstance(st, (N.Assign, N.Eval)):
+            continue
+        if not (any(t in active for t in targets(st)) or isinstance(st, N.Eval)):
+            continue
+        if not (any(n in cplx for n in names(st.value)) or _complex_atoms(st)):
+            continue
+        p = prims.get(st.sid)
+        if p is None or p.kind != "rule":
+            continue
+        key = p.rule.key
+        method = p.rule.name.startswith(".")
+        ok = (key in COMPLEX_OK_METHODS) if method else _in(key, COMPLEX_OK)
+        if not ok:
+            shown = f".{key}()" if method else p.rule.name
+            raise error_at_loc(NoRuleError, st.loc,
+                               f"`{shown}` is given a complex value here, and its derivative rule is not known "
+                               "to hold for complex values yet",
+                               "compute this step with the real and imaginary parts as real arrays; see "
+                               "docs/rules.md (complex numbers) for the functions that take complex values")
+
+
+def _in(key, keys):
+    try:
+        return key in keys
+    except TypeError:           # an unhashable key
+        return False
+
+
+def complex_mode(fn, args, names, rules):
+    """(complex parameters, rule table) for normalized function ``fn``
+    called with ``args`` (parameter ``names``): ``(None, rules)`` unless an
+    argument is complex or ``fn`` reads a complex constant or global."""
+    from s2sad_runtime.core import is_complex
+    seeds = [n for n, a in zip(names, args or ()) if is_complex(a)] if args is not None else []
+    if not seeds and not has_complex_values(fn.body):
+        return None, rules
+    return seeds, complex_table(rules)

@@ -1,0 +1,189 @@
+"""Complex numbers (issue 16): complex arguments, complex constants and
+globals, and FFTs, against central differences in the real and imaginary
+parts.
+
+Convention (autograd's and PyTorch's): for a real ``f`` of ``z = x + iy``,
+``grad(f)(z) = df/dx + i df/dy``, so that ``z - lr * grad`` descends; JAX
+returns the conjugate.  The gradient of a real argument is real.  ``jvp``
+takes complex tangents: the directional derivative ``d/de f(z + e t)``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sad
+
+RNG = np.random.default_rng(16)
+A = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3))
+PHASES = np.exp(1j * np.linspace(0.0, 2.0, 3))
+
+
+def abs2(z):
+    return np.sum(np.abs(z) ** 2)
+
+
+def holomorphic_then_abs(z):
+    return np.abs(np.sum(np.tanh(z) * (1 + 2j) + z * z / (2.0 - z)))
+
+
+def real_part_of_a_product(z):
+    return np.sum(np.real(np.exp(z) * np.conj(z)))
+
+
+def angles_and_parts(z):
+    return np.sum(np.angle(z) * np.imag(z)) + np.sum(z.real * z.imag) + np.sum(np.real(z.conj() * z))
+
+
+def spectrum_power(z):
+    return np.sum(np.abs(np.fft.fft(z)) ** 2) + np.sum(np.real(np.fft.ifft(z * z)))
+
+
+def matrix_product(z):
+    return np.sum(np.abs(A @ z) ** 2) + np.abs(np.dot(z, PHASES))
+
+
+def fft2_power(z):
+    return np.sum(np.abs(np.fft.fft2(z, norm="ortho")) ** 3)
+
+
+COMPLEX_FUNCS = [abs2, holomorphic_then_abs, real_part_of_a_product, angles_and_parts, spectrum_power,
+                 matrix_product]
+
+
+def real_through_fft(x):
+    return np.sum(np.abs(np.fft.fft(x)) ** 2) + np.sum(np.abs(np.fft.rfft(x * x)))
+
+
+def real_through_a_literal(x):
+    return np.sum(np.abs(x * (1 + 1j) + 0.5j))
+
+
+def real_through_a_global(x):
+    return np.sum(np.abs(PHASES * x)) + np.real(np.sum(PHASES * x * x))
+
+
+def real_after_complex_then_real_ops(x):
+    r = np.abs(np.exp(1j * x) + 0.3) ** 2         # real again
+    return np.sum(np.maximum(r, 0.5) * np.tanh(x))
+
+
+REAL_FUNCS = [real_through_fft, real_through_a_literal, real_through_a_global, real_after_complex_then_real_ops]
+
+
+def _fd_complex(f, z, eps=1e-6):
+    g = np.zeros(z.shape, dtype=complex)
+    for i in np.ndindex(z.shape):
+        e = np.zeros(z.shape, dtype=complex)
+        e[i] = eps
+        g[i] = (f(z + e) - f(z - e)) / (2 * eps) + 1j * (f(z + 1j * e) - f(z - 1j * e)) / (2 * eps)
+    return g
+
+
+def _fd_real(f, x, eps=1e-6):
+    g = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def _directional(f, z, t, eps=1e-6):
+    return (f(z + eps * t) - f(z - eps * t)) / (2 * eps)
+
+
+@pytest.mark.parametrize("f", COMPLEX_FUNCS, ids=lambda f: f.__name__)
+def test_gradient_of_a_complex_argument(f):
+    z = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+    df = s2sad.grad(f)
+    g = df(z)
+    assert g.dtype == np.complex128 and g.shape == z.shape
+    np.testing.assert_allclose(g, _fd_complex(f, z), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(df(z), g, rtol=1e-12)         # the planned variant agrees
+    np.testing.assert_allclose(df(z), g, rtol=1e-12)
+    t = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+    value, tan = s2sad.jvp(f)(z, t)
+    assert np.isreal(tan)
+    np.testing.assert_allclose(tan, _directional(f, z, t), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(value, f(z), rtol=1e-12)
+
+
+def test_a_two_dimensional_spectrum():
+    z = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(s2sad.grad(fft2_power)(z), _fd_complex(fft2_power, z), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", REAL_FUNCS, ids=lambda f: f.__name__)
+def test_gradient_of_a_real_argument_through_complex_values(f):
+    x = RNG.standard_normal(3)
+    g = s2sad.grad(f)(x)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, _fd_real(f, x), rtol=1e-6, atol=1e-7)
+    t = RNG.standard_normal(3)
+    np.testing.assert_allclose(s2sad.jvp(f)(x, t)[1], _directional(f, x, t), rtol=1e-6, atol=1e-7)
+
+
+def test_the_convention_is_autograds_and_pytorchs():
+    """grad |z|^2 = 2 z: a step against it descends (JAX gives 2 conj(z))."""
+    z = np.array([1.0 + 2.0j, -0.5 + 0.25j])
+    np.testing.assert_allclose(s2sad.grad(abs2)(z), 2 * z)
+    value, grad = s2sad.value_and_grad(abs2)(z)
+    np.testing.assert_allclose(grad, 2 * z)
+    assert value == pytest.approx(abs2(z))
+
+
+def test_a_complex_argument_after_a_real_one_gets_its_own_variant():
+    df = s2sad.grad(abs2)
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(df(x), 2 * x)
+    assert df(x).dtype == np.float64
+    np.testing.assert_allclose(df(x + 1j), 2 * (x + 1j))
+
+
+def _maximum(z):
+    return np.sum(np.abs(np.maximum(z, 0)))
+
+
+def _sort(z):
+    return np.sum(np.abs(np.sort(z)))
+
+
+def _det(z):
+    return np.abs(np.linalg.det(np.outer(z, z) + np.eye(3)))
+
+
+def _fft_with_length(z):
+    return np.sum(np.abs(np.fft.fft(z, 8)))
+
+
+@pytest.mark.parametrize("f,what", [(_maximum, "maximum"), (_sort, "sort"), (_det, "det")],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_functions_not_known_to_hold_for_complex_values_are_refused_at_their_line(f, what):
+    z = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+    with pytest.raises(s2sad.errors.NoRuleError, match=what) as e:
+        s2sad.grad(f)(z)
+    assert e.value.function == f.__name__ and e.value.line.strip().startswith("return")
+
+
+def test_a_resized_fft_is_refused_with_a_reason():
+    with pytest.raises(s2sad.errors.NoRuleError, match="length") as e:
+        s2sad.grad(_fft_with_length)(np.ones(3) + 1j)
+    assert e.value.function == "_fft_with_length"
+
+
+def test_second_order_of_a_complex_function_is_refused_at_the_users_line():
+    with pytest.raises(s2sad.errors.NoRuleError) as e:
+        s2sad.hvp(abs2)(np.ones(2) + 1j, np.ones(2) + 0j)
+    assert e.value.filename.endswith("test_complex.py") and e.value.function == "abs2"
+
+
+def test_the_numba_backend_leaves_complex_values_to_python():
+    pytest.importorskip("numba")
+    z = np.array([1.0 + 2.0j, 0.5 - 1.0j])
+    df = s2sad.grad(abs2, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(df(z), 2 * z)
+    assert df.backend_info["backend"] == "python" and "has no compiled version" in df.backend_info["fallback"]
