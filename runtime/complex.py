@@ -31,12 +31,20 @@ def _safe(r):
     return np.where(r == 0, 1.0, r)
 
 
+def real_cotangent(g):
+    """The cotangent of a real value: the real part of ``g`` (a real value
+    between complex ones receives a complex ``g``, whose imaginary part
+    moves nothing; the rules of functions from complex to real values need
+    it gone)."""
+    return np.real(g) if is_complex(g) else g
+
+
 def abs_cotangent(g, x):
-    """Cotangent of ``|x|``: ``g conj(x) / |x|`` (``g sign(x)`` for a real
-    ``x``; 0 at 0)."""
+    """Cotangent of ``|x|``: ``Re(g) conj(x) / |x|`` (``g sign(x)`` for a
+    real ``x``; 0 at 0)."""
     if is_complex(x):
         r = np.abs(x)
-        return g * np.where(r == 0, 0.0, np.conj(x) / _safe(r))
+        return real_cotangent(g) * np.where(r == 0, 0.0, np.conj(x) / _safe(r))
     return g * np.sign(x)
 
 
@@ -54,7 +62,7 @@ def angle_cotangent(g, z):
     if not is_complex(z):
         return 0.0 * g * z
     r2 = np.real(z * np.conj(z))
-    return np.where(r2 == 0, 0.0, -1j * g * np.conj(z) / _safe(r2))
+    return np.where(r2 == 0, 0.0, -1j * real_cotangent(g) * np.conj(z) / _safe(r2))
 
 
 def angle_tangent(t, z):
@@ -66,8 +74,8 @@ def angle_tangent(t, z):
 
 
 def imag_cotangent(g, x):
-    """Cotangent of ``imag(x)``: ``-i g`` (nothing for a real ``x``)."""
-    return -1j * g if is_complex(x) else 0.0 * g
+    """Cotangent of ``imag(x)``: ``-i Re(g)`` (nothing for a real ``x``)."""
+    return -1j * real_cotangent(g) if is_complex(x) else 0.0 * np.real(g)
 
 
 def _no_resize(n, what):

@@ -48,8 +48,45 @@ def fft2_power(z):
     return np.sum(np.abs(np.fft.fft2(z, norm="ortho")) ** 3)
 
 
+def real_value_between_complex_ones(z):
+    """abs(z) is real; added to a complex value, its cotangent is complex,
+    and abs's rule must take its real part (it was a wrong gradient)."""
+    w = z * (0.5 + 0.1j) + np.maximum(np.abs(z), 0.1) + np.angle(z) + np.imag(z)
+    return np.sum(np.abs(w))
+
+
+def powers(z):
+    return np.sum(np.abs(z ** 2 + z ** 3 - 0.5 * z ** -1))
+
+
 COMPLEX_FUNCS = [abs2, holomorphic_then_abs, real_part_of_a_product, angles_and_parts, spectrum_power,
-                 matrix_product]
+                 matrix_product, real_value_between_complex_ones, powers]
+
+
+def rotating_loop(z, n):
+    for _ in range(n):
+        z = z * (0.5 + 0.1j) + np.maximum(np.abs(z), 0.1)
+    return np.sum(np.abs(z))
+
+
+def clipping_loop(z, n):
+    for _ in range(n):
+        z = np.maximum(z.real, 0.0) + 1j * z.imag * 1.1
+    return np.sum(np.abs(z))
+
+
+@pytest.mark.parametrize("f", [rotating_loop, clipping_loop], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("loops", [None, "checkpoint"])
+def test_loops_over_complex_state(f, loops):
+    from s2sad_runtime.loops import Checkpoint
+    z = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+    kw = {} if loops is None else {"loops": Checkpoint(2)}
+    g = s2sad.grad(f, **kw)(z, 5)
+    np.testing.assert_allclose(g, _fd_complex(lambda v: f(v, 5), z), rtol=1e-6, atol=1e-7)
+
+
+def _differentiated_power(z):
+    return np.sum(np.abs(z ** z))
 
 
 def real_through_fft(x):
@@ -158,7 +195,8 @@ def _fft_with_length(z):
     return np.sum(np.abs(np.fft.fft(z, 8)))
 
 
-@pytest.mark.parametrize("f,what", [(_maximum, "maximum"), (_sort, "sort"), (_det, "det")],
+@pytest.mark.parametrize("f,what", [(_maximum, "maximum"), (_sort, "sort"), (_det, "det"),
+                                    (_differentiated_power, "Pow")],
                          ids=lambda v: getattr(v, "__name__", v))
 def test_functions_not_known_to_hold_for_complex_values_are_refused_at_their_line(f, what):
     z = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)

@@ -115,7 +115,7 @@ def check_complex(body, prims, active, seeds):
             continue
         key = p.rule.key
         method = p.rule.name.startswith(".")
-        ok = (key in COMPLEX_OK_METHODS) if method else _in(key, COMPLEX_OK)
+        ok = (key in COMPLEX_OK_METHODS) if method else _in(key, COMPLEX_OK) or _constant_power(p, active, cplx)
         if not ok:
             shown = f".{key}()" if method else p.rule.name
             raise error_at_loc(NoRuleError, st.loc,
@@ -123,6 +123,17 @@ def check_complex(body, prims, active, seeds):
                                "to hold for complex values yet",
                                "compute this step with the real and imaginary parts as real arrays; see "
                                "docs/rules.md (complex numbers) for the functions that take complex values")
+
+
+def _constant_power(p, active, cplx):
+    """``z ** y`` with an exponent not differentiated and not complex: its
+    rule in ``z`` (``g y z^(y-1)``) is holomorphic."""
+    if not (p.rule.key == "Pow" or p.rule.key is np.power):
+        return False
+    y = p.bound.get("y")
+    if isinstance(y, N.Const):
+        return not isinstance(y.value, complex)
+    return isinstance(y, N.Name) and y.id not in active and y.id not in cplx
 
 
 def _in(key, keys):

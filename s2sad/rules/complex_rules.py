@@ -65,7 +65,7 @@ def real_jvp(ans, val):
 
 
 def real(g, val):
-    d[val] = g
+    d[val] = _rt.real_cotangent(g)
 
 
 def imag_jvp(ans, val):
@@ -81,7 +81,7 @@ def attr_real_jvp(ans, x):
 
 
 def attr_real(g, x):
-    d[x] = g
+    d[x] = _rt.real_cotangent(g)
 
 
 def attr_imag_jvp(ans, x):
