@@ -59,8 +59,8 @@ def _section(key, rule):
         return "numpy.linalg"
     if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
         return "numpy.random"
-    if mod.startswith("scipy") or _is_scipy(key):
-        return "scipy.special"
+    if mod.startswith("scipy") or (_is_scipy(key) and not mod.startswith("numpy")):
+        return "scipy.special"      # (scipy.special.sinc is np.sinc itself: NumPy's)
     if mod == "math":
         return "math"
     if mod == "builtins" or "." not in rule.name:
