@@ -62,7 +62,7 @@ from .tangents import (
 from .plan import PairSum, pair_add, pair_total
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
-    arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
+    arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
     pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint,
 )
 from .decompositions import (
@@ -74,7 +74,7 @@ from .selection import (
 )
 from .complex import (
     abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
-    imag_cotangent, real_cotangent, rfft_cotangent,
+    float_only, imag_cotangent, real_cotangent, real_if_real, rfft_cotangent,
 )
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
@@ -122,7 +122,7 @@ __all__ = [
     "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
     "einsum_adjoint_dop", "pair_adjoint_dop",
     # manipulation (array manipulation functions)
-    "diff_adjoint", "diff_transpose", "linspace_adjoint", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
+    "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
     "kron_adjoint", "cross_adjoint", "average_adjoint", "average_jvp", "cumprod_adjoint", "cumprod_jvp",
     "sorted_adjoint", "sorted_jvp", "logsumexp_weights",
@@ -131,7 +131,7 @@ __all__ = [
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
     "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
     # complex values
-    "complex_cotangent", "real_cotangent", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
+    "complex_cotangent", "real_cotangent", "real_if_real", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
     "fft_cotangent", "fftn_cotangent", "rfft_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",

@@ -27,6 +27,21 @@ def complex_cotangent(g, x):
     return g
 
 
+def real_if_real(g, x):
+    """The cotangent ``g`` of ``x``, real when ``x`` holds real numbers."""
+    if is_complex(g) and not is_complex(x) and not isinstance(x, (list, tuple, dict)):
+        return np.real(g)
+    return g
+
+
+def float_only(g, ans):
+    """``g``, or zeros where the result ``ans`` holds integers (a value cast
+    to integers is constant almost everywhere)."""
+    if getattr(getattr(ans, "dtype", None), "kind", "f") in "biu":
+        return 0.0 * np.real(g)
+    return g
+
+
 def _safe(r):
     return np.where(r == 0, 1.0, r)
 

@@ -326,7 +326,7 @@ def _loc_kwargs(loc):
 def check_scalar_output(y, loc=(None,) * 6):
     """Raise NonScalarOutputError (pointing at the ``return``) when ``grad``
     is asked of a function whose output is not a scalar."""
-    if isinstance(y, _PY_SCALARS):
+    if isinstance(y, _PY_SCALARS) and not isinstance(y, complex):
         return y
     if isinstance(y, (tuple, list, dict)):
         from .errors import NonScalarOutputError
@@ -338,7 +338,8 @@ def check_scalar_output(y, loc=(None,) * 6):
         from .errors import NonScalarOutputError
         raise NonScalarOutputError(
             "grad needs a real scalar output, but the function returned a complex value", **_loc_kwargs(loc),
-            hint="complex numbers are not supported yet; return a real value (e.g. abs(z) ** 2)")
+            hint="a gradient is of a real function: return its real part, its imaginary part or abs(z) ** 2 "
+                 "(or use s2sad.vjp for the complex output)")
     shape = _shape(y)
     size = 1
     for n in shape:

@@ -472,7 +472,8 @@ def linspace_adjoint(g, start, stop, num=50, endpoint=True, retstep=False, dtype
     endpoint), the last one ``stop`` itself with it."""
     x = start if part == 0 else stop
     if retstep:
-        raise NoRuleError("np.linspace(..., retstep=True) is not differentiated",
+        from .core import at_function
+        raise at_function(NoRuleError, "np.linspace(..., retstep=True) is not differentiated",
                           hint="compute the step as (stop - start) / (num - 1) yourself")
     if _integer_dtype(dtype):
         return unbroadcast(np.zeros(np.shape(x)), x)
@@ -482,6 +483,25 @@ def linspace_adjoint(g, start, stop, num=50, endpoint=True, retstep=False, dtype
     g = np.moveaxis(np.asarray(g), axis, 0)
     t = t.reshape((n,) + (1,) * (g.ndim - 1))
     return unbroadcast(np.sum(g * (t if part == 1 else 1.0 - t), axis=0), x)
+
+
+def linspace_tangent(t, ans, num=50, endpoint=True, dtype=None, axis=0, part=0):
+    """Tangent of ``np.linspace`` in ``start`` (``part`` 0) or ``stop``
+    (1): the endpoint's tangent ``t`` times ``1 - t_i`` (``t_i``) along the
+    samples' axis."""
+    if _integer_dtype(dtype):
+        return np.zeros(np.shape(ans))
+    n = int(num)
+    div = n - 1 if endpoint else n
+    w = np.arange(n) / div if div > 0 else np.zeros(n)
+    w = 1.0 - w if part == 0 else w
+    nd = np.ndim(ans)
+    ax = axis % nd
+    rest = tuple(np.shape(ans)[:ax]) + tuple(np.shape(ans)[ax + 1:])
+    tt = np.expand_dims(np.broadcast_to(t, rest), ax)
+    shape = [1] * nd
+    shape[ax] = n
+    return w.reshape(shape) * tt
 
 
 def arange_adjoint(g, start, stop=None, step=None, dtype=None, part=0):

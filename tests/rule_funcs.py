@@ -1350,3 +1350,23 @@ def sp_betaln(x, y, w):
 
 def sp_xlog1py(x, y, w):
     return np.sum(sp.xlog1py(x, y) * w)
+
+
+def int_full(x):
+    return np.sum(np.full(4, x, dtype=int) * 1.5)
+
+
+def int_full_like(x):
+    return np.sum(np.full_like(np.arange(3), x) * 1.5)
+
+
+def int_linspace(x):
+    return np.sum(np.linspace(0.0, x, 4, dtype=int) * 1.5)
+
+
+def int_astype(x):
+    return np.sum((x * np.ones(3)).astype(int) * 2.0)
+
+
+def lstsq_both(a, b):
+    return np.sum(np.linalg.lstsq(a * 1.0, b * 2.0, rcond=None)[0] ** 2)

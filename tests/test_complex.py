@@ -212,7 +212,7 @@ def test_a_resized_fft_is_refused_with_a_reason():
 
 
 def test_second_order_of_a_complex_function_is_refused_at_the_users_line():
-    with pytest.raises(s2sad.errors.NoRuleError) as e:
+    with pytest.raises(s2sad.errors.NoRuleError, match="second derivatives") as e:
         s2sad.hvp(abs2)(np.ones(2) + 1j, np.ones(2) + 0j)
     assert e.value.filename.endswith("test_complex.py") and e.value.function == "abs2"
 
@@ -225,3 +225,56 @@ def test_the_numba_backend_leaves_complex_values_to_python():
         warnings.simplefilter("ignore")
         np.testing.assert_allclose(df(z), 2 * z)
     assert df.backend_info["backend"] == "python" and "has no compiled version" in df.backend_info["fallback"]
+
+
+# ---------------------------------------------------- found by a review
+
+
+def cast_to_real(z):
+    """np.array(z, dtype=float) keeps the real part: the gradient is real."""
+    return np.sum(np.abs(np.array(z, dtype=float) * (1 + 1j) + 0.3j)) + np.sum(np.abs(np.sum(z, dtype=float) * 1j))
+
+
+def write_into_a_real_buffer(z):
+    y = np.zeros(2)
+    y[0] = z[0]                      # NumPy keeps the real part
+    return np.sum(np.abs(y * (1 + 1j) + 0.3j))
+
+
+def real_parts_indexed(p):
+    return np.abs(p[0] + 1j * p[1]) ** 2 + np.sum(np.abs(np.abs(p)[0] * 1j + p))
+
+
+def in_place_on_a_complex_argument(z):
+    z += 1j
+    return np.sum(np.abs(z) ** 2)
+
+
+def complex_output(z):
+    return np.sum(z * z)
+
+
+@pytest.mark.parametrize("f", [cast_to_real, write_into_a_real_buffer, in_place_on_a_complex_argument],
+                         ids=lambda f: f.__name__)
+def test_real_values_made_from_complex_ones(f):
+    z = np.array([0.7 + 0.4j, -1.2 + 0.9j])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        g = s2sad.grad(f)(z.copy())
+        want = _fd_complex(f, z)
+        t = np.array([0.3 - 0.2j, 0.5 + 0.1j])
+        tan = s2sad.jvp(f)(z.copy(), t)[1]
+        np.testing.assert_allclose(tan, _directional(f, z, t), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-7)
+
+
+def test_a_real_argument_indexed_then_meeting_complex_values():
+    p = np.array([0.6, -0.8])
+    np.testing.assert_allclose(s2sad.grad(real_parts_indexed)(p), _fd_real(real_parts_indexed, p),
+                               rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad"])
+def test_a_complex_output_is_refused(mode):
+    with pytest.raises(s2sad.errors.NonScalarOutputError, match="complex"):
+        getattr(s2sad, mode)(complex_output)(np.array([1 + 1j, 2.0 - 1j]))

@@ -595,6 +595,7 @@ def test_lstsq(sa, sb):
     w = rng.standard_normal(np.linalg.lstsq(a, b, rcond=None)[0].shape)
     check_grads(F.lstsq_x, (a, b, w), wrt=(0, 1))
     check_grads(F.lstsq_all, (a, b, w), wrt=(0, 1))
+    check_grads(F.lstsq_both, (a, b), wrt=(0, 1))     # both tangents into one tuple result
 
 
 @pytest.mark.parametrize("axis,ishape", [(1, (3, 5)), (0, (2, 4)), (1, (1, 4)), (None, (7,))], ids=_id)
@@ -648,6 +649,17 @@ def test_heaviside_differentiates_its_value_at_zero(sx, sh):
     x = rng.uniform(-1.5, 1.5, sx)          # rounded: some exact zeros, the rest a step away
     h = rng.standard_normal(sh) if sh else 0.3
     check_grads(F.heaviside, (x, h, rng.standard_normal(np.heaviside(x, h).shape)), wrt=(0, 1))
+
+
+def test_constructors_with_an_integer_dtype_are_constant():
+    """A value cast to integers is constant almost everywhere: np.full,
+    full_like, linspace and astype with an integer dtype have zero
+    derivatives in both modes (found by a review: they passed g on)."""
+    def check(f):
+        assert s2sad.grad(f)(1.7) == 0.0
+        assert s2sad.jvp(f)(1.7, 1.0)[1] == 0.0
+    for f in (F.int_full, F.int_full_like, F.int_linspace, F.int_astype):
+        check(f)
 
 
 def test_arange_differentiates_its_start_and_step():

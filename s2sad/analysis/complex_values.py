@@ -67,6 +67,17 @@ def _real_result(p):
     return key in ("attr.real", "attr.imag") if isinstance(key, str) else any(key is k for k in _REAL_RESULT)
 
 
+def _real_dtype(p):
+    """A call given a real ``dtype=`` (``np.array(z, dtype=float)``,
+    ``np.sum(z, dtype=float)``): its result holds real numbers."""
+    if p is None or p.kind != "rule":
+        return False
+    dt = p.bound.get("dtype")
+    if isinstance(dt, N.Const):
+        return dt.value is not None and not (isinstance(dt.value, str) and dt.value.startswith("complex"))
+    return is_static(dt) and not complex_object(static_value(dt, None))
+
+
 def complex_names(body, prims, seeds):
     """The names that may hold complex values, from the complex ``seeds``
     (parameters) and the complex constants the statements read."""
@@ -74,13 +85,14 @@ def complex_names(body, prims, seeds):
     out = set(seeds)
     for st in iter_stmts(body):
         if isinstance(st, N.Assign):
+            if isinstance(st.target, N.Sub):
+                continue            # a write keeps the array's dtype (NumPy casts what it writes)
             p = prims.get(st.sid)
-            base = [st.target.value.id] if isinstance(st.target, N.Sub) else targets(st)
-            if _real_result(p):
+            if _real_result(p) or _real_dtype(p):
                 continue
             if _complex_atoms(st):
-                out.update(base)
-            flows.append((base, names(st.value) + (base if isinstance(st.target, N.Sub) else [])))
+                out.update(targets(st))
+            flows.append((targets(st), names(st.value)))
         elif isinstance(st, N.Eval) and isinstance(st.value, N.Call):
             f = st.value.func
             if isinstance(f, N.Attr) and isinstance(f.value, N.Name):
@@ -116,6 +128,10 @@ def check_complex(body, prims, active, seeds):
         key = p.rule.key
         method = p.rule.name.startswith(".")
         ok = (key in COMPLEX_OK_METHODS) if method else _in(key, COMPLEX_OK) or _constant_power(p, active, cplx)
+        if not ok and (getattr(key, "__module__", "") or "").startswith("s2sad_runtime"):
+            raise error_at_loc(NoRuleError, st.loc,
+                               "second derivatives of a function with complex values are not supported yet",
+                               "differentiate it once (grad, jvp); hvp and grad of grad work for real functions")
         if not ok:
             shown = f".{key}()" if method else p.rule.name
             raise error_at_loc(NoRuleError, st.loc,

@@ -488,7 +488,12 @@ def heaviside(g, x1, x2):
     d[x2] = g * (x1 == 0)       # the value where x1 is 0; a step elsewhere
 
 
-@defrule(np.linspace, jvp="linear")
+def linspace_jvp(ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    d[start] = _rt.linspace_tangent(t, ans, num, endpoint, dtype, axis, 0)
+    d[stop] = _rt.linspace_tangent(t, ans, num, endpoint, dtype, axis, 1)
+
+
+@defrule(np.linspace, jvp=linspace_jvp)
 def linspace(g, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     d[start] = _rt.linspace_adjoint(g, start, stop, num, endpoint, retstep, dtype, axis, 0)
     d[stop] = _rt.linspace_adjoint(g, start, stop, num, endpoint, retstep, dtype, axis, 1)
@@ -500,14 +505,22 @@ def arange(g, start, stop=None, step=None, dtype=None):
     d[step] = _rt.arange_adjoint(g, start, stop, step, dtype, 2)
 
 
-@defrule(np.full, broadcasting=True, jvp="linear")
-def full(g, shape, fill_value, dtype=None, order="C"):
-    d[fill_value] = g
+def full_jvp(ans, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] = _rt.float_only(_rt.broadcast_as(t, ans), ans)
 
 
-@defrule(np.full_like, broadcasting=True, jvp="linear")
-def full_like(g, a, fill_value, dtype=None, order="K", subok=True, shape=None):
-    d[fill_value] = g
+@defrule(np.full, broadcasting=True, jvp=full_jvp)
+def full(g, ans, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] = _rt.float_only(g, ans)       # (an integer result: constant)
+
+
+def full_like_jvp(ans, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] = _rt.float_only(_rt.broadcast_as(t, ans), ans)
+
+
+@defrule(np.full_like, broadcasting=True, jvp=full_like_jvp)
+def full_like(g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] = _rt.float_only(g, ans)
 
 
 @defrule(np.tile, jvp="linear")
@@ -655,9 +668,13 @@ def m_copy(g, self, order="C"):
     d[self] = g
 
 
-@defmethod("astype", jvp="linear")
-def m_astype(g, self, dtype, order="K", casting="unsafe", subok=True, copy=True):
-    d[self] = _rt.astype_adjoint(g, self)
+def m_astype_jvp(ans, self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[self] = _rt.float_only(np.asarray(t).astype(np.result_type(ans, np.float16)), ans)
+
+
+@defmethod("astype", jvp=m_astype_jvp)
+def m_astype(g, ans, self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[self] = _rt.astype_adjoint(_rt.float_only(g, ans), self)      # (to integers: constant)
 
 
 @defmethod("clip", jvp="elementwise")

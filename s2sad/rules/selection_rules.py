@@ -23,6 +23,11 @@ def register(T):
     for keys, options, fn in _RULES:
         T.defrule(*keys, **options)(fn)
     T.nondiff(_rt.nan_mask)
+    T.defrule(_rt.float_only, jvp="linear")(rt_float_only)
+
+
+def rt_float_only(g, c, result):
+    d[c] = _rt.float_only(g, result)
 
 
 @rule(np.take_along_axis, jvp="linear")

@@ -290,7 +290,8 @@ class ForwardTransform:
         if not terms:
             return None
         expr = terms[0]
-        container = isinstance(st.target, N.Name) and self.an.kinds.get(st.target.id) != "array"
+        # a tuple target unpacks a container: its tangents add element by element
+        container = not isinstance(st.target, N.Name) or self.an.kinds.get(st.target.id) != "array"
         for e in terms[1:]:
             expr = self.rt("accumulate", expr, e) if container else N.BinOp("Add", expr, e)
         if broadcast and not isinstance(st.target, N.Tuple):

@@ -38,6 +38,7 @@ import s2sad_runtime as _rt
 
 from s2sad.analysis import analyze
 from s2sad.analysis.checks import check_active_rules
+from s2sad.analysis.complex_values import complex_names
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
@@ -71,6 +72,7 @@ class ReverseTransform:
                           check=lambda prims, active: check_active_rules(fn.body, prims, active, mode, self.wrt,
                                                                          complex_params))
         self.complex_mode = complex_params is not None
+        self.complex_names = complex_names(fn.body, self.an.prims, complex_params) if self.complex_mode else set()
         self.kinds = self.an.kinds
         self.active = self.an.active
         # what the reverse sweep reads: the adjoints' operands, and whatever a
@@ -164,6 +166,14 @@ class ReverseTransform:
         src, line = st.loc.src, st.loc.line
         return f"{prefix}{src.short_filename}:{src.file_line(line)}  {src.line_text(line).strip()}"
 
+    def _real_cotangent(self, name):
+        """Complex mode: the cotangent of a name that holds real numbers
+        (no complex value can reach it: ``complex_names``) is real; its
+        imaginary part, from complex values downstream, moves nothing, and
+        the rules of functions from complex to real values need it gone."""
+        a = self.adj(name)
+        return N.Assign(N.Name(a), self.rt("real_cotangent", N.Name(a)))
+
     def _cotangent(self, adj, x):
         """In complex mode, the user's gradient of ``x`` from its cotangent
         (conjugated, or the real part for a real input)."""
@@ -208,7 +218,8 @@ class ReverseTransform:
     def _run(self, fname):
         body = self.fn.body[:-1]
         ret = self.fn.body[-1]
-        dead = self.dead_result(body, ret) if self.mode == "grad" else None
+        # (in complex mode the result is computed: a complex one is refused)
+        dead = self.dead_result(body, ret) if self.mode == "grad" and not self.complex_mode else None
         if dead is not None:
             self.dead = dead.sid
         fwd = self.fwd_block(body)
@@ -216,7 +227,7 @@ class ReverseTransform:
         res = self.result
         seed = self.namer.derived("_out_adj", "")
         out_node = ret.value
-        if self.mode == "grad" and dead is None:
+        if (self.mode == "grad" or self.complex_mode and self.mode == "value_and_grad") and dead is None:
             fwd.append(N.Eval(self.rt("check_scalar_output", out_node, *self.loc_args(ret.value_loc or ret.loc))))
         rev = []
         if res is not None and res in self.active:
@@ -540,6 +551,9 @@ class ReverseTransform:
         if isinstance(st.target, N.Sub):
             return self.rev_setitem(st, state, comment)
         tg = targets(st)
+        if self.complex_mode and isinstance(st.target, N.Name) and st.target.id in state \
+                and st.target.id not in self.complex_names:
+            out.append(self._real_cotangent(st.target.id))
         p = self.an.prims.get(st.sid)
         active_out = [t for t in tg if t in self.active and t in state]
         if not active_out or p is None or p.kind in ("const", "nondiff", "unknown", "display", "dict", "pop") \
@@ -592,6 +606,8 @@ class ReverseTransform:
         out = []
         base = st.target.value.id
         index = st.target.index
+        if self.complex_mode and base in state and base not in self.complex_names:
+            out.append(self._real_cotangent(base))
         if base in self.active and base in state:
             val = st.value
             a = self.adj(base)
