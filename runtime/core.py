@@ -244,10 +244,11 @@ def complex_value_error(what="gradient"):
     ones, so the result would be silently wrong."""
     from .errors import NoRuleError
     return at_function(
-        NoRuleError, f"a complex value lies on the differentiated path (a complex constant such as 1j, or a "
-        f"complex global or argument): s2sad does not differentiate complex numbers yet, and this {what} of a "
-        "real input would be wrong", hint="compute with the real and imaginary parts as separate real arrays, "
-        "or keep complex values off the path from the inputs to the output")
+        NoRuleError, f"a complex value reached this {what} of a real input by a way s2sad does not follow "
+        "(complex mode starts from complex arguments, complex constants and globals, FFTs and complex dtypes "
+        "written in the source; a dtype passed in a variable, or complex values inside a container, are not "
+        "seen), so it would be wrong", hint="write the complex dtype or constant in the function itself "
+        "(np.complex128, 1j), or pass the complex values as an argument; see docs/rules.md, complex numbers")
 
 
 def grad_out(g, x):

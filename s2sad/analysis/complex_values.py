@@ -46,8 +46,9 @@ def _complex_atoms(st):
     out = []
     for e in head_exprs(st):
         for x in walk(e):
-            if isinstance(x, N.Const) and isinstance(x.value, complex):
-                out.append(x)
+            if isinstance(x, N.Const) and (isinstance(x.value, complex) or
+                                           isinstance(x.value, str) and x.value.startswith("complex")):
+                out.append(x)       # (1j, or a dtype written as "complex128")
             elif is_static(x):
                 v = static_value(x, None)
                 if complex_object(v) or any(v is f for f in _COMPLEX_RESULT):
