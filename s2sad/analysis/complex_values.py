@@ -16,6 +16,7 @@ import builtins
 
 import numpy as np
 
+from s2sad.analysis.activity import forward_closure
 from s2sad.errors import NoRuleError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, static_value, targets, walk
@@ -100,16 +101,7 @@ def complex_names(body, prims, seeds):
                 flows.append(([f.value.id], names(st.value)))
         elif isinstance(st, N.For):
             flows.append(([st.target], names(st.iter)))
-    changed = True
-    while changed:
-        changed = False
-        for tg, ops in flows:
-            if any(o in out for o in ops):
-                for t in tg:
-                    if t not in out:
-                        out.add(t)
-                        changed = True
-    return out
+    return forward_closure(flows, out)
 
 
 def check_complex(body, prims, active, seeds):
