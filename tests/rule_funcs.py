@@ -1370,3 +1370,7 @@ def int_astype(x):
 
 def lstsq_both(a, b):
     return np.sum(np.linalg.lstsq(a * 1.0, b * 2.0, rcond=None)[0] ** 2)
+
+
+def sp_rgamma_sum(x):
+    return np.sum(sp.rgamma(x) * np.array([1.0, 2.0, 3.0]))

@@ -1043,6 +1043,19 @@ def test_scipy_special(fn, specs, opts, dom):
     run_case(fn, specs, opts=opts, dom=dom, rtol=1e-5)
 
 
+def test_rgamma_at_the_poles_of_gamma():
+    """rgamma is entire: at -n its derivative is (-1)^n n! (0 * inf before)."""
+    pytest.importorskip("scipy.special")
+    import warnings
+    x = np.array([0.0, -1.0, -3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        g = s2sad.grad(F.sp_rgamma_sum)(x)
+        t = s2sad.jvp(F.sp_rgamma_sum)(x, np.ones(3))[1]
+    np.testing.assert_allclose(g, [1.0, -2.0, -18.0], rtol=1e-12)
+    np.testing.assert_allclose(t, -19.0, rtol=1e-12)
+
+
 def test_xlogy_at_zero():
     pytest.importorskip("scipy.special")
     x, y = np.array([0.0, 0.0, 1.5]), np.array([0.0, 2.0, 0.5])

@@ -97,7 +97,8 @@ def register(T):
 
     @defrule(_sp.rgamma)
     def rgamma(g, ans, x):
-        d[x] = -g * ans * _sp.psi(x)
+        # at a pole -n of gamma, rgamma is 0 and its derivative (-1)^n n!
+        d[x] = g * np.where(ans == 0, np.cos(np.pi * x) * _sp.gamma(1.0 - x), -ans * _sp.psi(x))
 
     @defrule(_sp.beta, broadcasting=True)
     def beta(g, ans, a, b):
