@@ -74,7 +74,7 @@ from .selection import (
 )
 from .complex import (
     abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
-    float_only, imag_cotangent, real_cotangent, real_if_real, rfft_cotangent,
+    float_only, imag_cotangent, real_cotangent, rfft_cotangent,
 )
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
@@ -131,7 +131,7 @@ __all__ = [
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
     "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
     # complex values
-    "complex_cotangent", "real_cotangent", "real_if_real", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
+    "complex_cotangent", "real_cotangent", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
     "fft_cotangent", "fftn_cotangent", "rfft_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",

@@ -27,13 +27,6 @@ def complex_cotangent(g, x):
     return g
 
 
-def real_if_real(g, x):
-    """The cotangent ``g`` of ``x``, real when ``x`` holds real numbers."""
-    if is_complex(g) and not is_complex(x) and not isinstance(x, (list, tuple, dict)):
-        return np.real(g)
-    return g
-
-
 def float_only(g, ans):
     """``g``, or zeros where the result ``ans`` holds integers (a value cast
     to integers is constant almost everywhere)."""

@@ -257,7 +257,7 @@ def grad_out(g, x):
     complex adjoint of a real input is refused (complex_value_error)."""
     if g is ZERO:
         return zeros_like(x)
-    if is_complex(g) and not is_complex(x) and not isinstance(x, (list, tuple, dict)):
+    if is_complex(g) and not is_complex(x):
         raise complex_value_error()
     if isinstance(x, np.generic) and x.dtype.kind in "fc":
         # NumPy scalars stay NumPy scalars (np.float64 is also a float)

@@ -320,6 +320,10 @@ def _outer_last(g, b):
     return np.multiply.outer(g, b) if np.ndim(b) == 1 else g @ mT(b)
 
 
+def _lstsq_pinv(a, rcond):
+    return np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond)
+
+
 def lstsq_adjoint(g, ans, a, b, rcond=None, part=0):
     """Adjoint of ``x, res, rank, s = np.linalg.lstsq(a, b)`` for ``a``
     (``part`` 0) or ``b`` (1), at constant rank: ``x = pinv(a) b``; the
@@ -327,7 +331,7 @@ def lstsq_adjoint(g, ans, a, b, rcond=None, part=0):
     minimises them): ``-2 r x^T`` and ``2 r``; ``s`` as ``svd``'s."""
     x, res, rank, s = ans
     gx, gres, _, gs = g
-    p = np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond)
+    p = _lstsq_pinv(a, rcond)
     out = 0.0
     if not _is_zero(gx):
         out = out + (pinv_adjoint(_outer_last(gx, b), p, a) if part == 0 else mT(p) @ gx)
@@ -346,7 +350,7 @@ def lstsq_jvp(t, ans, a, b, rcond=None, part=0):
     (1): ``dx = dP b`` (``pinv``'s tangent) or ``P db``, the residuals'
     ``-2 r . (dA x)`` or ``2 r . db``, ``s`` as ``svd``'s."""
     x, res, rank, s = ans
-    p = np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond)
+    p = _lstsq_pinv(a, rcond)
     r = b - a @ x
     if part == 0:
         dx = pinv_jvp(t, p, a) @ b

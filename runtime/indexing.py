@@ -77,7 +77,7 @@ def index_accumulate_inplace(a, g, x, idx):
             return a
         if g is not ZERO:
             ga = np.asarray(g)
-            if ga.dtype.kind == "c" and a.dtype.kind != "c":
+            if is_complex(ga) and not is_complex(a):
                 raise complex_value_error()
             if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
                 a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it

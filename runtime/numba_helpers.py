@@ -314,9 +314,13 @@ def _zero_slot_inplace(a_adj, idx):
     return impl
 
 
-def _fits_impl(v, g):
+def _fits(v, g):
     """Raise NumPy's error where array ``g`` does not broadcast to ``v``'s
     shape: Numba's ``v += g`` does not check (it reads past ``g``'s end)."""
+
+
+@_overload(_fits)
+def _fits_impl(v, g):
     if _arr(g):
         def impl(v, g):
             if g.ndim > v.ndim:
@@ -327,13 +331,6 @@ def _fits_impl(v, g):
                     raise ValueError("operands could not be broadcast together")
         return impl
     return lambda v, g: None
-
-
-def _fits(v, g):
-    pass
-
-
-_overload(_fits)(_fits_impl)
 
 
 @_overload(index_adjoint)  # noqa: F821

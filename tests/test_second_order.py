@@ -46,7 +46,6 @@ NO_RULE = {
     "take_along_axis_adjoint": "np.take_along_axis second order: not yet",
     "complex_cotangent": "complex mode: second order not yet",
     "real_cotangent": "complex mode: second order not yet",
-    "real_if_real": "complex mode: second order not yet",
     "abs_cotangent": "complex mode: second order not yet",
     "angle_cotangent": "complex mode: second order not yet",
     "imag_cotangent": "complex mode: second order not yet",

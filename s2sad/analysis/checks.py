@@ -17,10 +17,12 @@ from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, targets, wa
 
 def check_active_rules(body, prims, active, mode, wrt=(), complex_params=None):
     """``complex_params``: in complex mode, the parameters holding complex
-    values (s2sad/analysis/complex_values.py checks where they go)."""
+    values (s2sad/analysis/complex_values.py checks where they go).  Returns
+    the names that may hold complex values (none outside complex mode)."""
+    cplx = set()
     if complex_params is not None:
         from s2sad.analysis.complex_values import check_complex
-        check_complex(body, prims, active, complex_params)
+        cplx = check_complex(body, prims, active, complex_params)
     check_outside_writes(body, prims, active, wrt)
     for st in iter_stmts(body):
         if not isinstance(st, (N.Assign, N.Eval)):
@@ -48,6 +50,7 @@ def check_active_rules(body, prims, active, mode, wrt=(), complex_params=None):
                                        "instead")
                 continue
             raise no_rule(p, st)
+    return cplx
 
 
 def no_rule(p, st):

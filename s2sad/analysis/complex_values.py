@@ -21,6 +21,7 @@ from s2sad.errors import NoRuleError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import head_exprs, is_static, iter_stmts, names, static_value, targets, walk
 from s2sad.rules.complex_rules import COMPLEX_OK, COMPLEX_OK_METHODS, complex_table
+from s2sad_runtime.core import is_complex
 
 # functions whose result is complex for real arguments
 _COMPLEX_RESULT = (np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
@@ -41,14 +42,18 @@ def complex_object(v):
     return getattr(getattr(v, "dtype", None), "kind", "") == "c" and hasattr(v, "shape")
 
 
+def _complex_name(v):
+    """A complex dtype written as a string (``"complex128"``)."""
+    return isinstance(v, str) and v.startswith("complex")
+
+
 def _complex_atoms(st):
     """The complex constants and statics statement ``st`` reads (and the
     functions it calls that make complex values of real ones)."""
     out = []
     for e in head_exprs(st):
         for x in walk(e):
-            if isinstance(x, N.Const) and (isinstance(x.value, complex) or
-                                           isinstance(x.value, str) and x.value.startswith("complex")):
+            if isinstance(x, N.Const) and (isinstance(x.value, complex) or _complex_name(x.value)):
                 out.append(x)       # (1j, or a dtype written as "complex128")
             elif is_static(x):
                 v = static_value(x, None)
@@ -76,7 +81,7 @@ def _real_dtype(p):
         return False
     dt = p.bound.get("dtype")
     if isinstance(dt, N.Const):
-        return dt.value is not None and not (isinstance(dt.value, str) and dt.value.startswith("complex"))
+        return dt.value is not None and not _complex_name(dt.value)
     return is_static(dt) and not complex_object(static_value(dt, None))
 
 
@@ -106,7 +111,8 @@ def complex_names(body, prims, seeds):
 
 def check_complex(body, prims, active, seeds):
     """Refuse an active statement giving a complex value to a rule not
-    known to hold for complex values."""
+    known to hold for complex values; the names that may hold complex
+    values (:func:`complex_names`)."""
     cplx = complex_names(body, prims, seeds)
     for st in iter_stmts(body):
         if not isinstance(st, (N.Assign, N.Eval)):
@@ -132,6 +138,7 @@ def check_complex(body, prims, active, seeds):
                                "to hold for complex values yet",
                                "compute this step with the real and imaginary parts as real arrays; see "
                                "docs/rules.md (complex numbers) for the functions that take complex values")
+    return cplx
 
 
 def _constant_power(p, active, cplx):
@@ -156,7 +163,6 @@ def complex_mode(fn, args, names, rules):
     """(complex parameters, rule table) for normalized function ``fn``
     called with ``args`` (parameter ``names``): ``(None, rules)`` unless an
     argument is complex or ``fn`` reads a complex constant or global."""
-    from s2sad_runtime.core import is_complex
     seeds = [n for n, a in zip(names, args or ()) if is_complex(a)] if args is not None else []
     if not seeds and not has_complex_values(fn.body):
         return None, rules

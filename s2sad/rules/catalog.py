@@ -116,9 +116,7 @@ def entries():
     from s2sad.rules import DEFAULT_RULES
     rows = []
     for key, rule in _all_rules().items():
-        mod = getattr(key, "__module__", "") or ""
-        if mod.startswith("s2sad") or getattr(key, "__module__", None) == "s2sad_runtime" \
-                or (callable(key) and (getattr(key, "__module__", "") or "").startswith("s2sad_runtime")):
+        if (getattr(key, "__module__", "") or "").startswith("s2sad"):
             continue            # rules of the runtime's own helpers: they make second order possible
         section = _section(key, rule)
         rows.append(_row(section, _display(key, rule, section), rule, DEFAULT_RULES))

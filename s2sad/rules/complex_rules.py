@@ -37,7 +37,7 @@ COMPLEX_OK = frozenset({
     np.broadcast_to, np.tile, np.repeat, np.roll, np.trace, np.diag, np.cumsum, np.where, np.array, np.asarray,
     np.copy, np.real, np.imag, np.conj, np.conjugate, np.abs, np.absolute, builtins.abs, np.angle, np.fft.fft,
     np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft, builtins.sum,
-    _rt.own, _rt.real_if_real,
+    _rt.own,
 })
 
 #: array methods whose rules hold for complex values

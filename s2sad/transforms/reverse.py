@@ -38,7 +38,6 @@ import s2sad_runtime as _rt
 
 from s2sad.analysis import analyze
 from s2sad.analysis.checks import check_active_rules
-from s2sad.analysis.complex_values import complex_names
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
@@ -68,11 +67,12 @@ class ReverseTransform:
         self._adj_names = {}
         fn.body = jumps.desugar(fn.body, self.namer)
         self.aliases = mutation.functionalize(fn, kinds or {}, self.namer, ns)
-        self.an = analyze(fn, self.wrt, rules, ns, kinds or {},
-                          check=lambda prims, active: check_active_rules(fn.body, prims, active, mode, self.wrt,
-                                                                         complex_params))
         self.complex_mode = complex_params is not None
-        self.complex_names = complex_names(fn.body, self.an.prims, complex_params) if self.complex_mode else set()
+        self.complex_names = set()      # the names that may hold complex values (complex mode)
+
+        def check(prims, active):
+            self.complex_names = check_active_rules(fn.body, prims, active, mode, self.wrt, complex_params)
+        self.an = analyze(fn, self.wrt, rules, ns, kinds or {}, check=check)
         self.kinds = self.an.kinds
         self.active = self.an.active
         # what the reverse sweep reads: the adjoints' operands, and whatever a
