@@ -76,6 +76,15 @@ from .complex import (
     abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
     float_only, imag_cotangent, real_cotangent, rfft_cotangent,
 )
+from .batching import (
+    BatchError, b_and, b_any, b_axis, b_broadcast, b_dot, b_einsum, b_flat, b_flat_axis, b_float, b_getitem, b_in,
+    b_int, b_item, b_iter, b_len, b_lift, b_lift_b, b_loop, b_matmul, b_max, b_out, b_outer, b_per_example_shape,
+    b_setitem, b_shape, b_size, b_squeeze, b_T, b_tail, b_transpose, b_trips, b_where,
+)
+from .batching_adjoints import (
+    b_check_scalar_output, b_grad_out, b_index_accumulate, b_index_adjoint, b_matmul_adjoint_a, b_matmul_adjoint_b, b_mean_adjoint,
+    b_sum_adjoint, b_unbroadcast,
+)
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
 )
@@ -115,6 +124,12 @@ __all__ = [
     "sinc_derivative", "astype_adjoint",
     # scalar
     "extremum_winner", "builtin_extremum_adjoint", "digamma", "prod_except",
+    # batching (vmap)
+    "BatchError", "b_and", "b_any", "b_axis", "b_broadcast", "b_dot", "b_einsum", "b_flat", "b_flat_axis",
+    "b_float", "b_getitem", "b_in", "b_int", "b_item", "b_iter", "b_len", "b_lift", "b_lift_b", "b_loop", "b_matmul",
+    "b_max", "b_out", "b_outer", "b_per_example_shape", "b_setitem", "b_shape", "b_size", "b_squeeze", "b_T",
+    "b_tail", "b_transpose", "b_trips", "b_where", "b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
+    "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_sum_adjoint", "b_unbroadcast",
     # tangents
     "fresh", "reduction_jvp", "var_jvp", "std_jvp", "norm_jvp", "builtin_extremum_jvp", "solve_rhs_tangent",
     "solve_like", "slogdet_jvp",

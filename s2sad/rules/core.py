@@ -104,6 +104,31 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class BatchRule:
+    """How ``s2sad.vmap`` batches a call (see ``s2sad/rules/batch_rules.py``).
+
+    ``kind``: ``"elementwise"`` (batched operands lifted so that NumPy
+    broadcasts lane by lane), ``"direct"`` (the call already works lane by
+    lane on a leading batch axis: stacked linear algebra, ``zeros_like``),
+    ``"axis"`` (an axis argument shifted past the batch axis: ``axes``
+    lists ``(position, keyword, default)``; ``flatten``: None means one
+    flattened example), ``"helper"`` (a batched runtime function
+    ``helper`` called with the operands' batched flags appended),
+    ``"custom"`` (the transform's own code, by ``name``), ``"loop"``
+    (lane by lane).  ``unbatched``: the result is the same in every lane
+    (``len``, ``.shape``).  ``writes``: the argument the call writes into.
+    """
+    kind: str
+    axes: tuple = ()
+    flatten: bool = False
+    helper: str = None
+    name: str = None
+    unbatched: bool = False
+    writes: int = None
+    lanes: bool = False          # helper: also pass the batch size
+
+
+@dataclass(frozen=True)
 class Temp:
     """``name = expr`` in a template: a temporary its contributions share."""
     name: str
@@ -213,6 +238,7 @@ class RuleTable:
         self._lock = threading.Lock()
         self._rules = dict(parent._rules) if parent is not None else {}
         self._methods = dict(parent._methods) if parent is not None else {}
+        self._batch = dict(parent._batch) if parent is not None else {}
 
     # lookups -------------------------------------------------------------
     def lookup(self, key):
@@ -226,6 +252,14 @@ class RuleTable:
 
     def method(self, name):
         return self._methods.get(name)
+
+    def batch_rule(self, key):
+        """The batching rule of ``key`` (``s2sad.vmap``), or None: a callable
+        by identity, or ``".name"`` for an array method."""
+        try:
+            return self._batch.get(key)
+        except TypeError:  # unhashable
+            return None
 
     def __contains__(self, key):
         return self.lookup(key) is not None
@@ -307,6 +341,15 @@ class RuleTable:
                 self.add_method(key, replace(r, jvp=kind))
             else:
                 self.add(replace(r, jvp=kind))
+
+    def defbatch(self, rule, *keys):
+        """Register the batching rule ``rule`` (a :class:`BatchRule`) for
+        each of ``keys`` (callables, or ``".name"`` for array methods)."""
+        with self._lock:
+            new = dict(self._batch)
+            for key in keys:
+                new[key] = rule
+            self._batch = new
 
     def nondiff(self, *keys):
         for key in keys:

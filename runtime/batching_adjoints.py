@@ -1,0 +1,184 @@
+"""Batched forms of the helpers that generated gradients call, for
+``vmap(grad(f))``: each computes, lane by lane, what the helper computes
+for one example, without a loop over the lanes.  ``*b`` arguments say
+which operands are batched (the compiler knows).  A helper with no form
+here runs lane by lane through :func:`~.batching.b_loop`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .batching import _lift, b_broadcast, b_loop, b_matmul, lane
+from .core import _PY_SCALARS, ZERO, Like, _shape, check_scalar_output, grad_out, unbroadcast, zeros_like
+from .indexing import _is_mask, index_adjoint, is_basic_index
+from .reductions import _norm_axis, sum_adjoint
+
+
+def _n(*pairs):
+    return next(_shape(v)[0] for v, b in pairs if b)
+
+
+def _lane_shape(x, xb):
+    return _shape(x)[1:] if xb else _shape(x)
+
+
+def _scalar_lanes(x, xb):
+    """Is one example of ``x`` a number (a Python scalar or a 0-d value)?"""
+    return isinstance(x, _PY_SCALARS) or not _lane_shape(x, xb)
+
+
+def _sum_to(g, xs):
+    """Batched ``g`` summed, lane by lane, to the shape ``xs`` of one
+    example (NumPy's broadcasting rules, in reverse)."""
+    gs = _shape(g)[1:]
+    if gs == xs:
+        return g
+    lead = len(gs) - len(xs)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(1, lead + 1)))
+        gs = gs[lead:]
+    if len(gs) == len(xs):
+        axes = tuple(i + 1 for i, (a, b) in enumerate(zip(gs, xs)) if b == 1 and a != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+            gs = _shape(g)[1:]
+    if gs != xs:
+        g = np.broadcast_to(_lift(g, len(xs)), _shape(g)[:1] + xs) * 1
+    return g
+
+
+def b_unbroadcast(g, x, gb, xb):
+    """``unbroadcast(g, x)`` of each example."""
+    if g is ZERO:
+        return g
+    if not gb:
+        return b_broadcast(unbroadcast(g, lane(x, 0) if xb else x), _n((x, xb)))
+    if _scalar_lanes(x, xb):
+        return g.reshape(_shape(g)[:1] + (-1,)).sum(axis=1) if np.ndim(g) > 1 else g
+    return _sum_to(g, _lane_shape(x, xb))
+
+
+def b_sum_adjoint(g, x, axis, keepdims, gb, xb):
+    """``sum_adjoint(g, x, axis, keepdims)`` of each example."""
+    if not gb:
+        return b_broadcast(sum_adjoint(g, lane(x, 0) if xb else x, axis, keepdims), _n((x, xb)))
+    if _scalar_lanes(x, xb) and not _lane_shape(x, xb):
+        return g
+    xs = _lane_shape(x, xb)
+    n = _shape(g)[0]
+    if not keepdims:
+        shape = [n] + list(xs)
+        for a in _norm_axis(axis, len(xs)):
+            shape[a + 1] = 1
+        g = g.reshape(shape)
+    return np.broadcast_to(g, (n,) + xs) * 1 if _shape(g)[1:] != xs else g
+
+
+def b_mean_adjoint(g, x, axis, keepdims, gb, xb):
+    xs = _lane_shape(x, xb)
+    cnt = 1
+    for a in _norm_axis(axis, len(xs)):
+        cnt *= xs[a]
+    return b_sum_adjoint(g, x, axis, keepdims, gb, xb) / cnt
+
+
+def _mT(a, nd):
+    return np.swapaxes(a, -1, -2) if nd >= 2 else a
+
+
+def _mul(x, y, xb, yb):
+    if xb and not yb:
+        return _lift(x, np.ndim(y)) * y
+    if yb and not xb:
+        return x * _lift(y, np.ndim(x))
+    if xb and yb:
+        r = max(np.ndim(x), np.ndim(y)) - 1
+        return _lift(x, r) * _lift(y, r)
+    return x * y
+
+
+def b_matmul_adjoint_a(g, a, b, gb, ab, bb):
+    """``matmul_adjoint_a(g, a, b)`` (the adjoint of ``a`` in ``a @ b``) of
+    each example."""
+    na, nb = np.ndim(a) - ab, np.ndim(b) - bb
+    if nb == 1:
+        if na == 1:
+            return _mul(g, b, gb, bb)
+        return b_unbroadcast(_mul(g[..., None], b, gb, bb), a, gb or bb, ab)
+    out = b_matmul(g, _mT(b, nb), gb, bb)
+    return b_unbroadcast(out, a, gb or bb, ab)
+
+
+def b_matmul_adjoint_b(g, a, b, gb, ab, bb):
+    """``matmul_adjoint_b(g, a, b)`` of each example."""
+    na, nb = np.ndim(a) - ab, np.ndim(b) - bb
+    if na == 1:
+        if nb == 1:
+            return _mul(g, a, gb, ab)
+        ac = a[..., :, None]
+        return b_unbroadcast(_mul(ac, g[..., None, :], ab, gb), b, gb or ab, bb)
+    if nb == 1:
+        out = b_matmul(_mT(a, na), g[..., None], ab, gb)[..., 0]
+        return b_unbroadcast(out, b, gb or ab, bb)
+    return b_unbroadcast(b_matmul(_mT(a, na), g, ab, gb), b, gb or ab, bb)
+
+
+def b_grad_out(g, x, gb, xb, n):
+    """``grad_out(g, x)`` of each example: the per-example gradient, in
+    ``x``'s dtype and one example's shape (``n`` lanes)."""
+    if isinstance(x, (list, tuple)):
+        gs = g if g is not ZERO else [ZERO] * len(x)
+        items = [b_grad_out(gi, xi, gb, xb, n) for gi, xi in zip(gs, x)]
+        return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
+    if g is ZERO or not gb:
+        return b_broadcast(grad_out(g, lane(x, 0) if xb else x), n)
+    if isinstance(x, _PY_SCALARS) or (xb and np.ndim(x) == 1 and not isinstance(x, Like)):
+        g = np.asarray(g)
+        if np.ndim(g) > 1:
+            g = g.reshape(_shape(g)[:1] + (-1,)).sum(axis=1)
+        return g.astype(float) if g.dtype.kind not in "fc" else g
+    xd = getattr(x, "dtype", None)
+    gd = getattr(g, "dtype", None)
+    if xd is not None and xd.kind in "fc" and gd != xd:
+        g = g.astype(xd)
+    xs = _lane_shape(x, xb)
+    if _shape(g)[1:] != xs:
+        g = _sum_to(g, xs)
+    return g
+
+
+def b_check_scalar_output(y, loc, yb):
+    """``check_scalar_output`` of each example."""
+    if not yb:
+        return check_scalar_output(y, loc)
+    check_scalar_output(lane(y, 0), loc)
+    return y
+
+
+def b_index_adjoint(g, x, idx, gb, xb, ib):
+    """``index_adjoint(g, x, idx)`` of each example."""
+    n = _n((g, gb), (x, xb), (idx, ib))
+    t = idx if type(idx) is tuple else (idx,)
+    if ib or isinstance(x, (list, tuple, dict)) or not (is_basic_index(t) or _is_mask(idx)) and len(t) > 1 \
+            or isinstance(x, np.generic):
+        return b_loop(index_adjoint, (gb, xb, ib), n, g, x, idx)
+    xs = _lane_shape(x, xb)
+    proto = x.proto if isinstance(x, Like) else x
+    dt = x.dtype if getattr(x, "dtype", np.dtype(int)).kind in "fc" else np.dtype(float)
+    z = np.zeros_like(proto, shape=(n,) + xs, dtype=dt)
+    if g is ZERO:
+        return z
+    bidx = (slice(None),) + t
+    if gb:
+        g = _lift(g, np.ndim(z[bidx]) - 1)
+    if is_basic_index(t) or _is_mask(idx):
+        z[bidx] = g
+    else:
+        np.add.at(z, bidx, g)
+    return z
+
+
+def b_index_accumulate(a, g, x, idx, ab, gb, xb, ib):
+    """``index_accumulate(a, g, x, idx)`` of each example."""
+    z = b_index_adjoint(g, x, idx, gb, xb, ib)
+    return z if a is ZERO else a + z

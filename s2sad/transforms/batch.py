@@ -1,0 +1,307 @@
+"""The batching transform (``s2sad.vmap``): normalized IR in, a function
+over a batch of examples out.
+
+Batched values carry the batch on axis 0 (see ``runtime/batching.py``);
+:mod:`s2sad.analysis.batched` says which names are batched.  Each
+statement becomes its batched form by the batching rule of its primitive
+(``s2sad/rules/batch_rules.py``): elementwise operations lift their
+batched operands so that NumPy broadcasts lane by lane, reductions shift
+their axes, products become batched products, and a call with no rule
+runs lane by lane (``_rt.b_loop``, reported in ``info``).
+
+Control flow on a batched value runs under a *mask* of lanes: both
+branches of an ``if`` run, and every name a branch binds is merged with
+``_rt.b_where`` at its end; a ``while`` runs until no lane's test holds; a
+``for`` over a batched count runs the largest count.  Element writes under
+a mask land in the mask's lanes only.  Pushes and pops of a gradient's
+tape run in every lane, so the tape stays in step: a branch that pops
+(the reverse sweep of a branch) runs after its ``else``, mirroring the
+forward sweep, and a loop that pops replays the last iterations of each
+lane.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+
+import numpy as np
+
+from s2sad.analysis.batched import batched_count, batched_names, bound_in, certain_containers
+from s2sad.analysis.kinds import infer_kinds, infer_py
+from s2sad.analysis.prims import classify_all
+from s2sad.errors import UnsupportedSyntaxError, error_at_loc
+from s2sad.ir import nodes as N
+from s2sad.ir.names import Namer, all_names
+from s2sad.ir.visit import iter_stmts, names, static_value, walk
+from s2sad.rules import batch_rules
+from s2sad.rules.splice import rt_call, rt_ref
+from s2sad.transforms import jumps
+from s2sad.transforms.batch_calls import LIST_METHODS, CallBatcher
+
+
+class BatchTransform(CallBatcher):
+    def __init__(self, src, fn, mapped, rules, ns, kinds=None):
+        self.src, self.fn, self.rules, self.ns = src, fn, rules, ns
+        self.mapped = list(mapped)            # parameter -> its in_axis (None: not mapped)
+        self.namer = Namer(all_names(fn) | set(ns.values))
+        fn.body = jumps.desugar(fn.body, self.namer)
+        prims = classify_all(fn.body, rules, ns)
+        self.kinds = infer_kinds(fn.body, prims, kinds or {})
+        self.py = frozenset(infer_py(fn.body, fn.params, kinds or {}))
+        self.containers = certain_containers(fn.body, fn.params, kinds or {})
+        self.batched = batched_names(fn.body, [p for p, ax in self.mapped if ax is not None], rules, self.kinds)
+        self.B = N.Name(self.namer.fresh("B"))
+        self.lane_loops = []                  # (line, what) of calls run lane by lane
+        self._pops = {}
+
+    # ------------------------------------------------------------- helpers
+    def rt(self, name, *args):
+        return rt_call(self.ns, name, *args)
+
+    def static(self, obj, hint):
+        return N.Static(self.ns.ref(obj, hint), obj)
+
+    def isb(self, e):
+        """Is atom (or expression) ``e`` batched?"""
+        return isinstance(e, N.Name) and e.id in self.batched or \
+            (not isinstance(e, N.Name) and any(n in self.batched for n in names(e)))
+
+    def is_container(self, e):
+        """Does ``e`` certainly hold a list, tuple or dict?"""
+        return isinstance(e, N.Name) and e.id in self.containers or isinstance(e, (N.Tuple, N.List, N.Dict))
+
+    def rank0(self, e):
+        """Is ``e`` certainly a number in each example (no lifting against it)?"""
+        if isinstance(e, N.Const):
+            return not isinstance(e.value, (tuple, list))
+        return isinstance(e, N.Name) and e.id in self.py
+
+    def bcast(self, e):
+        return self.rt("b_broadcast", e, self.B)
+
+    def line_comment(self, st):
+        src, line = st.loc.src, st.loc.line
+        return f"{src.short_filename}:{src.file_line(line)}  {src.line_text(line).strip()}"
+
+    def refuse(self, st, msg, hint=None):
+        raise error_at_loc(UnsupportedSyntaxError, st.loc, f"vmap: {msg}", hint)
+
+    # ------------------------------------------------------------- function
+    def run(self, fname, out_axes):
+        fn = self.fn
+        body = []
+        mapped = [(p, ax) for p, ax in self.mapped if ax is not None]
+        for p, ax in mapped:
+            body.append(N.Assign(N.Name(p), self.rt("b_in", N.Name(p), N.Const(ax), N.Const(p))))
+        body.append(N.Assign(self.B, self.rt("b_size", N.Const(tuple(p for p, _ in mapped)),
+                                             *[N.Name(p) for p, _ in mapped])))
+        # names bound under a mask are merged with their value before the
+        # block: give each one (None: nothing bound yet)
+        pre = set()
+        for st in iter_stmts(fn.body):
+            for blk in self._masked(st):
+                pre.update(n for n in bound_in(blk) if n not in fn.params)
+        body += [N.Assign(N.Name(n), N.Const(None)) for n in sorted(pre)]
+        body += self.block(fn.body[:-1], None)
+        out = fn.body[-1].value
+        if not self.isb(out):
+            out = self.bcast(out)
+        body.append(N.Return(self.rt("b_out", out, N.Const(out_axes), self.B)))
+        return N.FunctionDef(fname, list(fn.params), body)
+
+    def _masked(self, st):
+        from s2sad.analysis.batched import masked_blocks
+        return masked_blocks(st, self.batched)
+
+    # ------------------------------------------------------------- blocks
+    def block(self, stmts, mask):
+        out = []
+        last = None
+        for st in stmts:
+            compound = isinstance(st, N.COMPOUND)
+            key = (id(st.loc.src), st.loc.line) if st.loc is not None else None
+            if key is not None and key != last and not compound:
+                out.append(N.Comment(self.line_comment(st)))
+            last = key if not compound else None
+            out.extend(self.stmt(st, mask))
+        return out
+
+    def masked(self, stmts, mask):
+        """``stmts`` run in every lane, their bindings kept in the lanes of
+        ``mask`` only."""
+        bound = [n for n in bound_in(stmts) if n in self.batched]
+        saved = {n: self.namer.fresh(n + "_was") for n in bound}
+        out = [N.Assign(N.Name(saved[n]), N.Name(n)) for n in bound]
+        out += self.block(stmts, mask)
+        out += [N.Assign(N.Name(n), self.rt("b_where", mask, N.Name(n), N.Name(saved[n]))) for n in bound]
+        return out
+
+    def and_mask(self, mask, test):
+        m = N.Name(self.namer.fresh("lanes"))
+        return m, N.Assign(m, self.rt("b_and", mask if mask is not None else N.Const(None), test))
+
+    def stmt(self, st, mask):
+        if isinstance(st, N.Assign):
+            return self.assign(st, mask)
+        if isinstance(st, N.Eval):
+            return self.eval_(st, mask)
+        if isinstance(st, N.If):
+            return self.if_(st, mask)
+        if isinstance(st, N.While):
+            return self.while_(st, mask)
+        if isinstance(st, N.For):
+            return self.for_(st, mask)
+        if isinstance(st, N.Pass):
+            return [N.Pass()]
+        if isinstance(st, N.Comment):
+            return [st]
+        self.refuse(st, f"cannot batch a `{type(st).__name__}` statement",
+                    "vmap takes straight-line code, if, for and while (a gradient with a checkpointed or "
+                    "reversible loop cannot be batched yet)")
+
+    def if_(self, st, mask):
+        head = [N.Comment(self.line_comment(st))] if st.loc is not None else []
+        if not self.isb(st.test):
+            return head + [N.If(st.test, self.block(st.body, mask) or [N.Pass()],
+                                self.block(st.orelse, mask))]
+        m1, a1 = self.and_mask(mask, st.test)
+        m2, a2 = self.and_mask(mask, N.Call(self.static(np.logical_not, "np_not"), (st.test,)))
+        then = [a1] + self.masked(st.body, m1)
+        other = [a2] + self.masked(st.orelse, m2) if st.orelse else []
+        # the reverse sweep of a branch pops what its forward sweep pushed:
+        # the forward sweep ran `then` before `else`, so the pops go the other way
+        if self.pops(st.body) or self.pops(st.orelse):
+            return head + other + then
+        return head + then + other
+
+    def while_(self, st, mask):
+        head = [N.Comment(self.line_comment(st))] if st.loc is not None else []
+        if not self.isb(st.test):
+            return head + [N.While(st.test, self.block(st.body, mask))]
+        m, a = self.and_mask(mask, st.test)
+        body = self.masked(st.body, m) + [N.Assign(m, self.rt("b_and", m, st.test))]
+        return head + [a, N.While(self.rt("b_any", m), body)]
+
+    def for_(self, st, mask):
+        head = [N.Comment(self.line_comment(st))] if st.loc is not None else []
+        it = st.iter
+        if batched_count(st, self.batched):
+            args = it.args
+            if len(args) != 1 or it.kwargs:
+                self.refuse(st, "a `for` over `range(start, stop)` with a batched bound",
+                            "write `for i in range(n)` with a batched `n` (and offset `i` in the body)")
+            n = args[0]
+            i = N.Name(st.target)
+            pops = self.pops(st.body)
+            test = self.rt("b_tail", i, n) if pops else N.Compare(i, ("Lt",), (n,))
+            m, a = self.and_mask(mask, test)
+            return head + [N.For(st.target, self.rt("b_trips", n), [a] + self.masked(st.body, m))]
+        if self.isb(it) and not self.is_container(it):
+            it = self.rt("b_iter", it)
+        return head + [N.For(st.target, it, self.block(st.body, mask))]
+
+    def pops(self, stmts):
+        """Does ``stmts`` pop from a list (the reverse sweep of a tape)?"""
+        key = id(stmts)
+        if key not in self._pops:
+            self._pops[key] = any(isinstance(e, N.Pop) or isinstance(e, N.Call) and isinstance(e.func, N.Attr)
+                                  and e.func.attr == "pop" for s in iter_stmts(stmts)
+                                  for e in _exprs(s))
+        return self._pops[key]
+
+    # ------------------------------------------------------------- statements
+    def assign(self, st, mask):
+        t = st.target
+        if isinstance(t, N.Sub):
+            return self.write(st, mask)
+        pre = []
+        value = self.expr(st, st.value, pre)
+        tb = any(n in self.batched for n in (t.elts if isinstance(t, N.Tuple) else [t]) if isinstance(n, N.Name)
+                 for n in [n.id])
+        if tb and not self.value_batched(st.value):
+            value = self.bcast(value)
+        return pre + [N.Assign(t, value, loc=st.loc)]
+
+    def value_batched(self, value):
+        from s2sad.analysis.batched import value_batched
+        return value_batched(value, self.batched, self.rules, self.kinds)
+
+    def write(self, st, mask):
+        t = st.target
+        base, idx, v = t.value, t.index, st.value
+        if not self.isb(base) or self.is_container(base):
+            if self.is_container(base) and self.isb(base) and not self.isb(v):
+                v = self.bcast(v)
+            if mask is not None and self.is_container(base):
+                self.refuse(st, "a list or dict written under a condition that differs between examples",
+                            "build the value with np.where, or move the write out of the branch")
+            return [N.Assign(t, v, loc=st.loc)]
+        ib, vb = self.isb(idx), self.isb(v)
+        if mask is None and not ib and not vb and self.simple_index(idx):
+            return [N.Assign(N.Sub(base, self.prefixed(idx)), v, loc=st.loc)]
+        args = (base, idx, v, N.Const(ib), N.Const(vb)) + ((mask,) if mask is not None else ())
+        return [N.Eval(self.rt("b_setitem", *args), loc=st.loc)]
+
+    def eval_(self, st, mask):
+        call = st.value
+        f = call.func if isinstance(call, N.Call) else None
+        if isinstance(f, N.Attr) and isinstance(f.value, N.Name) and \
+                (self.is_container(f.value) or f.attr in LIST_METHODS):
+            if mask is not None and f.attr not in ("append", "pop") or \
+                    mask is not None and f.attr == "append" and not self.tape(f.value.id):
+                self.refuse(st, f"a list changed (`.{f.attr}`) under a condition that differs between examples",
+                            "collect the values in an array and select with np.where instead")
+            if self.isb(f.value) and f.attr in ("append", "insert"):
+                args = tuple(a if self.isb(a) else self.bcast(a) for a in call.args)
+                return [N.Eval(N.Call(f, args, call.kwargs), loc=st.loc)]
+            return [N.Eval(call, loc=st.loc)]
+        pre = []
+        value = self.expr(st, call, pre)
+        return pre + [N.Eval(value, loc=st.loc)]
+
+    def tape(self, name):
+        """Is list ``name`` used only by ``append`` and ``pop`` (a tape), so
+        that running its pushes in every lane keeps it in step?"""
+        for st in iter_stmts(self.fn.body):
+            for e in _exprs(st):
+                for x in walk(e):
+                    if isinstance(x, N.Name) and x.id == name and not _is_tape_use(st, name):
+                        return False
+        return True
+
+    # ------------------------------------------------------------- indexing
+    def simple_index(self, idx):
+        elts = idx.elts if isinstance(idx, N.Tuple) else (idx,)
+        return all(isinstance(e, N.Slice) and all(p is None or self.rank0(p) for p in (e.lower, e.upper, e.step))
+                   or isinstance(e, N.Const) and (e.value is None or e.value is Ellipsis or type(e.value) is int)
+                   or isinstance(e, N.Name) and e.id in self.py for e in elts)
+
+    def prefixed(self, idx):
+        elts = idx.elts if isinstance(idx, N.Tuple) else (idx,)
+        return N.Tuple((N.Slice(None, None, None),) + tuple(elts))
+
+
+def _exprs(st):
+    if isinstance(st, (N.Assign, N.Eval)):
+        yield st.value
+        if isinstance(st, N.Assign):
+            yield st.target
+    elif isinstance(st, (N.If, N.While)):
+        yield st.test
+    elif isinstance(st, N.For):
+        yield st.iter
+    elif isinstance(st, N.Return):
+        yield st.value
+
+
+def _is_tape_use(st, name):
+    v = st.value if isinstance(st, (N.Assign, N.Eval)) else None
+    if isinstance(v, N.Call) and isinstance(v.func, N.Attr) and isinstance(v.func.value, N.Name) \
+            and v.func.value.id == name and v.func.attr in ("append", "pop"):
+        return True
+    return isinstance(st, N.Assign) and isinstance(st.value, N.List) and not st.value.elts \
+        and isinstance(st.target, N.Name) and st.target.id == name
+
+
+_UNUSED = (builtins, inspect, batch_rules, rt_ref)

@@ -1,0 +1,275 @@
+"""The batched form of one primitive (the expression half of the batching
+transform, :mod:`s2sad.transforms.batch`): operators, indexing,
+attributes and calls, each by its batching rule."""
+
+from __future__ import annotations
+
+import inspect
+import operator
+
+import numpy as np
+
+from s2sad.ir import nodes as N
+from s2sad.ir.visit import static_value
+from s2sad.rules import batch_rules
+
+_ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "BitAnd", "BitOr", "BitXor",
+                    "LShift", "RShift"}
+# flags passed to batched runtime helpers: which parameters' batchedness
+_HELPER_FLAGS = {"b_unbroadcast": ("g", "x"), "b_sum_adjoint": ("g", "x"), "b_mean_adjoint": ("g", "x"),
+                 "b_matmul_adjoint_a": ("g", "a", "b"), "b_matmul_adjoint_b": ("g", "a", "b"),
+                 "b_check_scalar_output": ("y",), "b_index_adjoint": ("g", "x", "idx"), "b_grad_out": ("g", "x"),
+                 "b_index_accumulate": ("a", "g", "x", "idx")}
+
+
+# methods of lists and dicts: called on a name of unknown kind, the name is a container
+LIST_METHODS = {"append", "pop", "insert", "extend", "index", "count", "keys", "values", "items", "get",
+                "setdefault", "update", "remove"}
+
+
+class CallBatcher:
+    """Mixed into :class:`~s2sad.transforms.batch.BatchTransform`."""
+
+    def expr(self, st, v, pre):
+        if isinstance(v, (N.Name, N.Const, N.Static)) or not self.isb(v):
+            return v
+        if isinstance(v, N.BinOp):
+            if v.op == "MatMult":
+                return self.rt("b_matmul", v.left, v.right, N.Const(self.isb(v.left)), N.Const(self.isb(v.right)))
+            if self.is_container(v.left) or self.is_container(v.right):
+                return v
+            l, r = self.lifted([v.left, v.right])
+            return N.BinOp(v.op, l, r)
+        if isinstance(v, N.UnaryOp):
+            if v.op == "Not":
+                return N.Call(self.static(np.logical_not, "np_not"), (v.operand,))
+            return v
+        if isinstance(v, N.Compare):
+            if any(op in ("In", "NotIn") for op in v.ops):
+                self.refuse(st, "`in` with a batched value", "compare with == and reduce with np.any")
+            if any(op in ("Is", "IsNot") for op in v.ops):
+                return v
+            ops = self.lifted([v.left, *v.comparators])
+            return N.Compare(ops[0], v.ops, tuple(ops[1:]))
+        if isinstance(v, N.Sub):
+            return self.getitem(st, v)
+        if isinstance(v, N.Attr):
+            return self.attr(st, v)
+        if isinstance(v, (N.Tuple, N.List)):
+            return type(v)(tuple(e if self.isb(e) else self.bcast(e) for e in v.elts))
+        if isinstance(v, N.Dict):
+            return N.Dict(v.keys, tuple(e if self.isb(e) else self.bcast(e) for e in v.values))
+        if isinstance(v, N.Call):
+            return self.call(st, v)
+        if isinstance(v, N.Pop):
+            return v
+        self.refuse(st, f"cannot batch a `{type(v).__name__}` expression")
+
+    def lifted(self, ops):
+        """Operands of an elementwise operation, each batched one lifted
+        against the others so that NumPy broadcasts lane by lane."""
+        out = []
+        for k, e in enumerate(ops):
+            if not self.isb(e) or self.rank0(e):
+                out.append(e)
+                continue
+            others = [o for j, o in enumerate(ops) if j != k and not self.rank0(o)
+                      and not isinstance(o, (N.Static, N.Const)) and not _same(o, e)]
+            ub = [o for o in others if not self.isb(o)]
+            bb = [o for o in others if self.isb(o)]
+            if ub:
+                e = self.rt("b_lift", e, *ub)
+            if bb:
+                e = self.rt("b_lift_b", e, *bb)
+            out.append(e)
+        return out
+
+    # ------------------------------------------------------------- indexing
+    def getitem(self, st, v):
+        x, idx = v.value, v.index
+        if self.is_container(x):
+            if self.isb(idx):
+                return self.lane_loop(st, self.static(operator.getitem, "getitem"), [x, idx], [])
+            return v
+        xb, ib = self.isb(x), self.isb(idx)
+        if xb and not ib and self.simple_index(idx):
+            return N.Sub(x, self.prefixed(idx))
+        return self.rt("b_getitem", x, idx, N.Const(xb), N.Const(ib))
+
+    def attr(self, st, v):
+        x, a = v.value, v.attr
+        if self.is_container(x) or not self.isb(x):
+            return v
+        if a == "T":
+            return self.rt("b_T", x)
+        if a == "shape":
+            return self.rt("b_per_example_shape", x)
+        if a == "ndim":
+            return N.BinOp("Sub", N.Attr(x, "ndim"), N.Const(1))
+        if a == "size":
+            return N.BinOp("FloorDiv", N.Attr(x, "size"), self.B)
+        if a in ("real", "imag", "dtype", "mT"):
+            return v
+        self.refuse(st, f"the attribute `.{a}` of a batched array", "use a NumPy function instead")
+
+    # ------------------------------------------------------------- calls
+    def call(self, st, v):
+        f = v.func
+        if isinstance(f, N.Attr) and not isinstance(f.value, N.Static) and static_value(f) is None:
+            return self.method(st, v)
+        obj = static_value(f)
+        if obj is None:
+            return self.lane_loop(st, f, list(v.args), list(v.kwargs))
+        rule = batch_rules.lookup(self.rules, obj)
+        if rule is None or rule.kind == "loop":
+            return self.lane_loop(st, f, list(v.args), list(v.kwargs))
+        return self.by_rule(st, v, rule, obj, list(v.args), list(v.kwargs), f)
+
+    def method(self, st, v):
+        x = v.func.value
+        name = v.func.attr
+        if self.is_container(x) or name in LIST_METHODS:
+            return v
+        if not self.isb(x):
+            meth = N.Const("." + name)
+            return self.lane_loop(st, meth, [x, *v.args], list(v.kwargs))
+        rule = self.rules.batch_rule("." + name)
+        args = [x, *v.args]
+        if rule is None:
+            return self.lane_loop(st, N.Const("." + name), args, list(v.kwargs))
+        if rule.kind == "custom":
+            return self.custom(st, rule.name, args, list(v.kwargs), v)
+        if rule.kind == "axis":
+            return self.axis_call(st, v, rule, args, list(v.kwargs), method=True)
+        if rule.kind == "elementwise":
+            return N.Call(N.Attr(x, name), tuple(self.lifted(list(v.args))), v.kwargs)
+        return v
+
+    def by_rule(self, st, v, rule, obj, args, kwargs, f):
+        if any(self.isb(val) for _, val in kwargs) and rule.kind not in ("elementwise", "direct"):
+            return self.lane_loop(st, f, args, kwargs)
+        if rule.kind == "direct":
+            return v
+        if rule.kind == "elementwise":
+            ops = self.lifted(args + [val for _, val in kwargs])
+            return N.Call(f, tuple(ops[:len(args)]), tuple((k, e) for (k, _), e in zip(kwargs, ops[len(args):])))
+        if rule.kind == "axis":
+            return self.axis_call(st, v, rule, args, kwargs)
+        if rule.kind == "helper":
+            return self.helper_call(st, v, rule, obj, args, kwargs)
+        return self.custom(st, rule.name, args, kwargs, v, rule)
+
+    def axis_call(self, st, v, rule, args, kwargs, method=False):
+        """A reduction or scan: its axis arguments shifted past the batch axis."""
+        x = args[0]
+        if not self.isb(x) or any(self.isb(a) for a in args[1:]):
+            f = v.func if not method else N.Const("." + v.func.attr)
+            return self.lane_loop(st, f, args if method else list(v.args), kwargs)
+        args, kwargs = list(args), list(kwargs)
+        for pos, kw, default in rule.axes:
+            p = pos + (1 if method else 0)
+            if p < len(args):
+                ax, where = args[p], ("pos", p)
+            else:
+                hit = [k for k, (nm, _) in enumerate(kwargs) if nm == kw]
+                ax, where = (kwargs[hit[0]][1], ("kw", hit[0])) if hit else (N.Const(default), ("new", None))
+            if rule.flatten:
+                x = self.rt("b_flat", x, ax)
+                new = self.rt("b_flat_axis", ax)
+            else:
+                new = self.rt("b_axis", ax, x)
+            if where[0] == "pos":
+                args[where[1]] = new
+            elif where[0] == "kw":
+                kwargs[where[1]] = (kw, new)
+            else:
+                kwargs.append((kw, new))
+        if method:
+            return N.Call(N.Attr(x, v.func.attr), tuple(args[1:]), tuple(kwargs))
+        return N.Call(v.func, (x,) + tuple(args[1:]), tuple(kwargs))
+
+    def helper_call(self, st, v, rule, obj, args, kwargs):
+        """A runtime helper of generated gradients with a batched form:
+        called with every parameter bound, then the batched flags."""
+        try:
+            b = inspect.signature(obj).bind(*args, **dict(kwargs))
+        except TypeError:
+            return self.lane_loop(st, v.func, args, kwargs)
+        b.apply_defaults()
+        vals = [a if isinstance(a, N.Expr) else N.Const(a) for a in b.arguments.values()]
+        flags = [N.Const(self.isb(b.arguments[p])) for p in _HELPER_FLAGS[rule.helper]]
+        extra = [self.B] if rule.lanes else []
+        return self.rt(rule.helper, *vals, *flags, *extra)
+
+    def custom(self, st, name, args, kwargs, v, rule=None):
+        flags = [N.Const(self.isb(a)) for a in args]
+        if name in ("matmul", "dot", "outer", ".dot") and len(args) == 2 and not kwargs:
+            helper = {"matmul": "b_matmul", ".dot": "b_dot"}.get(name, "b_" + name)
+            return self.rt(helper, args[0], args[1], *flags)
+        if name == "einsum" and not kwargs and isinstance(args[0], N.Const):
+            return self.rt("b_einsum", args[0], N.Const(tuple(self.isb(a) for a in args[1:])), *args[1:])
+        x = args[0] if args else None
+        if name in ("reshape", ".reshape") and self.isb(x) and not any(self.isb(a) for a in args[1:]):
+            shape = args[1] if len(args) == 2 else N.Tuple(tuple(args[1:]))
+            if not kwargs:
+                return N.Call(N.Attr(x, "reshape"), (self.rt("b_shape", x, shape),))
+        if name in ("ravel", ".ravel", ".flatten") and not kwargs and len(args) == 1:
+            return N.Call(N.Attr(x, "reshape"), (self.rt("b_shape", x, N.Const(-1)),))
+        if name in ("transpose", ".transpose") and not kwargs and not any(self.isb(a) for a in args[1:]):
+            axes = args[1] if len(args) == 2 else (N.Tuple(tuple(args[1:])) if len(args) > 2 else N.Const(None))
+            return self.rt("b_transpose", x, axes)
+        if name in ("squeeze", ".squeeze") and len(args) <= 2 and not any(self.isb(a) for a in args[1:]):
+            ax = args[1] if len(args) == 2 else dict(kwargs).get("axis", N.Const(None))
+            return self.rt("b_squeeze", x, ax)
+        if name == ".item" and len(args) == 1:
+            return self.rt("b_item", x)
+        if name == "concatenate" and self.is_container(x) and len(args) <= 2:
+            ax = args[1] if len(args) == 2 else dict(kwargs).get("axis", N.Const(0))
+            if not (isinstance(ax, N.Const) and ax.value is None) and not self.isb(ax):
+                return N.Call(v.func, (x,), (("axis", self.rt("b_axis", ax, N.Const(None))),))
+        if name == "array_of":
+            if not self.is_container(x):
+                return v
+            if len(args) == 1 and not kwargs:
+                return N.Call(self.static(np.stack, "np_stack"), (x,), (("axis", N.Const(1)),))
+        if name == "len" and len(args) == 1:
+            return v if self.is_container(x) else self.rt("b_len", x)
+        if name == "convert" and len(args) == 1:
+            return self.rt(rule.helper, x)
+        if name == "numpy_of" and not kwargs:
+            return N.Call(self.static(getattr(np, rule.helper), "np_" + rule.helper), tuple(self.lifted(args)))
+        if name == "extremum" and len(args) == 2 and not kwargs:
+            return N.Call(self.static(getattr(np, rule.helper), "np_" + rule.helper), tuple(self.lifted(args)))
+        f = v.func if not name.startswith(".") else N.Const(name)
+        return self.lane_loop(st, f, args if name.startswith(".") else list(v.args), kwargs)
+
+    def lane_loop(self, st, f, args, kwargs):
+        """The fallback: ``f`` called lane by lane (``_rt.b_loop``)."""
+        what = getattr(static_value(f), "__name__", None) or _describe(f)
+        line = st.loc.src.file_line(st.loc.line) if st.loc is not None else None
+        if (line, what) not in self.lane_loops:
+            self.lane_loops.append((line, what))
+        flags = N.Const(tuple(self.isb(a) for a in args))
+        kb = tuple(k for k, val in kwargs if self.isb(val))
+        kw = tuple(kwargs) + ((("_batched_kw", N.Const(kb)),) if kb else ())
+        return N.Call(self.rt_ref_("b_loop"), (f, flags, self.B) + tuple(args), kw)
+
+    def rt_ref_(self, name):
+        from s2sad.rules.splice import rt_ref
+        return rt_ref(self.ns, name)
+
+
+def _same(a, b):
+    return isinstance(a, N.Name) and isinstance(b, N.Name) and a.id == b.id
+
+
+def _describe(f):
+    if isinstance(f, N.Const):
+        return f.value
+    if isinstance(f, N.Attr):
+        return f.attr
+    if isinstance(f, N.Name):
+        return f.id
+    return "call"
+
+

@@ -1,0 +1,202 @@
+"""``s2sad.vmap``: a function over one example made a function over a batch,
+as generated source (the batching transform, ``s2sad/transforms/batch.py``).
+
+``vmap(grad(f))`` batches the generated gradient itself, so per-example
+gradients come out of one sweep with no Python loop over the examples.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+import numpy as np
+
+from s2sad import emit
+from s2sad.errors import ArgumentError
+from s2sad.frontend.normalize import Normalizer
+from s2sad.frontend.parse import read_function
+from s2sad.ir import render as R
+from s2sad.rules import DEFAULT_RULES
+from s2sad.transforms.batch import BatchTransform
+
+
+def _is_function_value(v):
+    return callable(v) and not hasattr(v, "shape") or inspect.ismodule(v)
+
+
+class VmapFunction:
+    """A batched function.  Call it with batched arguments; read the
+    generated code in ``.source`` and what ran lane by lane in ``.info``."""
+
+    def __init__(self, fn, in_axes=0, out_axes=0, rules=None):
+        if not callable(fn):
+            raise ArgumentError(f"vmap expects a function, got {fn!r}")
+        self.fn = fn
+        self.rules = rules if rules is not None else DEFAULT_RULES
+        self._sig = inspect.signature(fn)
+        params = list(self._sig.parameters.values())
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise ArgumentError(f"cannot vmap {_name(fn)}: `*{p.name}`/`**{p.name}` parameters are not supported",
+                                    hint="give each input its own named parameter")
+        self._names = [p.name for p in params]
+        self.in_axes = self._check_axes(in_axes)
+        if out_axes is not None and not isinstance(out_axes, (int, np.integer)):
+            raise ArgumentError(f"vmap: out_axes must be an int or None, got {out_axes!r}")
+        self.out_axes = out_axes
+        self._cache = {}
+        self._lock = threading.Lock()
+        self._last = None
+        functools.update_wrapper(self, fn, updated=())
+        self.__dict__.pop("__wrapped__", None)
+        self.__signature__ = self._sig
+
+    def _check_axes(self, in_axes):
+        n = len(self._names)
+        if in_axes is None or isinstance(in_axes, (int, np.integer)) and not isinstance(in_axes, bool):
+            axes = [in_axes] * n
+        elif isinstance(in_axes, (tuple, list)):
+            if len(in_axes) != n:
+                raise ArgumentError(
+                    f"vmap: in_axes has {len(in_axes)} entries but {_name(self.fn)} takes {n} arguments "
+                    f"({', '.join(self._names)})", hint="give one axis (or None) per argument")
+            axes = list(in_axes)
+        else:
+            raise ArgumentError(f"vmap: in_axes must be an int, None, or a tuple of them; got {in_axes!r}")
+        for a in axes:
+            if a is not None and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
+                raise ArgumentError(f"vmap: each in_axes entry must be an int or None; got {a!r}")
+        if all(a is None for a in axes):
+            raise ArgumentError("vmap: in_axes maps no argument (all None)",
+                                hint="give the batched arguments an axis, e.g. in_axes=(None, 0)")
+        return axes
+
+    # ------------------------------------------------------------------ call
+    def _bind(self, args, kwargs):
+        if not kwargs and len(args) == len(self._names):
+            return args
+        try:
+            b = self._sig.bind(*args, **kwargs)
+        except TypeError as e:
+            raise ArgumentError(f"vmap of {_name(self.fn)}{self._sig}: {e}") from None
+        b.apply_defaults()
+        return tuple(b.arguments[n] for n in self._names)
+
+    def _key(self, args):
+        return tuple((ax, id(a) if _is_function_value(a) else
+                      "c" if isinstance(a, (list, tuple, dict)) else
+                      "py" if isinstance(a, (float, int, np.generic)) else None)
+                     for a, ax in zip(args, self.in_axes))
+
+    def __call__(self, *args, **kwargs):
+        args = self._bind(args, kwargs)
+        return self.compiled(args)(*args)
+
+    def compiled(self, args=None):
+        key = self._key(args) if args is not None else None
+        f = self._cache.get(key)
+        if f is None:
+            with self._lock:
+                f = self._cache.get(key)
+                if f is None:
+                    f = self._cache[key] = self._build(args)
+        self._last = f
+        return f
+
+    def _lane_args(self, args):
+        """One example's arguments (to pick the variant of an inner transform)."""
+        from s2sad_runtime.batching import b_in
+        out = []
+        for a, ax, nm in zip(args, self.in_axes, self._names):
+            if ax is None or _is_function_value(a):
+                out.append(a)
+                continue
+            v = b_in(a, ax, nm)[0]
+            out.append(v.item() if isinstance(a, (float, int)) or np.ndim(v) == 0 and
+                       not isinstance(a, np.ndarray) else v)
+        return tuple(out)
+
+    def _build(self, args):
+        fn = self.fn
+        inner = getattr(fn, "compiled", None)
+        if inner is not None and hasattr(fn, "__s2sad_inline__"):
+            target = inner(self._lane_args(args) if args is not None else None)
+        else:
+            target = fn
+        src = read_function(target)
+        ns = emit.Namespace()
+        fn_params = {}
+        if args is not None:
+            for nm, a in zip(self._names, args):
+                if _is_function_value(a):
+                    fn_params[nm] = ("static", a)
+        norm = Normalizer(src, ns, self.rules, fn_params)
+        ir = norm.run()
+        kinds = {}
+        if args is not None:
+            for nm, a in zip(self._names, args):
+                if not _is_function_value(a):
+                    kinds[norm.scope.rename.get(nm, nm)] = "container" if isinstance(a, (list, tuple, dict)) \
+                        else "array"
+        names = [norm.scope.rename.get(n, n) for n in self._names]
+        extra = ir.params[len(names):]
+        mapped = list(zip(names, self.in_axes)) + [(p, None) for p in extra]
+        for (nm, ax), a in zip(mapped, args or ()):
+            if ax is not None and isinstance(a, (list, tuple, dict)):
+                raise ArgumentError(f"vmap: argument `{nm}` is a {type(a).__name__}; only arrays can be mapped "
+                                    "over an axis", hint="stack it into an array, or give it in_axes=None")
+        tr = BatchTransform(src, ir, mapped, self.rules, ns, kinds=kinds)
+        fname = f"{ir.name}_vmap"
+        fdef = tr.run(fname, self.out_axes)
+        source = R.source(fdef) + "\n"
+        compiled = emit.compile_function(source, fname, ns, f"{src.short_filename}:{ir.name}:vmap")
+        compiled.__s2sad_origin__ = getattr(src.fn, "__s2sad_origin__", None) or (src.filename, src.qualname)
+        compiled.__s2sad_lane_loops__ = list(tr.lane_loops)
+        defaults = getattr(target, "__defaults__", None) or ()
+        if extra and defaults:
+            compiled.__defaults__ = tuple(defaults[-len(extra):])
+        return compiled
+
+    def __s2sad_inline__(self):
+        return self.compiled(None)
+
+    @property
+    def source(self):
+        """The generated Python source (of the last variant called)."""
+        f = self._last or self.compiled(None)
+        return f.__s2sad_source__
+
+    @property
+    def info(self):
+        """``lane_loops``: the calls that run lane by lane (no batching
+        rule), as ``(line, function)``; empty when everything is batched."""
+        f = self._last or self.compiled(None)
+        return {"lane_loops": list(f.__s2sad_lane_loops__)}
+
+    def __repr__(self):
+        return f"<s2sad.vmap of {_name(self.fn)} in_axes={self.in_axes} out_axes={self.out_axes}>"
+
+
+def _name(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def vmap(f=None, in_axes=0, out_axes=0, *, rules=None):
+    """Vectorize ``f`` over a batch axis, as generated source.
+
+    Args:
+        f: a Python function of one example (or an s2sad transform of one:
+            ``vmap(grad(f))`` gives per-example gradients).
+        in_axes: the axis of each argument that runs over the examples: an
+            int for all, or a tuple with one int or None (not mapped) per
+            argument, as in JAX.
+        out_axes: where the batch axis goes in the result.
+
+    The batched function runs each primitive once for the whole batch;
+    control flow on batched values runs under masks (``docs/vmap.md``).
+    """
+    if f is None:
+        return lambda fn: VmapFunction(fn, in_axes, out_axes, rules)
+    return VmapFunction(f, in_axes, out_axes, rules)
