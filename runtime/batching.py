@@ -75,6 +75,8 @@ def b_broadcast(v, n):
     fresh, writable array)."""
     if v is None or v is ZERO or isinstance(v, (str, type)) or callable(v):
         return v
+    if isinstance(v, dict):
+        return {k: b_broadcast(e, n) for k, e in v.items()}
     if isinstance(v, (list, tuple)):
         items = [b_broadcast(e, n) for e in v]
         return type(v)(*items) if hasattr(type(v), "_fields") else type(v)(items)
@@ -100,8 +102,11 @@ def lane(v, b):
     """Lane ``b`` of a batched value."""
     if v is None or v is ZERO:
         return v
+    if isinstance(v, dict):
+        return {k: lane(e, b) for k, e in v.items()}
     if isinstance(v, (list, tuple)):
-        items = [lane(e, b) for e in v]
+        # (an index tuple may mix batched parts with ints and slices, the same in every lane)
+        items = [e if isinstance(e, (int, slice)) or e is Ellipsis else lane(e, b) for e in v]
         return type(v)(*items) if hasattr(type(v), "_fields") else type(v)(items)
     if type(v) is Like:
         return like_shape(v, tuple(v.shape[1:]))
@@ -112,11 +117,18 @@ def _stack(results, n):
     r0 = results[0]
     if r0 is None or r0 is ZERO:
         return r0
+    if isinstance(r0, dict):
+        return {k: _stack([r[k] for r in results], n) for k in r0}
     if isinstance(r0, (list, tuple)):
         items = [_stack([r[k] for r in results], n) for k in range(len(r0))]
         return type(r0)(*items) if hasattr(type(r0), "_fields") else type(r0)(items)
     if type(r0) is Like:
         return like_shape(r0, (n,) + tuple(r0.shape))
+    shapes = {np.shape(r) for r in results}
+    if len(shapes) > 1:
+        raise BatchError(f"vmap: a value has different shapes in different examples ({', '.join(map(str, shapes))}), "
+                         "so it has no batched form; compute it with a fixed shape (e.g. np.where(mask, x, 0) "
+                         "instead of x[mask])")
     return np.stack([r if hasattr(r, "shape") else np.asarray(r) for r in results])
 
 
@@ -168,6 +180,15 @@ def b_ndim(x):
     return np.ndim(x) - 1
 
 
+def b_numel(x):
+    """The size of one example of batched ``x``."""
+    s = _shape(x)
+    n = 1
+    for d in s[1:]:
+        n *= d
+    return n
+
+
 def b_where(mask, new, old):
     """Lane by lane: ``new`` where ``mask`` holds, else ``old`` (a masked
     branch or loop body merging its results)."""
@@ -175,6 +196,8 @@ def b_where(mask, new, old):
         return new
     if new is None:
         return old
+    if isinstance(new, dict):
+        return {k: b_where(mask, new[k], old.get(k)) for k in new}
     if isinstance(new, (list, tuple)):
         items = [b_where(mask, a, b) for a, b in zip(new, old)]
         return type(new)(*items) if hasattr(type(new), "_fields") else type(new)(items)
@@ -211,11 +234,11 @@ def b_any(m):
     return bool(np.any(m))
 
 
-def b_and(a, b):
-    """Two masks of lanes combined (either may be unbatched)."""
-    if a is None:
-        return b
-    return np.logical_and(a, b)
+def b_and(a, b, n):
+    """Two masks of ``n`` lanes combined (``a`` None: all lanes; either may
+    be unbatched): a boolean vector."""
+    m = np.logical_and(a, b) if a is not None else np.asarray(b, dtype=bool)
+    return m if np.ndim(m) == 1 else np.broadcast_to(m, (n,))
 
 
 def b_max(n):
@@ -228,6 +251,71 @@ def b_trips(n, reverse=False):
     largest count's (lanes with fewer are masked)."""
     m = b_max(n)
     return range(m - 1, -1, -1) if reverse else range(m)
+
+
+class BRange:
+    """``range(...)`` whose bounds differ between lanes: it iterates the
+    union of the lanes' ranges (a loop over it runs masked by
+    :func:`b_in_range`), and slices lane by lane (``range(n)[:k]``)."""
+
+    __slots__ = ("start", "stop", "step", "union")
+
+    def __init__(self, start, stop, step=1):
+        if np.ndim(step):
+            raise BatchError("vmap: a `range` whose step differs between examples")
+        if step != 1 and np.ndim(start):
+            raise BatchError("vmap: a `range` with a step other than 1 and a start that differs between examples")
+        self.start, self.stop, self.step = start, stop, step
+        if step > 0:
+            self.union = range(int(np.min(start)), max(int(np.max(stop)), int(np.min(start))), step)
+        else:
+            self.union = range(int(np.max(start)), min(int(np.min(stop)), int(np.max(start))), step)
+
+    def __iter__(self):
+        return iter(self.union)
+
+    def __reversed__(self):
+        return reversed(self.union)
+
+    def __len__(self):
+        return len(self.union)
+
+    def __getitem__(self, k):
+        if not isinstance(k, slice):
+            return self.union[k]
+        n = next(np.shape(v)[0] for v in (self.start, self.stop, k.start, k.stop, k.step) if np.ndim(v))
+        lanes = [range(int(_at(self.start, b)), int(_at(self.stop, b)), self.step)[
+            slice(*(None if v is None else int(_at(v, b)) for v in (k.start, k.stop, k.step)))] for b in range(n)]
+        steps = {r.step for r in lanes}
+        if len(steps) > 1:
+            raise BatchError("vmap: a sliced `range` whose step differs between examples")
+        return BRange(np.array([r.start for r in lanes]), np.array([r.stop for r in lanes]), steps.pop())
+
+    def contains(self, i):
+        if self.step > 0:
+            m = (i >= self.start) & (i < self.stop)
+        else:
+            m = (i <= self.start) & (i > self.stop)
+        return m & ((i - self.start) % self.step == 0) if abs(self.step) != 1 else m
+
+
+def _at(v, b):
+    return v[b] if np.ndim(v) else v
+
+
+def b_range(*args):
+    """``range(...)`` with batched bounds (see :class:`BRange`)."""
+    start, stop, step = (0, args[0], 1) if len(args) == 1 else (args + (1,))[:3]
+    return BRange(start, stop, step)
+
+
+def b_in_range(i, r, n):
+    """The lanes whose own range ``r`` holds ``i`` (all ``n`` for a plain
+    ``range``)."""
+    if isinstance(r, BRange):
+        m = r.contains(i)
+        return m if np.ndim(m) else np.broadcast_to(m, (n,))
+    return np.ones(n, dtype=bool)
 
 
 def b_tail(j, n):
@@ -422,12 +510,18 @@ def _as_tuple(idx):
     return idx if type(idx) is tuple else (idx,)
 
 
-def b_getitem(x, idx, xb, ib):
-    """``x[idx]`` of each example (``xb``, ``ib``: batched flags)."""
+def b_getitem(x, idx, xb, ib, mask=None):
+    """``x[idx]`` of each example (``xb``, ``ib``: batched flags).  Under a
+    ``mask`` a batched index is read in the mask's lanes only (the others
+    may hold an index their example never reads: a guarded read)."""
     if isinstance(x, (list, tuple, dict)) and not ib:
         return x[idx]           # an item of a batched list is batched
+    if isinstance(x, (range, BRange)):
+        return (x if isinstance(x, BRange) else BRange(x.start, x.stop, x.step))[idx]
     if ib:
         n = _shape(x)[0] if xb else _lane_count(idx)
+        if mask is not None:
+            return _masked_loop(operator.getitem, (xb, True), n, mask, x, idx)
         if not xb and not isinstance(idx, (tuple, list)):
             return x[idx]           # a batched integer (array) indexing an unbatched array
         return b_loop(operator.getitem, (xb, True), n, x, idx)
@@ -437,10 +531,19 @@ def b_getitem(x, idx, xb, ib):
     return x[(slice(None),) + t]
 
 
+def _masked_loop(fn, flags, n, mask, *args):
+    live = [b for b in range(n) if mask[b]]
+    if not live:
+        live = [0]
+    out = {b: fn(*[lane(x, b) if f else x for x, f in zip(args, flags)]) for b in live}
+    return _stack([out.get(b, out[live[0]]) for b in range(n)], n)
+
+
 def _lane_count(v):
     if isinstance(v, (list, tuple)):
-        return next(_lane_count(e) for e in v if e is not None)
-    return _shape(v)[0]
+        return next(n for n in (_lane_count(e) for e in v) if n is not None)
+    s = _shape(v)
+    return s[0] if s else None
 
 
 def b_setitem(x, idx, v, ib, vb, mask=None):

@@ -105,7 +105,11 @@ def b_matmul_adjoint_a(g, a, b, gb, ab, bb):
         if na == 1:
             return _mul(g, b, gb, bb)
         return b_unbroadcast(_mul(g[..., None], b, gb, bb), a, gb or bb, ab)
-    out = b_matmul(g, _mT(b, nb), gb, bb)
+    if na == 1:
+        # one example's vector times a stack of matrices: g holds a row per matrix
+        out = b_matmul(g[..., None, :], _mT(b, nb), gb, bb)[..., 0, :]
+    else:
+        out = b_matmul(g, _mT(b, nb), gb, bb)
     return b_unbroadcast(out, a, gb or bb, ab)
 
 

@@ -31,11 +31,14 @@ _VIEW_METHODS = {"reshape", "transpose", "ravel", "squeeze", "swapaxes", "view",
 _CONTAINER_WRITES = {"append", "insert", "extend"}
 
 
-def value_batched(value, batched, rules, kinds):
+def value_batched(value, batched, rules, kinds, ranges=frozenset()):
     """Is the value of expression ``value`` batched, given the batched
-    names?"""
+    names?  (``ranges``: names bound to a ``range``, which iterates the
+    union of the lanes' ranges and is not batched itself.)"""
     ns = [n for n in names(value) if n in batched]
     if not ns:
+        return False
+    if isinstance(value, N.Sub) and isinstance(value.value, N.Name) and value.value.id in ranges:
         return False
     if isinstance(value, N.Attr) and value.attr in ("shape", "ndim", "size", "dtype") \
             and kinds.get(getattr(value.value, "id", None)) != "container":
@@ -44,6 +47,8 @@ def value_batched(value, batched, rules, kinds):
         return False
     if isinstance(value, N.Call):
         obj = static_value(value.func)
+        if obj is builtins.range:
+            return False        # a batched bound iterates the union of the lanes' ranges (masked)
         if obj is not None:
             r = batch_rules.lookup(rules, obj)
             if r is not None and r.unbatched:
@@ -51,16 +56,52 @@ def value_batched(value, batched, rules, kinds):
     return True
 
 
-def masked_blocks(st, batched):
+def masked_blocks(st, batched, defs=None, ranges=frozenset()):
     """The blocks of compound statement ``st`` that run under a batched
     mask (lanes differ on whether, or how often, they run)."""
+    if isinstance(st, N.For) and defs is not None and replayed_range(st, defs, ranges, batched) is not None:
+        return [st.body[1:]]
     if isinstance(st, N.If):
         return [st.body, st.orelse] if _atom_batched(st.test, batched) else []
     if isinstance(st, N.While):
-        return [st.body] if _atom_batched(st.test, batched) else []
+        return [st.body] if _atom_batched(st.test, batched) or batched_break(st.body, batched) else []
     if isinstance(st, N.For):
-        return [st.body] if batched_count(st, batched) else []
+        return [st.body] if batched_count(st, batched) or batched_break(st.body, batched) else []
     return []
+
+
+def replayed_range(st, defs, ranges, batched):
+    """For ``for k in range(len(L)): i = L[k]`` over a list made from a
+    ``range`` with batched bounds (the normalized ``for i in
+    reversed(range(n))``), the name bound to that range; else None."""
+    if not (st.body and isinstance(st.body[0], N.Assign) and isinstance(st.body[0].target, N.Name)):
+        return None
+    v = st.body[0].value
+    if not (isinstance(v, N.Sub) and isinstance(v.value, N.Name) and isinstance(v.index, N.Name)
+            and v.index.id == st.target):
+        return None
+    name = v.value.id
+    src = defs.get(name)
+    while isinstance(src, N.Call) and static_value(src.func) in (builtins.list, builtins.reversed) \
+            and len(src.args) == 1:
+        if isinstance(src.args[0], N.Name):
+            name = src.args[0].id
+            src = defs.get(name)
+        else:
+            src = src.args[0]
+    if name in ranges and src is not None and _atom_batched(src, batched):
+        return name
+    return None
+
+
+def batched_break(body, batched):
+    """The flag of a loop body's final ``if brk: break`` (what the jumps
+    pass leaves) when it is batched: lanes leave the loop at different
+    iterations; else None."""
+    if body and isinstance(body[-1], N.If) and len(body[-1].body) == 1 and isinstance(body[-1].body[0], N.Break) \
+            and not body[-1].orelse and _atom_batched(body[-1].test, batched):
+        return body[-1].test
+    return None
 
 
 def batched_count(st, batched):
@@ -91,6 +132,9 @@ def batched_names(body, params, rules, kinds):
     """The batched names of ``body``, from the batched parameters."""
     batched = set(params)
     groups = _alias_groups(body)
+    defs = {st.target.id: st.value for st in iter_stmts(body)
+            if isinstance(st, N.Assign) and isinstance(st.target, N.Name)}
+    ranges = range_names(defs)
     written = {st.target.value.id for st in iter_stmts(body)
                if isinstance(st, N.Assign) and isinstance(st.target, N.Sub) and isinstance(st.target.value, N.Name)}
     changed = True
@@ -102,20 +146,43 @@ def batched_names(body, params, rules, kinds):
                 if isinstance(t, N.Sub):
                     if _atom_batched(st.value, batched) or _atom_batched(t.index, batched):
                         batched.add(t.value.id)
-                elif _pop_batched(st.value, batched) or value_batched(st.value, batched, rules, kinds):
+                elif _pop_batched(st.value, batched) or value_batched(st.value, batched, rules, kinds, ranges):
                     batched.update(targets(st))
             elif isinstance(st, N.Eval) and isinstance(st.value, N.Call):
                 _eval_batched(st.value, batched, rules, kinds, written)
             elif isinstance(st, N.For):
-                if _atom_batched(st.iter, batched) and not batched_count(st, batched):
+                if _atom_batched(st.iter, batched) and not batched_count(st, batched) \
+                        and not _range_list(st.iter, defs):
                     batched.add(st.target)
-            for blk in masked_blocks(st, batched):
+            for blk in masked_blocks(st, batched, defs, ranges):
                 batched.update(bound_in(blk))
         for g in groups:
             if g & batched and g & written:
                 batched |= g
         changed = len(batched) != before
     return frozenset(batched)
+
+
+def range_names(defs):
+    """Names bound to a ``range`` or to a slice of one."""
+    out = set()
+    changed = True
+    while changed:
+        changed = False
+        for nm, v in defs.items():
+            if nm in out:
+                continue
+            if isinstance(v, N.Call) and static_value(v.func) is builtins.range or \
+                    isinstance(v, N.Sub) and isinstance(v.value, N.Name) and v.value.id in out:
+                out.add(nm)
+                changed = True
+    return frozenset(out)
+
+
+def _range_list(it, defs):
+    """Is ``it`` a name bound to a ``range`` (of lanes' union)?"""
+    return isinstance(it, N.Name) and isinstance(defs.get(it.id), N.Call) and \
+        static_value(defs[it.id].func) is builtins.range
 
 
 def _pop_batched(value, batched):

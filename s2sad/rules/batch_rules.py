@@ -80,7 +80,8 @@ def register(table):
     table.defbatch(_axis(1, default=-1, flatten=True), np.sort, np.argsort)
     table.defbatch(_axis(2, default=None, flatten=True), np.roll, np.repeat, np.take)
     table.defbatch(_axis(2, default=-1), np.diff)
-    table.defbatch(_axis(1), np.flip, np.expand_dims, np.stack)
+    table.defbatch(_axis(1), np.flip, np.expand_dims)
+    table.defbatch(_axis(1, default=0), np.stack)
     table.defbatch(BatchRule("axis", axes=((1, "axis1", None), (2, "axis2", None))), np.swapaxes)
     table.defbatch(BatchRule("axis", axes=((1, "source", None), (2, "destination", None))), np.moveaxis)
     table.defbatch(BatchRule("axis", axes=((2, "axis1", 0), (3, "axis2", 1))), np.trace, np.diagonal)
@@ -93,8 +94,10 @@ def register(table):
             table.defbatch(ELEMENTWISE, getattr(np, nm))
     for nm in _LIKE:
         table.defbatch(DIRECT, getattr(np, nm))
-    table.defbatch(UNBATCHED, np.shape, np.ndim, np.size, builtins.len, builtins.isinstance, builtins.type,
-                   builtins.callable)
+    table.defbatch(UNBATCHED, builtins.isinstance, builtins.type, builtins.callable)
+    table.defbatch(_custom("np.shape", unbatched=True), np.shape)
+    table.defbatch(_custom("np.ndim", unbatched=True), np.ndim)
+    table.defbatch(_custom("np.size", unbatched=True), np.size)
     table.defbatch(_custom("matmul"), np.matmul, "MatMult")
     table.defbatch(_custom("dot"), np.dot)
     table.defbatch(_custom("outer"), np.outer)

@@ -23,19 +23,20 @@ lane.
 from __future__ import annotations
 
 import builtins
-import inspect
 
 import numpy as np
 
-from s2sad.analysis.batched import batched_count, batched_names, bound_in, certain_containers
+from s2sad.analysis.batched import (
+    batched_break, batched_count, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
+    value_batched,
+)
 from s2sad.analysis.kinds import infer_kinds, infer_py
 from s2sad.analysis.prims import classify_all
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
-from s2sad.ir.visit import iter_stmts, names, static_value, walk
-from s2sad.rules import batch_rules
-from s2sad.rules.splice import rt_call, rt_ref
+from s2sad.ir.visit import iter_stmts, names, static_value, targets, walk
+from s2sad.rules.splice import rt_call
 from s2sad.transforms import jumps
 from s2sad.transforms.batch_calls import LIST_METHODS, CallBatcher
 
@@ -54,6 +55,14 @@ class BatchTransform(CallBatcher):
         self.B = N.Name(self.namer.fresh("B"))
         self.lane_loops = []                  # (line, what) of calls run lane by lane
         self._pops = {}
+        self.mask = None                      # the mask of the statement being batched
+        counts = {}
+        for st in iter_stmts(fn.body):
+            for t in targets(st):
+                counts[t] = counts.get(t, 0) + 1
+        self.defs = {st.target.id: st.value for st in iter_stmts(fn.body)
+                     if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and counts[st.target.id] == 1}
+        self.ranges = range_names(self.defs)
 
     # ------------------------------------------------------------- helpers
     def rt(self, name, *args):
@@ -70,6 +79,10 @@ class BatchTransform(CallBatcher):
     def is_container(self, e):
         """Does ``e`` certainly hold a list, tuple or dict?"""
         return isinstance(e, N.Name) and e.id in self.containers or isinstance(e, (N.Tuple, N.List, N.Dict))
+
+    def is_array(self, e):
+        """Does ``e`` certainly hold an array (every binding makes one)?"""
+        return isinstance(e, N.Name) and self.kinds.get(e.id) == "array"
 
     def rank0(self, e):
         """Is ``e`` certainly a number in each example (no lifting against it)?"""
@@ -111,8 +124,7 @@ class BatchTransform(CallBatcher):
         return N.FunctionDef(fname, list(fn.params), body)
 
     def _masked(self, st):
-        from s2sad.analysis.batched import masked_blocks
-        return masked_blocks(st, self.batched)
+        return masked_blocks(st, self.batched, self.defs, self.ranges)
 
     # ------------------------------------------------------------- blocks
     def block(self, stmts, mask):
@@ -129,19 +141,20 @@ class BatchTransform(CallBatcher):
 
     def masked(self, stmts, mask):
         """``stmts`` run in every lane, their bindings kept in the lanes of
-        ``mask`` only."""
+        ``mask`` only; skipped when no lane is in ``mask``."""
         bound = [n for n in bound_in(stmts) if n in self.batched]
         saved = {n: self.namer.fresh(n + "_was") for n in bound}
         out = [N.Assign(N.Name(saved[n]), N.Name(n)) for n in bound]
         out += self.block(stmts, mask)
         out += [N.Assign(N.Name(n), self.rt("b_where", mask, N.Name(n), N.Name(saved[n]))) for n in bound]
-        return out
+        return [N.If(self.rt("b_any", mask), out)] if out else []
 
     def and_mask(self, mask, test):
         m = N.Name(self.namer.fresh("lanes"))
-        return m, N.Assign(m, self.rt("b_and", mask if mask is not None else N.Const(None), test))
+        return m, N.Assign(m, self.rt("b_and", mask if mask is not None else N.Const(None), test, self.B))
 
     def stmt(self, st, mask):
+        self.mask = mask
         if isinstance(st, N.Assign):
             return self.assign(st, mask)
         if isinstance(st, N.Eval):
@@ -154,6 +167,10 @@ class BatchTransform(CallBatcher):
             return self.for_(st, mask)
         if isinstance(st, N.Pass):
             return [N.Pass()]
+        if isinstance(st, (N.Break, N.Continue)):
+            if mask is not None:
+                self.refuse(st, f"a `{type(st).__name__.lower()}` under a condition that differs between examples")
+            return [type(st)()]
         if isinstance(st, N.Comment):
             return [st]
         self.refuse(st, f"cannot batch a `{type(st).__name__}` statement",
@@ -177,29 +194,74 @@ class BatchTransform(CallBatcher):
 
     def while_(self, st, mask):
         head = [N.Comment(self.line_comment(st))] if st.loc is not None else []
-        if not self.isb(st.test):
+        body, brk = _split_break(st.body, self)
+        if not self.isb(st.test) and brk is None:
             return head + [N.While(st.test, self.block(st.body, mask))]
         m, a = self.and_mask(mask, st.test)
-        body = self.masked(st.body, m) + [N.Assign(m, self.rt("b_and", m, st.test))]
+        body = self.masked(body, m)
+        if brk is not None:
+            body.append(self.not_broken(m, brk))
+        body.append(N.Assign(m, self.rt("b_and", m, st.test, self.B)))
         return head + [a, N.While(self.rt("b_any", m), body)]
+
+    def not_broken(self, m, brk):
+        """The lanes of ``m`` that did not ``break`` (flag ``brk``)."""
+        return N.Assign(m, self.rt("b_and", m, N.Call(self.static(np.logical_not, "np_not"), (brk,)), self.B))
 
     def for_(self, st, mask):
         head = [N.Comment(self.line_comment(st))] if st.loc is not None else []
         it = st.iter
+        body, brk = _split_break(st.body, self)
+        i = N.Name(st.target)
         if batched_count(st, self.batched):
             args = it.args
-            if len(args) != 1 or it.kwargs:
-                self.refuse(st, "a `for` over `range(start, stop)` with a batched bound",
-                            "write `for i in range(n)` with a batched `n` (and offset `i` in the body)")
-            n = args[0]
-            i = N.Name(st.target)
-            pops = self.pops(st.body)
-            test = self.rt("b_tail", i, n) if pops else N.Compare(i, ("Lt",), (n,))
+            if self.pops(st.body) and len(args) == 1:
+                # the reverse sweep of a `while`: each lane replays its own
+                # last iterations of the masked forward loop
+                test, it = self.rt("b_tail", i, args[0]), self.rt("b_trips", args[0])
+            else:
+                r = N.Name(self.namer.fresh("lanes_range"))
+                head.append(N.Assign(r, self.rt("b_range", *args)))
+                test, it = self.rt("b_in_range", i, r, self.B), r
             m, a = self.and_mask(mask, test)
-            return head + [N.For(st.target, self.rt("b_trips", n), [a] + self.masked(st.body, m))]
-        if self.isb(it) and not self.is_container(it):
+            target, first = self.loop_target(st)
+            return head + [N.For(target, it, first + [a] + self.masked(body, m) + self.broke(m, brk))]
+        ranged = self.replayed_range(st)
+        if ranged is not None:
+            # `for k in range(len(L)): i = L[k]` over a list of a batched range
+            m, a = self.and_mask(mask, self.rt("b_in_range", N.Name(st.body[0].target.id), ranged, self.B))
+            return head + [N.For(st.target, it, self.block(body[:1], mask) + [a] + self.masked(body[1:], m)
+                                 + self.broke(m, brk))]
+        target, first = st.target, []
+        if self.isb(it) and not self.is_container(it) and not self.is_range(it):
             it = self.rt("b_iter", it)
-        return head + [N.For(st.target, it, self.block(st.body, mask))]
+        else:
+            target, first = self.loop_target(st)
+        if brk is None:
+            return head + [N.For(target, it, first + self.block(st.body, mask))]
+        m, a = self.and_mask(mask, N.Const(True))
+        return head + [a, N.For(target, it, first + [N.If(N.UnaryOp("Not", self.rt("b_any", m)), [N.Break()])]
+                                + self.masked(body, m) + self.broke(m, brk))]
+
+    def loop_target(self, st):
+        """The loop variable, and the statement that broadcasts it when the
+        name is batched elsewhere (the loop's own values are the same in
+        every lane)."""
+        if st.target not in self.batched:
+            return st.target, []
+        target = self.namer.fresh(st.target)
+        return target, [N.Assign(N.Name(st.target), self.bcast(N.Name(target)))]
+
+    def is_range(self, e):
+        v = self.defs.get(e.id) if isinstance(e, N.Name) else e
+        return isinstance(v, N.Call) and static_value(v.func) is builtins.range
+
+    def broke(self, m, brk):
+        return [self.not_broken(m, brk)] if brk is not None else []
+
+    def replayed_range(self, st):
+        name = replayed_range(st, self.defs, self.ranges, self.batched)
+        return N.Name(name) if name is not None else None
 
     def pops(self, stmts):
         """Does ``stmts`` pop from a list (the reverse sweep of a tape)?"""
@@ -224,8 +286,7 @@ class BatchTransform(CallBatcher):
         return pre + [N.Assign(t, value, loc=st.loc)]
 
     def value_batched(self, value):
-        from s2sad.analysis.batched import value_batched
-        return value_batched(value, self.batched, self.rules, self.kinds)
+        return value_batched(value, self.batched, self.rules, self.kinds, self.ranges)
 
     def write(self, st, mask):
         t = st.target
@@ -240,7 +301,7 @@ class BatchTransform(CallBatcher):
         ib, vb = self.isb(idx), self.isb(v)
         if mask is None and not ib and not vb and self.simple_index(idx):
             return [N.Assign(N.Sub(base, self.prefixed(idx)), v, loc=st.loc)]
-        args = (base, idx, v, N.Const(ib), N.Const(vb)) + ((mask,) if mask is not None else ())
+        args = (base, self.index_value(idx), v, N.Const(ib), N.Const(vb)) + ((mask,) if mask is not None else ())
         return [N.Eval(self.rt("b_setitem", *args), loc=st.loc)]
 
     def eval_(self, st, mask):
@@ -282,6 +343,13 @@ class BatchTransform(CallBatcher):
         return N.Tuple((N.Slice(None, None, None),) + tuple(elts))
 
 
+def _split_break(body, tr):
+    """A loop body without its final ``if brk: break`` and the flag, when
+    the flag is batched; else (body, None)."""
+    brk = batched_break(body, tr.batched)
+    return (body[:-1], brk) if brk is not None else (body, None)
+
+
 def _exprs(st):
     if isinstance(st, (N.Assign, N.Eval)):
         yield st.value
@@ -303,5 +371,3 @@ def _is_tape_use(st, name):
     return isinstance(st, N.Assign) and isinstance(st.value, N.List) and not st.value.elts \
         and isinstance(st.target, N.Name) and st.target.id == name
 
-
-_UNUSED = (builtins, inspect, batch_rules, rt_ref)

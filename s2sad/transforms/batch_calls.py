@@ -92,9 +92,21 @@ class CallBatcher:
                 return self.lane_loop(st, self.static(operator.getitem, "getitem"), [x, idx], [])
             return v
         xb, ib = self.isb(x), self.isb(idx)
-        if xb and not ib and self.simple_index(idx):
+        if xb and not ib and self.simple_index(idx) and self.is_array(x):
             return N.Sub(x, self.prefixed(idx))
-        return self.rt("b_getitem", x, idx, N.Const(xb), N.Const(ib))
+        extra = (self.mask,) if ib and self.mask is not None else ()
+        return self.rt("b_getitem", x, self.index_value(idx), N.Const(xb), N.Const(ib), *extra)
+
+    def index_value(self, idx):
+        """An index as a value (``a:b`` as ``slice(a, b)``), to pass to a helper."""
+        def conv(e):
+            if isinstance(e, N.Slice):
+                return N.Call(self.static(slice, "slice"), tuple(p if p is not None else N.Const(None)
+                                                                 for p in (e.lower, e.upper, e.step)))
+            return e
+        if isinstance(idx, N.Tuple):
+            return N.Tuple(tuple(conv(e) for e in idx.elts))
+        return conv(idx)
 
     def attr(self, st, v):
         x, a = v.value, v.attr
@@ -105,9 +117,9 @@ class CallBatcher:
         if a == "shape":
             return self.rt("b_per_example_shape", x)
         if a == "ndim":
-            return N.BinOp("Sub", N.Attr(x, "ndim"), N.Const(1))
+            return self.rt("b_ndim", x)
         if a == "size":
-            return N.BinOp("FloorDiv", N.Attr(x, "size"), self.B)
+            return self.rt("b_numel", x)
         if a in ("real", "imag", "dtype", "mT"):
             return v
         self.refuse(st, f"the attribute `.{a}` of a batched array", "use a NumPy function instead")
@@ -120,6 +132,8 @@ class CallBatcher:
         obj = static_value(f)
         if obj is None:
             return self.lane_loop(st, f, list(v.args), list(v.kwargs))
+        if obj is range and not v.kwargs:
+            return self.rt("b_range", *v.args)
         rule = batch_rules.lookup(self.rules, obj)
         if rule is None or rule.kind == "loop":
             return self.lane_loop(st, f, list(v.args), list(v.kwargs))
@@ -232,6 +246,10 @@ class CallBatcher:
                 return v
             if len(args) == 1 and not kwargs:
                 return N.Call(self.static(np.stack, "np_stack"), (x,), (("axis", N.Const(1)),))
+        if name in ("np.shape", "np.ndim", "np.size") and len(args) == 1 and not kwargs:
+            if self.is_container(x):
+                return v
+            return self.rt({"np.shape": "b_per_example_shape", "np.ndim": "b_ndim", "np.size": "b_numel"}[name], x)
         if name == "len" and len(args) == 1:
             return v if self.is_container(x) else self.rt("b_len", x)
         if name == "convert" and len(args) == 1:
