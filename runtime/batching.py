@@ -73,7 +73,7 @@ def b_out(y, axis, n):
 def b_broadcast(v, n):
     """An unbatched value made batched: the same in each of ``n`` lanes (a
     fresh, writable array)."""
-    if v is None or v is ZERO or isinstance(v, (str, type)) or callable(v):
+    if _same_in_lanes(v) or isinstance(v, slice):
         return v
     if isinstance(v, dict):
         return {k: b_broadcast(e, n) for k, e in v.items()}
@@ -98,15 +98,23 @@ def like_shape(d, shape):
     return out
 
 
+def _same_in_lanes(v):
+    """Values with no numbers in them (None, slices, strings, ranges,
+    functions) are the same in every lane whatever the flags say."""
+    return v is None or v is ZERO or v is Ellipsis or isinstance(v, (str, type, range, BRange)) or callable(v)
+
+
 def lane(v, b):
     """Lane ``b`` of a batched value."""
-    if v is None or v is ZERO:
+    if _same_in_lanes(v):
         return v
+    if isinstance(v, slice):
+        return slice(*(p[b] if np.ndim(p) else p for p in (v.start, v.stop, v.step)))
     if isinstance(v, dict):
         return {k: lane(e, b) for k, e in v.items()}
     if isinstance(v, (list, tuple)):
         # (an index tuple may mix batched parts with ints and slices, the same in every lane)
-        items = [e if isinstance(e, (int, slice)) or e is Ellipsis else lane(e, b) for e in v]
+        items = [e if isinstance(e, int) else lane(e, b) for e in v]
         return type(v)(*items) if hasattr(type(v), "_fields") else type(v)(items)
     if type(v) is Like:
         return like_shape(v, tuple(v.shape[1:]))
@@ -549,6 +557,11 @@ def _lane_count(v):
 def b_setitem(x, idx, v, ib, vb, mask=None):
     """``x[idx] = v`` in each example of the batched ``x``, in the lanes of
     ``mask`` only (a write in a masked branch)."""
+    if isinstance(x, (list, dict)):
+        if mask is not None:
+            raise BatchError("vmap: a list or dict written under a condition that differs between examples")
+        x[idx] = v if vb else v
+        return
     n = _shape(x)[0]
     t = _as_tuple(idx)
     if ib or not _adjacent(t):

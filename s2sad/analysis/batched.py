@@ -297,3 +297,49 @@ def _container_def(st, cont):
         return any(isinstance(o, N.Name) and o.id in cont or isinstance(o, (N.List, N.Tuple))
                    for o in (v.left, v.right))
     return False
+
+
+def certain_arrays(body, arrays, rules):
+    """Names that certainly hold an array (``arrays``: the mapped
+    parameters, and every binding an operator, an index or an elementwise,
+    reduction or product call of one).  Batching indexes these directly
+    (``x[:, i]``) and asks the run time about the rest."""
+    out = set(arrays)
+    defs = {}
+    for st in iter_stmts(body):
+        for t in targets(st):
+            defs.setdefault(t, []).append(st)
+    changed = True
+    while changed:
+        changed = False
+        for var, sts in defs.items():
+            if var in out:
+                continue
+            kinds = [_array_def(st, out, rules) for st in sts]
+            if all(k is not False for k in kinds) and any(kinds):
+                out.add(var)
+                changed = True
+    return frozenset(out)
+
+
+def _array_def(st, arrays, rules):
+    if not isinstance(st, N.Assign) or not isinstance(st.target, N.Name):
+        return False
+    v = st.value
+
+    def arr(e):
+        return isinstance(e, N.Name) and e.id in arrays
+    if isinstance(v, N.Const) and v.value is None:
+        return None
+    if isinstance(v, N.BinOp):
+        return arr(v.left) and not isinstance(v.right, (N.List, N.Tuple)) or \
+            arr(v.right) and not isinstance(v.left, (N.List, N.Tuple))
+    if isinstance(v, N.UnaryOp):
+        return arr(v.operand) and v.op != "Not"
+    if isinstance(v, N.Sub):
+        return arr(v.value)
+    if isinstance(v, N.Call) and v.args and arr(v.args[0]):
+        obj = static_value(v.func)
+        r = batch_rules.lookup(rules, obj) if obj is not None else None
+        return r is not None and r.kind in ("elementwise", "axis") and getattr(obj, "__module__", "") != "builtins"
+    return False

@@ -27,7 +27,7 @@ import builtins
 import numpy as np
 
 from s2sad.analysis.batched import (
-    batched_break, batched_count, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
+    batched_break, batched_count, certain_arrays, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
     value_batched,
 )
 from s2sad.analysis.kinds import infer_kinds, infer_py
@@ -51,6 +51,7 @@ class BatchTransform(CallBatcher):
         self.kinds = infer_kinds(fn.body, prims, kinds or {})
         self.py = frozenset(infer_py(fn.body, fn.params, kinds or {}))
         self.containers = certain_containers(fn.body, fn.params, kinds or {})
+        self.arrays = certain_arrays(fn.body, [p for p, ax in self.mapped if ax is not None], rules)
         self.batched = batched_names(fn.body, [p for p, ax in self.mapped if ax is not None], rules, self.kinds)
         self.B = N.Name(self.namer.fresh("B"))
         self.lane_loops = []                  # (line, what) of calls run lane by lane
@@ -82,7 +83,7 @@ class BatchTransform(CallBatcher):
 
     def is_array(self, e):
         """Does ``e`` certainly hold an array (every binding makes one)?"""
-        return isinstance(e, N.Name) and self.kinds.get(e.id) == "array"
+        return isinstance(e, N.Name) and e.id in self.arrays
 
     def rank0(self, e):
         """Is ``e`` certainly a number in each example (no lifting against it)?"""
@@ -299,7 +300,7 @@ class BatchTransform(CallBatcher):
                             "build the value with np.where, or move the write out of the branch")
             return [N.Assign(t, v, loc=st.loc)]
         ib, vb = self.isb(idx), self.isb(v)
-        if mask is None and not ib and not vb and self.simple_index(idx):
+        if mask is None and not ib and not vb and self.simple_index(idx) and self.is_array(base):
             return [N.Assign(N.Sub(base, self.prefixed(idx)), v, loc=st.loc)]
         args = (base, self.index_value(idx), v, N.Const(ib), N.Const(vb)) + ((mask,) if mask is not None else ())
         return [N.Eval(self.rt("b_setitem", *args), loc=st.loc)]
