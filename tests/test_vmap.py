@@ -27,13 +27,14 @@ def _cases():
 
 def batch_of(c, n=B):
     """``n`` examples of ``c``'s arguments; an argument the same in every
-    example (a count, a flag, a fixed value) is not mapped."""
+    example (a count, a flag, fixed data) is not mapped, unless it is
+    differentiated."""
     sets = [c.make_args()] + [tuple(a.make(np.random.default_rng(1000 + k)) for a in c.args)
                               for k in range(1, n)]
     args, axes = [], []
     for j in range(len(c.args)):
         vals = [s[j] for s in sets]
-        same = all(_same(vals[0], v) for v in vals[1:])
+        same = all(_same(vals[0], v) for v in vals[1:]) and not c.args[j].diff
         if same or not all(isinstance(v, (float, np.ndarray)) for v in vals):
             args.append(vals[0])
             axes.append(None)
