@@ -46,7 +46,7 @@ def b_in(x, axis, name):
     nd = np.ndim(x)
     if not -nd <= axis < nd:
         raise BatchError(f"vmap: in_axes={axis} for argument `{name}`, which has {nd} "
-                         f"axis{'es' if nd != 1 else ''}")
+                         f"{'axes' if nd != 1 else 'axis'}")
     if axis in (0, -nd):
         return x if hasattr(x, "shape") else np.asarray(x)
     return np.moveaxis(x, axis, 0)
@@ -64,6 +64,45 @@ def b_out(y, axis, n):
     if not -nd <= axis < nd:
         raise BatchError(f"vmap: out_axes={axis}, but the output has only {nd} axes (batch included)")
     return y if axis in (0, -nd) else np.moveaxis(y, 0, axis)
+
+
+def b_in_adjoint(g, x, axis):
+    """Adjoint of :func:`b_in`: the batch axis back where it came from."""
+    nd = np.ndim(x)
+    return g if axis in (0, -nd) else np.moveaxis(g, 0, axis)
+
+
+def b_out_adjoint(g, axis):
+    """Adjoint of :func:`b_out`."""
+    if axis is None or g is ZERO:
+        return g
+    if isinstance(g, (list, tuple)):
+        items = [b_out_adjoint(e, axis) for e in g]
+        return type(g)(*items) if hasattr(type(g), "_fields") else type(g)(items)
+    return g if axis in (0, -np.ndim(g)) else np.moveaxis(g, axis, 0)
+
+
+def b_total(v, batched):
+    """An adjoint computed lane by lane, for an operand that is batched
+    (as it is) or the same in every lane (the sum over the lanes)."""
+    if batched or v is ZERO:
+        return v
+    return v.sum(axis=0)
+
+
+def b_where_adjoint(g, mask, x, selected):
+    """Adjoint of :func:`b_where` in ``new`` (``selected``) or ``old``: the
+    lanes that took it."""
+    if x is None or g is ZERO:
+        return ZERO
+    m = mask if selected else np.logical_not(mask)
+    r = np.ndim(g) - 1
+    out = np.where(_lift(m, r), g, 0.0)
+    xs = _shape(x)
+    if xs != _shape(out):
+        from .core import unbroadcast
+        out = unbroadcast(out, x)
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -536,7 +536,8 @@ class GradFunction(BackendOptions):
 
     # ------------------------------------------------------------- compile
     def _build(self, args):
-        target = self.fn.compiled(args) if isinstance(self.fn, GradFunction) else self.fn
+        inner = isinstance(self.fn, GradFunction) or hasattr(self.fn, "__s2sad_inline__")
+        target = self.fn.compiled(args) if inner else self.fn
         src = read_function(target)
         ns = emit.Namespace()
         fn_params, drop = {}, ()

@@ -84,3 +84,148 @@ def test_vmap_corpus(c):
     df = s2sad.grad(c.fn, wrt=wrt)
     vg = s2sad.vmap(df, in_axes=axes)
     assert_lanes(vg(*args), [df(*ln) for ln in lanes], f"{c.id} per-example gradient")
+
+
+# --------------------------------------------------------------------------
+# composition, axes and errors
+
+rng = np.random.default_rng(7)
+
+
+def mlp_loss(W1, b1, W2, x, y):
+    h = np.tanh(x @ W1 + b1)
+    return 0.5 * np.sum((h @ W2 - y) ** 2)
+
+
+def rnn_loss(W, U, xs, y):
+    h = np.zeros(W.shape[0])
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum((h - y) ** 2)
+
+
+def branchy(x, W):
+    h = np.tanh(W @ x)
+    if h[0] > 0:
+        h = h * 2.0
+    k = 0
+    while np.sum(h ** 2) > 0.5 and k < 20:
+        h = h * 0.7
+        k = k + 1
+    return np.sum(h ** 2) + k
+
+
+def _lanes(f, args, axes):
+    n = next(np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None)
+    return [f(*[np.take(a, i, axis=ax) if ax is not None else a for a, ax in zip(args, axes)]) for i in range(n)]
+
+
+def test_per_example_mlp_gradients_are_batched_code():
+    W1, b1, W2 = rng.normal(size=(5, 7)), rng.normal(size=7), rng.normal(size=(7, 3))
+    X, Y = rng.normal(size=(6, 5)), rng.normal(size=(6, 3))
+    axes = (None, None, None, 0, 0)
+    df = s2sad.grad(mlp_loss, wrt=(0, 1, 2))
+    pe = s2sad.vmap(df, in_axes=axes)
+    assert_lanes(pe(W1, b1, W2, X, Y), _lanes(df, (W1, b1, W2, X, Y), axes), "mlp")
+    assert pe.info["lane_loops"] == []
+    assert "for " not in pe.source           # no loop over the examples
+
+
+def test_per_sequence_rnn_gradients_keep_the_time_loop():
+    W, U = 0.5 * rng.normal(size=(4, 4)), rng.normal(size=(4, 3))
+    XS, Y = rng.normal(size=(5, 6, 3)), rng.normal(size=(5, 4))
+    axes = (None, None, 0, 0)
+    df = s2sad.grad(rnn_loss, wrt=(0, 1))
+    pe = s2sad.vmap(df, in_axes=axes)
+    assert_lanes(pe(W, U, XS, Y), _lanes(df, (W, U, XS, Y), axes), "rnn")
+    assert pe.info["lane_loops"] == []
+
+
+def test_branches_and_while_loops_on_batched_values():
+    W, X = rng.normal(size=(6, 5)), rng.normal(size=(8, 5))
+    axes = (0, None)
+    vf = s2sad.vmap(branchy, in_axes=axes)
+    assert_lanes(vf(X, W), _lanes(branchy, (X, W), axes), "primal")
+    assert "b_where" in vf.source and "b_any" in vf.source
+    df = s2sad.grad(branchy, wrt=(0, 1))
+    assert_lanes(s2sad.vmap(df, in_axes=axes)(X, W), _lanes(df, (X, W), axes), "per-example gradient")
+
+
+def test_grad_and_jvp_of_vmap():
+    W, X = rng.normal(size=(6, 5)), rng.normal(size=(4, 5))
+    vf = s2sad.vmap(branchy, in_axes=(0, None))
+
+    def loss(X, W):
+        return np.sum(vf(X, W) ** 2)
+
+    def loss_loop(X, W):
+        return sum(branchy(X[i], W) ** 2 for i in range(4))
+    got = s2sad.grad(loss, wrt=(0, 1))(X, W)
+    want = s2sad.grad(loss_loop, wrt=(0, 1))(X, W)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    tX, tW = rng.normal(size=X.shape), rng.normal(size=W.shape)
+    val, tan = s2sad.jvp(vf, wrt=(0, 1))(X, W, (tX, tW))
+    eps = 1e-6
+    fd = (vf(X + eps * tX, W + eps * tW) - vf(X - eps * tX, W - eps * tW)) / (2 * eps)
+    np.testing.assert_allclose(tan, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_vmap_of_vmap():
+    W, X = rng.normal(size=(6, 5)), rng.normal(size=(3, 4, 5))
+    vv = s2sad.vmap(s2sad.vmap(branchy, in_axes=(0, None)), in_axes=(0, None))
+    want = np.array([[branchy(X[i, j], W) for j in range(4)] for i in range(3)])
+    np.testing.assert_allclose(vv(X, W), want, rtol=1e-12, atol=1e-12)
+
+
+def test_in_axes_and_out_axes():
+    W, X = rng.normal(size=(6, 5)), rng.normal(size=(5, 4))
+
+    def f(x, W):
+        return np.tanh(W @ x)
+    got = s2sad.vmap(f, in_axes=(1, None), out_axes=1)(X, W)
+    want = np.stack([f(X[:, i], W) for i in range(4)], axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    # an output that does not depend on the batch is broadcast
+    got = s2sad.vmap(lambda_free, in_axes=(0, None))(X.T, W)
+    np.testing.assert_allclose(got, np.stack([np.sum(W)] * 4))
+
+
+def lambda_free(x, W):
+    return np.sum(W)
+
+
+def test_bad_axes_get_clear_errors():
+    W, X = rng.normal(size=(6, 5)), rng.normal(size=(4, 5))
+
+    def f(x, W):
+        return np.sum(W @ x)
+    with pytest.raises(s2sad.ArgumentError, match="in_axes has 3 entries but .*f takes 2"):
+        s2sad.vmap(f, in_axes=(0, None, 0))
+    with pytest.raises(s2sad.ArgumentError, match="maps no argument"):
+        s2sad.vmap(f, in_axes=None)
+    with pytest.raises(s2sad_runtime.BatchError, match="different sizes .*`x` has 4, `W` has 6"):
+        s2sad.vmap(f, in_axes=(0, 0))(X, W)
+    with pytest.raises(s2sad_runtime.BatchError, match="in_axes=2 for argument `x`, which has 2 axes"):
+        s2sad.vmap(f, in_axes=(2, None))(X, W)
+    with pytest.raises(s2sad_runtime.BatchError, match="scalar with no axis"):
+        s2sad.vmap(f, in_axes=(0, 0))(X, 3.0)
+
+
+def test_unmaskable_side_effect_is_refused():
+    def f(x):
+        out = []
+        if x[0] > 0:
+            out.append(x)
+        return len(out)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="list changed .* differs between examples"):
+        s2sad.vmap(f)(rng.normal(size=(4, 3)))
+
+
+def test_functions_without_rule_run_lane_by_lane_and_say_so():
+    def f(x):
+        return np.linalg.norm(x, 1) + np.sum(np.interp(x, [0.0, 1.0], [1.0, 3.0]))
+    X = rng.normal(size=(4, 3))
+    vf = s2sad.vmap(f)
+    np.testing.assert_allclose(vf(X), [f(x) for x in X], rtol=1e-13)
+    assert {w for _, w in vf.info["lane_loops"]} == {"norm", "interp"}

@@ -4,6 +4,7 @@ with ``RuleTable(parent=DEFAULT_RULES)`` and pass ``rules=`` to a transform."""
 from s2sad.rules.core import Rule, RuleTable, d, late_rules  # noqa: F401
 from s2sad.rules import array_rules as _array_rules
 from s2sad.rules import batch_rules as _batch_rules
+from s2sad.rules import batched_rules as _batched_rules
 from s2sad.rules import runtime_rules as _runtime_rules
 from s2sad.rules import scipy_rules as _scipy_rules
 from s2sad.rules import selection_rules as _selection_rules
@@ -13,6 +14,7 @@ _runtime_rules.register(_numpy_table)
 _array_rules.register(_numpy_table)
 _selection_rules.register(_numpy_table)
 _batch_rules.register(_numpy_table)
+_batched_rules.register(_numpy_table)
 late_rules("scipy.special", _scipy_rules.register)     # on first need, once the program imports SciPy
 
 DEFAULT_RULES = RuleTable(parent=_numpy_table)
