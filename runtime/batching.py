@@ -44,6 +44,9 @@ def b_size(names, *xs):
 def b_in(x, axis, name):
     """Argument ``x`` with its mapped axis ``axis`` moved to the front."""
     nd = np.ndim(x)
+    if nd == 0:
+        raise BatchError(f"vmap: argument `{name}` is mapped over an axis (in_axes), but it is a scalar with no "
+                         "axis to map over; give it in_axes=None")
     if not -nd <= axis < nd:
         raise BatchError(f"vmap: in_axes={axis} for argument `{name}`, which has {nd} "
                          f"{'axes' if nd != 1 else 'axis'}")

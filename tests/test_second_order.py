@@ -92,6 +92,16 @@ NO_RULE = {
     "matrix_power_jvp": "reverse over forward: not yet",
     "lstsq_jvp": "reverse over forward: not yet",
     "eigvalsh_jvp": "reverse over forward: not yet",
+    # vmap's helpers: grad(vmap(f)) refuses these by name (see docs/vmap.md)
+    **{n: "batched gradient helper (vmap(grad(f))): differentiating per-example gradients is not yet supported"
+       for n in ("b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
+                 "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_sum_adjoint", "b_unbroadcast")},
+    **{n: "an adjoint of a vmap helper (third order through vmap): not yet"
+       for n in ("b_in_adjoint", "b_out_adjoint", "b_total", "b_where_adjoint")},
+    **{n: "vmap helper without a derivative rule yet (grad(vmap(f)) names it)"
+       for n in ("b_dot", "b_einsum", "b_outer", "b_transpose", "b_iter")},
+    "b_loop": "runs a function lane by lane: its derivative is the function's own, which it does not know",
+    "b_setitem": "an in-place write (vmap under a mask): not differentiable",
     # the second-order helpers themselves (third order)
     "piece_adjoint": "third order", "reduce_sum_like_adjoint": "third order", "std_adjoint_ds": "third order",
     "det_adjoint_da": "third order", "solve_adjoint_b_da": "third order", "einsum_adjoint_dop": "third order",
