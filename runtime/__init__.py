@@ -85,6 +85,7 @@ from .batching_adjoints import (
     b_check_scalar_output, b_grad_out, b_index_accumulate, b_index_adjoint, b_matmul_adjoint_a, b_matmul_adjoint_b, b_mean_adjoint,
     b_sum_adjoint, b_unbroadcast,
 )
+from .per_example import LowRank, b_matmul_adjoint_a_factored, b_matmul_adjoint_b_factored
 from .second import (
     det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
 )
@@ -130,6 +131,7 @@ __all__ = [
     "b_max", "b_ndim", "b_numel", "b_out", "b_out_adjoint", "b_outer", "b_per_example_shape", "b_setitem", "b_shape", "b_size", "b_squeeze", "b_T",
     "b_tail", "b_total", "b_transpose", "b_trips", "b_where", "b_where_adjoint", "b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
     "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_sum_adjoint", "b_unbroadcast",
+    "LowRank", "b_matmul_adjoint_a_factored", "b_matmul_adjoint_b_factored",
     # tangents
     "fresh", "reduction_jvp", "var_jvp", "std_jvp", "norm_jvp", "builtin_extremum_jvp", "solve_rhs_tangent",
     "solve_like", "slogdet_jvp",

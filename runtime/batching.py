@@ -58,7 +58,7 @@ def b_in(x, axis, name):
 def b_out(y, axis, n):
     """An output with its batch axis moved to ``axis`` (an unbatched output
     is the same in every lane: it is broadcast)."""
-    if axis is None:
+    if axis is None or type(y).__name__ == "LowRank":
         return y
     if isinstance(y, (list, tuple)):
         items = [b_out(e, axis, n) for e in y]

@@ -136,6 +136,8 @@ def b_grad_out(g, x, gb, xb, n):
         return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
     if g is ZERO or not gb:
         return b_broadcast(grad_out(g, lane(x, 0) if xb else x), n)
+    if type(g).__name__ == "LowRank":          # kept factored (s2sad.per_example_norms)
+        return g
     if isinstance(x, _PY_SCALARS) or (xb and np.ndim(x) == 1 and not isinstance(x, Like)):
         g = np.asarray(g)
         if np.ndim(g) > 1:

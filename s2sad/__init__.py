@@ -10,6 +10,7 @@ from s2sad.api import (  # noqa: F401
 )
 from s2sad.export import export  # noqa: F401
 from s2sad.vmap import vmap  # noqa: F401
+from s2sad.per_example import clipped_grad, per_example_norms  # noqa: F401
 from s2sad.errors import (  # noqa: F401
     ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError, NonScalarOutputError,
     ResolutionError, S2SadError, UnsupportedSyntaxError,

@@ -30,7 +30,7 @@ class VmapFunction:
     """A batched function.  Call it with batched arguments; read the
     generated code in ``.source`` and what ran lane by lane in ``.info``."""
 
-    def __init__(self, fn, in_axes=0, out_axes=0, rules=None):
+    def __init__(self, fn, in_axes=0, out_axes=0, rules=None, factored=False):
         if not callable(fn):
             raise ArgumentError(f"vmap expects a function, got {fn!r}")
         self.fn = fn
@@ -46,6 +46,7 @@ class VmapFunction:
         if out_axes is not None and not isinstance(out_axes, (int, np.integer)):
             raise ArgumentError(f"vmap: out_axes must be an int or None, got {out_axes!r}")
         self.out_axes = out_axes
+        self.factored = factored
         self._cache = {}
         self._lock = threading.Lock()
         self._last = None
@@ -147,7 +148,7 @@ class VmapFunction:
             if ax is not None and isinstance(a, (list, tuple, dict)):
                 raise ArgumentError(f"vmap: argument `{nm}` is a {type(a).__name__}; only arrays can be mapped "
                                     "over an axis", hint="stack it into an array, or give it in_axes=None")
-        tr = BatchTransform(src, ir, mapped, self.rules, ns, kinds=kinds)
+        tr = BatchTransform(src, ir, mapped, self.rules, ns, kinds=kinds, factored=self.factored)
         fname = f"{ir.name}_vmap"
         fdef = tr.run(fname, self.out_axes)
         source = R.source(fdef) + "\n"

@@ -229,3 +229,57 @@ def test_functions_without_rule_run_lane_by_lane_and_say_so():
     vf = s2sad.vmap(f)
     np.testing.assert_allclose(vf(X), [f(x) for x in X], rtol=1e-13)
     assert {w for _, w in vf.info["lane_loops"]} == {"norm", "interp"}
+
+
+# --------------------------------------------------------------------------
+# per-example utilities
+
+
+def _mlp_batch(B=12, k=8, h=6, n=3):
+    W1, b1, W2 = rng.normal(size=(k, h)), rng.normal(size=h), rng.normal(size=(h, n))
+    X, Y = rng.normal(size=(B, k)), rng.normal(size=(B, n))
+    return (W1, b1, W2, X, Y), (None, None, None, 0, 0)
+
+
+def test_per_example_norms_and_clipping_match_materialised_gradients():
+    args, axes = _mlp_batch()
+    wrt = (0, 1, 2)
+    pe = s2sad.vmap(s2sad.grad(mlp_loss, wrt=wrt), in_axes=axes)(*args)
+    want = np.sqrt(sum(np.sum(g.reshape(len(g), -1) ** 2, axis=1) for g in pe))
+    pn = s2sad.per_example_norms(mlp_loss, wrt=wrt, in_axes=axes)
+    np.testing.assert_allclose(pn(*args), want, rtol=1e-12)
+    assert "_factored" in pn.source             # the dense layers' gradients stay factored
+    clip = 0.5 * np.median(want)
+    grads, norms = s2sad.clipped_grad(mlp_loss, wrt=wrt, in_axes=axes, max_norm=clip)(*args)
+    scale = np.minimum(1.0, clip / want)
+    for g, p in zip(grads, pe):
+        np.testing.assert_allclose(g, np.tensordot(scale, p, axes=(0, 0)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(norms, want, rtol=1e-12)
+
+
+def test_clipped_gradient_of_a_sequence_model_is_exact():
+    W, U = 0.5 * rng.normal(size=(4, 4)), rng.normal(size=(4, 3))
+    XS, Y = rng.normal(size=(5, 6, 3)), rng.normal(size=(5, 4))
+    axes = (None, None, 0, 0)
+    df = s2sad.grad(rnn_loss, wrt=(0, 1))
+    per = _lanes(df, (W, U, XS, Y), axes)
+    norms = np.array([np.sqrt(sum(np.sum(g ** 2) for g in gs)) for gs in per])
+    grads, got = s2sad.clipped_grad(rnn_loss, wrt=(0, 1), in_axes=axes, max_norm=1.0)(W, U, XS, Y)
+    np.testing.assert_allclose(got, norms, rtol=1e-12)
+    for k in range(2):
+        want = sum(min(1.0, 1.0 / norms[b]) * per[b][k] for b in range(5))
+        np.testing.assert_allclose(grads[k], want, rtol=1e-12, atol=1e-12)
+
+
+def test_per_example_norms_never_form_the_per_example_weight_gradients():
+    import tracemalloc
+    B, k, h = 64, 256, 256
+    W1, b1, W2 = 0.05 * rng.normal(size=(k, h)), np.zeros(h), 0.05 * rng.normal(size=(h, 2))
+    X, Y = rng.normal(size=(B, k)), rng.normal(size=(B, 2))
+    pn = s2sad.per_example_norms(mlp_loss, wrt=(0, 1, 2), in_axes=(None, None, None, 0, 0))
+    pn(W1, b1, W2, X, Y)
+    tracemalloc.start()
+    pn(W1, b1, W2, X, Y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < B * k * h * 8 / 8, f"peak {peak} bytes: the (B, k, h) gradient of W1 would be {B * k * h * 8}"

@@ -42,7 +42,7 @@ from s2sad.transforms.batch_calls import LIST_METHODS, CallBatcher
 
 
 class BatchTransform(CallBatcher):
-    def __init__(self, src, fn, mapped, rules, ns, kinds=None):
+    def __init__(self, src, fn, mapped, rules, ns, kinds=None, factored=False):
         self.src, self.fn, self.rules, self.ns = src, fn, rules, ns
         self.mapped = list(mapped)            # parameter -> its in_axis (None: not mapped)
         self.namer = Namer(all_names(fn) | set(ns.values))
@@ -57,6 +57,15 @@ class BatchTransform(CallBatcher):
         self.lane_loops = []                  # (line, what) of calls run lane by lane
         self._pops = {}
         self.mask = None                      # the mask of the statement being batched
+        self.factored = factored              # keep dense layers' per-example gradients factored
+        self.readers = {}
+        for st in iter_stmts(fn.body):
+            for e in _exprs(st):
+                if isinstance(st, N.Assign) and e is st.target and not isinstance(e, N.Sub):
+                    continue
+                for x in walk(e):
+                    if isinstance(x, N.Name):
+                        self.readers.setdefault(x.id, []).append(st)
         counts = {}
         for st in iter_stmts(fn.body):
             for t in targets(st):

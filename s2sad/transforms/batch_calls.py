@@ -213,7 +213,19 @@ class CallBatcher:
         vals = [a if isinstance(a, N.Expr) else N.Const(a) for a in b.arguments.values()]
         flags = [N.Const(self.isb(b.arguments[p])) for p in _HELPER_FLAGS[rule.helper]]
         extra = [self.B] if rule.lanes else []
-        return self.rt(rule.helper, *vals, *flags, *extra)
+        helper = rule.helper
+        if self.factored and helper in ("b_matmul_adjoint_a", "b_matmul_adjoint_b") and self.only_returned(st):
+            helper += "_factored"
+        return self.rt(helper, *vals, *flags, *extra)
+
+    def only_returned(self, st):
+        """Is ``st``'s result read only by ``grad_out`` (a gradient returned
+        as it is, so it may stay factored)?"""
+        if not (isinstance(st, N.Assign) and isinstance(st.target, N.Name)):
+            return False
+        rs = self.readers.get(st.target.id, [])
+        return len(rs) == 1 and isinstance(rs[0], N.Assign) and isinstance(rs[0].value, N.Call) \
+            and getattr(static_value(rs[0].value.func), "__name__", None) == "grad_out"
 
     def custom(self, st, name, args, kwargs, v, rule=None):
         flags = [N.Const(self.isb(a)) for a in args]
