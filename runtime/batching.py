@@ -570,6 +570,8 @@ def b_getitem(x, idx, xb, ib, mask=None):
         return (x if isinstance(x, BRange) else BRange(x.start, x.stop, x.step))[idx]
     if ib:
         n = _shape(x)[0] if xb else _lane_count(idx)
+        if xb and mask is None and _lane_ints(idx, n):
+            return x[np.arange(n), idx]     # one integer per lane: a gather
         if mask is not None:
             return _masked_loop(operator.getitem, (xb, True), n, mask, x, idx)
         if not xb and not isinstance(idx, (tuple, list)):
@@ -579,6 +581,11 @@ def b_getitem(x, idx, xb, ib, mask=None):
     if not _adjacent(t):
         return b_loop(operator.getitem, (True, False), _shape(x)[0], x, idx)
     return x[(slice(None),) + t]
+
+
+def _lane_ints(idx, n):
+    """Is ``idx`` one integer per lane (a vector of ``n`` integers)?"""
+    return getattr(idx, "shape", None) == (n,) and idx.dtype.kind in "iu"
 
 
 def _masked_loop(fn, flags, n, mask, *args):

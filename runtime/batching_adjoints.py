@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import _lift, b_broadcast, b_loop, b_matmul, lane
-from .core import _PY_SCALARS, ZERO, Like, _shape, check_scalar_output, grad_out, unbroadcast, zeros_like
+from .batching import _lane_ints, _lift, b_broadcast, b_loop, b_matmul, lane
+from .core import _PY_SCALARS, ZERO, Like, _shape, check_scalar_output, grad_out, unbroadcast
 from .indexing import _is_mask, index_adjoint, is_basic_index
 from .reductions import _norm_axis, sum_adjoint
 
@@ -164,6 +164,15 @@ def b_check_scalar_output(y, loc, yb):
 def b_index_adjoint(g, x, idx, gb, xb, ib):
     """``index_adjoint(g, x, idx)`` of each example."""
     n = _n((g, gb), (x, xb), (idx, ib))
+    if ib and gb and g is not ZERO and _lane_ints(idx, n) and not isinstance(x, (list, tuple, dict)) \
+            and np.ndim(x) - xb >= 1:
+        # one integer per lane: a scatter of one row per lane
+        xs = _lane_shape(x, xb)
+        proto = x.proto if isinstance(x, Like) else x
+        dt = x.dtype if getattr(x, "dtype", np.dtype(int)).kind in "fc" else np.dtype(float)
+        z = np.zeros_like(proto, shape=(n,) + xs, dtype=dt)
+        z[np.arange(n), idx] = g
+        return z
     t = idx if type(idx) is tuple else (idx,)
     if ib or isinstance(x, (list, tuple, dict)) or not (is_basic_index(t) or _is_mask(idx)) and len(t) > 1 \
             or isinstance(x, np.generic):

@@ -56,7 +56,6 @@ def b_matmul_adjoint_a_factored(g, a, b, gb, ab, bb):
     (``W @ x``)."""
     nb = np.ndim(b) - bb
     if gb and bb and not ab and np.ndim(a) == 2 and nb in (1, 2):
-        n = b.shape[0]
         if nb == 1:
             return LowRank(g[:, None, :], b[:, None, :], _dtype(a))
         return LowRank(np.swapaxes(g, 1, 2), np.swapaxes(b, 1, 2), _dtype(a))
