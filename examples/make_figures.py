@@ -36,6 +36,7 @@ FIGURES = {
     "neural_ode": "loops_neural_ode.png",
     "hypergradients": "reversible_hypergradients.png",
     "newton_digits": "forward_newton_digits.png",
+    "dp_sgd_digits": "vmap_dp_sgd_digits.png",
 }
 
 

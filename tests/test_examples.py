@@ -89,9 +89,10 @@ def _quick_args(name, figs):
 def test_the_lists_are_what_the_examples_are():
     """The parametrization below sees the examples it should (a renamed
     FIGURE or a moved import would silently drop an example from a check)."""
-    assert {"quickstart", "neural_ode", "lotka_volterra", "hypergradients", "newton_digits"} <= set(NAMES)
-    assert set(PLOTTING) == {"neural_ode", "lotka_volterra", "hypergradients", "newton_digits"}
-    assert set(NEEDS_SKLEARN) == {"hypergradients", "newton_digits"}
+    assert {"quickstart", "neural_ode", "lotka_volterra", "hypergradients", "newton_digits",
+            "dp_sgd_digits"} <= set(NAMES)
+    assert set(PLOTTING) == {"neural_ode", "lotka_volterra", "hypergradients", "newton_digits", "dp_sgd_digits"}
+    assert set(NEEDS_SKLEARN) == {"hypergradients", "newton_digits", "dp_sgd_digits"}
 
 
 @pytest.mark.parametrize("name", NAMES)
