@@ -17,10 +17,12 @@ import operator
 import numpy as np
 
 from .core import _PY_SCALARS, ZERO, Like, _shape
+from .errors import S2SadError
 
 
-class BatchError(ValueError):
-    """Inputs of a vmapped function that do not agree (sizes, axes)."""
+class BatchError(S2SadError, ValueError):
+    """What a batch cannot do: inputs that do not agree (sizes, axes), or a
+    value whose shape differs from example to example."""
 
 
 # --------------------------------------------------------------------------
@@ -246,8 +248,12 @@ def b_where(mask, new, old):
         return new
     if new is None:
         return old
+    if isinstance(new, (list, tuple, dict)) or isinstance(old, (list, tuple, dict)):
+        if type(new) is not type(old) or len(new) != len(old) or isinstance(new, dict) and new.keys() != old.keys():
+            raise BatchError("vmap: a name holds values of different kinds or lengths in different examples "
+                             f"({type(new).__name__} and {type(old).__name__}), so it has no batched form")
     if isinstance(new, dict):
-        return {k: b_where(mask, new[k], old.get(k)) for k in new}
+        return {k: b_where(mask, new[k], old[k]) for k in new}
     if isinstance(new, (list, tuple)):
         items = [b_where(mask, a, b) for a, b in zip(new, old)]
         return type(new)(*items) if hasattr(type(new), "_fields") else type(new)(items)
@@ -274,9 +280,9 @@ def b_where(mask, new, old):
 def b_iter(v):
     """What ``for x in v`` runs over: a list's items, or the second axis of
     a batched array (each example's rows)."""
-    if isinstance(v, (list, tuple, dict)):
-        return v
-    return np.moveaxis(v, 1, 0)
+    if not hasattr(v, "shape") or isinstance(v, Like):
+        return v                # a list, or an iterator (zip, enumerate) of batched items
+    return list(np.moveaxis(v, 1, 0))
 
 
 def b_any(m):
@@ -436,7 +442,8 @@ def b_per_example_shape(x):
 
 
 def b_len(x):
-    return _shape(x)[1]
+    """``len`` of one example (a batched list is as long as each example's)."""
+    return len(x) if isinstance(x, (list, tuple, dict)) else _shape(x)[1]
 
 
 def b_item(x):

@@ -250,6 +250,7 @@ def _alias_groups(body):
     return [g for g in groups.values() if len(g) > 1]
 
 
+_RETURNS_LIST = {getattr(__import__("numpy"), n) for n in ("split", "array_split", "hsplit", "vsplit", "dsplit")}
 _CONTAINER_CALLS = {builtins.list, builtins.tuple, builtins.dict, builtins.zip, builtins.enumerate,
                     builtins.sorted, builtins.reversed}
 
@@ -341,5 +342,7 @@ def _array_def(st, arrays, rules):
     if isinstance(v, N.Call) and v.args and arr(v.args[0]):
         obj = static_value(v.func)
         r = batch_rules.lookup(rules, obj) if obj is not None else None
-        return r is not None and r.kind in ("elementwise", "axis") and getattr(obj, "__module__", "") != "builtins"
+        d = rules.lookup(obj) if obj is not None else None
+        return r is not None and r.kind in ("elementwise", "axis") and getattr(obj, "__module__", "") != "builtins" \
+            and not (d is not None and d.returns == "container") and obj not in _RETURNS_LIST
     return False

@@ -119,6 +119,10 @@ class BatchTransform(CallBatcher):
             body.append(N.Assign(N.Name(p), self.rt("b_in", N.Name(p), N.Const(ax), N.Const(p))))
         body.append(N.Assign(self.B, self.rt("b_size", N.Const(tuple(p for p, _ in mapped)),
                                              *[N.Name(p) for p, _ in mapped])))
+        # a parameter that is not mapped but holds batched values later
+        # (`s = s + x`): the same value in every lane from the start
+        body += [N.Assign(N.Name(p), self.bcast(N.Name(p))) for p, ax in self.mapped
+                 if ax is None and p in self.batched]
         # names bound under a mask are merged with their value before the
         # block: give each one (None: nothing bound yet)
         pre = set()
@@ -293,6 +297,8 @@ class BatchTransform(CallBatcher):
                  for n in [n.id])
         if tb and not self.value_batched(st.value):
             value = self.bcast(value)
+        elif isinstance(t, N.Tuple) and tb and not self.is_container(st.value):
+            value = self.rt("b_iter", value)        # `a, b = x`: one example's rows
         return pre + [N.Assign(t, value, loc=st.loc)]
 
     def value_batched(self, value):

@@ -70,7 +70,7 @@ class CallBatcher:
         against the others so that NumPy broadcasts lane by lane."""
         out = []
         for k, e in enumerate(ops):
-            if not self.isb(e) or self.rank0(e):
+            if not self.isb(e):
                 out.append(e)
                 continue
             others = [o for j, o in enumerate(ops) if j != k and not self.rank0(o)
@@ -264,6 +264,10 @@ class CallBatcher:
             return self.rt({"np.shape": "b_per_example_shape", "np.ndim": "b_ndim", "np.size": "b_numel"}[name], x)
         if name == "len" and len(args) == 1:
             return v if self.is_container(x) else self.rt("b_len", x)
+        if name == "iterate":
+            # zip, enumerate, list, sum...: over one example's first axis
+            return N.Call(v.func, tuple(a if not self.isb(a) or self.is_container(a) else self.rt("b_iter", a)
+                                        for a in args), tuple(kwargs))
         if name == "convert" and len(args) == 1:
             return self.rt(rule.helper, x)
         if name == "numpy_of" and not kwargs:

@@ -19,6 +19,8 @@ the oracle (``oracle``; s2sad is never its own oracle):
                follows its current value
 ``shape``      calls with new input shapes after the first call (planned from the second)
 ``float32``    float32 inputs give float32 gradients close to float64's
+``vmap``       ``vmap(f)`` over a batch of three inputs equals ``f`` called on
+               each (plain Python), and ``vmap(grad(f))`` the gradient of each
 =============  ==========================================================
 
 Outcomes: ``pass``, ``refusal`` (an ``S2SadError`` of the first gradient
@@ -53,7 +55,7 @@ WRONG_VALUE, WRONG_GRAD, WRONG_TYPE = "wrong value", "wrong gradient", "wrong dt
 CRASH, TIMEOUT = "internal crash", "timeout"
 FAILURES = (CRASH, TIMEOUT, WRONG_VALUE, WRONG_GRAD, WRONG_TYPE)     # by priority
 ALL_CHECKS = ("value", "grad", "struct", "repeat", "kept", "inputs", "out", "jvp", "hvp", "global", "shape",
-              "float32", "backend")
+              "float32", "backend", "vmap")
 
 GRAD_RTOL = 1e-6            # gradient against finite differences, relative
 HVP_RTOL = 1e-5
@@ -356,6 +358,7 @@ class Runner:
         self.guarded("global", lambda: self.check_global(mod, vg))
         self.guarded("shape", lambda: self.check_shape(mod, vg))
         self.guarded("float32", lambda: self.check_f32(mod, vg, oracle, g1))
+        self.guarded("vmap", lambda: self.check_vmap(mod, oracle, vg))
 
         def kept():
             # one more call at other inputs of the same shapes (the planned
@@ -395,6 +398,52 @@ class Runner:
             ran = True
         if ran:
             self.record("backend", "pass")
+
+    def check_vmap(self, mod, oracle, vg):
+        """A batch of three inputs (the program's, and two moved along random
+        directions) through ``vmap(f)`` and ``vmap(grad(f))``, against ``f``
+        called on each as plain Python and the gradient of each."""
+        p = self.p
+        rng = self.rng("vmap")
+        lanes = [list(p.args)] + [list(oracle.at(oracle.x0 + 0.05 * oracle.direction(rng))) for _ in range(2)]
+        mapped = set(p.wrt_idx)
+        args = [np.stack([np.asarray(ln[i], dtype=float) for ln in lanes]) if i in mapped else p.args[i]
+                for i in range(len(p.args))]
+        axes = tuple(0 if i in mapped else None for i in range(len(p.args)))
+        try:
+            want = [float(call_plain(mod, ln)) for ln in lanes]
+        except Exception:
+            return
+        if not np.all(np.isfinite(want)):
+            return
+        vf = attempt(lambda: s2sad.vmap(mod.f, in_axes=axes))
+        try:
+            got = attempt(lambda: vf(*copy_args(args)))
+        except Refused as r:
+            self.record("vmap", "refusal", "", f"{type(r.err).__name__}: {normalize(r.err.message)}")
+            return
+        if np.shape(got) != (3,) or not np.allclose(got, want, rtol=SAME_RTOL, atol=1e-12 * max(1.0, *map(abs, want))):
+            self.record("vmap", "fail", WRONG_VALUE, f"vmap(f) gives {np.asarray(got)!r}, f on each input {want!r}")
+            return
+        df = s2sad.grad(mod.f, wrt=p.wrt)
+        per = [attempt(lambda: df(*copy_args(ln))) for ln in lanes]
+        pg = attempt(lambda: s2sad.vmap(df, in_axes=axes))
+        try:
+            gots = attempt(lambda: pg(*copy_args(args)))
+        except Refused as r:
+            self.record("vmap", "refusal", "", f"{type(r.err).__name__}: {normalize(r.err.message)}")
+            return
+        parts = [gots] if p.single else list(gots)
+        for k in range(len(p.wrt_idx)):
+            ref = np.stack([np.asarray(g if p.single else g[k], dtype=float) for g in per])
+            got_k = np.asarray(parts[k], dtype=float)
+            if got_k.shape != ref.shape or not np.allclose(got_k, ref, rtol=SAME_RTOL,
+                                                           atol=1e-12 * max(1.0, float(np.max(np.abs(ref))))):
+                self.record("vmap", "fail", WRONG_GRAD,
+                            f"vmap(grad(f)) for `{p.names[p.wrt_idx[k]]}` differs from the gradient of each input: "
+                            f"{got_k!r} vs {ref!r}")
+                return
+        self.record("vmap", "pass")
 
     def check_out(self, vg, args):
         p = self.p
