@@ -122,10 +122,8 @@ class VmapFunction:
     def _build(self, args):
         fn = self.fn
         inner = getattr(fn, "compiled", None)
-        if inner is not None and hasattr(fn, "__s2sad_inline__"):
-            target = inner(self._lane_args(args) if args is not None else None)
-        else:
-            target = fn
+        generated = inner is not None and hasattr(fn, "__s2sad_inline__")
+        target = inner(self._lane_args(args) if args is not None else None) if generated else fn
         src = read_function(target)
         ns = emit.Namespace()
         fn_params = {}
@@ -148,7 +146,8 @@ class VmapFunction:
             if ax is not None and isinstance(a, (list, tuple, dict)):
                 raise ArgumentError(f"vmap: argument `{nm}` is a {type(a).__name__}; only arrays can be mapped "
                                     "over an axis", hint="stack it into an array, or give it in_axes=None")
-        tr = BatchTransform(src, ir, mapped, self.rules, ns, kinds=kinds, factored=self.factored)
+        tr = BatchTransform(src, ir, mapped, self.rules, ns, kinds=kinds, factored=self.factored,
+                            generated=generated)
         fname = f"{ir.name}_vmap"
         fdef = tr.run(fname, self.out_axes)
         source = R.source(fdef) + "\n"

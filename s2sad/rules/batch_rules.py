@@ -61,7 +61,7 @@ _METHODS_REDUCE = ["sum", "mean", "max", "min", "prod", "std", "var", "any", "al
 _METHODS_FLATTEN = ["argmax", "argmin", "cumsum", "cumprod"]
 
 # runtime helpers of generated gradients that work lane by lane as they are
-_RT_DIRECT = ["zeros_like", "like", "accumulate", "fresh", "stop_gradient", "own", "is_array"]
+_RT_DIRECT = ["zeros_like", "like", "accumulate", "fresh", "stop_gradient", "own"]
 _RT_ELEMENTWISE = ["log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign",
                    "positive_reciprocal", "sinc_derivative", "digamma"]
 _RT_HELPERS = {"unbroadcast": "b_unbroadcast", "sum_adjoint": "b_sum_adjoint", "mean_adjoint": "b_mean_adjoint",
@@ -136,13 +136,18 @@ def register(table):
     # runtime helpers of generated gradients
     for nm in _RT_DIRECT:
         table.defbatch(DIRECT, getattr(rt, nm))
+    table.defbatch(UNBATCHED, rt.is_array)
     for nm in _RT_ELEMENTWISE:
         if hasattr(rt, nm):
             table.defbatch(ELEMENTWISE, getattr(rt, nm))
     for nm, helper in _RT_HELPERS.items():
         table.defbatch(_helper(helper), getattr(rt, nm))
     table.defbatch(_helper("b_grad_out", lanes=True), rt.grad_out)
-    table.defbatch(BatchRule("loop", writes=0), rt.index_accumulate_inplace, rt.zero_slot_inplace, rt.view_sync)
+    table.defbatch(BatchRule("loop", writes=0), rt.index_accumulate_inplace, rt.zero_slot_inplace)
+    # identities that mark memory a view shares with its root: the batched
+    # view of a batched root shares it lane by lane (never copied)
+    table.defbatch(BatchRule("direct", writes=0), rt.view_sync)
+    table.defbatch(DIRECT, rt.view_rederive)
 
 
 def lookup(table, key):

@@ -38,15 +38,20 @@ from s2sad.ir.names import Namer, all_names
 from s2sad.ir.visit import iter_stmts, names, static_value, targets, walk
 from s2sad.rules.splice import rt_call
 from s2sad.transforms import jumps
+from s2sad.transforms.mutation import functionalize
 from s2sad.transforms.batch_calls import LIST_METHODS, CallBatcher
 
 
 class BatchTransform(CallBatcher):
-    def __init__(self, src, fn, mapped, rules, ns, kinds=None, factored=False):
+    def __init__(self, src, fn, mapped, rules, ns, kinds=None, factored=False, generated=False):
         self.src, self.fn, self.rules, self.ns = src, fn, rules, ns
         self.mapped = list(mapped)            # parameter -> its in_axis (None: not mapped)
         self.namer = Namer(all_names(fn) | set(ns.values))
         fn.body = jumps.desugar(fn.body, self.namer)
+        # in-place writes that another name sees made explicit (as for grad);
+        # generated code has them explicit already
+        if not generated:
+            functionalize(fn, kinds or {}, self.namer, ns)
         prims = classify_all(fn.body, rules, ns)
         self.kinds = infer_kinds(fn.body, prims, kinds or {})
         self.py = frozenset(infer_py(fn.body, fn.params, kinds or {}))
