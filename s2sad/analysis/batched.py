@@ -31,6 +31,19 @@ _VIEW_METHODS = {"reshape", "transpose", "ravel", "squeeze", "swapaxes", "view",
 _CONTAINER_WRITES = {"append", "insert", "extend"}
 
 
+def _view_funcs():
+    import numpy as np
+    import s2sad_runtime as rt
+    names = ("reshape", "ravel", "transpose", "squeeze", "swapaxes", "moveaxis", "rollaxis", "diagonal",
+             "expand_dims", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "asarray", "asanyarray",
+             "real", "imag", "flip", "fliplr", "flipud", "matrix_transpose")
+    out = {getattr(np, n) for n in names if hasattr(np, n)}
+    return out | {rt.view_sync, rt.view_rederive, rt.own}
+
+
+_VIEW_FUNCS = _view_funcs()      # calls whose result may share its first operand's memory
+
+
 def value_batched(value, batched, rules, kinds, ranges=frozenset()):
     """Is the value of expression ``value`` batched, given the batched
     names?  (``ranges``: names bound to a ``range``, which iterates the
@@ -211,6 +224,19 @@ def _eval_batched(call, batched, rules, kinds, written):
             batched.add(v.id)
 
 
+def written_aliases(body):
+    """Names written in place, and every name that may share memory with
+    one: a lane-by-lane call must not produce them (its result is a copy,
+    where the program relies on a view)."""
+    written = {st.target.value.id for st in iter_stmts(body)
+               if isinstance(st, N.Assign) and isinstance(st.target, N.Sub) and isinstance(st.target.value, N.Name)}
+    out = set(written)
+    for g in _alias_groups(body):
+        if g & written:
+            out |= g
+    return frozenset(out)
+
+
 def _alias_groups(body):
     """Groups of names that may share memory (flow-insensitive): a name and
     what it was assigned from by a copy, an index, an attribute or a
@@ -233,13 +259,14 @@ def _alias_groups(body):
         src = None
         if isinstance(v, N.Name):
             src = v.id
-        elif isinstance(v, (N.Sub, N.Attr)) and isinstance(v.value, N.Name):
+        elif isinstance(v, N.Sub) and isinstance(v.value, N.Name) or \
+                isinstance(v, N.Attr) and isinstance(v.value, N.Name) and v.attr in _VIEW_METHODS:
             src = v.value.id
         elif isinstance(v, N.Call):
             f = v.func
             if isinstance(f, N.Attr) and isinstance(f.value, N.Name) and f.attr in _VIEW_METHODS:
                 src = f.value.id
-            elif v.args and isinstance(v.args[0], N.Name) and static_value(f) is not None:
+            elif v.args and isinstance(v.args[0], N.Name) and static_value(f) in _VIEW_FUNCS:
                 src = v.args[0].id
         if src is not None:
             for t in targets(st):

@@ -28,7 +28,7 @@ import numpy as np
 
 from s2sad.analysis.batched import (
     batched_break, batched_count, certain_arrays, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
-    value_batched,
+    value_batched, written_aliases,
 )
 from s2sad.analysis.kinds import infer_kinds, infer_py
 from s2sad.analysis.prims import classify_all
@@ -57,6 +57,7 @@ class BatchTransform(CallBatcher):
         self.py = frozenset(infer_py(fn.body, fn.params, kinds or {}))
         self.containers = certain_containers(fn.body, fn.params, kinds or {})
         self.arrays = certain_arrays(fn.body, [p for p, ax in self.mapped if ax is not None], rules)
+        self.shares_written = written_aliases(fn.body)
         self.batched = batched_names(fn.body, [p for p, ax in self.mapped if ax is not None], rules, self.kinds)
         self.B = N.Name(self.namer.fresh("B"))
         self.lane_loops = []                  # (line, what) of calls run lane by lane

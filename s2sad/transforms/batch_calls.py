@@ -280,6 +280,11 @@ class CallBatcher:
     def lane_loop(self, st, f, args, kwargs):
         """The fallback: ``f`` called lane by lane (``_rt.b_loop``)."""
         what = getattr(static_value(f), "__name__", None) or _describe(f)
+        if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in self.shares_written:
+            self.refuse(st, f"`{what}` has no batching rule here, so it runs example by example and returns a "
+                            "copy, but the program writes through the result (or an array sharing its memory)",
+                        "compute the value with a function vmap batches (see docs/vmap.md), or copy it "
+                        "explicitly before writing")
         line = st.loc.src.file_line(st.loc.line) if st.loc is not None else None
         if (line, what) not in self.lane_loops:
             self.lane_loops.append((line, what))
