@@ -443,7 +443,7 @@ def b_per_example_shape(x):
 
 def b_len(x):
     """``len`` of one example (a batched list is as long as each example's)."""
-    return len(x) if isinstance(x, (list, tuple, dict)) else _shape(x)[1]
+    return _shape(x)[1] if hasattr(x, "shape") and not isinstance(x, Like) or isinstance(x, Like) else len(x)
 
 
 def b_item(x):

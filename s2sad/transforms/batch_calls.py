@@ -288,6 +288,9 @@ class CallBatcher:
         line = st.loc.src.file_line(st.loc.line) if st.loc is not None else None
         if (line, what) not in self.lane_loops:
             self.lane_loops.append((line, what))
+        # a list or tuple display with batched items: all its items batched
+        args = [type(a)(tuple(e if self.isb(e) else self.bcast(e) for e in a.elts))
+                if isinstance(a, (N.Tuple, N.List)) and self.isb(a) else a for a in args]
         flags = N.Const(tuple(self.isb(a) for a in args))
         kb = tuple(k for k, val in kwargs if self.isb(val))
         kw = tuple(kwargs) + ((("_batched_kw", N.Const(kb)),) if kb else ())
