@@ -53,8 +53,7 @@ def value_batched(value, batched, rules, kinds, ranges=frozenset()):
         return False
     if isinstance(value, N.Sub) and isinstance(value.value, N.Name) and value.value.id in ranges:
         return False
-    if isinstance(value, N.Attr) and value.attr in ("shape", "ndim", "size", "dtype") \
-            and kinds.get(getattr(value.value, "id", None)) != "container":
+    if isinstance(value, N.Attr) and value.attr in ("shape", "ndim", "size", "dtype"):
         return False
     if isinstance(value, N.Compare) and all(op in ("Is", "IsNot") for op in value.ops):
         return False

@@ -162,12 +162,29 @@ class BatchTransform(CallBatcher):
     def masked(self, stmts, mask):
         """``stmts`` run in every lane, their bindings kept in the lanes of
         ``mask`` only; skipped when no lane is in ``mask``."""
-        bound = [n for n in bound_in(stmts) if n in self.batched]
+        bound = [n for n in bound_in(stmts) if n in self.batched and self.carried(n, stmts)]
         saved = {n: self.namer.fresh(n + "_was") for n in bound}
         out = [N.Assign(N.Name(saved[n]), N.Name(n)) for n in bound]
         out += self.block(stmts, mask)
         out += [N.Assign(N.Name(n), self.rt("b_where", mask, N.Name(n), N.Name(saved[n]))) for n in bound]
         return [N.If(self.rt("b_any", mask), out)] if out else []
+
+    def carried(self, name, stmts):
+        """Does the value ``stmts`` leave in ``name`` matter: is it read
+        outside them, or read inside them before they bind it (a value
+        carried from an earlier iteration)?  Temporaries of the block need no
+        merging."""
+        inside = {id(s) for s in iter_stmts(stmts)}
+        rs = self.readers.get(name, [])
+        if any(id(s) not in inside for s in rs):
+            return True
+        reading = {id(s) for s in rs}
+        for s in iter_stmts(stmts):
+            if id(s) in reading:
+                return True
+            if name in targets(s):
+                return False
+        return False
 
     def and_mask(self, mask, test):
         m = N.Name(self.namer.fresh("lanes"))
