@@ -269,6 +269,13 @@ def b_where(mask, new, old):
         new = 0.0
     if old is ZERO:
         old = 0.0
+    if np.ndim(mask) and mask.all():
+        return new
+    if np.ndim(mask) and not mask.any():
+        return old
+    if np.ndim(new) and np.ndim(old) and _shape(new)[1:] != _shape(old)[1:]:
+        raise BatchError(f"vmap: a name holds values of different shapes in different examples "
+                         f"({_shape(new)[1:]} and {_shape(old)[1:]} in one example), so it has no batched form")
     r = max(np.ndim(new), np.ndim(old)) - 1
     if np.ndim(new) > 0:
         new = _lift(new, r)
