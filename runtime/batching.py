@@ -209,6 +209,8 @@ def b_loop(fn, flags, n, *args, **kwargs):
 
 
 def _lift(x, r):
+    if x is ZERO or isinstance(x, _PY_SCALARS):
+        return x
     nd = np.ndim(x)
     if nd - 1 >= r:
         return x
@@ -230,6 +232,13 @@ def b_lift_b(x, *refs):
 
 def b_ndim(x):
     return np.ndim(x) - 1
+
+
+def b_is_array(x, xb):
+    """``is_array`` of one example: a batched number (one per lane) is a
+    number, immutable, as ``x[i]`` of a NumPy array is."""
+    from .views import is_array
+    return is_array(x) and (not xb or np.ndim(x) > 1)
 
 
 def b_numel(x):

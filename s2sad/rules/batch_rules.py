@@ -136,7 +136,7 @@ def register(table):
     # runtime helpers of generated gradients
     for nm in _RT_DIRECT:
         table.defbatch(DIRECT, getattr(rt, nm))
-    table.defbatch(UNBATCHED, rt.is_array)
+    table.defbatch(_custom("is_array", unbatched=True), rt.is_array)
     for nm in _RT_ELEMENTWISE:
         if hasattr(rt, nm):
             table.defbatch(ELEMENTWISE, getattr(rt, nm))

@@ -65,4 +65,4 @@ def register(T):
 
     T.nondiff(_rt.b_size, _rt.b_axis, _rt.b_flat_axis, _rt.b_shape, _rt.b_per_example_shape, _rt.b_ndim,
               _rt.b_numel, _rt.b_len, _rt.b_any, _rt.b_and, _rt.b_max, _rt.b_trips, _rt.b_tail, _rt.b_range,
-              _rt.b_in_range, _rt.b_int)
+              _rt.b_in_range, _rt.b_int, _rt.b_is_array)

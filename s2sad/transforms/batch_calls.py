@@ -264,6 +264,8 @@ class CallBatcher:
             return self.rt({"np.shape": "b_per_example_shape", "np.ndim": "b_ndim", "np.size": "b_numel"}[name], x)
         if name == "len" and len(args) == 1:
             return v if self.is_container(x) else self.rt("b_len", x)
+        if name == "is_array" and len(args) == 1:
+            return self.rt("b_is_array", x, N.Const(self.isb(x)))
         if name == "iterate":
             # zip, enumerate, list, sum...: over one example's first axis
             return N.Call(v.func, tuple(a if not self.isb(a) or self.is_container(a) else self.rt("b_iter", a)
