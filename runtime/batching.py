@@ -646,6 +646,9 @@ def b_setitem(x, idx, v, ib, vb, mask=None):
         cur = x[bidx]
         if vb:
             v = _lift(v, np.ndim(cur) - 1)
+            extra = np.ndim(v) - np.ndim(cur)
+            if extra > 0 and all(d == 1 for d in _shape(v)[1:1 + extra]):
+                v = v.reshape(_shape(v)[:1] + _shape(v)[1 + extra:])   # NumPy drops leading unit axes
         if mask is not None:
             v = np.where(mask.reshape(mask.shape + (1,) * (np.ndim(cur) - 1)), v, cur)
     x[bidx] = v

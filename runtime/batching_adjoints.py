@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import _lane_ints, _lift, b_broadcast, b_loop, b_matmul, lane
+from .batching import _lane_count, _lane_ints, _lift, b_broadcast, b_loop, b_matmul, lane
 from .core import _PY_SCALARS, ZERO, Like, _shape, check_scalar_output, grad_out, unbroadcast
 from .indexing import _is_mask, index_adjoint, is_basic_index
 from .reductions import _norm_axis, sum_adjoint
 
 
 def _n(*pairs):
-    return next(_shape(v)[0] for v, b in pairs if b)
+    return next(_lane_count(v) for v, b in pairs if b and _lane_count(v) is not None)
 
 
 def _lane_shape(x, xb):
@@ -134,6 +134,15 @@ def b_grad_out(g, x, gb, xb, n):
         gs = g if g is not ZERO else [ZERO] * len(x)
         items = [b_grad_out(gi, xi, gb, xb, n) for gi, xi in zip(gs, x)]
         return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
+    if isinstance(g, (list, tuple)) and not isinstance(x, (list, tuple)):
+        # the adjoint of an array unpacked into its rows: the rows, stacked in each example
+        rows = [e if gb else b_broadcast(e, n) for e in g]
+        like = next((np.asarray(e) for e in rows if e is not ZERO), None)
+        if like is None:
+            g = ZERO
+        else:
+            g = np.stack([np.zeros_like(like) if e is ZERO else np.asarray(e) for e in rows], axis=1)
+        gb = True
     if g is ZERO or not gb:
         return b_broadcast(grad_out(g, lane(x, 0) if xb else x), n)
     if type(g).__name__ == "LowRank":          # kept factored (s2sad.per_example_norms)
@@ -163,7 +172,11 @@ def b_check_scalar_output(y, loc, yb):
 
 def b_index_adjoint(g, x, idx, gb, xb, ib):
     """``index_adjoint(g, x, idx)`` of each example."""
-    n = _n((g, gb), (x, xb), (idx, ib))
+    n = _n((x, xb), (idx, ib), (g, gb)) if (xb and not isinstance(x, (list, tuple, dict))) or ib else \
+        _n((g, gb), (x, xb), (idx, ib))
+    if isinstance(g, (list, tuple)) and gb and not isinstance(x, (list, tuple, dict)):
+        # the adjoint of the items of x[idx] read one by one: the items, stacked in each example
+        g = np.stack([np.asarray(e) for e in g], axis=1) if len(g) else np.zeros((n, 0))
     if ib and gb and g is not ZERO and _lane_ints(idx, n) and not isinstance(x, (list, tuple, dict)) \
             and np.ndim(x) - xb >= 1:
         # one integer per lane: a scatter of one row per lane

@@ -115,6 +115,7 @@ def register(table):
     table.defbatch(_custom("numpy_of", helper="round"), builtins.round)
     table.defbatch(_custom("extremum", helper="maximum"), builtins.max)
     table.defbatch(_custom("extremum", helper="minimum"), builtins.min)
+    table.defbatch(DIRECT, builtins.next, builtins.iter)
     table.defbatch(_custom("iterate"), builtins.sum, builtins.list, builtins.tuple, builtins.reversed,
                    builtins.enumerate, builtins.zip, builtins.sorted)
     table.defbatch(_custom("numpy_of", helper="power"), math.pow)
