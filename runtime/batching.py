@@ -301,6 +301,31 @@ def b_iter(v):
     return list(np.moveaxis(v, 1, 0))
 
 
+def b_number_copy(v):
+    """A read that gives one number per example is a copy there (NumPy's
+    ``x[i]`` of a vector is a scalar, not a view): copy the lanes, so a later
+    write into ``x`` does not reach it."""
+    return v.copy() if isinstance(v, np.ndarray) and v.ndim == 1 else v
+
+
+def b_zip(flags, n, *seqs):
+    """``zip`` of one example's sequences, as lists of batched items (an
+    unbatched sequence's items are the same in every lane)."""
+    return zip(*[_items(s, f, n) for s, f in zip(seqs, flags)])
+
+
+def b_enumerate(seq, flag, n, start=0):
+    """``enumerate`` of one example's sequence; the counter is batched like
+    every item of a batched list."""
+    return iter([(b_broadcast(start + k, n), v) for k, v in enumerate(_items(seq, flag, n))])
+
+
+def _items(s, batched, n):
+    if batched:
+        return s if not hasattr(s, "shape") or isinstance(s, Like) else list(np.moveaxis(s, 1, 0))
+    return [b_broadcast(e, n) for e in s]
+
+
 def b_any(m):
     """Does some lane still run (a ``while`` on a batched test)?"""
     return bool(np.any(m))

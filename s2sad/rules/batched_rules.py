@@ -45,6 +45,10 @@ def register(T):
     def rt_b_float(g, x):
         d[x] = _rt.reshape_adjoint(g, x)
 
+    @defrule(_rt.b_number_copy, jvp="linear")
+    def rt_b_number_copy(g, v):
+        d[v] = g
+
     @defrule(_rt.b_T, jvp="linear")
     def rt_b_T(g, x):
         d[x] = _rt.b_T(g)

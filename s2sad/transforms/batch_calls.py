@@ -93,9 +93,15 @@ class CallBatcher:
             return v
         xb, ib = self.isb(x), self.isb(idx)
         if xb and not ib and self.simple_index(idx) and self.is_array(x):
-            return N.Sub(x, self.prefixed(idx))
+            read = N.Sub(x, self.prefixed(idx))
+            if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in self.shares_written:
+                read = self.rt("b_number_copy", read)
+            return read
         extra = (self.mask,) if ib and self.mask is not None else ()
-        return self.rt("b_getitem", x, self.index_value(idx), N.Const(xb), N.Const(ib), *extra)
+        read = self.rt("b_getitem", x, self.index_value(idx), N.Const(xb), N.Const(ib), *extra)
+        if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in self.shares_written:
+            read = self.rt("b_number_copy", read)
+        return read
 
     def index_value(self, idx):
         """An index as a value (``a:b`` as ``slice(a, b)``), to pass to a helper."""
@@ -267,7 +273,12 @@ class CallBatcher:
         if name == "is_array" and len(args) == 1:
             return self.rt("b_is_array", x, N.Const(self.isb(x)))
         if name == "iterate":
-            # zip, enumerate, list, sum...: over one example's first axis
+            obj = static_value(v.func)
+            if obj is zip and not kwargs:
+                return self.rt("b_zip", N.Const(tuple(self.isb(a) for a in args)), self.B, *args)
+            if obj is enumerate and not kwargs and len(args) <= 2:
+                return self.rt("b_enumerate", x, N.Const(self.isb(x)), self.B, *args[1:])
+            # list, tuple, sum...: over one example's first axis
             return N.Call(v.func, tuple(a if not self.isb(a) or self.is_container(a) else self.rt("b_iter", a)
                                         for a in args), tuple(kwargs))
         if name == "convert" and len(args) == 1:
