@@ -318,6 +318,12 @@ class BatchTransform(CallBatcher):
         value = self.expr(st, st.value, pre)
         tb = any(n in self.batched for n in (t.elts if isinstance(t, N.Tuple) else [t]) if isinstance(n, N.Name)
                  for n in [n.id])
+        if tb and isinstance(t, N.Tuple) and not self.value_batched(st.value) \
+                and not all(e.id in self.batched for e in t.elts):
+            # some names batched elsewhere, some not: unpack, then broadcast those
+            tmps = [N.Name(self.namer.fresh(e.id)) for e in t.elts]
+            out = pre + [N.Assign(N.Tuple(tuple(tmps)), value, loc=st.loc)]
+            return out + [N.Assign(e, self.bcast(tm) if e.id in self.batched else tm) for e, tm in zip(t.elts, tmps)]
         if tb and not self.value_batched(st.value):
             value = self.bcast(value)
         elif isinstance(t, N.Tuple) and tb and not self.is_container(st.value):
