@@ -147,6 +147,7 @@ def batched_names(body, params, rules, kinds):
     defs = {st.target.id: st.value for st in iter_stmts(body)
             if isinstance(st, N.Assign) and isinstance(st.target, N.Name)}
     ranges = range_names(defs)
+    readers = readers_of(body)
     written = {st.target.value.id for st in iter_stmts(body)
                if isinstance(st, N.Assign) and isinstance(st.target, N.Sub) and isinstance(st.target.value, N.Name)}
     changed = True
@@ -167,7 +168,7 @@ def batched_names(body, params, rules, kinds):
                         and not _range_list(st.iter, defs):
                     batched.add(st.target)
             for blk in masked_blocks(st, batched, defs, ranges):
-                batched.update(bound_in(blk))
+                batched.update(n for n in bound_in(blk) if carried(n, blk, readers))
         for g in groups:
             if g & batched and g & written:
                 batched |= g
@@ -189,6 +190,47 @@ def range_names(defs):
                 out.add(nm)
                 changed = True
     return frozenset(out)
+
+
+def readers_of(body):
+    """name -> the statements that read it (a binding ``x = ...`` does not
+    read ``x``; an element write ``x[i] = ...`` does)."""
+    out = {}
+    for st in iter_stmts(body):
+        exprs = []
+        if isinstance(st, (N.Assign, N.Eval)):
+            exprs.append(st.value)
+            if isinstance(st, N.Assign) and isinstance(st.target, N.Sub):
+                exprs.append(st.target)
+        elif isinstance(st, (N.If, N.While)):
+            exprs.append(st.test)
+        elif isinstance(st, N.For):
+            exprs.append(st.iter)
+        elif isinstance(st, N.Return):
+            exprs.append(st.value)
+        for e in exprs:
+            for n in names(e):
+                out.setdefault(n, []).append(st)
+    return out
+
+
+def carried(name, stmts, readers):
+    """Does the value ``stmts`` leave in ``name`` matter: is it read
+    outside them, or read inside them before they bind it (a value carried
+    from an earlier iteration)?  A block's own temporaries need no merging
+    under a mask, and no batch axis when their values are the same in every
+    lane."""
+    inside = {id(s) for s in iter_stmts(stmts)}
+    rs = readers.get(name, [])
+    if any(id(s) not in inside for s in rs):
+        return True
+    reading = {id(s) for s in rs}
+    for s in iter_stmts(stmts):
+        if id(s) in reading:
+            return True
+        if name in targets(s):
+            return False
+    return False
 
 
 def _range_list(it, defs):

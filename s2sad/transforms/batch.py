@@ -27,7 +27,7 @@ import builtins
 import numpy as np
 
 from s2sad.analysis.batched import (
-    batched_break, batched_count, certain_arrays, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
+    batched_break, batched_count, carried, certain_arrays, readers_of, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
     value_batched, written_aliases,
 )
 from s2sad.analysis.kinds import infer_kinds, infer_py
@@ -64,14 +64,7 @@ class BatchTransform(CallBatcher):
         self._pops = {}
         self.mask = None                      # the mask of the statement being batched
         self.factored = factored              # keep dense layers' per-example gradients factored
-        self.readers = {}
-        for st in iter_stmts(fn.body):
-            for e in _exprs(st):
-                if isinstance(st, N.Assign) and e is st.target and not isinstance(e, N.Sub):
-                    continue
-                for x in walk(e):
-                    if isinstance(x, N.Name):
-                        self.readers.setdefault(x.id, []).append(st)
+        self.readers = readers_of(fn.body)
         counts = {}
         for st in iter_stmts(fn.body):
             for t in targets(st):
@@ -170,21 +163,7 @@ class BatchTransform(CallBatcher):
         return [N.If(self.rt("b_any", mask), out)] if out else []
 
     def carried(self, name, stmts):
-        """Does the value ``stmts`` leave in ``name`` matter: is it read
-        outside them, or read inside them before they bind it (a value
-        carried from an earlier iteration)?  Temporaries of the block need no
-        merging."""
-        inside = {id(s) for s in iter_stmts(stmts)}
-        rs = self.readers.get(name, [])
-        if any(id(s) not in inside for s in rs):
-            return True
-        reading = {id(s) for s in rs}
-        for s in iter_stmts(stmts):
-            if id(s) in reading:
-                return True
-            if name in targets(s):
-                return False
-        return False
+        return carried(name, stmts, self.readers)
 
     def and_mask(self, mask, test):
         m = N.Name(self.namer.fresh("lanes"))
@@ -205,8 +184,8 @@ class BatchTransform(CallBatcher):
         if isinstance(st, N.Pass):
             return [N.Pass()]
         if isinstance(st, (N.Break, N.Continue)):
-            if mask is not None:
-                self.refuse(st, f"a `{type(st).__name__.lower()}` under a condition that differs between examples")
+            # reached only under a condition the same in every lane (a batched
+            # break flag is the loop's mask): every lane leaves together
             return [type(st)()]
         if isinstance(st, N.Comment):
             return [st]
@@ -260,15 +239,22 @@ class BatchTransform(CallBatcher):
                 r = N.Name(self.namer.fresh("lanes_range"))
                 head.append(N.Assign(r, self.rt("b_range", *args)))
                 test, it = self.rt("b_in_range", i, r, self.B), r
-            m, a = self.and_mask(mask, test)
             target, first = self.loop_target(st)
-            return head + [N.For(target, it, first + [a] + self.masked(body, m) + self.broke(m, brk))]
+            if brk is not None:
+                # lanes that left the loop stay out of it
+                alive, a0 = self.and_mask(mask, N.Const(True))
+                m, a = self.and_mask(alive, test)
+                return head + [a0, N.For(target, it, first + [a] + self.masked(body, m) + self.broke(alive, brk))]
+            m, a = self.and_mask(mask, test)
+            return head + [N.For(target, it, first + [a] + self.masked(body, m))]
         ranged = self.replayed_range(st)
         if ranged is not None:
             # `for k in range(len(L)): i = L[k]` over a list of a batched range
-            m, a = self.and_mask(mask, self.rt("b_in_range", N.Name(st.body[0].target.id), ranged, self.B))
-            return head + [N.For(st.target, it, self.block(body[:1], mask) + [a] + self.masked(body[1:], m)
-                                 + self.broke(m, brk))]
+            test = self.rt("b_in_range", N.Name(st.body[0].target.id), ranged, self.B)
+            alive, a0 = self.and_mask(mask, N.Const(True))
+            m, a = self.and_mask(alive, test)
+            return head + [a0, N.For(st.target, it, self.block(body[:1], mask) + [a] + self.masked(body[1:], m)
+                                     + self.broke(alive, brk))]
         target, first = st.target, []
         if self.isb(it) and not self.is_container(it) and not self.is_range(it):
             it = self.rt("b_iter", it)
