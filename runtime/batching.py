@@ -622,7 +622,7 @@ def b_getitem(x, idx, xb, ib, mask=None):
             return x[np.arange(n), idx]     # one integer per lane: a gather
         if mask is not None:
             return _masked_loop(operator.getitem, (xb, True), n, mask, x, idx)
-        if not xb and not isinstance(idx, (tuple, list)):
+        if not xb and getattr(getattr(idx, "dtype", None), "kind", "") in "iu" and hasattr(idx, "dtype"):
             return x[idx]           # a batched integer (array) indexing an unbatched array
         return b_loop(operator.getitem, (xb, True), n, x, idx)
     t = _as_tuple(idx)

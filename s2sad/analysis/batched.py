@@ -169,6 +169,8 @@ def batched_names(body, params, rules, kinds):
                     batched.add(st.target)
             for blk in masked_blocks(st, batched, defs, ranges):
                 batched.update(n for n in bound_in(blk) if carried(n, blk, readers))
+                if isinstance(st, N.For) and carried(st.target, [st], readers):
+                    batched.add(st.target)      # its value after the loop differs by lane
         for g in groups:
             if g & batched and g & written:
                 batched |= g

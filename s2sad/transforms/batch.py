@@ -128,6 +128,8 @@ class BatchTransform(CallBatcher):
         for st in iter_stmts(fn.body):
             for blk in self._masked(st):
                 pre.update(n for n in bound_in(blk) if n not in fn.params)
+                if isinstance(st, N.For) and st.target in self.batched and st.target not in fn.params:
+                    pre.add(st.target)
         body += [N.Assign(N.Name(n), N.Const(None)) for n in sorted(pre)]
         body += self.block(fn.body[:-1], None)
         out = fn.body[-1].value
@@ -228,9 +230,10 @@ class BatchTransform(CallBatcher):
         head = [N.Comment(self.line_comment(st))] if st.loc is not None else []
         it = st.iter
         body, brk = _split_break(st.body, self)
-        i = N.Name(st.target)
         if batched_count(st, self.batched):
             args = it.args
+            target, first = self.loop_target(st)
+            i = N.Name(target)
             if self.pops(st.body) and len(args) == 1:
                 # the reverse sweep of a `while`: each lane replays its own
                 # last iterations of the masked forward loop
@@ -239,14 +242,13 @@ class BatchTransform(CallBatcher):
                 r = N.Name(self.namer.fresh("lanes_range"))
                 head.append(N.Assign(r, self.rt("b_range", *args)))
                 test, it = self.rt("b_in_range", i, r, self.B), r
-            target, first = self.loop_target(st)
             if brk is not None:
                 # lanes that left the loop stay out of it
                 alive, a0 = self.and_mask(mask, N.Const(True))
                 m, a = self.and_mask(alive, test)
-                return head + [a0, N.For(target, it, first + [a] + self.masked(body, m) + self.broke(alive, brk))]
+                return head + [a0, N.For(target, it, [a] + self.masked(first + body, m) + self.broke(alive, brk))]
             m, a = self.and_mask(mask, test)
-            return head + [N.For(target, it, first + [a] + self.masked(body, m))]
+            return head + [N.For(target, it, [a] + self.masked(first + body, m))]
         ranged = self.replayed_range(st)
         if ranged is not None:
             # `for k in range(len(L)): i = L[k]` over a list of a batched range
@@ -261,10 +263,10 @@ class BatchTransform(CallBatcher):
         else:
             target, first = self.loop_target(st)
         if brk is None:
-            return head + [N.For(target, it, first + self.block(st.body, mask))]
+            return head + [N.For(target, it, self.block(first + st.body, mask))]
         m, a = self.and_mask(mask, N.Const(True))
-        return head + [a, N.For(target, it, first + [N.If(N.UnaryOp("Not", self.rt("b_any", m)), [N.Break()])]
-                                + self.masked(body, m) + self.broke(m, brk))]
+        return head + [a, N.For(target, it, [N.If(N.UnaryOp("Not", self.rt("b_any", m)), [N.Break()])]
+                                + self.masked(first + body, m) + self.broke(m, brk))]
 
     def loop_target(self, st):
         """The loop variable, and the statement that broadcasts it when the
@@ -273,7 +275,7 @@ class BatchTransform(CallBatcher):
         if st.target not in self.batched:
             return st.target, []
         target = self.namer.fresh(st.target)
-        return target, [N.Assign(N.Name(st.target), self.bcast(N.Name(target)))]
+        return target, [N.Assign(N.Name(st.target), N.Name(target), loc=st.loc)]   # (broadcast by assign)
 
     def is_range(self, e):
         v = self.defs.get(e.id) if isinstance(e, N.Name) else e
