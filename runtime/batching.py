@@ -612,8 +612,9 @@ def b_getitem(x, idx, xb, ib, mask=None):
     """``x[idx]`` of each example (``xb``, ``ib``: batched flags).  Under a
     ``mask`` a batched index is read in the mask's lanes only (the others
     may hold an index their example never reads: a guarded read)."""
-    if isinstance(x, (list, tuple, dict)) and not ib:
-        return x[idx]           # an item of a batched list is batched
+    if isinstance(x, (list, tuple, dict)):
+        # an item of a batched list is batched
+        return x[idx] if not ib else b_item_of(x, idx, False, _lane_count(idx))
     if isinstance(x, (range, BRange)):
         return (x if isinstance(x, BRange) else BRange(x.start, x.stop, x.step))[idx]
     if ib:
@@ -629,6 +630,27 @@ def b_getitem(x, idx, xb, ib, mask=None):
     if not _adjacent(t):
         return b_loop(operator.getitem, (True, False), _shape(x)[0], x, idx)
     return x[(slice(None),) + t]
+
+
+def b_item_of(container, idx, written, n):
+    """``container[idx]`` with an index that is batched: the item itself
+    when every lane asks for the same one (a tape's saved counter), else the
+    lanes' items stacked -- a copy, refused when the program writes through
+    it."""
+    first = lane(idx, 0)
+    if all(_same_index(lane(idx, b), first) for b in range(1, n)):
+        return container[first]
+    if written:
+        raise BatchError("vmap: examples read different items of a list, and the program writes through the "
+                         "item read: the batched read is a copy, so the write would be lost")
+    return _stack([lane(container, b)[lane(idx, b)] for b in range(n)], n)
+
+
+def _same_index(a, b):
+    try:
+        return bool(np.all(np.asarray(a) == np.asarray(b)))
+    except Exception:
+        return a is b
 
 
 def _lane_ints(idx, n):

@@ -316,7 +316,8 @@ def _alias_groups(body):
                 union(t, src)
     groups = {}
     for x in list(parent):
-        groups.setdefault(find(x), set()).add(x)
+        r = find(x)
+        groups.setdefault(r, {r}).add(x)      # (a root is no key of parent)
     return [g for g in groups.values() if len(g) > 1]
 
 

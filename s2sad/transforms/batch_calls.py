@@ -5,7 +5,6 @@ attributes and calls, each by its batching rule."""
 from __future__ import annotations
 
 import inspect
-import operator
 
 import numpy as np
 
@@ -89,7 +88,9 @@ class CallBatcher:
         x, idx = v.value, v.index
         if self.is_container(x):
             if self.isb(idx):
-                return self.lane_loop(st, self.static(operator.getitem, "getitem"), [x, idx], [])
+                written = isinstance(st, N.Assign) and isinstance(st.target, N.Name) and \
+                    st.target.id in self.shares_written
+                return self.rt("b_item_of", x, self.index_value(idx), N.Const(written), self.B)
             return v
         xb, ib = self.isb(x), self.isb(idx)
         if xb and not ib and self.simple_index(idx) and self.is_array(x):
