@@ -308,6 +308,14 @@ def b_number_copy(v):
     return v.copy() if isinstance(v, np.ndarray) and v.ndim == 1 else v
 
 
+def b_sum(seq, n, start=0):
+    """Builtin ``sum`` of one example's sequence: over the second axis of a
+    batched array (an empty one sums to zeros, one per lane)."""
+    if hasattr(seq, "shape") and not isinstance(seq, Like):
+        return np.sum(seq, axis=1) + start
+    return sum(seq, b_broadcast(start, n) if seq == [] else start)
+
+
 def b_zip(flags, n, *seqs):
     """``zip`` of one example's sequences, as lists of batched items (an
     unbatched sequence's items are the same in every lane)."""

@@ -45,6 +45,10 @@ def register(T):
     def rt_b_float(g, x):
         d[x] = _rt.reshape_adjoint(g, x)
 
+    @defrule(_rt.b_sum, jvp="linear")
+    def rt_b_sum(g, seq, n, start=0):
+        d[seq] = _rt.b_sum_adjoint(g, seq, 0, False, True, True)
+
     @defrule(_rt.b_number_copy, jvp="linear")
     def rt_b_number_copy(g, v):
         d[v] = g

@@ -277,6 +277,8 @@ class CallBatcher:
             obj = static_value(v.func)
             if obj is zip and not kwargs:
                 return self.rt("b_zip", N.Const(tuple(self.isb(a) for a in args)), self.B, *args)
+            if obj is sum and not kwargs and len(args) <= 2 and self.isb(x) and not self.is_container(x):
+                return self.rt("b_sum", x, self.B, *args[1:])
             if obj is enumerate and not kwargs and len(args) <= 2:
                 return self.rt("b_enumerate", x, N.Const(self.isb(x)), self.B, *args[1:])
             # list, tuple, sum...: over one example's first axis
