@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from s2sad import emit
-from s2sad.errors import ArgumentError
+from s2sad.errors import ArgumentError, UnsupportedSyntaxError
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
 from s2sad.ir import render as R
@@ -124,6 +124,8 @@ class VmapFunction:
         inner = getattr(fn, "compiled", None)
         generated = inner is not None and hasattr(fn, "__s2sad_inline__")
         target = inner(self._lane_args(args) if args is not None else None) if generated else fn
+        if getattr(target, "__s2sad_loops__", False):
+            raise _checkpointed_loop_error(fn)
         src = read_function(target)
         ns = emit.Namespace()
         fn_params = {}
@@ -177,6 +179,28 @@ class VmapFunction:
 
     def __repr__(self):
         return f"<s2sad.vmap of {_name(self.fn)} in_axes={self.in_axes} out_axes={self.out_axes}>"
+
+
+def _checkpointed_loop_error(fn):
+    """vmap of a gradient whose loop is checkpointed: refused, naming the
+    loop's line in the user's file."""
+    user = getattr(fn, "fn", fn)
+    where = {}
+    try:
+        src = read_function(user)
+        n = len(inspect.getsourcelines(user)[0])
+        for k, text in enumerate(src.lines[src.first_line - 1:src.first_line - 1 + n], start=src.first_line):
+            c = text.find("checkpointed(")
+            if c >= 0:
+                where = dict(filename=src.filename, lineno=k, line=text, col=c, end_col=c + len("checkpointed"),
+                             function=src.qualname)
+                break
+    except Exception:  # noqa: BLE001 - the message stands without the line
+        pass
+    return UnsupportedSyntaxError(
+        "vmap of this gradient: its checkpointed loop runs inside the runtime's checkpoint scheduler, which vmap "
+        "cannot batch yet", hint="for per-example gradients, drop the s2sad.checkpointed annotation (the default "
+        "tape), or call the gradient once per example", **where)
 
 
 def _name(fn):

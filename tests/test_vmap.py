@@ -283,3 +283,15 @@ def test_per_example_norms_never_form_the_per_example_weight_gradients():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < B * k * h * 8 / 8, f"peak {peak} bytes: the (B, k, h) gradient of W1 would be {B * k * h * 8}"
+
+
+def _checkpointed(x):
+    for t in s2sad.checkpointed(range(4), snapshots=2):
+        x = np.tanh(x)
+    return np.sum(x)
+
+
+def test_gradient_with_a_checkpointed_loop_is_refused_at_the_loop():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="checkpointed loop") as e:
+        s2sad.vmap(s2sad.grad(_checkpointed))(np.ones((3, 2)))
+    assert e.value.lineno is not None and "checkpointed(range(4)" in e.value.line
