@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import threading
 
 import numpy as np
@@ -190,8 +191,9 @@ def _checkpointed_loop_error(fn):
         src = read_function(user)
         n = len(inspect.getsourcelines(user)[0])
         for k, text in enumerate(src.lines[src.first_line - 1:src.first_line - 1 + n], start=src.first_line):
-            c = text.find("checkpointed(")
-            if c >= 0:
+            m = re.search(r"(?<![\w])checkpointed\s*\(", text)
+            if m and not text.lstrip().startswith("def "):
+                c = m.start()
                 where = dict(filename=src.filename, lineno=k, line=text, col=c, end_col=c + len("checkpointed"),
                              function=src.qualname)
                 break
