@@ -111,17 +111,44 @@ def _second_order(rule, table):
     return "yes"
 
 
+_OPERATORS_ELEMENTWISE = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "USub", "UAdd", "Invert", "BitAnd",
+                          "BitOr", "BitXor", "LShift", "RShift", "Not", "Lt", "LtE", "Gt", "GtE", "Eq", "NotEq"}
+_BATCH_KINDS = {"elementwise": "elementwise", "axis": "axis shifted", "direct": "as it is", "helper": "batched helper"}
+
+
+def _batching(key, table, method=False):
+    """How ``vmap`` batches the function: its batching rule's kind, or lane
+    by lane when it has none."""
+    from s2sad.rules import batch_rules
+    if isinstance(key, str) and not method:
+        if key in _OPERATORS_ELEMENTWISE:
+            return "elementwise"
+        if key.startswith("attr.") or key in ("subscript", "copy", "Compare"):
+            return "batched"            # attributes, indexing, `x = y`: the transform's own cases
+        if key == "BoolOp":
+            return "masked (as `if`)"
+        r = table.batch_rule(key)
+    else:
+        r = table.batch_rule("." + key) if method else batch_rules.lookup(table, key)
+    if key is range:
+        return "union of the lanes' ranges, masked"
+    if r is None or r.kind == "loop":
+        return "lane by lane"
+    return _BATCH_KINDS.get(r.kind, "batched")
+
+
 def entries():
-    """Rows ``(section, function, reverse, forward, second order)``."""
+    """Rows ``(section, function, reverse, forward, second order, vmap)``."""
     from s2sad.rules import DEFAULT_RULES
     rows = []
     for key, rule in _all_rules().items():
         if (getattr(key, "__module__", "") or "").startswith("s2sad"):
             continue            # rules of the runtime's own helpers: they make second order possible
         section = _section(key, rule)
-        rows.append(_row(section, _display(key, rule, section), rule, DEFAULT_RULES))
+        rows.append(_row(section, _display(key, rule, section), rule, DEFAULT_RULES)
+                    + (_batching(key, DEFAULT_RULES),))
     for name, rule in DEFAULT_RULES._methods.items():
-        rows.append(_row("method", f"`x.{name}()`", rule, DEFAULT_RULES))
+        rows.append(_row("method", f"`x.{name}()`", rule, DEFAULT_RULES) + (_batching(name, DEFAULT_RULES, True),))
     order = {s: i for i, (_, s) in enumerate(_SECTIONS)}
     return sorted(set(rows), key=lambda r: (order.get(r[0], 99), r[1].lower()))
 
@@ -144,8 +171,9 @@ def markdown():
         mine = [r for r in rows if r[0] == sec]
         if not mine:
             continue
-        out += [f"### {title}", "", "| function | reverse | forward | second order |", "| --- | --- | --- | --- |"]
-        out += [f"| {r[1]} | {r[2]} | {r[3]} | {r[4]} |" for r in mine]
+        out += [f"### {title}", "", "| function | reverse | forward | second order | vmap |",
+                "| --- | --- | --- | --- | --- |"]
+        out += [f"| {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in mine]
         out.append("")
     return "\n".join(out).rstrip("\n")
 
