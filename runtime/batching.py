@@ -460,6 +460,37 @@ def b_flat_axis(axis):
     return 1 if axis is None else _axis1(axis)
 
 
+def b_norm_input(x, ord, axis):
+    """``np.linalg.norm``'s operand for one example: flattened when the
+    norm is of all its elements (``ord`` and ``axis`` None)."""
+    return b_flat(x, None) if ord is None and axis is None else x
+
+
+def b_norm_axis(x, ord, axis):
+    """``np.linalg.norm``'s axis for one example: 1 for a flattened or a
+    vector example, (1, 2) for a matrix example's matrix norm."""
+    if axis is not None:
+        return b_axis(axis, x)
+    if ord is None or np.ndim(x) == 2:
+        return 1
+    if np.ndim(x) == 3:
+        return (1, 2)
+    raise BatchError("vmap: np.linalg.norm with an `ord` of an example of more than two axes (NumPy refuses it)")
+
+
+def b_solve(a, b, ab, bb):
+    """``np.linalg.solve(a, b)`` of each example (a vector ``b`` of one
+    example stays a vector)."""
+    na, nb = np.ndim(a) - ab, np.ndim(b) - bb
+    if nb == 1 and na == 2:
+        if bb and not ab:
+            return np.linalg.solve(a, b.T).T
+        return np.linalg.solve(a, b[..., None])[..., 0] if bb else np.linalg.solve(a, np.broadcast_to(
+            b, a.shape[:1] + b.shape)[..., None])[..., 0]
+    n = _shape(a)[0] if ab else _shape(b)[0]
+    return b_loop(np.linalg.solve, (ab, bb), n, a, b)
+
+
 def b_shape(x, shape):
     """A ``reshape`` target of one example, for the batched ``x``."""
     if isinstance(shape, (int, np.integer)):

@@ -101,6 +101,8 @@ def register(table):
     table.defbatch(_custom("matmul"), np.matmul, "MatMult")
     table.defbatch(_custom("dot"), np.dot)
     table.defbatch(_custom("outer"), np.outer)
+    table.defbatch(_custom("norm"), np.linalg.norm)
+    table.defbatch(_custom("solve"), np.linalg.solve)
     table.defbatch(_custom("einsum"), np.einsum)
     table.defbatch(_custom("reshape"), np.reshape)
     table.defbatch(_custom("ravel"), np.ravel)

@@ -41,6 +41,10 @@ def register(T):
     def rt_b_flat(g, x, axis):
         d[x] = _rt.reshape_adjoint(g, x)
 
+    @defrule(_rt.b_norm_input, jvp="linear")
+    def rt_b_norm_input(g, x, ord, axis):
+        d[x] = _rt.reshape_adjoint(g, x)
+
     @defrule(_rt.b_float, _rt.b_item, jvp="linear")
     def rt_b_float(g, x):
         d[x] = _rt.reshape_adjoint(g, x)
@@ -73,4 +77,4 @@ def register(T):
 
     T.nondiff(_rt.b_size, _rt.b_axis, _rt.b_flat_axis, _rt.b_shape, _rt.b_per_example_shape, _rt.b_ndim,
               _rt.b_numel, _rt.b_len, _rt.b_any, _rt.b_and, _rt.b_max, _rt.b_trips, _rt.b_tail, _rt.b_range,
-              _rt.b_in_range, _rt.b_int, _rt.b_is_array)
+              _rt.b_in_range, _rt.b_int, _rt.b_is_array, _rt.b_norm_axis)

@@ -242,6 +242,17 @@ class CallBatcher:
         if name == "einsum" and not kwargs and isinstance(args[0], N.Const):
             return self.rt("b_einsum", args[0], N.Const(tuple(self.isb(a) for a in args[1:])), *args[1:])
         x = args[0] if args else None
+        if name == "norm" and self.isb(x) and not any(self.isb(a) for a in args[1:]) \
+                and set(dict(kwargs)) <= {"ord", "axis", "keepdims"} and len(args) <= 4:
+            names = ("x", "ord", "axis", "keepdims")
+            bound = dict(zip(names, args))
+            bound.update(dict(kwargs))
+            o, ax = bound.get("ord", N.Const(None)), bound.get("axis", N.Const(None))
+            kd = bound.get("keepdims", N.Const(False))
+            return N.Call(v.func, (self.rt("b_norm_input", x, o, ax), o),
+                          (("axis", self.rt("b_norm_axis", x, o, ax)), ("keepdims", kd)))
+        if name == "solve" and len(args) == 2 and not kwargs:
+            return self.rt("b_solve", args[0], args[1], *flags)
         if name in ("reshape", ".reshape") and self.isb(x) and not any(self.isb(a) for a in args[1:]):
             shape = args[1] if len(args) == 2 else N.Tuple(tuple(args[1:]))
             if not kwargs:
