@@ -330,7 +330,15 @@ def certain_containers(body, params, kinds_in):
     """Names that certainly hold a list, tuple or dict (every binding is
     one; ``None`` placeholders aside).  Batching treats other names as
     arrays, or decides at run time where it cannot know."""
-    cont = {p for p in params if kinds_in.get(p) == "container"}
+    return _every_binding(body, {p for p in params if kinds_in.get(p) == "container"}, set(params),
+                          lambda st, known: _container_def(st, known))
+
+
+def _every_binding(body, known, fixed, classify):
+    """Names every binding of which ``classify(st, known)`` accepts (True;
+    None: a placeholder that neither accepts nor refuses), to a fixed
+    point from ``known``; ``fixed`` names are never added."""
+    known = set(known)
     defs = {}
     for st in iter_stmts(body):
         for t in targets(st):
@@ -339,13 +347,13 @@ def certain_containers(body, params, kinds_in):
     while changed:
         changed = False
         for var, sts in defs.items():
-            if var in cont or var in params:
+            if var in known or var in fixed:
                 continue
-            if all(_container_def(st, cont) is not False for st in sts) and \
-                    any(_container_def(st, cont) for st in sts):
-                cont.add(var)
+            verdicts = [classify(st, known) for st in sts]
+            if all(v is not False for v in verdicts) and any(verdicts):
+                known.add(var)
                 changed = True
-    return frozenset(cont)
+    return frozenset(known)
 
 
 def _container_def(st, cont):
@@ -376,22 +384,7 @@ def certain_arrays(body, arrays, rules):
     parameters, and every binding an operator, an index or an elementwise,
     reduction or product call of one).  Batching indexes these directly
     (``x[:, i]``) and asks the run time about the rest."""
-    out = set(arrays)
-    defs = {}
-    for st in iter_stmts(body):
-        for t in targets(st):
-            defs.setdefault(t, []).append(st)
-    changed = True
-    while changed:
-        changed = False
-        for var, sts in defs.items():
-            if var in out:
-                continue
-            kinds = [_array_def(st, out, rules) for st in sts]
-            if all(k is not False for k in kinds) and any(kinds):
-                out.add(var)
-                changed = True
-    return frozenset(out)
+    return _every_binding(body, arrays, set(), lambda st, known: _array_def(st, known, rules))
 
 
 def _array_def(st, arrays, rules):

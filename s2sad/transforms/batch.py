@@ -38,6 +38,7 @@ from s2sad.ir.names import Namer, all_names
 from s2sad.ir.visit import iter_stmts, names, static_value, targets, walk
 from s2sad.rules.splice import rt_call
 from s2sad.transforms import jumps
+from s2sad.transforms.forward import commented
 from s2sad.transforms.mutation import functionalize
 from s2sad.transforms.batch_calls import LIST_METHODS, CallBatcher
 
@@ -143,16 +144,7 @@ class BatchTransform(CallBatcher):
 
     # ------------------------------------------------------------- blocks
     def block(self, stmts, mask):
-        out = []
-        last = None
-        for st in stmts:
-            compound = isinstance(st, N.COMPOUND)
-            key = (id(st.loc.src), st.loc.line) if st.loc is not None else None
-            if key is not None and key != last and not compound:
-                out.append(N.Comment(self.line_comment(st)))
-            last = key if not compound else None
-            out.extend(self.stmt(st, mask))
-        return out
+        return commented(stmts, lambda st: self.stmt(st, mask), self.line_comment)
 
     def masked(self, stmts, mask):
         """``stmts`` run in every lane, their bindings kept in the lanes of

@@ -77,16 +77,7 @@ class ForwardTransform:
 
     # ---------------------------------------------------------------- blocks
     def block(self, stmts):
-        out = []
-        last = None
-        for st in stmts:
-            compound = isinstance(st, N.COMPOUND)
-            key = (id(st.loc.src), st.loc.line) if st.loc is not None else None
-            if key is not None and key != last and not compound:
-                out.append(N.Comment(self.line_comment(st)))
-            last = key if not compound else None
-            out.extend(self.stmt(st))
-        return out
+        return commented(stmts, self.stmt, self.line_comment)
 
     def stmt(self, st):
         if isinstance(st, N.Assign):
@@ -302,6 +293,22 @@ class ForwardTransform:
             if arrays and not (len(arrays) == 1 and isinstance(arrays[0], N.Name) and arrays[0].id in self.active):
                 expr = self.rt("broadcast_as", expr, ans_expr)
         return expr
+
+
+def commented(stmts, stmt, line_comment):
+    """``stmt(st)`` of each statement, preceded by a comment naming the
+    user's line wherever the line changes (compound statements comment
+    themselves)."""
+    out = []
+    last = None
+    for st in stmts:
+        compound = isinstance(st, N.COMPOUND)
+        key = (id(st.loc.src), st.loc.line) if st.loc is not None else None
+        if key is not None and key != last and not compound:
+            out.append(N.Comment(line_comment(st)))
+        last = key if not compound else None
+        out.extend(stmt(st))
+    return out
 
 
 def _needed_temps(e, tmp_defs):
