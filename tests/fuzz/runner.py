@@ -214,7 +214,7 @@ def report(outcomes, reps=(), seconds=None, jobs=1, head="s2sad differential fuz
         lines.append("  per check (programs):  " + "  ".join(f"{s:>12s}" for s in ("pass", "fail", "refusal",
                                                                                     "inconclusive")))
         for name in ("value", "struct", "grad", "repeat", "kept", "inputs", "out", "jvp", "hvp", "global",
-                     "shape", "float32", "backend", "timeout"):
+                     "shape", "float32", "vmap", "backend", "timeout"):
             if per.get(name):
                 c = per[name]
                 lines.append(f"    {name:20s} " + "  ".join(f"{c.get(s, 0):12d}" for s in
