@@ -308,6 +308,28 @@ def b_number_copy(v):
     return v.copy() if isinstance(v, np.ndarray) and v.ndim == 1 else v
 
 
+def b_full_like(x, fill, xb, fb):
+    """``np.full_like(x, fill)`` of each example."""
+    if not fb:
+        return np.full_like(x, fill)
+    n = _shape(fill)[0]
+    shape = _shape(x)[1:] if xb else _shape(x)
+    out = np.empty_like(x, shape=(n,) + shape)
+    out[...] = _lift(fill, len(shape))
+    return out
+
+
+def b_stack_items(items):
+    """A list of batched items read as one array by NumPy: the items stacked
+    on one example's first axis (axis 1)."""
+    return np.stack([np.asarray(e) for e in items], axis=1)
+
+
+def b_unstack_items(g, items):
+    """Adjoint of :func:`b_stack_items`: one adjoint per item."""
+    return [g[:, k] for k in range(len(items))]
+
+
 def b_sum(seq, n, start=0):
     """Builtin ``sum`` of one example's sequence: over the second axis of a
     batched array (an empty one sums to zeros, one per lane)."""

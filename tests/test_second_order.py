@@ -100,7 +100,7 @@ NO_RULE = {
     **{n: "an adjoint of a vmap helper (third order through vmap): not yet"
        for n in ("b_in_adjoint", "b_out_adjoint", "b_total", "b_where_adjoint")},
     **{n: "vmap helper without a derivative rule yet (grad(vmap(f)) names it)"
-       for n in ("b_dot", "b_einsum", "b_outer", "b_transpose", "b_iter", "b_zip", "b_enumerate", "b_item_of", "b_solve")},
+       for n in ("b_dot", "b_einsum", "b_outer", "b_transpose", "b_iter", "b_zip", "b_enumerate", "b_item_of", "b_solve", "b_unstack_items", "b_full_like")},
     "b_loop": "runs a function lane by lane: its derivative is the function's own, which it does not know",
     "b_setitem": "an in-place write (vmap under a mask): not differentiable",
     # the second-order helpers themselves (third order)

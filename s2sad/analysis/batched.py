@@ -68,11 +68,12 @@ def value_batched(value, batched, rules, kinds, ranges=frozenset()):
     return True
 
 
-def masked_blocks(st, batched, defs=None, ranges=frozenset()):
+def masked_blocks(st, batched, replays=None):
     """The blocks of compound statement ``st`` that run under a batched
-    mask (lanes differ on whether, or how often, they run)."""
-    if isinstance(st, N.For) and defs is not None and replayed_range(st, defs, ranges, batched) is not None:
-        return [st.body[1:]]
+    mask (lanes differ on whether, or how often, they run); ``replays``:
+    :func:`replay_plan`'s table."""
+    if isinstance(st, N.For) and replays and id(st) in replays:
+        return [st.body[replays[id(st)][0] + 1:]]
     if isinstance(st, N.If):
         return [st.body, st.orelse] if _atom_batched(st.test, batched) else []
     if isinstance(st, N.While):
@@ -83,16 +84,53 @@ def masked_blocks(st, batched, defs=None, ranges=frozenset()):
 
 
 def replayed_range(st, defs, ranges, batched):
-    """For ``for k in range(len(L)): i = L[k]`` over a list made from a
-    ``range`` with batched bounds (the normalized ``for i in
-    reversed(range(n))``), the name bound to that range; else None."""
-    if not (st.body and isinstance(st.body[0], N.Assign) and isinstance(st.body[0].target, N.Name)):
-        return None
-    v = st.body[0].value
-    if not (isinstance(v, N.Sub) and isinstance(v.value, N.Name) and isinstance(v.index, N.Name)
-            and v.index.id == st.target):
-        return None
-    name = v.value.id
+    """For ``for k in range(len(L)): ...; i = L[k]; ...`` over a list made
+    from a ``range`` with batched bounds (the normalized ``for i in
+    reversed(range(n))``), ``(name bound to that range, position of the
+    statement binding i)``; else None."""
+    for j, s in enumerate(st.body):
+        if _binds_item(s, st.target):
+            name = _range_source(s.value.value.id, defs)
+            if name in ranges and _atom_batched(defs.get(name), batched):
+                return name, j
+            return None
+    return None
+
+
+def replay_plan(body, defs, ranges, batched):
+    """``id(for statement) -> (j, i, r)`` for the loops that run masked by
+    ``b_in_range(i, r)`` after their statement ``j`` binds ``i``: a loop
+    replaying a list made from a range ``r`` with batched bounds, and the
+    loop that replays the same iterations backwards (a generated reverse
+    sweep: its counter is the forward loop's, bound from an unbatched list,
+    and at the top of each iteration ``i`` holds the forward iteration's
+    value again)."""
+    plan, forward = {}, {}
+    for st in iter_stmts(body):
+        if not isinstance(st, N.For):
+            continue
+        hit = replayed_range(st, defs, ranges, batched)
+        if hit is not None:
+            name, j = hit
+            plan[id(st)] = (j, st.body[j].target.id, name)
+            forward[st.target] = (st.body[j].target.id, name)
+            continue
+        for j, s in enumerate(st.body):
+            if _binds_item(s, st.target):
+                if s.target.id in forward:
+                    plan[id(st)] = (j,) + forward[s.target.id]
+                break
+    return plan
+
+
+def _binds_item(s, counter):
+    """Is ``s`` ``x = L[counter]``?"""
+    return isinstance(s, N.Assign) and isinstance(s.target, N.Name) and isinstance(s.value, N.Sub) \
+        and isinstance(s.value.value, N.Name) and isinstance(s.value.index, N.Name) and s.value.index.id == counter
+
+
+def _range_source(name, defs):
+    """The name a list made by ``list(reversed(...))`` of it comes from."""
     src = defs.get(name)
     while isinstance(src, N.Call) and static_value(src.func) in (builtins.list, builtins.reversed) \
             and len(src.args) == 1:
@@ -101,9 +139,7 @@ def replayed_range(st, defs, ranges, batched):
             src = defs.get(name)
         else:
             src = src.args[0]
-    if name in ranges and src is not None and _atom_batched(src, batched):
-        return name
-    return None
+    return name
 
 
 def batched_break(body, batched):
@@ -153,6 +189,7 @@ def batched_names(body, params, rules, kinds):
     changed = True
     while changed:
         before = len(batched)
+        plan = replay_plan(body, defs, ranges, batched)
         for st in iter_stmts(body):
             if isinstance(st, N.Assign):
                 t = st.target
@@ -167,7 +204,7 @@ def batched_names(body, params, rules, kinds):
                 if _atom_batched(st.iter, batched) and not batched_count(st, batched) \
                         and not _range_list(st.iter, defs):
                     batched.add(st.target)
-            for blk in masked_blocks(st, batched, defs, ranges):
+            for blk in masked_blocks(st, batched, plan):
                 batched.update(n for n in bound_in(blk) if carried(n, blk, readers))
                 if isinstance(st, N.For) and carried(st.target, [st], readers):
                     batched.add(st.target)      # its value after the loop differs by lane

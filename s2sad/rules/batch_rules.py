@@ -78,7 +78,7 @@ def register(table):
         if hasattr(np, nm):
             table.defbatch(_axis(1, flatten=True), getattr(np, nm))
     table.defbatch(_axis(1, default=-1, flatten=True), np.sort, np.argsort)
-    table.defbatch(_axis(2, default=None, flatten=True), np.roll, np.repeat, np.take)
+    table.defbatch(_axis(2, default=None, flatten=True), np.repeat, np.take)   # (np.roll keeps the shape: lane by lane)
     table.defbatch(_axis(2, default=-1), np.diff)
     table.defbatch(_axis(1), np.flip, np.expand_dims)
     table.defbatch(_axis(1, default=0), np.stack)
@@ -102,6 +102,7 @@ def register(table):
     table.defbatch(_custom("dot"), np.dot)
     table.defbatch(_custom("outer"), np.outer)
     table.defbatch(_custom("norm"), np.linalg.norm)
+    table.defbatch(_custom("full_like"), np.full_like)
     table.defbatch(_custom("solve"), np.linalg.solve)
     table.defbatch(_custom("einsum"), np.einsum)
     table.defbatch(_custom("reshape"), np.reshape)

@@ -53,6 +53,10 @@ def register(T):
     def rt_b_sum(g, seq, n, start=0):
         d[seq] = _rt.b_sum_adjoint(g, seq, 0, False, True, True)
 
+    @defrule(_rt.b_stack_items, jvp="linear")
+    def rt_b_stack_items(g, items):
+        d[items] = _rt.b_unstack_items(g, items)
+
     @defrule(_rt.b_number_copy, jvp="linear")
     def rt_b_number_copy(g, v):
         d[v] = g

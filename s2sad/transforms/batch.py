@@ -27,7 +27,7 @@ import builtins
 import numpy as np
 
 from s2sad.analysis.batched import (
-    batched_break, batched_count, carried, certain_arrays, readers_of, batched_names, bound_in, certain_containers, masked_blocks, range_names, replayed_range,
+    batched_break, batched_count, carried, certain_arrays, readers_of, batched_names, bound_in, certain_containers, masked_blocks, range_names, replay_plan,
     value_batched, written_aliases,
 )
 from s2sad.analysis.kinds import infer_kinds, infer_py
@@ -73,6 +73,9 @@ class BatchTransform(CallBatcher):
         self.defs = {st.target.id: st.value for st in iter_stmts(fn.body)
                      if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and counts[st.target.id] == 1}
         self.ranges = range_names(self.defs)
+        # the ranges with batched bounds that loops replay (all other uses are refused)
+        self.replay = replay_plan(fn.body, self.defs, self.ranges, self.batched)
+        self.replays = {r for _, _, r in self.replay.values()}
 
     # ------------------------------------------------------------- helpers
     def rt(self, name, *args):
@@ -140,7 +143,7 @@ class BatchTransform(CallBatcher):
         return N.FunctionDef(fname, list(fn.params), body)
 
     def _masked(self, st):
-        return masked_blocks(st, self.batched, self.defs, self.ranges)
+        return masked_blocks(st, self.batched, self.replay)
 
     # ------------------------------------------------------------- blocks
     def block(self, stmts, mask):
@@ -241,14 +244,14 @@ class BatchTransform(CallBatcher):
                 return head + [a0, N.For(target, it, [a] + self.masked(first + body, m) + self.broke(alive, brk))]
             m, a = self.and_mask(mask, test)
             return head + [N.For(target, it, [a] + self.masked(first + body, m))]
-        ranged = self.replayed_range(st)
-        if ranged is not None:
-            # `for k in range(len(L)): i = L[k]` over a list of a batched range
-            test = self.rt("b_in_range", N.Name(st.body[0].target.id), ranged, self.B)
+        if id(st) in self.replay:
+            # `for k in range(len(L)): ...; i = L[k]` over a list of a batched range (or its reverse sweep)
+            j, i_name, r = self.replay[id(st)]
+            test = self.rt("b_in_range", N.Name(i_name), N.Name(r), self.B)
             alive, a0 = self.and_mask(mask, N.Const(True))
             m, a = self.and_mask(alive, test)
-            return head + [a0, N.For(st.target, it, self.block(body[:1], mask) + [a] + self.masked(body[1:], m)
-                                     + self.broke(alive, brk))]
+            return head + [a0, N.For(st.target, it, self.block(body[:j + 1], mask) + [a]
+                                     + self.masked(body[j + 1:], m) + self.broke(alive, brk))]
         target, first = st.target, []
         if self.isb(it) and not self.is_container(it) and not self.is_range(it):
             it = self.rt("b_iter", it)
@@ -275,10 +278,6 @@ class BatchTransform(CallBatcher):
 
     def broke(self, m, brk):
         return [self.not_broken(m, brk)] if brk is not None else []
-
-    def replayed_range(self, st):
-        name = replayed_range(st, self.defs, self.ranges, self.batched)
-        return N.Name(name) if name is not None else None
 
     def pops(self, stmts):
         """Does ``stmts`` pop from a list (the reverse sweep of a tape)?"""

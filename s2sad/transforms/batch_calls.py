@@ -35,8 +35,16 @@ class CallBatcher:
         if isinstance(v, N.BinOp):
             if v.op == "MatMult":
                 return self.rt("b_matmul", v.left, v.right, N.Const(self.isb(v.left)), N.Const(self.isb(v.right)))
+            if self.is_container(v.left) and self.is_container(v.right):
+                return v            # list + list: concatenation
             if self.is_container(v.left) or self.is_container(v.right):
-                return v
+                # a list against an array: NumPy reads the list as an array
+                l, r = (self.as_array(v.left) if self.isb(v.left) else _np_array(self, v.left)
+                        if self.is_container(v.left) else v.left,
+                        self.as_array(v.right) if self.isb(v.right) else _np_array(self, v.right)
+                        if self.is_container(v.right) else v.right)
+                l, r = self.lifted_exprs(l, r)
+                return N.BinOp(v.op, l, r)
             l, r = self.lifted([v.left, v.right])
             return N.BinOp(v.op, l, r)
         if isinstance(v, N.UnaryOp):
@@ -64,6 +72,27 @@ class CallBatcher:
             return v
         self.refuse(st, f"cannot batch a `{type(v).__name__}` expression")
 
+    def lifted_exprs(self, l, r):
+        """Two operands, either batched (as expressions of batched names):
+        each lifted against the other."""
+        lb, rb = self.isb(l), self.isb(r)
+        if lb and not rb:
+            return self.rt("b_lift", l, r), r
+        if rb and not lb:
+            return l, self.rt("b_lift", r, l)
+        if lb and rb:
+            return self.rt("b_lift_b", l, r), self.rt("b_lift_b", r, l)
+        return l, r
+
+    def as_array(self, a):
+        """A list of batched items where NumPy reads one array: the batched
+        array, the items stacked on one example's first axis."""
+        if self.isb(a) and self.is_container(a):
+            if isinstance(a, (N.Tuple, N.List)):
+                a = type(a)(tuple(e if self.isb(e) else self.bcast(e) for e in a.elts))
+            return self.rt("b_stack_items", a)
+        return a
+
     def lifted(self, ops):
         """Operands of an elementwise operation, each batched one lifted
         against the others so that NumPy broadcasts lane by lane."""
@@ -72,8 +101,8 @@ class CallBatcher:
             if not self.isb(e):
                 out.append(e)
                 continue
-            others = [o for j, o in enumerate(ops) if j != k and not self.rank0(o)
-                      and not isinstance(o, (N.Static, N.Const)) and not _same(o, e)]
+            others = [o for j, o in enumerate(ops) if j != k and not self.rank0(o) and not isinstance(o, N.Const)
+                      and not (isinstance(o, N.Static) and _rank(o.obj) == 0) and not _same(o, e)]
             ub = [o for o in others if not self.isb(o)]
             bb = [o for o in others if self.isb(o)]
             if ub:
@@ -93,6 +122,10 @@ class CallBatcher:
                 return self.rt("b_item_of", x, self.index_value(idx), N.Const(written), self.B)
             return v
         xb, ib = self.isb(x), self.isb(idx)
+        if isinstance(x, N.Name) and x.id in self.ranges and ib and not (
+                isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in self.replays):
+            self.refuse(st, "a `range` sliced by bounds that differ between examples, used as a value",
+                        "loop over the range directly, which vmap masks lane by lane")
         if xb and not ib and self.simple_index(idx) and self.is_array(x):
             read = N.Sub(x, self.prefixed(idx))
             if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in self.shares_written:
@@ -105,11 +138,17 @@ class CallBatcher:
         return read
 
     def index_value(self, idx):
-        """An index as a value (``a:b`` as ``slice(a, b)``), to pass to a helper."""
+        """An index as a value (``a:b`` as ``slice(a, b)``), to pass to a
+        helper; in a batched index tuple every part that is not a number or
+        a slice is made batched (lanes take their own part)."""
+        batched = isinstance(idx, N.Tuple) and self.isb(idx)
+
         def conv(e):
             if isinstance(e, N.Slice):
                 return N.Call(self.static(slice, "slice"), tuple(p if p is not None else N.Const(None)
                                                                  for p in (e.lower, e.upper, e.step)))
+            if batched and not self.isb(e) and not (isinstance(e, N.Const) or self.rank0(e)):
+                return self.bcast(e)
             return e
         if isinstance(idx, N.Tuple):
             return N.Tuple(tuple(conv(e) for e in idx.elts))
@@ -140,6 +179,10 @@ class CallBatcher:
         if obj is None:
             return self.lane_loop(st, f, list(v.args), list(v.kwargs))
         if obj is range and not v.kwargs:
+            if not (isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id in self.replays):
+                self.refuse(st, "a `range` whose bounds differ between examples, used as a value (its length "
+                                "differs from example to example)",
+                            "loop over it directly (`for i in range(n)`), which vmap masks lane by lane")
             return self.rt("b_range", *v.args)
         rule = batch_rules.lookup(self.rules, obj)
         if rule is None or rule.kind == "loop":
@@ -167,6 +210,9 @@ class CallBatcher:
         return v
 
     def by_rule(self, st, v, rule, obj, args, kwargs, f):
+        if rule.kind in ("elementwise", "axis") and obj not in _SEQUENCE_FUNCS:
+            args = [self.as_array(a) for a in args]
+            v = N.Call(v.func, tuple(args), v.kwargs)
         if any(self.isb(val) for _, val in kwargs) and rule.kind not in ("elementwise", "direct"):
             return self.lane_loop(st, f, args, kwargs)
         if rule.kind == "direct":
@@ -249,8 +295,11 @@ class CallBatcher:
             bound.update(dict(kwargs))
             o, ax = bound.get("ord", N.Const(None)), bound.get("axis", N.Const(None))
             kd = bound.get("keepdims", N.Const(False))
-            return N.Call(v.func, (self.rt("b_norm_input", x, o, ax), o),
-                          (("axis", self.rt("b_norm_axis", x, o, ax)), ("keepdims", kd)))
+            if isinstance(kd, N.Const) and kd.value is False:
+                return N.Call(v.func, (self.rt("b_norm_input", x, o, ax), o),
+                              (("axis", self.rt("b_norm_axis", x, o, ax)), ("keepdims", kd)))
+        if name == "full_like" and len(args) == 2 and not kwargs:
+            return self.rt("b_full_like", x, args[1], *flags)
         if name == "solve" and len(args) == 2 and not kwargs:
             return self.rt("b_solve", args[0], args[1], *flags)
         if name in ("reshape", ".reshape") and self.isb(x) and not any(self.isb(a) for a in args[1:]):
@@ -258,7 +307,8 @@ class CallBatcher:
             if not kwargs:
                 return N.Call(N.Attr(x, "reshape"), (self.rt("b_shape", x, shape),))
         if name in ("ravel", ".ravel", ".flatten") and not kwargs and len(args) == 1:
-            return N.Call(N.Attr(x, "reshape"), (self.rt("b_shape", x, N.Const(-1)),))
+            flat = N.Call(N.Attr(x, "reshape"), (self.rt("b_shape", x, N.Const(-1)),))
+            return N.Call(N.Attr(flat, "copy")) if name == ".flatten" else flat     # flatten copies
         if name in ("transpose", ".transpose") and not kwargs and not any(self.isb(a) for a in args[1:]):
             axes = args[1] if len(args) == 2 else (N.Tuple(tuple(args[1:])) if len(args) > 2 else N.Const(None))
             return self.rt("b_transpose", x, axes)
@@ -326,6 +376,22 @@ class CallBatcher:
     def rt_ref_(self, name):
         from s2sad.rules.splice import rt_ref
         return rt_ref(self.ns, name)
+
+
+def _np_array(tr, e):
+    return N.Call(tr.static(np.asarray, "np_asarray"), (e,))
+
+
+def _rank(obj):
+    try:
+        return np.ndim(obj)
+    except Exception:  # noqa: BLE001 - not array-like: no lifting against it
+        return 0
+
+
+# functions that take a list as a sequence of arrays, not as one array
+_SEQUENCE_FUNCS = {np.stack, np.concatenate, np.hstack, np.vstack, np.column_stack, np.dstack, np.block,
+                   np.einsum, np.array, np.asarray}
 
 
 def _same(a, b):
