@@ -98,13 +98,14 @@ def replayed_range(st, defs, ranges, batched):
 
 
 def replay_plan(body, defs, ranges, batched):
-    """``id(for statement) -> (j, i, r)`` for the loops that run masked by
-    ``b_in_range(i, r)`` after their statement ``j`` binds ``i``: a loop
-    replaying a list made from a range ``r`` with batched bounds, and the
-    loop that replays the same iterations backwards (a generated reverse
-    sweep: its counter is the forward loop's, bound from an unbatched list,
-    and at the top of each iteration ``i`` holds the forward iteration's
-    value again)."""
+    """``id(for statement) -> (j, i, r, item, before)`` for the loops that
+    run masked by ``b_in_range(i, r)``, ``i`` bound by their statement
+    ``j``: a loop replaying a list made from a range ``r`` with batched
+    bounds (``item`` None), and the loop that replays the same iterations
+    backwards (a generated reverse sweep: its counter is the forward
+    loop's; ``item`` = (list, counter): the forward loop's ``i`` is
+    ``list[counter]`` again, whatever ``i`` holds then).  ``before``: the
+    names the forward loop binds before its mask, in every lane."""
     plan, forward = {}, {}
     for st in iter_stmts(body):
         if not isinstance(st, N.For):
@@ -112,13 +113,15 @@ def replay_plan(body, defs, ranges, batched):
         hit = replayed_range(st, defs, ranges, batched)
         if hit is not None:
             name, j = hit
-            plan[id(st)] = (j, st.body[j].target.id, name)
-            forward[st.target] = (st.body[j].target.id, name)
+            before = frozenset(t for s in st.body[:j + 1] for t in targets(s))
+            plan[id(st)] = (j, st.body[j].target.id, name, None, before)
+            forward[st.target] = (st.body[j].target.id, name, st.body[j].value.value.id, before)
             continue
         for j, s in enumerate(st.body):
             if _binds_item(s, st.target):
                 if s.target.id in forward:
-                    plan[id(st)] = (j,) + forward[s.target.id]
+                    i, r, lst, before = forward[s.target.id]
+                    plan[id(st)] = (j, i, r, (lst, s.target.id), before)
                 break
     return plan
 

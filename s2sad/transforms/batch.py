@@ -75,7 +75,7 @@ class BatchTransform(CallBatcher):
         self.ranges = range_names(self.defs)
         # the ranges with batched bounds that loops replay (all other uses are refused)
         self.replay = replay_plan(fn.body, self.defs, self.ranges, self.batched)
-        self.replays = {r for _, _, r in self.replay.values()}
+        self.replays = {v[2] for v in self.replay.values()}
 
     # ------------------------------------------------------------- helpers
     def rt(self, name, *args):
@@ -86,6 +86,10 @@ class BatchTransform(CallBatcher):
 
     def isb(self, e):
         """Is atom (or expression) ``e`` batched?"""
+        if isinstance(e, N.Call) and isinstance(e.func, N.Attr) and e.func.attr == "b_broadcast":
+            return True
+        if isinstance(e, (N.Tuple, N.List)):
+            return any(self.isb(x) for x in e.elts)
         return isinstance(e, N.Name) and e.id in self.batched or \
             (not isinstance(e, N.Name) and any(n in self.batched for n in names(e)))
 
@@ -246,12 +250,18 @@ class BatchTransform(CallBatcher):
             return head + [N.For(target, it, [a] + self.masked(first + body, m))]
         if id(st) in self.replay:
             # `for k in range(len(L)): ...; i = L[k]` over a list of a batched range (or its reverse sweep)
-            j, i_name, r = self.replay[id(st)]
-            test = self.rt("b_in_range", N.Name(i_name), N.Name(r), self.B)
+            j, i_name, r, item, before = self.replay[id(st)]
+            i_now = N.Sub(N.Name(item[0]), N.Name(item[1])) if item is not None else N.Name(i_name)
+            test = self.rt("b_in_range", i_now, N.Name(r), self.B)
             alive, a0 = self.and_mask(mask, N.Const(True))
             m, a = self.and_mask(alive, test)
+            core, tail = body[j + 1:], []
+            # a reverse sweep ends by popping what the forward loop saved before
+            # its mask (`i`): those pops run in every lane, as the pushes did
+            while core and any(_pops_into(core[-1], nm) for nm in before):
+                core, tail = core[:-1], [core[-1]] + tail
             return head + [a0, N.For(st.target, it, self.block(body[:j + 1], mask) + [a]
-                                     + self.masked(body[j + 1:], m) + self.broke(alive, brk))]
+                                     + self.masked(core, m) + self.block(tail, mask) + self.broke(alive, brk))]
         target, first = st.target, []
         if self.isb(it) and not self.is_container(it) and not self.is_range(it):
             it = self.rt("b_iter", it)
@@ -365,6 +375,12 @@ class BatchTransform(CallBatcher):
     def prefixed(self, idx):
         elts = idx.elts if isinstance(idx, N.Tuple) else (idx,)
         return N.Tuple((N.Slice(None, None, None),) + tuple(elts))
+
+
+def _pops_into(st, name):
+    """Is ``st`` ``name = <list>.pop()``?"""
+    return isinstance(st, N.Assign) and isinstance(st.target, N.Name) and st.target.id == name \
+        and isinstance(st.value, N.Call) and isinstance(st.value.func, N.Attr) and st.value.func.attr == "pop"
 
 
 def _split_break(body, tr):

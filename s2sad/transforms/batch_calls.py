@@ -171,7 +171,19 @@ class CallBatcher:
         self.refuse(st, f"the attribute `.{a}` of a batched array", "use a NumPy function instead")
 
     # ------------------------------------------------------------- calls
+    def batched_display(self, a):
+        """A tuple or list display with a batched item, its other items made
+        batched too (every item of a batched list is batched; an int, a
+        slice, None or ... stays: an index part the same in every lane)."""
+        if not (isinstance(a, (N.Tuple, N.List)) and self.isb(a)):
+            return a
+        keep = (lambda e: self.isb(e) or isinstance(e, (N.Slice,)) or isinstance(e, N.Const)
+                and (e.value is None or e.value is Ellipsis or type(e.value) is int))
+        return type(a)(tuple(e if keep(e) else self.bcast(e) for e in a.elts))
+
     def call(self, st, v):
+        if any(isinstance(a, (N.Tuple, N.List)) for a in v.args):
+            v = N.Call(v.func, tuple(self.batched_display(a) for a in v.args), v.kwargs)
         f = v.func
         if isinstance(f, N.Attr) and not isinstance(f.value, N.Static) and static_value(f) is None:
             return self.method(st, v)
@@ -281,6 +293,8 @@ class CallBatcher:
             and getattr(static_value(rs[0].value.func), "__name__", None) == "grad_out"
 
     def custom(self, st, name, args, kwargs, v, rule=None):
+        if name in ("matmul", "dot", "outer", ".dot", "einsum", "solve", "norm", "full_like"):
+            args = [self.as_array(a) for a in args]        # a list operand is one array to NumPy
         flags = [N.Const(self.isb(a)) for a in args]
         if name in ("matmul", "dot", "outer", ".dot") and len(args) == 2 and not kwargs:
             helper = {"matmul": "b_matmul", ".dot": "b_dot"}.get(name, "b_" + name)
@@ -366,8 +380,7 @@ class CallBatcher:
         if (line, what) not in self.lane_loops:
             self.lane_loops.append((line, what))
         # a list or tuple display with batched items: all its items batched
-        args = [type(a)(tuple(e if self.isb(e) else self.bcast(e) for e in a.elts))
-                if isinstance(a, (N.Tuple, N.List)) and self.isb(a) else a for a in args]
+        args = [self.batched_display(a) for a in args]
         flags = N.Const(tuple(self.isb(a) for a in args))
         kb = tuple(k for k, val in kwargs if self.isb(val))
         kw = tuple(kwargs) + ((("_batched_kw", N.Const(kb)),) if kb else ())
