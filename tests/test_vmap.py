@@ -295,3 +295,84 @@ def test_gradient_with_a_checkpointed_loop_is_refused_at_the_loop():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="checkpointed loop") as e:
         s2sad.vmap(s2sad.grad(_checkpointed))(np.ones((3, 2)))
     assert e.value.lineno is not None and "checkpointed(range(4)" in e.value.line
+
+
+# --------------------------------------------------------------------------
+# regressions found by review (each was a silently wrong value or gradient)
+
+MEAN3 = np.array([0.1, 0.2, 0.3])
+
+
+def _nll(p, y):
+    return -np.sum(p[np.arange(3), y])
+
+
+def _global_operand(s):
+    return np.sum((s - MEAN3) ** 2)
+
+
+def _list_reduction(x):
+    return np.max([np.sum(x), np.max(x)]) + np.sum(np.exp([x[0], x[1]])) + np.sum(x[0] + [1.0, 2.0])
+
+
+def _reversed_range(x, n):
+    acc = 0.0
+    for i in reversed(range(n)):
+        acc = acc * 0.5 + x[i]
+    return acc
+
+
+def _named_range(x, n):
+    acc = 0.0
+    r = range(1, n + 1)
+    for i in r:
+        acc = acc * 0.5 + x[i - 1]
+    return acc
+
+
+def _enumerate_range(x, n):
+    acc = 0.0
+    for k, i in enumerate(range(n)):
+        acc = acc * 0.5 + x[i] * k
+    return acc
+
+
+def _flatten_then_write(x):
+    y = x.flatten()
+    y[0] = 100.0
+    return np.sum(x * 1.0) + np.sum(y)
+
+
+def _full_like_roll(x, s):
+    return np.sum(np.full_like(x, s) * x) + np.sum(np.roll(x, 1)[0])
+
+
+_P = np.arange(36.0).reshape(3, 3, 4) / 10.0
+_Y = np.array([[0, 1, 2], [3, 3, 3], [1, 0, 2]])
+_XN = (rng.normal(size=(3, 4)), np.array([1, 3, 4]))
+REVIEW = [
+    (_nll, (_P, _Y), (0, 0), 0),
+    (_global_operand, (np.array([1.0, 2.0, 3.0]),), (0,), 0),
+    (_list_reduction, (rng.normal(size=(3, 2)),), (0,), 0),
+    (_reversed_range, _XN, (0, 0), 0),
+    (_named_range, _XN, (0, 0), 0),
+    (_enumerate_range, _XN, (0, 0), 0),
+    (_flatten_then_write, (rng.normal(size=(3, 2, 2)),), (0,), 0),
+    (_full_like_roll, (rng.normal(size=(3, 2, 3)), np.array([1.0, 2.0, 3.0])), (0, 0), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, axes, wrt", REVIEW, ids=[r[0].__name__ for r in REVIEW])
+def test_review_regressions(f, args, axes, wrt):
+    want = _lanes(f, [np.copy(a) for a in args], axes)
+    assert_lanes(s2sad.vmap(f, in_axes=axes)(*[np.copy(a) for a in args]), want, f.__name__)
+    df = s2sad.grad(f, wrt=wrt)
+    want = _lanes(df, args, axes)
+    assert_lanes(s2sad.vmap(df, in_axes=axes)(*args), want, f.__name__ + " gradient")
+
+
+def test_range_with_batched_bounds_used_as_a_value_is_refused():
+    def f(x, n):
+        return x * len(range(n))
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="range"):
+        s2sad.vmap(f)(np.ones(2), np.array([1, 3]))

@@ -414,8 +414,13 @@ def _container_def(st, cont):
         if isinstance(f, N.Attr) and isinstance(f.value, N.Name) and f.value.id in cont and f.attr == "copy":
             return True
     if isinstance(v, N.BinOp) and v.op in ("Add", "Mult"):
-        return any(isinstance(o, N.Name) and o.id in cont or isinstance(o, (N.List, N.Tuple))
-                   for o in (v.left, v.right))
+        def is_list(o):
+            return isinstance(o, N.Name) and o.id in cont or isinstance(o, (N.List, N.Tuple))
+        # list + list, list * n; a list and an array make an array
+        if v.op == "Add":
+            return is_list(v.left) and is_list(v.right)
+        return any(is_list(a) and isinstance(b, N.Const) and type(b.value) is int
+                   for a, b in ((v.left, v.right), (v.right, v.left)))
     return False
 
 
