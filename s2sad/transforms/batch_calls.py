@@ -225,6 +225,10 @@ class CallBatcher:
         if rule.kind in ("elementwise", "axis") and obj not in _SEQUENCE_FUNCS:
             args = [self.as_array(a) for a in args]
             v = N.Call(v.func, tuple(args), v.kwargs)
+        elif obj in _SEQUENCE_FUNCS and args and isinstance(args[0], (N.Tuple, N.List)):
+            # a sequence of arrays: each item that is itself a list is one array
+            args = [type(args[0])(tuple(self.as_array(e) for e in args[0].elts))] + args[1:]
+            v = N.Call(v.func, tuple(args), v.kwargs)
         if any(self.isb(val) for _, val in kwargs) and rule.kind not in ("elementwise", "direct"):
             return self.lane_loop(st, f, args, kwargs)
         if rule.kind == "direct":
