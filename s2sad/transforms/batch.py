@@ -76,6 +76,9 @@ class BatchTransform(CallBatcher):
         # the ranges with batched bounds that loops replay (all other uses are refused)
         self.replay = replay_plan(fn.body, self.defs, self.ranges, self.batched)
         self.replays = {v[2] for v in self.replay.values()}
+        # (and the ranges those are slices of: `reversed(range(n)[:k])`)
+        self.replays |= {d.value.id for r in list(self.replays) for d in [self.defs.get(r)]
+                         if isinstance(d, N.Sub) and isinstance(d.value, N.Name)}
 
     # ------------------------------------------------------------- helpers
     def rt(self, name, *args):
