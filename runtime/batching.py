@@ -257,6 +257,10 @@ def b_where(mask, new, old):
         return new
     if new is None:
         return old
+    if hasattr(new, "dense") or hasattr(old, "dense"):
+        # a per-example gradient kept factored (per_example_norms) merged under a mask
+        new = new.dense() if hasattr(new, "dense") else new
+        old = old.dense() if hasattr(old, "dense") else old
     if isinstance(new, (list, tuple, dict)) or isinstance(old, (list, tuple, dict)):
         if type(new) is not type(old) or len(new) != len(old) or isinstance(new, dict) and new.keys() != old.keys():
             raise BatchError("vmap: a name holds values of different kinds or lengths in different examples "

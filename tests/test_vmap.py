@@ -376,3 +376,21 @@ def test_range_with_batched_bounds_used_as_a_value_is_refused():
         return x * len(range(n))
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="range"):
         s2sad.vmap(f)(np.ones(2), np.array([1, 3]))
+
+
+def _branched_layer(W, x, y):
+    if np.sum(x) > 0:
+        h = x @ W
+    else:
+        h = 2.0 * (x @ W)
+    return np.sum((h - y) ** 2)
+
+
+def test_per_example_norms_of_a_layer_in_a_per_example_branch():
+    W, X, Y = rng.normal(size=(3, 4)), rng.normal(size=(6, 3)), rng.normal(size=(6, 4))
+    axes = (None, 0, 0)
+    per = s2sad.vmap(s2sad.grad(_branched_layer), in_axes=axes)(W, X, Y)
+    want = np.sqrt(np.sum(per.reshape(6, -1) ** 2, axis=1))
+    np.testing.assert_allclose(s2sad.per_example_norms(_branched_layer, in_axes=axes)(W, X, Y), want, rtol=1e-12)
+    g, _ = s2sad.clipped_grad(_branched_layer, in_axes=axes, max_norm=1.0)(W, X, Y)
+    np.testing.assert_allclose(g, np.tensordot(np.minimum(1.0, 1.0 / want), per, axes=(0, 0)), rtol=1e-12)
