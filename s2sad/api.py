@@ -443,10 +443,13 @@ class GradFunction(BackendOptions):
                     # first one's leftovers, as every later call will
                     ws = entry.pool.take()
                     try:
-                        mine = entry.fn(*args, _ws=ws)
-                        bad = _mismatch(res, mine, args)
-                        if not bad:
-                            bad = _mismatch(res, entry.fn(*args, _ws=ws.begin()), args)
+                        try:
+                            mine = entry.fn(*args, _ws=ws)
+                            bad = _mismatch(res, mine, args)
+                            if not bad:
+                                bad = _mismatch(res, entry.fn(*args, _ws=ws.begin()), args)
+                        except Exception as e:  # noqa: BLE001 - a planned variant that fails is not used
+                            bad = f"it raised {type(e).__name__}: {e}"
                         for ps in ws.pairs:
                             ps.fit()          # rows as many as this signature's loops use
                         entry.plan.info["workspace_bytes"] = ws.nbytes

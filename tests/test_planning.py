@@ -313,3 +313,29 @@ def test_workspace_bytes_bound_the_plans_kept(monkeypatch):
 def api_plan_key(*args):
     import s2sad.api as api
     return api._plan_key(args)
+
+
+def _zero_trip_while(W, x, y):
+    l = 0.0
+    k = 0
+    while k < 3 and np.sum(x) > -1.0 + k:
+        l = l + np.sum((x @ W - y) ** 2)
+        k = k + 1
+    return l
+
+
+def test_a_planned_variant_that_fails_is_not_used(monkeypatch):
+    """The first call's loop runs zero times: its planned variant raises
+    (it does not cover the path), so the generic code runs, with the reason
+    in plan_info -- not an exception from a user's call.  (Strict mode, as
+    in the other tests, would raise instead.)"""
+    import s2sad.api
+    monkeypatch.setattr(s2sad.api, "PLAN_STRICT", False)
+    rng = np.random.default_rng(0)
+    W, y, x = rng.normal(size=(3, 4)), rng.normal(size=4), -np.ones(3)
+    df = s2sad.grad(_zero_trip_while, wrt=0)
+    want = s2sad.grad(_zero_trip_while, wrt=0, plan=False)(W, x, y)
+    for _ in range(3):
+        np.testing.assert_array_equal(df(W, x, y), want)
+    x2 = rng.normal(size=3) + 2.0
+    np.testing.assert_allclose(df(W, x2, y), s2sad.grad(_zero_trip_while, wrt=0, plan=False)(W, x2, y))
