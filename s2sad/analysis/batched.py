@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins
 
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import iter_stmts, names, static_value, targets
+from s2sad.ir.visit import iter_stmts, names, reads, static_value, targets
 from s2sad.rules import batch_rules
 
 # calls that may return a view of their first operand
@@ -44,7 +44,7 @@ def _view_funcs():
 _VIEW_FUNCS = _view_funcs()      # calls whose result may share its first operand's memory
 
 
-def value_batched(value, batched, rules, kinds, ranges=frozenset()):
+def value_batched(value, batched, rules, ranges=frozenset()):
     """Is the value of expression ``value`` batched, given the batched
     names?  (``ranges``: names bound to a ``range``, which iterates the
     union of the lanes' ranges and is not batched itself.)"""
@@ -179,16 +179,31 @@ def bound_in(stmts):
     return out
 
 
-def batched_names(body, params, rules, kinds):
-    """The batched names of ``body``, from the batched parameters."""
+def single_defs(body):
+    """name -> its value, for the names bound exactly once (by ``x = v``)."""
+    counts = {}
+    for st in iter_stmts(body):
+        for t in targets(st):
+            counts[t] = counts.get(t, 0) + 1
+    return {st.target.id: st.value for st in iter_stmts(body)
+            if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and counts[st.target.id] == 1}
+
+
+def _written(body):
+    """Names written in place (``x[i] = v``)."""
+    return {st.target.value.id for st in iter_stmts(body)
+            if isinstance(st, N.Assign) and isinstance(st.target, N.Sub) and isinstance(st.target.value, N.Name)}
+
+
+def batched_names(body, params, rules, defs=None):
+    """The batched names of ``body``, from the batched parameters
+    (``defs``: :func:`single_defs` of ``body``, when the caller has it)."""
     batched = set(params)
     groups = _alias_groups(body)
-    defs = {st.target.id: st.value for st in iter_stmts(body)
-            if isinstance(st, N.Assign) and isinstance(st.target, N.Name)}
+    defs = single_defs(body) if defs is None else defs
     ranges = range_names(defs)
     readers = readers_of(body)
-    written = {st.target.value.id for st in iter_stmts(body)
-               if isinstance(st, N.Assign) and isinstance(st.target, N.Sub) and isinstance(st.target.value, N.Name)}
+    written = _written(body)
     changed = True
     while changed:
         before = len(batched)
@@ -199,10 +214,10 @@ def batched_names(body, params, rules, kinds):
                 if isinstance(t, N.Sub):
                     if _atom_batched(st.value, batched) or _atom_batched(t.index, batched):
                         batched.add(t.value.id)
-                elif _pop_batched(st.value, batched) or value_batched(st.value, batched, rules, kinds, ranges):
+                elif _pop_batched(st.value, batched) or value_batched(st.value, batched, rules, ranges):
                     batched.update(targets(st))
             elif isinstance(st, N.Eval) and isinstance(st.value, N.Call):
-                _eval_batched(st.value, batched, rules, kinds, written)
+                _eval_batched(st.value, batched, rules, written)
             elif isinstance(st, N.For):
                 if _atom_batched(st.iter, batched) and not batched_count(st, batched) \
                         and not _range_list(st.iter, defs):
@@ -239,20 +254,8 @@ def readers_of(body):
     read ``x``; an element write ``x[i] = ...`` does)."""
     out = {}
     for st in iter_stmts(body):
-        exprs = []
-        if isinstance(st, (N.Assign, N.Eval)):
-            exprs.append(st.value)
-            if isinstance(st, N.Assign) and isinstance(st.target, N.Sub):
-                exprs.append(st.target)
-        elif isinstance(st, (N.If, N.While)):
-            exprs.append(st.test)
-        elif isinstance(st, N.For):
-            exprs.append(st.iter)
-        elif isinstance(st, N.Return):
-            exprs.append(st.value)
-        for e in exprs:
-            for n in names(e):
-                out.setdefault(n, []).append(st)
+        for n in reads(st):
+            out.setdefault(n, []).append(st)
     return out
 
 
@@ -287,7 +290,7 @@ def _pop_batched(value, batched):
     return False
 
 
-def _eval_batched(call, batched, rules, kinds, written):
+def _eval_batched(call, batched, rules, written):
     f = call.func
     args = list(call.args) + [v for _, v in call.kwargs]
     if isinstance(f, N.Attr) and isinstance(f.value, N.Name) and f.attr in _CONTAINER_WRITES:
@@ -311,8 +314,7 @@ def written_aliases(body):
     """Names written in place, and every name that may share memory with
     one: a lane-by-lane call must not produce them (its result is a copy,
     where the program relies on a view)."""
-    written = {st.target.value.id for st in iter_stmts(body)
-               if isinstance(st, N.Assign) and isinstance(st.target, N.Sub) and isinstance(st.target.value, N.Name)}
+    written = _written(body)
     out = set(written)
     for g in _alias_groups(body):
         if g & written:

@@ -27,15 +27,14 @@ import builtins
 import numpy as np
 
 from s2sad.analysis.batched import (
-    batched_break, batched_count, carried, certain_arrays, readers_of, batched_names, bound_in, certain_containers, masked_blocks, range_names, replay_plan,
-    value_batched, written_aliases,
+    batched_break, batched_count, batched_names, bound_in, carried, certain_arrays, certain_containers,
+    masked_blocks, range_names, readers_of, replay_plan, single_defs, value_batched, written_aliases,
 )
-from s2sad.analysis.kinds import infer_kinds, infer_py
-from s2sad.analysis.prims import classify_all
+from s2sad.analysis.kinds import infer_py
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
-from s2sad.ir.visit import iter_stmts, names, static_value, targets, walk
+from s2sad.ir.visit import head_exprs, iter_stmts, names, reads, static_value, targets
 from s2sad.rules.splice import rt_call
 from s2sad.transforms import jumps
 from s2sad.transforms.forward import commented
@@ -53,25 +52,19 @@ class BatchTransform(CallBatcher):
         # generated code has them explicit already
         if not generated:
             functionalize(fn, kinds or {}, self.namer, ns)
-        prims = classify_all(fn.body, rules, ns)
-        self.kinds = infer_kinds(fn.body, prims, kinds or {})
         self.py = frozenset(infer_py(fn.body, fn.params, kinds or {}))
         self.containers = certain_containers(fn.body, fn.params, kinds or {})
-        self.arrays = certain_arrays(fn.body, [p for p, ax in self.mapped if ax is not None], rules)
+        mapped_params = [p for p, ax in self.mapped if ax is not None]
+        self.defs = single_defs(fn.body)
+        self.arrays = certain_arrays(fn.body, mapped_params, rules)
         self.shares_written = written_aliases(fn.body)
-        self.batched = batched_names(fn.body, [p for p, ax in self.mapped if ax is not None], rules, self.kinds)
+        self.batched = batched_names(fn.body, mapped_params, rules, self.defs)
         self.B = N.Name(self.namer.fresh("B"))
         self.lane_loops = []                  # (line, what) of calls run lane by lane
         self._pops = {}
         self.mask = None                      # the mask of the statement being batched
         self.factored = factored              # keep dense layers' per-example gradients factored
         self.readers = readers_of(fn.body)
-        counts = {}
-        for st in iter_stmts(fn.body):
-            for t in targets(st):
-                counts[t] = counts.get(t, 0) + 1
-        self.defs = {st.target.id: st.value for st in iter_stmts(fn.body)
-                     if isinstance(st, N.Assign) and isinstance(st.target, N.Name) and counts[st.target.id] == 1}
         self.ranges = range_names(self.defs)
         # the ranges with batched bounds that loops replay (all other uses are refused)
         self.replay = replay_plan(fn.body, self.defs, self.ranges, self.batched)
@@ -298,7 +291,7 @@ class BatchTransform(CallBatcher):
         if key not in self._pops:
             self._pops[key] = any(isinstance(e, N.Pop) or isinstance(e, N.Call) and isinstance(e.func, N.Attr)
                                   and e.func.attr == "pop" for s in iter_stmts(stmts)
-                                  for e in _exprs(s))
+                                  for e in head_exprs(s))
         return self._pops[key]
 
     # ------------------------------------------------------------- statements
@@ -323,7 +316,7 @@ class BatchTransform(CallBatcher):
         return pre + [N.Assign(t, value, loc=st.loc)]
 
     def value_batched(self, value):
-        return value_batched(value, self.batched, self.rules, self.kinds, self.ranges)
+        return value_batched(value, self.batched, self.rules, self.ranges)
 
     def write(self, st, mask):
         t = st.target
@@ -361,12 +354,8 @@ class BatchTransform(CallBatcher):
     def tape(self, name):
         """Is list ``name`` used only by ``append`` and ``pop`` (a tape), so
         that running its pushes in every lane keeps it in step?"""
-        for st in iter_stmts(self.fn.body):
-            for e in _exprs(st):
-                for x in walk(e):
-                    if isinstance(x, N.Name) and x.id == name and not _is_tape_use(st, name):
-                        return False
-        return True
+        return all(_is_tape_use(st, name) for st in iter_stmts(self.fn.body)
+                   if name in reads(st) or name in targets(st))
 
     # ------------------------------------------------------------- indexing
     def simple_index(self, idx):
@@ -391,19 +380,6 @@ def _split_break(body, tr):
     the flag is batched; else (body, None)."""
     brk = batched_break(body, tr.batched)
     return (body[:-1], brk) if brk is not None else (body, None)
-
-
-def _exprs(st):
-    if isinstance(st, (N.Assign, N.Eval)):
-        yield st.value
-        if isinstance(st, N.Assign):
-            yield st.target
-    elif isinstance(st, (N.If, N.While)):
-        yield st.test
-    elif isinstance(st, N.For):
-        yield st.iter
-    elif isinstance(st, N.Return):
-        yield st.value
 
 
 def _is_tape_use(st, name):
