@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from .core import _PY_SCALARS, ZERO, Like, _shape
+from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape
 from .errors import S2SadError
 
 
@@ -64,7 +64,7 @@ def b_out(y, axis, n):
         return y
     if isinstance(y, (list, tuple)):
         items = [b_out(e, axis, n) for e in y]
-        return type(y)(*items) if hasattr(type(y), "_fields") else type(y)(items)
+        return _same_sequence(y, items)
     nd = np.ndim(y)
     if not -nd <= axis < nd:
         raise BatchError(f"vmap: out_axes={axis}, but the output has only {nd} axes (batch included)")
@@ -83,7 +83,7 @@ def b_out_adjoint(g, axis):
         return g
     if isinstance(g, (list, tuple)):
         items = [b_out_adjoint(e, axis) for e in g]
-        return type(g)(*items) if hasattr(type(g), "_fields") else type(g)(items)
+        return _same_sequence(g, items)
     return g if axis in (0, -np.ndim(g)) else np.moveaxis(g, axis, 0)
 
 
@@ -123,7 +123,7 @@ def b_broadcast(v, n):
         return {k: b_broadcast(e, n) for k, e in v.items()}
     if isinstance(v, (list, tuple)):
         items = [b_broadcast(e, n) for e in v]
-        return type(v)(*items) if hasattr(type(v), "_fields") else type(v)(items)
+        return _same_sequence(v, items)
     if type(v) is Like:
         return like_shape(v, (n,) + tuple(v.shape))
     if isinstance(v, (bool, np.bool_)):
@@ -159,7 +159,7 @@ def lane(v, b):
     if isinstance(v, (list, tuple)):
         # (an index tuple may mix batched parts with ints and slices, the same in every lane)
         items = [e if isinstance(e, int) else lane(e, b) for e in v]
-        return type(v)(*items) if hasattr(type(v), "_fields") else type(v)(items)
+        return _same_sequence(v, items)
     if type(v) is Like:
         return like_shape(v, tuple(v.shape[1:]))
     return v[b]
@@ -173,7 +173,7 @@ def _stack(results, n):
         return {k: _stack([r[k] for r in results], n) for k in r0}
     if isinstance(r0, (list, tuple)):
         items = [_stack([r[k] for r in results], n) for k in range(len(r0))]
-        return type(r0)(*items) if hasattr(type(r0), "_fields") else type(r0)(items)
+        return _same_sequence(r0, items)
     if type(r0) is Like:
         return like_shape(r0, (n,) + tuple(r0.shape))
     shapes = {np.shape(r) for r in results}
@@ -269,7 +269,7 @@ def b_where(mask, new, old):
         return {k: b_where(mask, new[k], old[k]) for k in new}
     if isinstance(new, (list, tuple)):
         items = [b_where(mask, a, b) for a, b in zip(new, old)]
-        return type(new)(*items) if hasattr(type(new), "_fields") else type(new)(items)
+        return _same_sequence(new, items)
     if new is ZERO and old is ZERO:
         return ZERO
     if type(new) is Like or type(old) is Like:
@@ -377,11 +377,10 @@ def b_max(n):
     return int(np.max(n)) if np.size(n) else 0
 
 
-def b_trips(n, reverse=False):
+def b_trips(n):
     """The iterations a batched trip count ``n`` makes the loop run: the
     largest count's (lanes with fewer are masked)."""
-    m = b_max(n)
-    return range(m - 1, -1, -1) if reverse else range(m)
+    return range(b_max(n))
 
 
 class BRange:

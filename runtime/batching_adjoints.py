@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batching import _lane_count, _lane_ints, _lift, b_broadcast, b_loop, b_matmul, lane
-from .core import _PY_SCALARS, ZERO, Like, _shape, check_scalar_output, grad_out, unbroadcast
+from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape, check_scalar_output, grad_out, unbroadcast
 from .indexing import _is_mask, index_adjoint, is_basic_index
 from .reductions import _norm_axis, sum_adjoint
 
@@ -133,7 +133,7 @@ def b_grad_out(g, x, gb, xb, n):
     if isinstance(x, (list, tuple)):
         gs = g if g is not ZERO else [ZERO] * len(x)
         items = [b_grad_out(gi, xi, gb, xb, n) for gi, xi in zip(gs, x)]
-        return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
+        return _same_sequence(x, items)
     if isinstance(g, (list, tuple)) and not isinstance(x, (list, tuple)):
         # the adjoint of an array unpacked into its rows: the rows, stacked in each example
         rows = [e if gb else b_broadcast(e, n) for e in g]

@@ -11,6 +11,7 @@ import numpy as np
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import static_value
 from s2sad.rules import batch_rules
+from s2sad.rules.splice import rt_ref
 
 _ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "BitAnd", "BitOr", "BitXor",
                     "LShift", "RShift"}
@@ -43,7 +44,7 @@ class CallBatcher:
                         if self.is_container(v.left) else v.left,
                         self.as_array(v.right) if self.isb(v.right) else _np_array(self, v.right)
                         if self.is_container(v.right) else v.right)
-                l, r = self.lifted_exprs(l, r)
+                l, r = self.lifted([l, r])
                 return N.BinOp(v.op, l, r)
             l, r = self.lifted([v.left, v.right])
             return N.BinOp(v.op, l, r)
@@ -71,18 +72,6 @@ class CallBatcher:
         if isinstance(v, N.Pop):
             return v
         self.refuse(st, f"cannot batch a `{type(v).__name__}` expression")
-
-    def lifted_exprs(self, l, r):
-        """Two operands, either batched (as expressions of batched names):
-        each lifted against the other."""
-        lb, rb = self.isb(l), self.isb(r)
-        if lb and not rb:
-            return self.rt("b_lift", l, r), r
-        if rb and not lb:
-            return l, self.rt("b_lift", r, l)
-        if lb and rb:
-            return self.rt("b_lift_b", l, r), self.rt("b_lift_b", r, l)
-        return l, r
 
     def as_array(self, a):
         """A list of batched items where NumPy reads one array: the batched
@@ -388,11 +377,7 @@ class CallBatcher:
         flags = N.Const(tuple(self.isb(a) for a in args))
         kb = tuple(k for k, val in kwargs if self.isb(val))
         kw = tuple(kwargs) + ((("_batched_kw", N.Const(kb)),) if kb else ())
-        return N.Call(self.rt_ref_("b_loop"), (f, flags, self.B) + tuple(args), kw)
-
-    def rt_ref_(self, name):
-        from s2sad.rules.splice import rt_ref
-        return rt_ref(self.ns, name)
+        return N.Call(rt_ref(self.ns, "b_loop"), (f, flags, self.B) + tuple(args), kw)
 
 
 def _np_array(tr, e):
