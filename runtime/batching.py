@@ -60,7 +60,7 @@ def b_in(x, axis, name):
 def b_out(y, axis, n):
     """An output with its batch axis moved to ``axis`` (an unbatched output
     is the same in every lane: it is broadcast)."""
-    if axis is None or type(y).__name__ == "LowRank":
+    if axis is None or factored(y):
         return y
     if isinstance(y, (list, tuple)):
         items = [b_out(e, axis, n) for e in y]
@@ -112,6 +112,12 @@ def b_where_adjoint(g, mask, x, selected):
 
 # --------------------------------------------------------------------------
 # batched from unbatched, and lanes
+
+
+def factored(v):
+    """Is ``v`` a per-example gradient kept factored
+    (:class:`~.per_example.LowRank`, which forms itself with ``.dense()``)?"""
+    return hasattr(v, "dense")
 
 
 def b_broadcast(v, n):
@@ -257,10 +263,10 @@ def b_where(mask, new, old):
         return new
     if new is None:
         return old
-    if hasattr(new, "dense") or hasattr(old, "dense"):
+    if factored(new) or factored(old):
         # a per-example gradient kept factored (per_example_norms) merged under a mask
-        new = new.dense() if hasattr(new, "dense") else new
-        old = old.dense() if hasattr(old, "dense") else old
+        new = new.dense() if factored(new) else new
+        old = old.dense() if factored(old) else old
     if isinstance(new, (list, tuple, dict)) or isinstance(old, (list, tuple, dict)):
         if type(new) is not type(old) or len(new) != len(old) or isinstance(new, dict) and new.keys() != old.keys():
             raise BatchError("vmap: a name holds values of different kinds or lengths in different examples "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import _lane_count, _lane_ints, _lift, b_broadcast, b_loop, b_matmul, lane
+from .batching import _lane_count, _lane_ints, _lift, b_broadcast, b_loop, b_matmul, factored, lane
 from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape, check_scalar_output, grad_out, unbroadcast
 from .indexing import _is_mask, index_adjoint, is_basic_index
 from .reductions import _norm_axis, sum_adjoint
@@ -145,7 +145,7 @@ def b_grad_out(g, x, gb, xb, n):
         gb = True
     if g is ZERO or not gb:
         return b_broadcast(grad_out(g, lane(x, 0) if xb else x), n)
-    if type(g).__name__ == "LowRank":          # kept factored (s2sad.per_example_norms)
+    if factored(g):          # kept factored (s2sad.per_example_norms)
         return g
     if isinstance(x, _PY_SCALARS) or (xb and np.ndim(x) == 1 and not isinstance(x, Like)):
         g = np.asarray(g)

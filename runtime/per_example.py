@@ -81,7 +81,3 @@ def weighted_sum(g, s):
         return g.weighted_sum(s)
     g = np.asarray(g)
     return np.tensordot(s, g, axes=(0, 0)).astype(g.dtype, copy=False)
-
-
-def dense(g):
-    return g.dense() if isinstance(g, LowRank) else g
