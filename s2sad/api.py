@@ -23,7 +23,8 @@ from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
-from s2sad.plan.entries import PlanEntry
+from s2sad.plan.entries import plan_entry
+from s2sad.plan.signature import check_out, check_out_overlap, deliver, mismatch as _mismatch, plan_key as _plan_key
 from s2sad.plan.specialise import specialised_entry
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.forward import ForwardTransform
@@ -63,29 +64,6 @@ MAX_PLANS = 16
 PLAN_BYTES = 256 * 2**20
 
 
-def _plan_key(args):
-    """The signature a plan is specialised to: argument types, array shapes
-    and dtypes, and the values of integer arguments (they may fix shapes).
-    Cheap to build: every call of a planned gradient builds it.  None when
-    an argument is of a kind plans do not cover, or no argument is an array."""
-    key = []
-    arrays = False
-    for a in args:
-        t = type(a)
-        if t is np.ndarray:
-            key.append(a.shape)
-            key.append(a.dtype)
-            arrays = True
-        elif t is float or t is np.float64 or t is np.float32 or a is None:
-            key.append(t)
-        elif t is int or t is bool:
-            key.append(t)
-            key.append(a)
-        else:
-            return None
-    return tuple(key) if arrays else None
-
-
 def _draws_random(obj):
     mods = (getattr(type(obj), "__module__", None) or "", getattr(obj, "__module__", None) or "",
             getattr(obj, "__name__", None) or "")
@@ -94,70 +72,16 @@ def _draws_random(obj):
     return isinstance(getattr(obj, "__self__", None), (np.random.Generator, np.random.RandomState))
 
 
-def _plan_blocker(f):
-    """Why generated code ``f`` is not planned, or None (read from the
-    generated program: the objects its static references resolve to)."""
+def _plan_blocker(fdef):
+    """Why generated program ``fdef`` (IR) is not planned, or None (read
+    from the objects its static references resolve to)."""
     why = "it draws random numbers (a second run would not reproduce the first)"
-    for st in iter_stmts(f.__s2sad_ir__.body, defs=True):
+    for st in iter_stmts(fdef.body, defs=True):
         for e in head_exprs(st):
             for x in walk(e):
                 if isinstance(x, (N.Static, N.Attr)) and _draws_random(static_value(x)):
                     return why
     return None
-
-
-# np.shares_memory without its __array_function__ dispatch (both are
-# ndarrays here): a fifth of the cost, on every call with out=
-_shares_memory = getattr(np.shares_memory, "_implementation", np.shares_memory)
-
-
-def _leaves(x):
-    if isinstance(x, (tuple, list)):
-        for v in x:
-            yield from _leaves(v)
-    elif isinstance(x, dict):
-        for v in x.values():
-            yield from _leaves(v)
-    else:
-        yield x
-
-
-def _float_bytes(v):
-    """Bytes of one real float of ``v`` (8 for anything not floating)."""
-    dt = getattr(v, "dtype", None)
-    if dt is None or dt.kind not in "fc":
-        return 8
-    return dt.itemsize // 2 if dt.kind == "c" else dt.itemsize
-
-
-def _mismatch(a, b, args=()):
-    """A description of how results ``a`` and ``b`` differ, or ''.  The
-    tolerance is that of the narrowest float among the results and the
-    arguments ``args`` (a float64 result computed through float32 carries
-    float32's rounding)."""
-    narrow = min((_float_bytes(v) for v in [*_leaves(a), *_leaves(list(args))]), default=8)
-    la, lb = list(_leaves(a)), list(_leaves(b))
-    if len(la) != len(lb):
-        return "different structure"
-    for i, (x, y) in enumerate(zip(la, lb)):
-        if type(x) is not type(y) and not (np.isscalar(x) and np.isscalar(y)):
-            return f"output {i}: {type(x).__name__} against {type(y).__name__}"
-        if np.shape(x) != np.shape(y):
-            return f"output {i}: shape {np.shape(x)} against {np.shape(y)}"
-        xa, ya = np.asarray(x), np.asarray(y)
-        if xa.dtype != ya.dtype:
-            return f"output {i}: dtype {xa.dtype} against {ya.dtype}"
-        if np.array_equal(xa, ya, equal_nan=True):
-            continue
-        # relative to the result's scale: the planned code may sum in
-        # another order (one product over a loop instead of one per step),
-        # which moves elements that are sums with cancellation by rounding
-        size = min(_float_bytes(xa), narrow)
-        rtol = 1e-12 if size >= 8 else 1e-5 if size >= 4 else 2e-3
-        scale = float(np.max(np.abs(ya[np.isfinite(ya)]), initial=0.0)) if ya.size else 0.0
-        if not np.allclose(xa, ya, rtol=rtol, atol=rtol * scale, equal_nan=True):
-            return f"output {i}: max difference {np.max(np.abs(xa - ya))}"
-    return ""
 
 
 class GradFunction(BackendOptions):
@@ -316,11 +240,11 @@ class GradFunction(BackendOptions):
             if out is not None and self.mode not in ("grad", "value_and_grad"):
                 raise ArgumentError(f"out= is for gradients; {self.mode} does not take it")
             if out is not None:
-                out = self._check_out(out)
+                out = check_out(out, len(self.wrt), self.single)
         if kwargs or len(args) != len(self._names):
             args = self._bind(args, kwargs)
         if out is not None:
-            self._check_out_overlap(out, args)
+            check_out_overlap(out, args, self._names)
         # fast path: the argument types (and the wrt dtypes) were seen before
         sig = tuple(map(type, args)) + tuple(getattr(a, "dtype", None) for a in args)
         f = self._fast.get(sig)
@@ -364,105 +288,32 @@ class GradFunction(BackendOptions):
             self._record(loops)
 
     # ----------------------------------------------------------- planning
-    def _check_out(self, out):
-        outs = (out,) if self.single else tuple(out)
-        if len(outs) != len(self.wrt):
-            raise ArgumentError(f"out= needs {len(self.wrt)} arrays (one per gradient), got {len(outs)}",
-                                hint="pass a tuple of arrays shaped like the differentiated arguments")
-        return outs
-
-    def _check_out_overlap(self, outs, args):
-        """``out=`` arrays receive the gradients while the call still reads
-        its arguments: they must not share memory with any of them.  (On
-        every call with out=, so plain arrays take the short way.)"""
-        for o in outs:
-            if not isinstance(o, np.ndarray):
-                continue
-            for i, a in enumerate(args):
-                if type(a) is np.ndarray:
-                    if _shares_memory(o, a):
-                        self._out_overlap_error(self._names[i])
-                elif isinstance(a, (tuple, list, dict, np.ndarray)):
-                    for leaf in _leaves(a):
-                        if isinstance(leaf, np.ndarray) and _shares_memory(o, leaf):
-                            self._out_overlap_error(self._names[i])
-
-    @staticmethod
-    def _out_overlap_error(name):
-        raise ArgumentError(
-            f"an out= array shares memory with the argument `{name}`: the gradient would be written "
-            "over an input it still reads",
-            hint="pass out= arrays of their own (e.g. np.empty_like(x))")
-
     def _deliver(self, res, outs):
         """Copy the gradients of an unplanned call into ``out=`` arrays."""
         if outs is None:
             return res
-        from s2sad_runtime.plan import deliver
-        grads = res[1] if self.mode == "value_and_grad" else res
-        gs = (grads,) if self.single else tuple(grads)
-        done = tuple(deliver(g, outs, i, False) for i, g in enumerate(gs))
-        done = done[0] if self.single else done
-        return (res[0], done) if self.mode == "value_and_grad" else done
+        if self.mode == "value_and_grad":
+            return res[0], deliver(res[1], outs, self.single)
+        return deliver(res, outs, self.single)
 
     def _first_call(self, f, args, pkey, out):
         """The first call of a signature: run the generic code instrumented,
         plan it, and check the planned variant against it before keeping it."""
-        from s2sad import plan as planner
         self.stats = _NO_LOOPS
         with self._lock:
             if pkey in self._plans:     # another thread planned it meanwhile
                 return self._deliver(f(*args), out)
-            ns = f.__s2sad_ns__
-            fname = f.__name__
             generic = []
-
-            def run_probe(probe_fdef, probe):
-                psrc = R.source(probe_fdef) + "\n"
-                instrumented = emit.compile_function(psrc, fname + "_probe", ns, f"{self.fn.__qualname__}:probe",
-                                                     extra={"_probe": probe})
-                try:
-                    generic.append(instrumented(*args))
-                except Exception:  # noqa: BLE001 - raise it from the generic code instead
-                    generic.append(f(*args))   # (re-raises, with the generic code's traceback)
-                return generic[0]
-            reason = blocked = _plan_blocker(f)
+            reason = blocked = _plan_blocker(f.__s2sad_ir__)
             entry = False
             if blocked is None:     # element loops accumulating in place: specialised beats planned (O(1) reads)
                 spec, _ = specialised_entry(f, args, generic, self.fn.__qualname__, self._deliver, _mismatch,
                                             PLAN_STRICT, guarded_only=True)
                 if spec is not None:
                     entry, reason = spec, "element loops accumulate in place: specialised instead of planned"
-            try:
-                if reason is None:
-                    pl, res = planner.plan(f.__s2sad_plan_ir__, ns, args, run_probe)
-                    if not pl.info["planned"] and not pl.consts:
-                        raise planner.PlanError("no array operation to plan")
-                    entry = PlanEntry(pl, ns, f"{self.fn.__qualname__}")
-                    # twice on one workspace: the second run starts from the
-                    # first one's leftovers, as every later call will
-                    ws = entry.pool.take()
-                    try:
-                        try:
-                            mine = entry.fn(*args, _ws=ws)
-                            bad = _mismatch(res, mine, args)
-                            if not bad:
-                                bad = _mismatch(res, entry.fn(*args, _ws=ws.begin()), args)
-                        except Exception as e:  # noqa: BLE001 - a planned variant that fails is not used
-                            bad = f"it raised {type(e).__name__}: {e}"
-                        for ps in ws.pairs:
-                            ps.fit()          # rows as many as this signature's loops use
-                        entry.plan.info["workspace_bytes"] = ws.nbytes
-                    finally:
-                        entry.pool.give(ws)
-                    if bad:
-                        reason = f"the planned variant disagreed with the generic code ({bad})"
-                        if PLAN_STRICT:
-                            raise AssertionError(f"s2sad planner: {reason}\n{pl.source}")
-                        entry = False
-            except planner.PlanError as e:
-                reason = str(e)
-                entry = False
+            if reason is None:
+                entry, reason = plan_entry(f, f.__s2sad_plan_ir__, args, generic, self.fn.__qualname__,
+                                           _mismatch, PLAN_STRICT)
             if entry is False and blocked is None:      # nothing to plan: the specialised variant instead
                 spec, why = specialised_entry(f, args, generic, self.fn.__qualname__, self._deliver, _mismatch,
                                               PLAN_STRICT)
