@@ -17,7 +17,9 @@ weights (float64, one thread):
 Rows (all return the per-example gradients, checked against s2sad's one
 call per example before timing):
 
-* s2sad ``vmap(grad(f))``: the batched gradient, generated code;
+* s2sad ``vmap(grad(f))``: the batched gradient, generated code (planned
+  after its first call: temporaries in reused buffers);
+* the same writing into ``out=`` arrays (a steady call allocates no array);
 * s2sad, one call per example: ``grad(f)`` in a Python loop;
 * hand-batched NumPy: the per-example adjoint written by hand over the
   batch (outer products for the weights);
@@ -147,6 +149,9 @@ def methods_for(key, args):
     out = {}
     pe = s2sad.vmap(s2sad.grad(f, wrt=wrt), in_axes=axes)
     out["s2sad `vmap(grad(f))`"] = lambda: pe(*args)
+    pe_out = s2sad.vmap(s2sad.grad(f, wrt=wrt), in_axes=axes)
+    outs = tuple(np.empty_like(r) for r in pe_out(*args))
+    out["s2sad `vmap(grad(f))`, `out=` arrays"] = lambda: pe_out(*args, out=outs)
     g = s2sad.grad(f, wrt=wrt)
     n = args[k].shape[0]
     lanes = [args[:k] + tuple(a[i] for a in args[k:]) for i in range(n)]

@@ -82,7 +82,7 @@ from .batching import (
     b_range, b_setitem, b_shape, b_size, b_solve, b_squeeze, b_stack_items, b_sum, b_T, b_unstack_items, b_tail, b_total, b_transpose, b_trips, b_where, b_where_adjoint, b_zip,
 )
 from .batching_adjoints import (
-    b_check_scalar_output, b_grad_out, b_index_accumulate, b_index_adjoint, b_matmul_adjoint_a, b_matmul_adjoint_b, b_mean_adjoint,
+    b_check_scalar_output, b_extremum_adjoint, b_grad_out, b_index_accumulate, b_index_adjoint, b_matmul_adjoint_a, b_matmul_adjoint_b, b_mean_adjoint,
     b_sum_adjoint, b_unbroadcast,
 )
 from .per_example import LowRank, b_matmul_adjoint_a_factored, b_matmul_adjoint_b_factored
@@ -130,7 +130,7 @@ __all__ = [
     "b_float", "b_full_like", "b_getitem", "b_in", "b_in_adjoint", "b_in_range", "b_range", "b_int", "b_is_array", "b_item", "b_item_of", "b_iter", "b_len", "b_lift", "b_lift_b", "b_loop", "b_matmul",
     "b_max", "b_ndim", "b_norm_axis", "b_norm_input", "b_number_copy", "b_numel", "b_out", "b_out_adjoint", "b_outer", "b_per_example_shape", "b_setitem", "b_shape", "b_size", "b_solve", "b_squeeze", "b_stack_items", "b_sum", "b_T", "b_unstack_items",
     "b_tail", "b_total", "b_transpose", "b_trips", "b_where", "b_where_adjoint", "b_zip", "b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
-    "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_sum_adjoint", "b_unbroadcast",
+    "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_extremum_adjoint", "b_sum_adjoint", "b_unbroadcast",
     "LowRank", "b_matmul_adjoint_a_factored", "b_matmul_adjoint_b_factored",
     # tangents
     "fresh", "reduction_jvp", "var_jvp", "std_jvp", "norm_jvp", "builtin_extremum_jvp", "solve_rhs_tangent",

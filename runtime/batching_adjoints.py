@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import _lane_count, _lane_ints, _lift, b_broadcast, b_loop, b_matmul, factored, lane
+from .batching import _lane_count, _lane_ints, _lift, b_axis, b_broadcast, b_loop, b_matmul, factored, lane
 from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape, check_scalar_output, grad_out, unbroadcast
 from .indexing import _is_mask, index_adjoint, is_basic_index
-from .reductions import _norm_axis, sum_adjoint
+from .reductions import _norm_axis, extremum_adjoint, sum_adjoint
 
 
 def _n(*pairs):
@@ -80,6 +80,16 @@ def b_mean_adjoint(g, x, axis, keepdims, gb, xb):
     for a in _norm_axis(axis, len(xs)):
         cnt *= xs[a]
     return b_sum_adjoint(g, x, axis, keepdims, gb, xb) / cnt
+
+
+def b_extremum_adjoint(g, ans, x, axis, keepdims, gb, ansb, xb):
+    """``extremum_adjoint(g, ans, x, axis, keepdims)`` of each example:
+    with all three batched, the same reduction over the shifted axes."""
+    if gb and ansb and xb and not isinstance(x, _PY_SCALARS) and np.ndim(x) > 1 \
+            and not isinstance(g, _PY_SCALARS) and g is not ZERO:
+        return extremum_adjoint(g, ans, x, b_axis(axis, x), keepdims)
+    return b_loop(extremum_adjoint, (gb, ansb, xb, False, False), _n((g, gb), (ans, ansb), (x, xb)),
+                  g, ans, x, axis, keepdims)
 
 
 def _mT(a, nd):

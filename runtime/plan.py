@@ -127,13 +127,9 @@ def deliver(g, outs, i, copy):
     return o
 
 
-def take(x, idx, out, flat, lo, hi):
-    """``out[...] = x[idx]`` for a tuple ``idx`` of integer arrays (one per
-    axis of ``x``, all of ``out``'s shape) without allocating: the flat index
-    is built in ``flat`` (and bounds are checked through the 0-d ``lo`` and
-    ``hi``).  Out-of-bounds indices raise ``IndexError`` as ``x[idx]``
-    would; negative ones count from the end."""
-    shape = x.shape
+def _flat_index(shape, idx, flat, lo, hi):
+    """The flat index of integer arrays ``idx`` (one per axis of ``shape``)
+    built in ``flat``, bounds checked through the 0-d ``lo`` and ``hi``."""
     flat.fill(0)
     for axis, i in enumerate(idx):
         n = shape[axis]
@@ -147,7 +143,28 @@ def take(x, idx, out, flat, lo, hi):
                                  f"for axis {axis} with size {n}")
             if lo < 0:
                 np.add(flat, np.where(i < 0, n, 0), out=flat)
-    return np.take(x.reshape(-1), flat, out=out, mode="wrap")
+    return flat
+
+
+def take(x, idx, out, flat, lo, hi):
+    """``out[...] = x[idx]`` for a tuple ``idx`` of integer arrays (one per
+    axis of ``x``, all of ``out``'s shape) without allocating: the flat index
+    is built in ``flat`` (and bounds are checked through the 0-d ``lo`` and
+    ``hi``).  Out-of-bounds indices raise ``IndexError`` as ``x[idx]``
+    would; negative ones count from the end."""
+    return np.take(x.reshape(-1), _flat_index(x.shape, idx, flat, lo, hi), out=out, mode="wrap")
+
+
+def scatter(out, idx, g, flat, lo, hi):
+    """``out[...] = 0; out[idx] = g`` for a tuple ``idx`` of integer arrays
+    naming distinct elements (one per axis of ``out``) without allocating
+    (NumPy's fancy assignment builds index buffers the size of ``idx``)."""
+    out.fill(0)
+    if not out.flags.c_contiguous:      # (a caller's out= array): no flat view of it
+        out[idx] = g
+        return out
+    np.put(out.reshape(-1), _flat_index(out.shape, idx, flat, lo, hi), g, mode="wrap")
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -14,11 +14,14 @@ import threading
 
 import numpy as np
 
-from s2sad import emit
+from s2sad import api as _api, emit
 from s2sad.errors import ArgumentError, UnsupportedSyntaxError
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
+from s2sad.ir import nodes as N
 from s2sad.ir import render as R
+from s2sad.plan.entries import plan_entry
+from s2sad.plan.signature import check_out, check_out_overlap, deliver, mismatch, plan_key
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.batch import BatchTransform
 
@@ -31,7 +34,7 @@ class VmapFunction:
     """A batched function.  Call it with batched arguments; read the
     generated code in ``.source`` and what ran lane by lane in ``.info``."""
 
-    def __init__(self, fn, in_axes=0, out_axes=0, rules=None, factored=False):
+    def __init__(self, fn, in_axes=0, out_axes=0, rules=None, factored=False, plan=True):
         if not callable(fn):
             raise ArgumentError(f"vmap expects a function, got {fn!r}")
         self.fn = fn
@@ -48,6 +51,10 @@ class VmapFunction:
             raise ArgumentError(f"vmap: out_axes must be an int or None, got {out_axes!r}")
         self.out_axes = out_axes
         self.factored = factored
+        self.plan = plan
+        self._plans = {}           # plan key -> PlanEntry, or False (not planned)
+        self._last_plan = None
+        self.plan_reason = None
         self._cache = {}
         self._lock = threading.Lock()
         self._last = None
@@ -93,8 +100,46 @@ class VmapFunction:
                      for a, ax in zip(args, self.in_axes))
 
     def __call__(self, *args, **kwargs):
+        if self._plans and not kwargs:
+            entry = self._plans.get(plan_key(args))
+            if entry:
+                return entry.run(args, None)
+        out = None
+        if "out" in kwargs and "out" not in self._names:
+            out = kwargs.pop("out")
         args = self._bind(args, kwargs)
-        return self.compiled(args)(*args)
+        f = self.compiled(args)
+        if out is not None:
+            if not getattr(f, "__s2sad_gradients__", None):
+                raise ArgumentError("out= is for per-example gradients: vmap(grad(f)) takes it, this vmap does not")
+            out = check_out(out, *f.__s2sad_gradients__)
+            check_out_overlap(out, args, self._names)
+        if getattr(f, "__s2sad_plan_ir__", None) is not None:
+            pkey = plan_key(args)
+            entry = self._plans.get(pkey) if pkey is not None else False
+            if entry is None:
+                return self._first_call(f, args, pkey, out)
+            if entry:
+                self._last_plan = entry
+                return entry.run(args, out)
+        res = f(*args)
+        return res if out is None else deliver(res, out, f.__s2sad_gradients__[1])
+
+    def _first_call(self, f, args, pkey, out):
+        """The first call of a signature: planned as ``grad`` plans (the
+        batching helpers lowered at the probed shapes), checked against the
+        generic code before it is kept."""
+        with self._lock:
+            generic = []
+            entry = False
+            if len(self._plans) < 16:
+                entry, self.plan_reason = plan_entry(f, f.__s2sad_plan_ir__, args, generic,
+                                                     f"{_name(self.fn)}:vmap", mismatch, _api.PLAN_STRICT)
+            self._plans[pkey] = entry
+            if entry:
+                self._last_plan = entry
+        res = generic[0] if generic else f(*args)
+        return res if out is None else deliver(res, out, f.__s2sad_gradients__[1])
 
     def compiled(self, args=None):
         key = self._key(args) if args is not None else None
@@ -160,7 +205,26 @@ class VmapFunction:
         defaults = getattr(target, "__defaults__", None) or ()
         if extra and defaults:
             compiled.__defaults__ = tuple(defaults[-len(extra):])
+        compiled.__s2sad_ns__ = ns
+        compiled.__s2sad_gradients__ = compiled.__s2sad_plan_ir__ = None
+        if generated and getattr(fn, "mode", None) == "grad" and getattr(fn, "backend", None) == "python":
+            compiled.__s2sad_gradients__ = (len(fn.wrt), fn.single)
+            if self.plan and fn.plan and not self.factored and self.out_axes == 0 and _api._plan_blocker(fdef) is None:
+                compiled.__s2sad_plan_ir__ = _plan_program(fdef, compiled.__defaults__ or ())
         return compiled
+
+    @property
+    def planned_source(self):
+        """The planned (allocation-free) variant of the last planned
+        signature (``vmap(grad(f))``), or None."""
+        return self._last_plan.plan.source if self._last_plan else None
+
+    @property
+    def plan_info(self):
+        """What the planner did for the last planned signature (as
+        ``grad``'s ``plan_info``), or None."""
+        e = self._last_plan
+        return dict(e.plan.info, workspaces=e.pool.made) if e else None
 
     def __s2sad_inline__(self):
         return self.compiled(None)
@@ -180,6 +244,46 @@ class VmapFunction:
 
     def __repr__(self):
         return f"<s2sad.vmap of {_name(self.fn)} in_axes={self.in_axes} out_axes={self.out_axes}>"
+
+
+def _plan_program(fdef, defaults):
+    """The batched gradient as the planner takes it: its per-example
+    gradients delivered by the return itself, ``return (b_grad_out(...),
+    ...)`` (``b_out`` of axis 0 leaves them as they are), with the defaults
+    of its trailing parameters.  None when its tail is not of that form."""
+    from s2sad.plan.flatten import is_rt_call, name_counts
+    from s2sad_runtime import b_grad_out, b_out
+    body = list(fdef.body)
+    ret = body[-1] if body else None
+    if not (isinstance(ret, N.Return) and is_rt_call(ret.value, b_out) and len(ret.value.args) == 3
+            and isinstance(ret.value.args[1], N.Const) and ret.value.args[1].value == 0):
+        return None
+    loads, stores = name_counts(body)
+    tail = {}           # the trailing single definitions the return reads once
+    k = len(body) - 1
+    while k > 0 and isinstance(body[k - 1], N.Assign) and isinstance(body[k - 1].target, N.Name):
+        name = body[k - 1].target.id
+        if stores[name] != 1 or loads[name] != 1:
+            break
+        tail[name] = body[k - 1].value
+        k -= 1
+
+    def inline(e):
+        if isinstance(e, N.Name) and e.id in tail:
+            v = tail.pop(e.id)
+            if isinstance(v, N.Tuple):
+                return N.Tuple(tuple(inline(x) for x in v.elts))
+            if is_rt_call(v, b_grad_out):
+                return v
+        raise LookupError(e)
+    try:
+        value = inline(ret.value.args[0])
+    except LookupError:
+        return None
+    if tail or not all(isinstance(d, (int, float, bool, type(None))) for d in defaults):
+        return None
+    return N.FunctionDef(fdef.name, list(fdef.params), body[:k] + [N.Return(value)],
+                         [N.Const(d) for d in defaults])
 
 
 def _checkpointed_loop_error(fn):
@@ -209,7 +313,7 @@ def _name(fn):
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
-def vmap(f=None, in_axes=0, out_axes=0, *, rules=None):
+def vmap(f=None, in_axes=0, out_axes=0, *, rules=None, plan=True):
     """Vectorize ``f`` over a batch axis, as generated source.
 
     Args:
@@ -219,10 +323,15 @@ def vmap(f=None, in_axes=0, out_axes=0, *, rules=None):
             int for all, or a tuple with one int or None (not mapped) per
             argument, as in JAX.
         out_axes: where the batch axis goes in the result.
+        plan: for ``vmap(grad(f))``, after the first call with a given
+            signature, run a planned variant whose temporaries live in
+            reused buffers, as ``grad`` does (``.planned_source``,
+            ``.plan_info``); it takes ``out=`` arrays for the per-example
+            gradients.  ``False`` keeps the generic code.
 
     The batched function runs each primitive once for the whole batch;
     control flow on batched values runs under masks (``docs/vmap.md``).
     """
     if f is None:
-        return lambda fn: VmapFunction(fn, in_axes, out_axes, rules)
-    return VmapFunction(f, in_axes, out_axes, rules)
+        return lambda fn: VmapFunction(fn, in_axes, out_axes, rules, plan=plan)
+    return VmapFunction(f, in_axes, out_axes, rules, plan=plan)

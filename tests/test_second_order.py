@@ -96,6 +96,7 @@ NO_RULE = {
     **{n: "batched gradient helper (vmap(grad(f))): differentiating per-example gradients is not yet supported"
        for n in ("b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
                  "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_sum_adjoint", "b_unbroadcast",
+                 "b_extremum_adjoint",
                  "b_matmul_adjoint_a_factored", "b_matmul_adjoint_b_factored")},
     **{n: "an adjoint of a vmap helper (third order through vmap): not yet"
        for n in ("b_in_adjoint", "b_out_adjoint", "b_total", "b_where_adjoint")},

@@ -30,6 +30,7 @@ import s2sad_runtime as _rt_mod
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import rebuild, walk
+from s2sad.plan import batched as _batched, lowering as _lowering
 from s2sad.plan.allocation import Allocation
 from s2sad.plan.flatten import is_rt_call, nested
 from s2sad.plan.lowering import CONST, O, RP, instantiate, scratch as scratch_ph
@@ -37,6 +38,9 @@ from s2sad.plan.probe import DYN, Probe
 from s2sad.plan.shapes import PlanError, Planner
 
 __all__ = ["plan", "Plan", "PlanError"]
+
+_lowering.HELPERS.update(_batched.LOWERINGS)
+_lowering.SHAPE_VALUES.extend(_batched.SHAPE_VALUES)
 
 
 @dataclass
@@ -51,8 +55,26 @@ class Plan:
 
 
 def _grad_out_calls(ret):
-    """The ``_rt.grad_out(NAME, X)`` calls of a return value, in order."""
-    return [n for n in walk(ret) if is_rt_call(n, _rt_mod.grad_out) and len(n.args) == 2]
+    """The calls of a return value that deliver gradients, in order:
+    ``_rt.grad_out(NAME, X)``, or ``_rt.b_grad_out(NAME, X, gb, xb, n)``
+    (a batch of per-example gradients, from ``vmap(grad(f))``)."""
+    return [n for n in walk(ret) if is_rt_call(n, _rt_mod.grad_out) and len(n.args) == 2
+            or is_rt_call(n, _rt_mod.b_grad_out) and len(n.args) == 5]
+
+
+def _result_meta(p, c):
+    """The meta of the gradient a delivering call returns when it is its
+    operand as it is (shape and dtype); DYN when it may be anything else."""
+    x = c.args[1]
+    if not is_rt_call(c, _rt_mod.b_grad_out):
+        return p.meta(x)
+    gb, xb = c.args[2], c.args[3]
+    mg, mx = p.meta(c.args[0]), p.meta(x)
+    if not (isinstance(gb, N.Const) and gb.value is True and isinstance(xb, N.Const)) \
+            or mg[0] != "A" or mx[0] != "A" or np.dtype(mx[2]).kind not in "fc":
+        return DYN
+    lane = mx[1][1:] if xb.value else mx[1]
+    return ("A", (mg[1][0],) + tuple(lane), mx[2])
 
 
 def _ws(*path):
@@ -81,8 +103,8 @@ def plan(fdef, ns, args, run_probe):
     for i, c in enumerate(calls):
         if not isinstance(c.args[0], N.Name):
             continue
-        n, x = c.args[0].id, c.args[1]
-        mn, mx = p.name_meta.get(n, DYN), p.meta(x)
+        n = c.args[0].id
+        mn, mx = p.name_meta.get(n, DYN), _result_meta(p, c)
         if n not in result_names and mn[0] == "A" and mx[0] == "A" and mn[1:3] == mx[1:3]:
             result_names[n] = i
     al = Allocation(p, result_names)
@@ -153,6 +175,10 @@ def plan(fdef, ns, args, run_probe):
                 out.append(s)
                 continue
             fmt = scratch(low)
+            if low.const is not None:
+                cname = f"_c{len(consts)}"
+                consts[cname] = low.const
+                fmt[CONST] = N.Static(cname, low.const)
             if x in al.rows:
                 buf = N.Call(N.Attr(N.Name(f"_rs{row_names.index(x)}"), "next"))
             elif x in al.results:

@@ -333,16 +333,22 @@ def _extremum_adjoint(p, v, args, kw, out):
     mx = p.arr(a["x"])
     if mx is None or p.meta(a["x"])[0] != "A" or np.dtype(mx[1]).kind not in "fc":
         raise NoLowering
-    axis, keepdims = literal(a["axis"]), literal(a["keepdims"])
-    ans, _ = _expanded(p, a["ans"], mx[0], axis, keepdims)
-    g, _ = _expanded(p, a["g"], mx[0], axis, keepdims)
+    return extremum_lowering(p, a["g"], a["ans"], a["x"], literal(a["axis"]), literal(a["keepdims"]))
+
+
+def extremum_lowering(p, g, ans, x, axis, keepdims):
+    """``extremum_adjoint(g, ans, x, axis, keepdims)`` into the buffer, at
+    a known ``axis`` (a tuple of ``x``'s axes, or None)."""
+    mx = p.arr(x)
+    ans, _ = _expanded(p, ans, mx[0], axis, keepdims)
+    g, _ = _expanded(p, g, mx[0], axis, keepdims)
     kshape = list(mx[0])
     for ax in norm_axes(axis, len(kshape)):
         kshape[ax] = 1
     ax = tuple(norm_axes(axis, len(kshape)))
     s0, s1 = scratch(0), scratch(1)
     return Lowering(O, pre=[
-        N.Eval(npc(p, "equal", a["x"], ans, out=s0)),
+        N.Eval(npc(p, "equal", x, ans, out=s0)),
         N.Eval(npc(p, "sum", s0, axis=N.Const(ax), keepdims=N.Const(True), dtype=N.Attr(s1, "dtype"), out=s1)),
         N.Eval(npc(p, "multiply", g, s0, out=O)),
         N.Eval(npc(p, "divide", O, s1, out=O)),
@@ -427,6 +433,11 @@ HELPERS = {
     _rt.matmul_adjoint_b: _matmul_adjoint("b"),
     _rt.zeros_like: _zeros_like,
 }
+
+
+# helpers whose value (a Python value, not an array) follows from their
+# operands' shapes: static wherever those shapes are (filled by the package)
+SHAPE_VALUES = []
 
 
 def helper_lowering(fn):

@@ -222,6 +222,8 @@ class Planner:
             if fn in L.FILLS or fn in (np.full, np.full_like, np.arange, slice, len, range, int, tuple) \
                     or fn in L.REDUCTIONS.values():
                 return all(self.sname(a, True) if not self.is_array_expr(a) else self.sname(a) for a in args)
+            if any(fn is h for h in L.SHAPE_VALUES):
+                return all(self.sname(a) for a in args)
             if L.helper_lowering(fn) is not None:
                 return all(self.sname(a, not self.is_array_expr(a) and self.meta(a)[0] != "f") for a in args)
         return False

@@ -67,7 +67,7 @@ _RT_ELEMENTWISE = ["log_or_zero", "tie_weight", "clip_mask", "below_mask", "abov
 _RT_HELPERS = {"unbroadcast": "b_unbroadcast", "sum_adjoint": "b_sum_adjoint", "mean_adjoint": "b_mean_adjoint",
                "matmul_adjoint_a": "b_matmul_adjoint_a", "matmul_adjoint_b": "b_matmul_adjoint_b",
                "check_scalar_output": "b_check_scalar_output", "index_adjoint": "b_index_adjoint",
-               "index_accumulate": "b_index_accumulate"}
+               "index_accumulate": "b_index_accumulate", "extremum_adjoint": "b_extremum_adjoint"}
 
 
 def register(table):

@@ -19,7 +19,8 @@ _ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "BitA
 _HELPER_FLAGS = {"b_unbroadcast": ("g", "x"), "b_sum_adjoint": ("g", "x"), "b_mean_adjoint": ("g", "x"),
                  "b_matmul_adjoint_a": ("g", "a", "b"), "b_matmul_adjoint_b": ("g", "a", "b"),
                  "b_check_scalar_output": ("y",), "b_index_adjoint": ("g", "x", "idx"), "b_grad_out": ("g", "x"),
-                 "b_index_accumulate": ("a", "g", "x", "idx")}
+                 "b_index_accumulate": ("a", "g", "x", "idx"),
+                 "b_extremum_adjoint": ("g", "ans", "x")}
 
 
 # methods of lists and dicts: called on a name of unknown kind, the name is a container

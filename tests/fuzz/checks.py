@@ -433,16 +433,26 @@ class Runner:
         except Refused as r:
             self.record("vmap", "refusal", "", f"{type(r.err).__name__}: {normalize(r.err.message)}")
             return
-        parts = [gots] if p.single else list(gots)
-        for k in range(len(p.wrt_idx)):
-            ref = np.stack([np.asarray(g if p.single else g[k], dtype=float) for g in per])
-            got_k = np.asarray(parts[k], dtype=float)
-            if got_k.shape != ref.shape or not np.allclose(got_k, ref, rtol=SAME_RTOL,
-                                                           atol=1e-12 * max(1.0, float(np.max(np.abs(ref))))):
-                self.record("vmap", "fail", WRONG_GRAD,
-                            f"vmap(grad(f)) for `{p.names[p.wrt_idx[k]]}` differs from the gradient of each input: "
-                            f"{got_k!r} vs {ref!r}")
-                return
+        refs = [np.stack([np.asarray(g if p.single else g[k], dtype=float) for g in per])
+                for k in range(len(p.wrt_idx))]
+        # the second call runs the planned variant (where it plans), the
+        # third writes into out= arrays
+        calls = [("", gots), (" (second call, planned)", attempt(lambda: pg(*copy_args(args))))]
+        outs = [np.full(r.shape, np.nan) for r in refs]
+        if all(np.shape(g) == r.shape and np.asarray(g).dtype == np.float64
+               for g, r in zip([gots] if p.single else gots, refs)):
+            calls.append((" (with out=)", attempt(lambda: pg(*copy_args(args), out=outs[0] if p.single
+                                                               else tuple(outs)))))
+        for how, res in calls:
+            parts = [res] if p.single else list(res)
+            for k, ref in enumerate(refs):
+                got_k = np.asarray(parts[k], dtype=float)
+                if got_k.shape != ref.shape or not np.allclose(got_k, ref, rtol=SAME_RTOL,
+                                                               atol=1e-12 * max(1.0, float(np.max(np.abs(ref))))):
+                    self.record("vmap", "fail", WRONG_GRAD,
+                                f"vmap(grad(f)){how} for `{p.names[p.wrt_idx[k]]}` differs from the gradient of "
+                                f"each input: {got_k!r} vs {ref!r}")
+                    return
         self.record("vmap", "pass")
 
     def check_out(self, vg, args):
