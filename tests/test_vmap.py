@@ -409,3 +409,28 @@ def test_per_example_norms_of_a_layer_in_a_per_example_branch():
     np.testing.assert_allclose(s2sad.per_example_norms(_branched_layer, in_axes=axes)(W, X, Y), want, rtol=1e-12)
     g, _ = s2sad.clipped_grad(_branched_layer, in_axes=axes, max_norm=1.0)(W, X, Y)
     np.testing.assert_allclose(g, np.tensordot(np.minimum(1.0, 1.0 / want), per, axes=(0, 0)), rtol=1e-12)
+
+
+def _chosen_view_written(x, y):
+    c = np.transpose(y) if x[0] > 0.0 else x[None, :]
+    c[0] = 2.0
+    return np.sum(y) + np.sum(c)
+
+
+def _chosen_view_read(x, y):
+    c = np.transpose(y) if x[0] > 0.0 else x[None, :]
+    return np.sum(c * c)
+
+
+def test_view_chosen_per_example_and_written_is_refused():
+    """``c`` is a view of ``y`` in some examples and of ``x`` in others;
+    the write through it reaches ``y`` only in the first.  The batched
+    ``c`` is a merge (a copy), so vmap refuses, at the line, rather than
+    return sums that miss the write (found by the fuzzer, seed 21571)."""
+    X = np.array([[1.0, 2, 3], [-1, 2, 3], [1, 1, 1]])
+    Y = np.ones((3, 3, 1))
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="differs between examples and may share memory") as e:
+        s2sad.vmap(_chosen_view_written)(X, Y)
+    assert "c = np.transpose(y) if x[0] > 0.0 else x[None, :]" in str(e.value)
+    want = [_chosen_view_read(X[i], Y[i]) for i in range(3)]
+    assert_lanes(s2sad.vmap(_chosen_view_read)(X, Y), want, "chosen view, only read")

@@ -314,8 +314,15 @@ def written_aliases(body):
     """Names written in place, and every name that may share memory with
     one: a lane-by-lane call must not produce them (its result is a copy,
     where the program relies on a view)."""
+    return frozenset(_written(body)) | aliased_written(body)
+
+
+def aliased_written(body):
+    """Names that may share memory with another name where one of the two
+    is written in place: a masked merge (``b_where``) of one is a copy, and
+    would cut the write off from the other in some lanes."""
     written = _written(body)
-    out = set(written)
+    out = set()
     for g in _alias_groups(body):
         if g & written:
             out |= g

@@ -28,7 +28,7 @@ import numpy as np
 
 from s2sad.analysis.batched import (
     batched_break, batched_count, batched_names, bound_in, carried, certain_arrays, certain_containers,
-    masked_blocks, range_names, readers_of, replay_plan, single_defs, value_batched, written_aliases,
+    aliased_written, masked_blocks, range_names, readers_of, replay_plan, single_defs, value_batched, written_aliases,
 )
 from s2sad.analysis.kinds import infer_py
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
@@ -58,6 +58,7 @@ class BatchTransform(CallBatcher):
         self.defs = single_defs(fn.body)
         self.arrays = certain_arrays(fn.body, mapped_params, rules)
         self.shares_written = written_aliases(fn.body)
+        self.aliased_written = aliased_written(fn.body)
         self.batched = batched_names(fn.body, mapped_params, rules, self.defs)
         self.B = N.Name(self.namer.fresh("B"))
         self.lane_loops = []                  # (line, what) of calls run lane by lane
@@ -153,11 +154,27 @@ class BatchTransform(CallBatcher):
         """``stmts`` run in every lane, their bindings kept in the lanes of
         ``mask`` only; skipped when no lane is in ``mask``."""
         bound = [n for n in bound_in(stmts) if n in self.batched and self.carried(n, stmts)]
+        for n in bound:
+            if n in self.aliased_written:
+                self._refuse_aliased_merge(n, stmts)
         saved = {n: self.namer.fresh(n + "_was") for n in bound}
         out = [N.Assign(N.Name(saved[n]), N.Name(n)) for n in bound]
         out += self.block(stmts, mask)
         out += [N.Assign(N.Name(n), self.rt("b_where", mask, N.Name(n), N.Name(saved[n]))) for n in bound]
         return [N.If(self.rt("b_any", mask), out)] if out else []
+
+    def _refuse_aliased_merge(self, name, stmts):
+        """A name bound under a batched condition that may be a view of
+        another array, one of them written in place: its batched value is a
+        merge of the lanes (a copy), so the write would reach the other
+        array in no lane."""
+        st = next(s for s in iter_stmts(stmts) if isinstance(s, N.Assign) and name in targets(s))
+        what = "this value" if name.startswith("_") else f"`{name}`"
+        self.refuse(st, f"{what} is chosen under a condition that differs between examples and may share memory "
+                        "with another array, and one of them is written in place: the batched value merges the "
+                        "examples into a copy, so the write would not reach the other array",
+                    "make it an array of its own where it is chosen (e.g. `np.transpose(y).copy()`), or write into "
+                    "a new array instead of in place")
 
     def carried(self, name, stmts):
         return carried(name, stmts, self.readers)
