@@ -16,6 +16,7 @@ from s2sad.analysis.complex_values import complex_mode
 from s2sad_runtime.errors import def_location
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
+from s2sad.freshness import WatchesBindings
 from s2sad.analysis.prims import static_value
 from s2sad.backends.options import BackendOptions, check_backend as _check_backend
 from s2sad.frontend.normalize import Normalizer
@@ -31,8 +32,6 @@ from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.inplace_adjoint import inplace_adjoints
 from s2sad.transforms.reverse import ReverseTransform
 
-
-_MISSING = object()
 
 _NO_LOOPS = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0, "loops": []}
 
@@ -84,7 +83,7 @@ def _plan_blocker(fdef):
     return None
 
 
-class GradFunction(BackendOptions):
+class GradFunction(BackendOptions, WatchesBindings):
     """A differentiated function.  Call it like the original; read the
     generated code in ``.source``."""
 
@@ -193,34 +192,10 @@ class GradFunction(BackendOptions):
                          f"or leave it out of wrt", **def_location(self.fn))
 
     # --------------------------------------------------------- freshness
-    def _stale(self):
-        """Has a global, closure value or attribute the generated code read
-        at compile time been rebound since?  (The gradient is that of the
-        function as Python runs it now.)"""
-        for kind, where, key, obj in self._watch:
-            if kind == "global":
-                if where.get(key, _MISSING) is not obj:
-                    return True
-            elif kind == "cell":
-                try:
-                    if where.cell_contents is not obj:
-                        return True
-                except ValueError:
-                    return True
-            elif getattr(where, key, _MISSING) is not obj:
-                return True
-        return False
-
     def _reset(self):
         with self._lock:
             self._cache, self._fast, self._plans, self._watch = {}, {}, {}, ()
             self._last = self._last_plan = None
-
-    def _watch_bindings(self, f):
-        seen = {(id(w[1]), w[2]) for w in self._watch}
-        new = [w for w in f.__s2sad_bindings__ if (id(w[1]), w[2]) not in seen]
-        if new:
-            self._watch = tuple(self._watch) + tuple(new)
 
     def __call__(self, *args, **kwargs):
         if self._watch and self._stale():

@@ -16,6 +16,7 @@ import numpy as np
 
 from s2sad import api as _api, emit
 from s2sad.errors import ArgumentError, UnsupportedSyntaxError
+from s2sad.freshness import WatchesBindings
 from s2sad.frontend.normalize import Normalizer
 from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
@@ -30,7 +31,7 @@ def _is_function_value(v):
     return callable(v) and not hasattr(v, "shape") or inspect.ismodule(v)
 
 
-class VmapFunction:
+class VmapFunction(WatchesBindings):
     """A batched function.  Call it with batched arguments; read the
     generated code in ``.source`` and what ran lane by lane in ``.info``."""
 
@@ -100,6 +101,8 @@ class VmapFunction:
                      for a, ax in zip(args, self.in_axes))
 
     def __call__(self, *args, **kwargs):
+        if self._watch and self._stale():
+            self._reset()
         if self._plans and not kwargs:
             entry = self._plans.get(plan_key(args))
             if entry:
@@ -142,6 +145,8 @@ class VmapFunction:
         return res if out is None else deliver(res, out, f.__s2sad_gradients__[1])
 
     def compiled(self, args=None):
+        if self._watch and self._stale():
+            self._reset()
         key = self._key(args) if args is not None else None
         f = self._cache.get(key)
         if f is None:
@@ -149,8 +154,15 @@ class VmapFunction:
                 f = self._cache.get(key)
                 if f is None:
                     f = self._cache[key] = self._build(args)
+                    self._watch_bindings(f)
         self._last = f
         return f
+
+    def _reset(self):
+        """A binding the generated code read was rebound: build again."""
+        with self._lock:
+            self._cache, self._plans, self._watch = {}, {}, ()
+            self._last = self._last_plan = None
 
     def _lane_args(self, args):
         """One example's arguments (to pick the variant of an inner transform)."""
@@ -206,6 +218,8 @@ class VmapFunction:
         if extra and defaults:
             compiled.__defaults__ = tuple(defaults[-len(extra):])
         compiled.__s2sad_ns__ = ns
+        # the globals and closure values read here and by the code batched
+        compiled.__s2sad_bindings__ = list(norm.bindings) + list(getattr(target, "__s2sad_bindings__", ()))
         compiled.__s2sad_gradients__ = compiled.__s2sad_plan_ir__ = None
         if generated and getattr(fn, "mode", None) == "grad" and getattr(fn, "backend", None) == "python":
             compiled.__s2sad_gradients__ = (len(fn.wrt), fn.single)

@@ -434,3 +434,30 @@ def test_view_chosen_per_example_and_written_is_refused():
     assert "c = np.transpose(y) if x[0] > 0.0 else x[None, :]" in str(e.value)
     want = [_chosen_view_read(X[i], Y[i]) for i in range(3)]
     assert_lanes(s2sad.vmap(_chosen_view_read)(X, Y), want, "chosen view, only read")
+
+
+SCALE = 2.0
+
+
+def _reads_a_global(x):
+    return SCALE * np.sum(x ** 2)
+
+
+def test_vmap_follows_a_rebound_global():
+    """The batched function is that of ``f`` as Python runs it now: after
+    ``SCALE`` is rebound, vmap(f) and vmap(grad(f)) (planned or not) build
+    again (they kept the old value: silently wrong)."""
+    global SCALE
+    X = rng.normal(size=(4, 3))
+    vf, pe = s2sad.vmap(_reads_a_global), s2sad.vmap(s2sad.grad(_reads_a_global))
+    for _ in range(2):
+        assert_lanes(vf(X), [_reads_a_global(x) for x in X], "before")
+        assert_lanes(pe(X), [2 * SCALE * x for x in X], "gradient before")
+    old = SCALE
+    try:
+        SCALE = 3.0
+        for _ in range(2):
+            assert_lanes(vf(X), [3.0 * np.sum(x ** 2) for x in X], "after")
+            assert_lanes(pe(X), [6.0 * x for x in X], "gradient after")
+    finally:
+        SCALE = old

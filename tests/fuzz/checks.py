@@ -453,7 +453,46 @@ class Runner:
                                 f"vmap(grad(f)){how} for `{p.names[p.wrt_idx[k]]}` differs from the gradient of "
                                 f"each input: {got_k!r} vs {ref!r}")
                     return
+        if p.global_change:
+            bad = self._vmap_after_global_change(mod, lanes, args, vf, df, pg)
+            if bad:
+                self.record("vmap", "fail", WRONG_VALUE if bad.startswith("vmap(f)") else WRONG_GRAD, bad)
+                return
         self.record("vmap", "pass")
+
+    def _vmap_after_global_change(self, mod, lanes, args, vf, df, pg):
+        """The same batch after the program's global is rebound: the batched
+        functions follow it, as ``f`` and ``grad(f)`` do.  A description of
+        the first difference, or ''."""
+        p = self.p
+        name, new = p.global_change
+        old = getattr(mod, name)
+        setattr(mod, name, new)
+        try:
+            try:
+                want = [float(call_plain(mod, ln)) for ln in lanes]
+                per = [df(*copy_args(ln)) for ln in lanes]
+            except Exception:
+                return ""
+            if not np.all(np.isfinite(want)):
+                return ""
+            got = attempt(lambda: vf(*copy_args(args)))
+            if not np.allclose(got, want, rtol=SAME_RTOL, atol=1e-12 * max(1.0, *map(abs, want))):
+                return f"vmap(f) after {name} = {new} gives {np.asarray(got)!r}, f on each input {want!r}"
+            res = attempt(lambda: pg(*copy_args(args)))
+            parts = [res] if p.single else list(res)
+            for k in range(len(p.wrt_idx)):
+                ref = np.stack([np.asarray(g if p.single else g[k], dtype=float) for g in per])
+                got_k = np.asarray(parts[k], dtype=float)
+                if got_k.shape != ref.shape or not np.allclose(got_k, ref, rtol=SAME_RTOL,
+                                                               atol=1e-12 * max(1.0, float(np.max(np.abs(ref))))):
+                    return (f"vmap(grad(f)) after {name} = {new} for `{p.names[p.wrt_idx[k]]}` differs from the "
+                            f"gradient of each input: {got_k!r} vs {ref!r}")
+            return ""
+        except Refused:
+            return ""
+        finally:
+            setattr(mod, name, old)
 
     def check_out(self, vg, args):
         p = self.p
