@@ -79,7 +79,7 @@ from .complex import (
 from .batching import (
     BatchError, BRange, b_and, b_any, b_axis, b_broadcast, b_dot, b_einsum, b_enumerate, b_flat, b_flat_axis, b_float, b_full_like, b_getitem, b_in, b_in_adjoint, b_in_range,
     b_int, b_is_array, b_item, b_item_of, b_iter, b_len, b_lift, b_lift_b, b_loop, b_matmul, b_max, b_ndim, b_norm_axis, b_norm_input, b_number_copy, b_numel, b_out, b_out_adjoint, b_outer, b_per_example_shape,
-    b_range, b_setitem, b_shape, b_size, b_solve, b_squeeze, b_stack_items, b_sum, b_T, b_unstack_items, b_tail, b_total, b_transpose, b_trips, b_where, b_where_adjoint, b_zip,
+    b_range, b_setitem, b_shape, b_size, b_solve, b_squeeze, b_stack_items, b_sum, b_T, b_unstack_items, b_tail, b_total, b_transpose, b_trips, b_where, b_where_adjoint, b_where_aliased, b_zip,
 )
 from .batching_adjoints import (
     b_check_scalar_output, b_extremum_adjoint, b_grad_out, b_index_accumulate, b_index_adjoint, b_matmul_adjoint_a, b_matmul_adjoint_b, b_mean_adjoint,
@@ -129,7 +129,7 @@ __all__ = [
     "BatchError", "BRange", "b_and", "b_any", "b_axis", "b_broadcast", "b_dot", "b_einsum", "b_enumerate", "b_flat", "b_flat_axis",
     "b_float", "b_full_like", "b_getitem", "b_in", "b_in_adjoint", "b_in_range", "b_range", "b_int", "b_is_array", "b_item", "b_item_of", "b_iter", "b_len", "b_lift", "b_lift_b", "b_loop", "b_matmul",
     "b_max", "b_ndim", "b_norm_axis", "b_norm_input", "b_number_copy", "b_numel", "b_out", "b_out_adjoint", "b_outer", "b_per_example_shape", "b_setitem", "b_shape", "b_size", "b_solve", "b_squeeze", "b_stack_items", "b_sum", "b_T", "b_unstack_items",
-    "b_tail", "b_total", "b_transpose", "b_trips", "b_where", "b_where_adjoint", "b_zip", "b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
+    "b_tail", "b_total", "b_transpose", "b_trips", "b_where", "b_where_adjoint", "b_where_aliased", "b_zip", "b_check_scalar_output", "b_grad_out", "b_index_accumulate", "b_index_adjoint",
     "b_matmul_adjoint_a", "b_matmul_adjoint_b", "b_mean_adjoint", "b_extremum_adjoint", "b_sum_adjoint", "b_unbroadcast",
     "LowRank", "b_matmul_adjoint_a_factored", "b_matmul_adjoint_b_factored",
     # tangents

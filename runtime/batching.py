@@ -303,6 +303,20 @@ def b_where(mask, new, old):
     return np.where(_lift(mask, r), new, old)
 
 
+def b_where_aliased(mask, new, old, others, local, err):
+    """:func:`b_where` of a name that may share memory with the names
+    ``others`` (their values in ``local``), one of them written in place
+    later: refused (``err``) when the merge, a copy, would cut it off from
+    memory one of them shares."""
+    if new is not old and isinstance(mask, np.ndarray) and mask.ndim and mask.any() and not mask.all():
+        mine = [v for v in (new, old) if isinstance(v, np.ndarray)]
+        for nm in others:
+            v = local.get(nm)
+            if isinstance(v, np.ndarray) and any(np.shares_memory(v, m) for m in mine):
+                raise err.with_traceback(None)
+    return b_where(mask, new, old)
+
+
 def b_iter(v):
     """What ``for x in v`` runs over: a list's items, or the second axis of
     a batched array (each example's rows)."""

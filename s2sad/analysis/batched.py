@@ -314,19 +314,21 @@ def written_aliases(body):
     """Names written in place, and every name that may share memory with
     one: a lane-by-lane call must not produce them (its result is a copy,
     where the program relies on a view)."""
-    return frozenset(_written(body)) | aliased_written(body)
+    return frozenset(_written(body)) | frozenset(aliased_written(body))
 
 
 def aliased_written(body):
-    """Names that may share memory with another name where one of the two
-    is written in place: a masked merge (``b_where``) of one is a copy, and
-    would cut the write off from the other in some lanes."""
+    """name -> the other names it may share memory with, for the names of
+    alias groups with a member written in place: a masked merge
+    (``b_where``) of one is a copy, which would cut the write off from the
+    others in the lanes where they shared memory."""
     written = _written(body)
-    out = set()
+    out = {}
     for g in _alias_groups(body):
         if g & written:
-            out |= g
-    return frozenset(out)
+            for n in g:
+                out[n] = tuple(sorted(g - {n}))
+    return out
 
 
 def _alias_groups(body):

@@ -70,6 +70,11 @@ def register(T):
         d[new] = _rt.b_where_adjoint(g, mask, new, True)
         d[old] = _rt.b_where_adjoint(g, mask, old, False)
 
+    @defrule(_rt.b_where_aliased, jvp="linear")
+    def rt_b_where_aliased(g, mask, new, old, others, local, err):
+        d[new] = _rt.b_where_adjoint(g, mask, new, True)
+        d[old] = _rt.b_where_adjoint(g, mask, old, False)
+
     @defrule(_rt.b_matmul, jvp="multilinear")
     def rt_b_matmul(g, a, b, ab, bb):
         d[a] = _rt.b_total(_rt.b_matmul_adjoint_a(g, a, b, True, ab, bb), ab)

@@ -32,6 +32,7 @@ from s2sad.analysis.batched import (
 )
 from s2sad.analysis.kinds import infer_py
 from s2sad.errors import UnsupportedSyntaxError, error_at_loc
+from s2sad_runtime.batching import BatchError
 from s2sad.ir import nodes as N
 from s2sad.ir.names import Namer, all_names
 from s2sad.ir.visit import head_exprs, iter_stmts, names, reads, static_value, targets
@@ -154,27 +155,31 @@ class BatchTransform(CallBatcher):
         """``stmts`` run in every lane, their bindings kept in the lanes of
         ``mask`` only; skipped when no lane is in ``mask``."""
         bound = [n for n in bound_in(stmts) if n in self.batched and self.carried(n, stmts)]
-        for n in bound:
-            if n in self.aliased_written:
-                self._refuse_aliased_merge(n, stmts)
         saved = {n: self.namer.fresh(n + "_was") for n in bound}
         out = [N.Assign(N.Name(saved[n]), N.Name(n)) for n in bound]
         out += self.block(stmts, mask)
-        out += [N.Assign(N.Name(n), self.rt("b_where", mask, N.Name(n), N.Name(saved[n]))) for n in bound]
+        out += [N.Assign(N.Name(n), self.merge(n, mask, saved[n], stmts)) for n in bound]
         return [N.If(self.rt("b_any", mask), out)] if out else []
 
-    def _refuse_aliased_merge(self, name, stmts):
-        """A name bound under a batched condition that may be a view of
-        another array, one of them written in place: its batched value is a
-        merge of the lanes (a copy), so the write would reach the other
-        array in no lane."""
+    def merge(self, name, mask, saved, stmts):
+        """``name`` after a masked block: its new value in the lanes of
+        ``mask``, the saved one elsewhere.  The merge is a copy; where
+        ``name`` may share memory with another name and one of them is
+        written in place, it is checked at run time that it shares none
+        with them (else the write would not reach them: refused)."""
+        others = self.aliased_written.get(name)
+        if not others:
+            return self.rt("b_where", mask, N.Name(name), N.Name(saved))
         st = next(s for s in iter_stmts(stmts) if isinstance(s, N.Assign) and name in targets(s))
         what = "this value" if name.startswith("_") else f"`{name}`"
-        self.refuse(st, f"{what} is chosen under a condition that differs between examples and may share memory "
-                        "with another array, and one of them is written in place: the batched value merges the "
-                        "examples into a copy, so the write would not reach the other array",
-                    "make it an array of its own where it is chosen (e.g. `np.transpose(y).copy()`), or write into "
-                    "a new array instead of in place")
+        err = error_at_loc(BatchError, st.loc,
+                           f"vmap: {what} is chosen under a condition that differs between examples and shares "
+                           "memory with another array, one of them written in place: the batched value merges the "
+                           "examples into a copy, so the write would not reach the other array",
+                           "make it an array of its own where it is chosen (e.g. `np.transpose(y).copy()`), or "
+                           "write into a new array instead of in place")
+        return self.rt("b_where_aliased", mask, N.Name(name), N.Name(saved), N.Const(others),
+                       N.Call(self.static(builtins.locals, "locals"), ()), self.static(err, "_merge_error"))
 
     def carried(self, name, stmts):
         return carried(name, stmts, self.readers)
