@@ -13,23 +13,9 @@ import pytest
 import s2sad
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
+from per_example import mlp_example, rnn_example  # noqa: E402  (bench/per_example.py's models)
 from test_planning import measure  # noqa: E402
-
-
-def mlp_example(W1, b1, W2, b2, W3, b3, x, y):
-    """bench/per_example.py's model: one example, softmax cross-entropy."""
-    h1 = np.tanh(x @ W1 + b1)
-    h2 = np.tanh(h1 @ W2 + b2)
-    z = h2 @ W3 + b3
-    m = np.max(z)
-    return np.log(np.sum(np.exp(z - m))) + m - z[y]
-
-
-def rnn_example(W, U, b, xs, target):
-    h = np.zeros(W.shape[0])
-    for t in range(xs.shape[0]):
-        h = np.tanh(W @ h + U @ xs[t] + b)
-    return np.sum((h - target) ** 2)
 
 
 SIZES = (30, 24, 16, 5)

@@ -119,13 +119,21 @@ def _swap_last(e):
     return N.Call(N.Attr(e, "swapaxes"), (N.Const(-1), N.Const(-2)))
 
 
-def _b_matmul_adjoint_a(p, v, args, kw, out):
+def _adjoint_operands(p, args, out, which):
+    """``g, a, b``, their batched flags and one example's ranks of ``a``
+    and ``b``, for a matmul adjoint whose result (the adjoint of operand
+    ``which``) is batched and of one example's shape of that operand."""
     g, a, b = args[:3]
     gb, ab, bb = _flags(args, 3)
     (sg, _), (sa, _), (sb, _) = _array(p, g), _array(p, a), _array(p, b)
-    na, nb = len(sa) - ab, len(sb) - bb
-    if not gb or out[1] != (sg[0],) + _lane_shape(p, a, ab):
+    x, xb = (a, ab) if which == "a" else (b, bb)
+    if not gb or out[1] != (sg[0],) + _lane_shape(p, x, xb):
         raise NoLowering
+    return g, a, b, ab, bb, len(sa) - ab, len(sb) - bb
+
+
+def _b_matmul_adjoint_a(p, v, args, kw, out):
+    g, a, b, ab, bb, na, nb = _adjoint_operands(p, args, out, "a")
     if na == 1 and nb == 2 and not bb:
         return Lowering(npc(p, "matmul", g, N.Attr(b, "T"), out=O))      # g @ W.T
     if na == 2 and nb == 1 and bb and not ab:
@@ -138,12 +146,7 @@ def _b_matmul_adjoint_a(p, v, args, kw, out):
 
 
 def _b_matmul_adjoint_b(p, v, args, kw, out):
-    g, a, b = args[:3]
-    gb, ab, bb = _flags(args, 3)
-    (sg, _), (sa, _), (sb, _) = _array(p, g), _array(p, a), _array(p, b)
-    na, nb = len(sa) - ab, len(sb) - bb
-    if not gb or out[1] != (sg[0],) + _lane_shape(p, b, bb):
-        raise NoLowering
+    g, a, b, ab, bb, na, nb = _adjoint_operands(p, args, out, "b")
     if na == 1 and nb == 2 and ab:
         return Lowering(npc(p, "multiply", _col(a, 2), _row(g, 2), out=O))   # outer(x, g) of each example
     if na == 2 and nb == 1 and bb and not ab:
