@@ -23,6 +23,7 @@ from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
+from s2sad import dask as _dask
 from s2sad.plan.entries import PlanEntry
 from s2sad.plan.specialise import specialised_entry
 from s2sad.rules import DEFAULT_RULES
@@ -328,6 +329,8 @@ class GradFunction(BackendOptions):
             self._check_inputs(args)
             key = self._key(args)
             f = self._cache.get(key) or self.compiled(args)
+            if _dask.has_dask(args):        # never in _fast: each Dask call is checked and computed
+                return _dask.call(self, f, args, out)
             if not any(_is_function_value(a) for a in args):
                 self._fast[sig] = f
         if self.plan and not f.__s2sad_loops__:
@@ -505,6 +508,8 @@ class GradFunction(BackendOptions):
         if self.backend != "python":
             return self.backend_info
         e = self._last_plan
+        if e is None and self.plan_reason == _dask.PLAN_REASON:
+            return {"planned": 0, "allocating": [], "reason": self.plan_reason}
         return dict(e.plan.info, workspaces=e.pool.made) if e else None
 
     def _call_jvp(self, args, kwargs):
@@ -516,6 +521,8 @@ class GradFunction(BackendOptions):
             args, tangent = args[:-1], args[-1]
         args = self._bind(args, kwargs)
         self._check_inputs(args)
+        if _dask.has_dask(args):
+            _dask.check_args(self, args, None)      # refused: forward mode is not sharded
         tangents = (tangent,) if self.single else tuple(tangent)
         if len(tangents) != len(self.wrt):
             raise ArgumentError(f"jvp with wrt={self.wrt} needs {len(self.wrt)} tangents, got {len(tangents)}",
