@@ -207,6 +207,42 @@ def test_minibatches_shuffle_every_row_once_per_epoch(sync):
         next(s2sad.dask.minibatches(np.ones((4, 2)), np.ones(4), batch=2))
 
 
+def penalised(W, b, X, y):
+    return logistic(W, b, X, y) * X.shape[0] + np.sum(W * W)
+
+
+def summed(W, b, X, y):
+    z = X @ W + b
+    return np.sum(np.logaddexp(0.0, z) - y * z)
+
+
+def test_data_parallel_sums_chunk_gradients_exactly(sync):
+    Xn, yn, X, y = _data(n=4100, d=8, chunk=500)       # 9 chunks, the last one short
+    W, b = np.linspace(-0.3, 0.3, 8), 0.1
+    hW, hb = logistic_hand(W, b, Xn, yn)
+    dp = s2sad.dask.data_parallel(logistic, wrt=(0, 1), split_every=3)
+    dp(W, b, X, y)            # the first call also fetches the few rows that check the reduction
+    with _computes() as c:
+        v, (gW, gb) = dp.value_and_grad(W, b, X, y)
+    assert c.runs == 1 and dp.last_reduction == "mean"
+    assert type(gW) is np.ndarray and type(gb) is float
+    assert np.abs(gW - hW).max() < 1e-13 and abs(gb - hb) < 1e-13
+    assert abs(v - logistic(W, b, Xn, yn)) < 1e-13
+    ds = s2sad.dask.data_parallel(summed, wrt=0)
+    g = ds(W, b, X, y)
+    assert ds.last_reduction == "sum" and np.abs(g - hW * len(yn)).max() < 1e-10
+    # a penalty added to a sum is neither: refused, not a wrong gradient
+    with pytest.raises(s2sad.ArgumentError, match="not a mean or a sum over the examples") as e:
+        s2sad.dask.data_parallel(penalised, wrt=0)(W, b, X, y)
+    assert "test_dask.py" in str(e.value) and "s2sad.grad(f)" in str(e.value)
+    with pytest.raises(s2sad.ArgumentError, match="not a sum"):
+        s2sad.dask.data_parallel(logistic, wrt=0, reduction="sum")(W, b, X, y)
+    with pytest.raises(s2sad.ArgumentError, match="`X` is a Dask array and is differentiated"):
+        s2sad.dask.data_parallel(logistic, wrt=2)(W, b, X, y)
+    with pytest.raises(s2sad.ArgumentError, match="chunked differently"):
+        dp(W, b, X, y.rechunk(1000))
+
+
 def test_s2sad_imports_without_dask(tmp_path):
     (tmp_path / "f.py").write_text(
         "import sys\nsys.modules['dask'] = None     # as if Dask were not installed\n"
@@ -228,6 +264,10 @@ def _slow(request):
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
+    import cloudpickle
+    # the workers cannot import this test module: its functions go by value
+    # (data_parallel ships their source along)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as lc, distributed.Client(lc) as client:
         yield client
@@ -288,3 +328,23 @@ def test_localcluster_sgd_matches_numpy_sgd(request, cluster):
             break
     assert np.abs(W - Wn).max() < 1e-10 and abs(b - bn) < 1e-10
     assert losses[-1] < 0.8 * losses[0]
+
+
+@pytest.mark.slow
+def test_localcluster_data_parallel(request, cluster):
+    _slow(request)
+    from distributed import get_task_stream
+    n, d = 400_000, 32
+    X = da.random.default_rng(5).standard_normal((n, d), chunks=(n // 8, d))
+    y = (da.random.default_rng(6).random(n, chunks=n // 8) < 0.5).astype(float)
+    W, b = np.random.default_rng(0).standard_normal(d) * 0.1, 0.25
+    dp = s2sad.dask.data_parallel(logistic, wrt=(0, 1))
+    with get_task_stream(client=cluster) as ts:
+        for _ in range(3):                      # the workers plan their chunks' gradient by the second call
+            gW, gb = dp(W, b, X, y)
+    assert {t["worker"] for t in ts.data} == set(cluster.scheduler_info()["workers"])
+    assert sum("_chunk_value_and_grad" in str(t["key"]) for t in ts.data) >= 8     # a task per chunk
+    Xn, yn = dask.compute(X, y)
+    hW, hb = logistic_hand(W, b, Xn, yn)
+    assert type(gW) is np.ndarray and type(gb) is float
+    assert np.abs(gW - hW).max() < 1e-10 and abs(gb - hb) < 1e-10
