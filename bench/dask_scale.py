@@ -121,6 +121,7 @@ def main(argv=None):
                         return dp(*params, Xc, yc)
                 methods[f"`dask.data_parallel(f)`, {w} worker{'s' if w > 1 else ''} x 1 thread"] = dp_run
             for name, fn in methods.items():          # every method agrees with the in-memory gradient
+                fn()                                  # (and has planned its NumPy code, wherever it runs)
                 got = fn()
                 err = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(got, ref))
                 assert err < 1e-10, (name, err)
