@@ -329,8 +329,7 @@ class GradFunction(BackendOptions):
             self._check_inputs(args)
             key = self._key(args)
             f = self._cache.get(key) or self.compiled(args)
-            if _dask.has_dask(args):        # never in _fast: each Dask call is checked and computed
-                return _dask.call(self, f, args, out)
+            if _dask.has_dask(args): return _dask.call(self, f, args, out)  # noqa: E701 (never in _fast)
             if not any(_is_function_value(a) for a in args):
                 self._fast[sig] = f
         if self.plan and not f.__s2sad_loops__:
@@ -508,9 +507,7 @@ class GradFunction(BackendOptions):
         if self.backend != "python":
             return self.backend_info
         e = self._last_plan
-        if e is None and self.plan_reason == _dask.PLAN_REASON:
-            return {"planned": 0, "allocating": [], "reason": self.plan_reason}
-        return dict(e.plan.info, workspaces=e.pool.made) if e else None
+        return dict(e.plan.info, workspaces=e.pool.made) if e else _dask.plan_info(self)
 
     def _call_jvp(self, args, kwargs):
         if "tangent" in kwargs:
@@ -521,8 +518,7 @@ class GradFunction(BackendOptions):
             args, tangent = args[:-1], args[-1]
         args = self._bind(args, kwargs)
         self._check_inputs(args)
-        if _dask.has_dask(args):
-            _dask.check_args(self, args, None)      # refused: forward mode is not sharded
+        _dask.refuse_forward(self, args)
         tangents = (tangent,) if self.single else tuple(tangent)
         if len(tangents) != len(self.wrt):
             raise ArgumentError(f"jvp with wrt={self.wrt} needs {len(self.wrt)} tangents, got {len(tangents)}",

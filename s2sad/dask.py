@@ -110,6 +110,19 @@ def check_args(gf, args, out):
                              f"{{0: {seen[0]}.chunks[0]}})")
 
 
+def refuse_forward(gf, args):
+    """jvp/hvp with Dask inputs: refused (forward mode is not sharded)."""
+    if has_dask(args):
+        check_args(gf, args, None)
+
+
+def plan_info(gf):
+    """``plan_info`` of a gradient whose last call had Dask inputs (None otherwise)."""
+    if gf.plan_reason == PLAN_REASON:
+        return {"planned": 0, "allocating": [], "reason": PLAN_REASON}
+    return None
+
+
 def _brief(chunks):
     chunks = tuple(int(c) for c in chunks)
     return str(chunks) if len(chunks) <= 4 else f"({chunks[0]}, {chunks[1]}, ..., {chunks[-1]}: {len(chunks)} chunks)"
