@@ -23,7 +23,7 @@ from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
-from s2sad import dask as _dask
+from s2sad import lazy_inputs as _dask
 from s2sad.plan.entries import PlanEntry
 from s2sad.plan.specialise import specialised_entry
 from s2sad.rules import DEFAULT_RULES

@@ -241,6 +241,8 @@ def test_data_parallel_sums_chunk_gradients_exactly(sync):
         s2sad.dask.data_parallel(logistic, wrt=2)(W, b, X, y)
     with pytest.raises(s2sad.ArgumentError, match="chunked differently"):
         dp(W, b, X, y.rechunk(1000))
+    with pytest.raises(s2sad.ArgumentError, match="`y` does not hold the examples of `X`"):
+        dp(W, b, X, y[:4000])
 
 
 def test_s2sad_imports_without_dask(tmp_path):
