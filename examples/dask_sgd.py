@@ -3,7 +3,7 @@
 synthetic rows that are never all in memory, on a 2-worker LocalCluster
 (or any Dask cluster: ``--scheduler HOST:8786``, no code change).
 
-    python examples/dask_sgd.py                 # about 3 min: 32M rows x 32 (8.2 GB), one epoch
+    python examples/dask_sgd.py                 # about 1.5 min: 32M rows x 32 (8.2 GB), one epoch
     python examples/dask_sgd.py --quick         # about 5 s: 400k rows, threads cluster, no plot
     python examples/dask_sgd.py --scheduler tcp://scheduler:8786   # a real cluster
     python examples/dask_sgd.py --no-plot
