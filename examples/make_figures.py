@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Regenerate the documentation's figures from the examples.
 
-    python examples/make_figures.py --out docs/img   # the figures in docs/img/ (about 4 min)
+    python examples/make_figures.py --out docs/img   # the figures in docs/img/ (about 8 min)
     python examples/make_figures.py --out DIR        # the same figures in DIR
     python examples/make_figures.py --out DIR neural_ode lotka_volterra   # only these
     python examples/make_figures.py                  # print the commands, run nothing
@@ -11,7 +11,9 @@ Each example that draws a figure is run in full, in its own process, with
 (``docs/img/loops_neural_ode.png`` and so on).  Nothing is written without
 ``--out``: a loop over ``examples/*.py`` does not touch the tracked images.
 
-Needs matplotlib and scikit-learn (``pip install ".[examples]"``): without
+Needs matplotlib and scikit-learn (``pip install ".[examples]"``), and Dask
+for ``dask_sgd`` (``pip install ".[dask]"``; without it that example writes
+no figure and the run stops there): without
 them it says what is missing and exits with status 1 rather than leave
 figures out, or draw the digits figures from the synthetic stand-in data.
 
@@ -37,6 +39,7 @@ FIGURES = {
     "hypergradients": "reversible_hypergradients.png",
     "newton_digits": "forward_newton_digits.png",
     "dp_sgd_digits": "vmap_dp_sgd_digits.png",
+    "dask_sgd": "scale_dask_sgd.png",
 }
 
 

@@ -94,6 +94,14 @@ def _shape(x):
     return () if s is None else tuple(s)
 
 
+def is_lazy(x):
+    """Is ``x`` a lazy collection (a Dask array or scalar)?  Its adjoints
+    stay lazy: helpers do not turn them into numbers or NumPy arrays, which
+    would compute the graph once per gradient (``s2sad.dask`` computes all
+    of a call's gradients in one go)."""
+    return getattr(type(x), "__dask_graph__", None) is not None
+
+
 # --------------------------------------------------------------------------
 # broadcasting
 
@@ -114,6 +122,8 @@ def unbroadcast(g, x):
         if isinstance(g, _PY_SCALARS):
             return g
         s = g.sum()
+        if is_lazy(s):
+            return s
         if isinstance(x, complex):
             return complex(s)
         return float(s)
@@ -259,6 +269,13 @@ def grad_out(g, x):
         return zeros_like(x)
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()
+    if is_lazy(g) and not isinstance(x, (list, tuple, dict)):
+        # a Dask adjoint stays lazy: s2sad.dask computes the call's gradients
+        # in one go and gives each the type of its input
+        xd = getattr(x, "dtype", None)
+        if xd is not None and xd.kind in "fc" and g.dtype != xd:
+            g = g.astype(xd)
+        return g if _shape(g) == _shape(x) else unbroadcast(g, x)
     if isinstance(x, np.generic) and x.dtype.kind in "fc":
         # NumPy scalars stay NumPy scalars (np.float64 is also a float)
         return x.dtype.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())

@@ -576,6 +576,21 @@ def reverse_sgd_momentum_exact(w, v, buf: InfoBuffer, grad_fn: Callable, lrs, ga
 # the driver of a compiled ``s2sad.reversible`` loop
 
 
+def _refuse_lazy(values):
+    """A reversible loop over Dask arrays is refused: its exact fixed-point
+    steps check every step's values (overflow, the information buffer), so
+    each step would compute on the driver."""
+    from .core import is_lazy
+    if any(is_lazy(v) for v in values):
+        from .core import at_function
+        from .errors import ArgumentError
+        raise at_function(
+            ArgumentError, "a reversible loop ran on Dask arrays: its exact fixed-point steps inspect every "
+            "step's values, which would compute each step on the driver",
+            hint="use s2sad.checkpointed for this loop (it runs on Dask arrays as one graph), "
+                 "or pass NumPy arrays (x.compute())")
+
+
 class Reversible:
     """One execution of a loop compiled under ``s2sad.reversible``: the
     forward sweep runs the exact fixed-point step (``exact``) and keeps only
@@ -620,6 +635,7 @@ class Reversible:
         stored state exactly, and a segment's buffers are freed once it is
         reversed)."""
         self.initial = state
+        _refuse_lazy(state)
         self._py = [isinstance(v, float) for v in state]
         q = tuple(to_fixed(np.asarray(v, dtype=np.float64), self.F) for v in state)
         x = tuple(from_fixed(v, self.F) for v in q)
@@ -628,6 +644,8 @@ class Reversible:
             if self.K and j and j % self.K == 0:
                 self._segments.append((j, q, self._new_bufs(q)))
             q, x = self.exact(self.iterable[j], q, x, self._segments[-1][2])
+            if not j:
+                _refuse_lazy(x)
         self.stats["forward_steps"] += self.l
         self._q, self._x = q, x
         self._account()

@@ -18,6 +18,7 @@ from s2sad.errors import (  # noqa: F401
 from s2sad.rules import DEFAULT_RULES, RuleTable  # noqa: F401
 from s2sad_runtime.loops import Checkpoint, Reversible, Tape, checkpointed, reversible  # noqa: F401
 from s2sad import optimize  # noqa: E402,F401
+from s2sad import dask  # noqa: E402,F401 (imports Dask itself only when used)
 from s2sad.optimize import estimate_scale, lissa  # noqa: E402,F401
 
 optim = optimize      # the name of earlier versions

@@ -24,6 +24,7 @@ from s2sad.frontend.parse import read_function
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
+from s2sad import lazy_inputs as _dask
 from s2sad.plan.entries import plan_entry
 from s2sad.plan.signature import check_out, check_out_overlap, deliver, mismatch as _mismatch, plan_key as _plan_key
 from s2sad.plan.specialise import specialised_entry
@@ -227,6 +228,8 @@ class GradFunction(BackendOptions, WatchesBindings):
             self._check_inputs(args)
             key = self._key(args)
             f = self._cache.get(key) or self.compiled(args)
+            if _dask.has_dask(args):        # (never kept in _fast: a Dask call takes its own path)
+                return _dask.call(self, f, args, out)
             if not any(_is_function_value(a) for a in args):
                 self._fast[sig] = f
         if self.plan and not f.__s2sad_loops__:
@@ -331,7 +334,7 @@ class GradFunction(BackendOptions, WatchesBindings):
         if self.backend != "python":
             return self.backend_info
         e = self._last_plan
-        return dict(e.plan.info, workspaces=e.pool.made) if e else None
+        return dict(e.plan.info, workspaces=e.pool.made) if e else _dask.plan_info(self)
 
     def _call_jvp(self, args, kwargs):
         if "tangent" in kwargs:
@@ -342,6 +345,7 @@ class GradFunction(BackendOptions, WatchesBindings):
             args, tangent = args[:-1], args[-1]
         args = self._bind(args, kwargs)
         self._check_inputs(args)
+        _dask.refuse_forward(self, args)
         tangents = (tangent,) if self.single else tuple(tangent)
         if len(tangents) != len(self.wrt):
             raise ArgumentError(f"jvp with wrt={self.wrt} needs {len(self.wrt)} tangents, got {len(tangents)}",

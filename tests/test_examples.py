@@ -46,6 +46,17 @@ def _figure(name):
 
 PLOTTING = [n for n in NAMES if _figure(n)]
 NEEDS_SKLEARN = [n for n in NAMES if "from sklearn" in _source(n)]
+NEEDS_DASK = [n for n in NAMES if "s2sad.dask" in _source(n)]
+DASK_NOTE = 'dask not installed: skipping (pip install ".[dask]")'
+
+
+def _has_dask():
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def run_blocked(path, args, cwd, block=("matplotlib", "sklearn")):
@@ -90,8 +101,10 @@ def test_the_lists_are_what_the_examples_are():
     """The parametrization below sees the examples it should (a renamed
     FIGURE or a moved import would silently drop an example from a check)."""
     assert {"quickstart", "neural_ode", "lotka_volterra", "hypergradients", "newton_digits",
-            "dp_sgd_digits"} <= set(NAMES)
-    assert set(PLOTTING) == {"neural_ode", "lotka_volterra", "hypergradients", "newton_digits", "dp_sgd_digits"}
+            "dp_sgd_digits", "dask_sgd"} <= set(NAMES)
+    assert set(PLOTTING) == {"neural_ode", "lotka_volterra", "hypergradients", "newton_digits", "dp_sgd_digits",
+                             "dask_sgd"}
+    assert set(NEEDS_DASK) == {"dask_sgd"}
     assert set(NEEDS_SKLEARN) == {"hypergradients", "newton_digits", "dp_sgd_digits"}
 
 
@@ -106,7 +119,10 @@ def test_example_runs_without_matplotlib_and_sklearn(name, tmp_path):
     assert _snapshot() == before, f"examples/{name}.py changed files in the checkout"
     assert list(cwd.iterdir()) == [], f"examples/{name}.py wrote into its working directory"
     assert not figs.exists()
-    if name in PLOTTING:
+    if name in NEEDS_DASK and not _has_dask():
+        # the README's test command installs no Dask: the example says so, once
+        assert r.stdout.strip() == DASK_NOTE, r.stdout[-2000:]
+    elif name in PLOTTING:
         assert r.stdout.count(PLOT_NOTE) == 1, r.stdout[-2000:]
     if name in NEEDS_SKLEARN:
         # the fallback data set, said once, and the method still ran on it
