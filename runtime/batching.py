@@ -155,8 +155,9 @@ def _same_in_lanes(v):
 
 
 def lane(v, b):
-    """Lane ``b`` of a batched value."""
-    if _same_in_lanes(v):
+    """Lane ``b`` of a batched value (a number has no lanes: it is the
+    same in every lane, as the item a tape pops in every lane at once)."""
+    if _same_in_lanes(v) or isinstance(v, (int, float, complex, np.generic)):
         return v
     if isinstance(v, slice):
         return slice(*(p[b] if np.ndim(p) else p for p in (v.start, v.stop, v.step)))

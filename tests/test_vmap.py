@@ -465,3 +465,24 @@ def test_vmap_follows_a_rebound_global():
             assert_lanes(pe(X), [6.0 * x for x in X], "gradient after")
     finally:
         SCALE = old
+
+
+def _written_in_a_masked_loop(x):
+    t1 = x
+    if x[0, 0] ** 2 > 0.0:
+        for i in reversed(range(2)):
+            b = x
+            b[i] = 0.1
+            t1 = 0.8 * t1
+    h = t1[::2] - np.transpose(x)
+    return x.T.sum() + np.sum(h)
+
+
+def test_tape_item_the_same_in_every_lane_is_a_number():
+    """The loop index a tape pops in every lane at once is one number; the
+    lane-by-lane call that reads it took it for an array (a TypeError;
+    found by the fuzzer, seed 22146)."""
+    X = rng.normal(size=(3, 2, 1))
+    df = s2sad.grad(_written_in_a_masked_loop)
+    want = [df(x.copy()) for x in X]
+    assert_planned_lanes(s2sad.vmap(df), [X], want, "per-example gradient")
