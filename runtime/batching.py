@@ -18,6 +18,7 @@ import numpy as np
 
 from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape
 from .errors import S2SadError
+from .namespaces import dtype_kind
 
 
 class BatchError(S2SadError, ValueError):
@@ -740,7 +741,7 @@ def _same_index(a, b):
 
 def _lane_ints(idx, n):
     """Is ``idx`` one integer per lane (a vector of ``n`` integers)?"""
-    return getattr(idx, "shape", None) == (n,) and idx.dtype.kind in "iu"
+    return getattr(idx, "shape", None) == (n,) and dtype_kind(idx.dtype) in "iu"
 
 
 def _masked_loop(fn, flags, n, mask, *args):

@@ -12,6 +12,7 @@ from .batching import _lane_count, _lane_ints, _lift, b_axis, b_broadcast, b_loo
 from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape, check_scalar_output, grad_out, unbroadcast
 from .indexing import _is_mask, index_adjoint, is_basic_index
 from .reductions import _norm_axis, extremum_adjoint, sum_adjoint
+from .namespaces import dtype_kind
 
 
 def _n(*pairs):
@@ -161,10 +162,10 @@ def b_grad_out(g, x, gb, xb, n):
         g = np.asarray(g)
         if np.ndim(g) > 1:
             g = g.reshape(_shape(g)[:1] + (-1,)).sum(axis=1)
-        return g.astype(float) if g.dtype.kind not in "fc" else g
+        return g.astype(float) if dtype_kind(g.dtype) not in "fc" else g
     xd = getattr(x, "dtype", None)
     gd = getattr(g, "dtype", None)
-    if xd is not None and xd.kind in "fc" and gd != xd:
+    if xd is not None and dtype_kind(xd) in "fc" and gd != xd:
         g = g.astype(xd)
     xs = _lane_shape(x, xb)
     if _shape(g)[1:] != xs:
@@ -192,7 +193,7 @@ def b_index_adjoint(g, x, idx, gb, xb, ib):
         # one integer per lane: a scatter of one row per lane
         xs = _lane_shape(x, xb)
         proto = x.proto if isinstance(x, Like) else x
-        dt = x.dtype if getattr(x, "dtype", np.dtype(int)).kind in "fc" else np.dtype(float)
+        dt = x.dtype if dtype_kind(getattr(x, "dtype", np.dtype(int))) in "fc" else np.dtype(float)
         z = np.zeros_like(proto, shape=(n,) + xs, dtype=dt)
         z[np.arange(n), idx] = g
         return z
@@ -202,7 +203,7 @@ def b_index_adjoint(g, x, idx, gb, xb, ib):
         return b_loop(index_adjoint, (gb, xb, ib), n, g, x, idx)
     xs = _lane_shape(x, xb)
     proto = x.proto if isinstance(x, Like) else x
-    dt = x.dtype if getattr(x, "dtype", np.dtype(int)).kind in "fc" else np.dtype(float)
+    dt = x.dtype if dtype_kind(getattr(x, "dtype", np.dtype(int))) in "fc" else np.dtype(float)
     z = np.zeros_like(proto, shape=(n,) + xs, dtype=dt)
     if g is ZERO:
         return z

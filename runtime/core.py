@@ -7,6 +7,7 @@ checks generated code makes at run time."""
 from __future__ import annotations
 
 import numpy as np
+from .namespaces import dtype_kind
 
 _PY_SCALARS = (float, int, complex, bool)
 
@@ -121,7 +122,7 @@ def unbroadcast(g, x):
     if isinstance(x, _PY_SCALARS):
         if isinstance(g, _PY_SCALARS):
             return g
-        s = g.sum()
+        s = _sum(g)
         if is_lazy(s):
             return s
         if isinstance(x, complex):
@@ -133,17 +134,45 @@ def unbroadcast(g, x):
         return g
     lead = len(gs) - len(xs)
     if lead > 0:
-        g = g.sum(axis=tuple(range(lead)))
+        g = _sum(g, tuple(range(lead)))
         gs = gs[lead:]
     if len(gs) == len(xs):
         axes = tuple(i for i, (a, b) in enumerate(zip(gs, xs)) if b == 1 and a != 1)
         if axes:
-            g = g.sum(axis=axes, keepdims=True)
+            g = _sum(g, axes, True)
             gs = _shape(g)
     if gs != xs:
         # g is smaller than x (e.g. a scalar adjoint of a broadcast operand)
         g = _broadcast_like(g, x)
     return g
+
+
+def _sum(g, axis=None, keepdims=False):
+    """``g.sum(axis, keepdims=)``; ``np.sum`` for arrays without the
+    method (the array API has none)."""
+    f = getattr(g, "sum", None)
+    if f is not None:
+        return f(axis=axis, keepdims=keepdims)
+    return np.sum(g, axis=axis, keepdims=keepdims)
+
+
+def _astype(g, dt):
+    """``g.astype(dt)``; the array API's ``astype(g, dt)`` for arrays
+    without the method."""
+    f = getattr(g, "astype", None)
+    return f(dt) if f is not None else np.astype(g, dt)
+
+
+def copy_value(v):
+    """A copy of an array of any library (``v.copy()``; the array API's
+    ``asarray(v, copy=True)`` for arrays without the method, PyTorch's and
+    array-api-strict's); numbers and containers as they are."""
+    if v is None or isinstance(v, (_PY_SCALARS, list, tuple, dict)):
+        return v
+    f = getattr(v, "copy", None)
+    if f is not None:
+        return f()
+    return np.asarray(v, copy=True) if hasattr(v, "shape") else v
 
 
 def _broadcast_like(g, x):
@@ -185,14 +214,14 @@ def zeros_like(x):
     if x is None:
         return ZERO
     if type(x) is Like:
-        dt = x.dtype if x.dtype.kind in "fc" else np.dtype(float)
+        dt = x.dtype if dtype_kind(x.dtype) in "fc" else np.dtype(float)
         return np.zeros_like(x.proto, shape=x.shape, dtype=dt)
     if isinstance(x, (list, tuple)):
         return _same_sequence(x, [zeros_like(v) for v in x])
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     dt = getattr(x, "dtype", None)
-    if dt is not None and dt.kind in "biu":
+    if dt is not None and dtype_kind(dt) in "biu":
         return np.zeros_like(x, dtype=float)
     return np.zeros_like(x)
 
@@ -273,10 +302,10 @@ def grad_out(g, x):
         # a Dask adjoint stays lazy: s2sad.dask computes the call's gradients
         # in one go and gives each the type of its input
         xd = getattr(x, "dtype", None)
-        if xd is not None and xd.kind in "fc" and g.dtype != xd:
-            g = g.astype(xd)
+        if xd is not None and dtype_kind(xd) in "fc" and g.dtype != xd:
+            g = _astype(g, xd)
         return g if _shape(g) == _shape(x) else unbroadcast(g, x)
-    if isinstance(x, np.generic) and x.dtype.kind in "fc":
+    if isinstance(x, np.generic) and dtype_kind(x.dtype) in "fc":
         # NumPy scalars stay NumPy scalars (np.float64 is also a float)
         return x.dtype.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())
     if isinstance(x, (list, tuple)):
@@ -293,9 +322,9 @@ def grad_out(g, x):
         return zeros_like(x) + g
     if gd is None:
         # a Python scalar adjoint of an array input (e.g. a 0-d array)
-        return np.full_like(x, g, dtype=xd if xd.kind in "fc" else float)
-    if xd is not None and xd.kind in "fc" and gd != xd:
-        g = g.astype(xd)
+        return np.full_like(x, g, dtype=xd if dtype_kind(xd) in "fc" else float)
+    if xd is not None and dtype_kind(xd) in "fc" and gd != xd:
+        g = _astype(g, xd)
     if _shape(g) != _shape(x):
         g = unbroadcast(g, x)
     if type(x) is np.ndarray and type(g) is not np.ndarray:

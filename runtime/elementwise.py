@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import _PY_SCALARS, complex_value_error, is_complex
+from .namespaces import dtype_kind
 
 
 def log_or_zero(x):
@@ -67,6 +68,6 @@ def astype_adjoint(g, x):
     dt = getattr(x, "dtype", None)
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (the cast would drop the imaginary part)
-    if dt is not None and dt.kind in "fc":
+    if dt is not None and dtype_kind(dt) in "fc":
         return g.astype(dt) if getattr(g, "dtype", dt) != dt else g
     return g

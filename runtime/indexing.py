@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, is_complex, zeros_like
+from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, copy_value, is_complex, zeros_like
+from .namespaces import dtype_kind
 
 
 def is_basic_index(idx):
@@ -21,7 +22,7 @@ def is_basic_index(idx):
 
 def _is_mask(idx):
     dt = getattr(idx, "dtype", None)
-    return dt is not None and dt.kind == "b"
+    return dt is not None and dtype_kind(dt) == "b"
 
 
 def index_adjoint(g, x, idx):
@@ -50,10 +51,33 @@ def index_adjoint(g, x, idx):
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (z[idx] = g would drop the imaginary part)
     if is_basic_index(idx) or _is_mask(idx):
+        if type(z) is not np.ndarray and isinstance(idx, tuple) and None in idx:
+            # (``z[None, :] = g``: the array API indexes stores without newaxis)
+            idx, g = _without_newaxes(idx, g, len(_shape(x)))
         z[idx] = g
     else:
         np.add.at(z, idx, g)
     return z
+
+
+def _without_newaxes(idx, g, ndim):
+    """A basic index without its ``None`` entries, and ``g`` (shaped like
+    ``x[idx]``) without the axes they made."""
+    gs = _shape(g)
+    n_real = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    out_axis, drop, kept = 0, [], []
+    for i in idx:
+        if i is None:
+            drop.append(out_axis)
+            out_axis += 1
+        elif i is Ellipsis:
+            out_axis += ndim - n_real
+        elif isinstance(i, slice):
+            out_axis += 1
+        if i is not None:
+            kept.append(i)
+    shape = tuple(n for k, n in enumerate(gs) if k not in drop) if len(gs) >= out_axis else gs
+    return tuple(kept), np.reshape(g, shape) if shape != gs else g
 
 
 def index_accumulate(a, g, x, idx):
@@ -72,14 +96,14 @@ def index_accumulate_inplace(a, g, x, idx):
     if type(a) is np.ndarray and type(x) is np.ndarray and a.dtype == x.dtype and a.shape == x.shape \
             and (type(idx) is int or is_basic_index(idx) or _is_mask(idx)) and a.flags.writeable \
             and all(a.strides):
-        if (type(g) is float and a.dtype.kind == "f") or getattr(g, "dtype", None) == a.dtype:
+        if (type(g) is float and dtype_kind(a.dtype) == "f") or getattr(g, "dtype", None) == a.dtype:
             a[idx] += g
             return a
         if g is not ZERO:
             ga = np.asarray(g)
             if is_complex(ga) and not is_complex(a):
                 raise complex_value_error()
-            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
+            if dtype_kind(ga.dtype) in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
                 a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it
                 return a
     return a + index_adjoint(g, x, idx)
@@ -122,7 +146,7 @@ def copy_slot(a, idx):
     v = a[idx]
     if isinstance(v, (np.generic, float)):
         return v            # immutable
-    return v.copy() if hasattr(v, "copy") and not isinstance(v, (list, dict)) else v
+    return copy_value(v)
 
 
 def _last_writes(shape, idx):
@@ -172,7 +196,7 @@ def zero_slot(a_adj, idx):
         out = dict(a_adj)
         out[idx] = ZERO
         return out
-    out = np.array(a_adj, copy=True) if np.ndim(a_adj) == 0 else a_adj.copy()
+    out = np.array(a_adj, copy=True) if np.ndim(a_adj) == 0 else copy_value(a_adj)
     out[idx] = 0
     return out
 
@@ -185,15 +209,15 @@ def reshape_adjoint(g, x, order="C"):
     """Adjoint of a reshape (``reshape``, ``ravel``, ``squeeze``, ...) of
     ``x``: ``g`` read back in the same ``order``."""
     if isinstance(x, _PY_SCALARS):
-        return g.reshape(()) if hasattr(g, "reshape") else g
-    if not hasattr(g, "reshape"):  # a Python scalar adjoint of a 0-d result
+        return np.reshape(g, ()) if hasattr(g, "shape") else g
+    if not hasattr(g, "shape"):  # a Python scalar adjoint of a 0-d result
         return _broadcast_like(g, x)
     if order in ("F", "A"):
         # "A" reads in Fortran order when x is Fortran-contiguous only
         flags = getattr(x, "flags", None)
         if order == "F" or (flags is not None and flags.f_contiguous and not flags.c_contiguous):
             return g.reshape(_shape(x), order="F")
-    return g.reshape(_shape(x))
+    return g.reshape(_shape(x)) if hasattr(g, "reshape") else np.reshape(g, _shape(x))
 
 
 def transpose_adjoint(g, axes):
@@ -308,7 +332,7 @@ def take_adjoint(g, a, indices, axis=None, mode="raise"):
     accumulate)."""
     shape = _shape(a)
     dt = np.result_type(g, getattr(a, "dtype", float))
-    out = np.zeros_like(a, dtype=dt if dt.kind in "fc" else float, shape=shape) \
+    out = np.zeros_like(a, dtype=dt if dtype_kind(dt) in "fc" else float, shape=shape) \
         if hasattr(a, "shape") else np.zeros(shape, dtype=float)
     n = out.size if axis is None else shape[axis % len(shape)]
     idx = np.asarray(indices)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checkpoint as _ck
+from .core import copy_value
 from .errors import S2SadError
 
 __all__ = ["checkpointed", "reversible", "Reversible", "Tape", "Checkpoint", "Checkpointed", "CheckpointedWhile", "state_bytes"]
@@ -128,7 +129,7 @@ def _copy_state(state):
                 off = m.__array_interface__["data"][0] - start
                 copies[id(m)] = np.ndarray(m.shape, m.dtype, buffer=raw, offset=off, strides=m.strides)
     return tuple(copies.get(id(v), v) if isinstance(v, np.ndarray) else
-                 (v.copy() if hasattr(v, "copy") and hasattr(v, "shape") else v) for v in state)
+                 (copy_value(v) if hasattr(v, "shape") else v) for v in state)
 
 
 def _owner(a):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .core import _PY_SCALARS, ZERO, _shape, unbroadcast
 from .errors import NoRuleError
+from .namespaces import dtype_kind
 
 
 def _ax(axis, nd):
@@ -18,7 +19,7 @@ def _ax(axis, nd):
 def _zeros_for(x, g):
     """Zeros shaped like ``x`` in the array type of ``g`` (a float dtype)."""
     dt = np.result_type(g, getattr(x, "dtype", float))
-    if dt.kind not in "fc":
+    if dtype_kind(dt) not in "fc":
         dt = np.dtype(float)
     if hasattr(g, "shape"):
         return np.zeros_like(g, shape=_shape(x), dtype=dt)
@@ -370,7 +371,7 @@ def _cumprod_parts(a, axis):
     seen = np.cumsum(zero, axis=ax)
     before = seen == 0
     first = zero & (seen == 1)
-    y = np.where(first, 1.0, x).astype(np.result_type(x, 1.0) if x.dtype.kind not in "fc" else x.dtype)
+    y = np.where(first, 1.0, x).astype(np.result_type(x, 1.0) if dtype_kind(x.dtype) not in "fc" else x.dtype)
     return x, ax, before, first, np.cumprod(y, axis=ax)
 
 
@@ -462,7 +463,7 @@ def logsumexp_weights(lse, a, axis=None, b=None, keepdims=False):
 
 
 def _integer_dtype(dtype):
-    return dtype is not None and np.dtype(dtype).kind in "biu"
+    return dtype is not None and dtype_kind(np.dtype(dtype)) in "biu"
 
 
 def linspace_adjoint(g, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, part=0):

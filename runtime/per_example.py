@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batching_adjoints import b_matmul_adjoint_a, b_matmul_adjoint_b
+from .namespaces import dtype_kind
 
 
 class LowRank:
@@ -64,7 +65,7 @@ def b_matmul_adjoint_a_factored(g, a, b, gb, ab, bb):
 
 def _dtype(x):
     dt = getattr(x, "dtype", np.dtype(float))
-    return dt if dt.kind in "fc" else np.dtype(float)
+    return dt if dtype_kind(dt) in "fc" else np.dtype(float)
 
 
 def sq_norms(g):

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, _broadcast_like, _shape
+from .core import _PY_SCALARS, _astype, _broadcast_like, _shape, _sum
+from .namespaces import dtype_kind
 
 
 def _norm_axis(axis, ndim):
@@ -74,11 +75,11 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     if isinstance(x, _PY_SCALARS):
         return g
     a = _expand(ans, x, axis, keepdims)
-    mask = x == a
+    # the mask and the tie count in x's precision (a bool or integer array
+    # would promote a float32 adjoint to float64)
+    mask = _astype(x == a, x.dtype if dtype_kind(x.dtype) in "fc" else np.float64)
     g = _expand(g, x, axis, keepdims)
-    # the tie count is an integer array: keep the adjoint in x's precision
-    count = mask.sum(axis=axis, keepdims=True).astype(x.dtype if x.dtype.kind in "fc" else float)
-    return g * mask / count
+    return g * mask / _sum(mask, axis, True)
 
 
 def extremum_weights(ans, x, axis=None, keepdims=False):
@@ -93,8 +94,8 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
         return g
     g = _expand(g, x, axis, keepdims)
     if axis is None:
-        flat = x.reshape(-1)
-        return (g * _prod_others(flat, 0)).reshape(_shape(x))
+        flat = np.reshape(x, -1)
+        return np.reshape(g * _prod_others(flat, 0), _shape(x))
     axes = _norm_axis(axis, len(_shape(x)))
     if len(axes) == 1:
         return g * _prod_others(x, axes[0])

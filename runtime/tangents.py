@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS
+from .core import _PY_SCALARS, copy_value
 from .reductions import _count, norm_adjoint
 from .scalar import extremum_winner
 
@@ -17,7 +17,9 @@ def fresh(t):
         return t.copy()
     if isinstance(t, np.generic):
         return np.array(t)
-    return list(t) if isinstance(t, list) else t
+    if isinstance(t, list):
+        return list(t)
+    return copy_value(t) if hasattr(t, "shape") else t
 
 
 def reduction_jvp(adjoint, t, ans, a, axis=None, keepdims=False):

@@ -23,6 +23,7 @@ reshape of a non-contiguous array) shares nothing and moves nothing.
 from __future__ import annotations
 
 import numpy as np
+from .namespaces import dtype_kind
 
 
 def own(x):
@@ -347,7 +348,7 @@ def container_scatter(g, c, root):
     from .core import ZERO
     if not hasattr(root, "dtype"):
         return ZERO         # the name is unbound here (None): nothing flows
-    total = np.zeros(np.shape(root), dtype=root.dtype if root.dtype.kind in "fc" else float)
+    total = np.zeros(np.shape(root), dtype=root.dtype if dtype_kind(root.dtype) in "fc" else float)
     if g is ZERO:
         return total
     for k, v in _items(c):

@@ -14,6 +14,9 @@ import s2sad_runtime.loops as _loops
 from s2sad_runtime.core import complex_value_error, is_complex
 from s2sad.analysis.complex_values import complex_mode
 from s2sad_runtime.errors import def_location
+from s2sad_runtime.namespaces import (
+    dtype_kind, first_array, located_namespace_errors, namespace_of_args, namespace_token, runtime_over,
+)
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
 from s2sad.freshness import WatchesBindings
@@ -148,10 +151,13 @@ class GradFunction(BackendOptions, WatchesBindings):
         return tuple(b.arguments[n] for n in self._names)
 
     def _key(self, args):
-        # complex arguments make a variant of their own (complex mode)
-        return tuple(id(a) if _is_function_value(a) else "c" if is_complex(a) else
-                     (_container_kind(a) or ("py" if isinstance(a, (float, int, np.generic)) else None))
-                     for a in args)
+        # complex arguments make a variant of their own (complex mode), and
+        # so do the arrays of each library outside NumPy's dispatch
+        key = tuple(id(a) if _is_function_value(a) else "c" if is_complex(a) else
+                    (_container_kind(a) or ("py" if isinstance(a, (float, int, np.generic)) else None))
+                    for a in args)
+        tok = namespace_token(args)
+        return key if tok is None else key + (tok,)
 
     def compiled(self, args=None):
         if self._watch and self._stale():
@@ -183,7 +189,7 @@ class GradFunction(BackendOptions, WatchesBindings):
                 bad = type(v).__name__
             else:
                 dt = getattr(v, "dtype", None)
-                if dt is not None and dt.kind in "biu":
+                if dt is not None and dtype_kind(dt) in "biu":
                     bad = f"array of {dt}"
             if bad is not None:
                 raise NonDifferentiableInputError(
@@ -383,7 +389,10 @@ class GradFunction(BackendOptions, WatchesBindings):
             for nm, a in zip(self._names, args):
                 if _is_function_value(a):
                     fn_params[nm] = ("static", a)
-        norm = Normalizer(src, ns, self.rules, fn_params, drop=drop)
+        xp = namespace_of_args(args) if args is not None else None
+        table = self.rules if xp is None else self.rules.without_methods()
+        norm = Normalizer(src, ns, table, fn_params, drop=drop)
+        norm.namespace_args = args
         fn = norm.run()
         kinds = {}
         if args is not None:
@@ -391,7 +400,7 @@ class GradFunction(BackendOptions, WatchesBindings):
                 kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
                                                         "py" if isinstance(a, (float, int, np.generic)) else "array")
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
-        cplx, rules = complex_mode(fn, args, [norm.scope.rename.get(n, n) for n in self._names], self.rules)
+        cplx, rules = complex_mode(fn, args, [norm.scope.rename.get(n, n) for n in self._names], table)
         if self.mode == "jvp":
             tr = ForwardTransform(src, fn, wrt_names, rules, ns, kinds=kinds, complex_params=cplx)
         else:
@@ -413,13 +422,17 @@ class GradFunction(BackendOptions, WatchesBindings):
         self._ns = ns
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
-        compiled = emit.compile_function(source, fname, ns, label)
+        over = runtime_over(xp, type(first_array(args, xp))) if xp is not None else None
+        compiled = emit.compile_function(source, fname, ns, label, over=over)
+        compiled.__s2sad_over__ = over
         compiled.__s2sad_loops__ = bool(getattr(tr, "ck", None))
         compiled.__s2sad_origin__ = getattr(src.fn, "__s2sad_origin__", None) or (src.filename, src.qualname)
         compiled.__s2sad_ns__ = ns
         compiled.__s2sad_ir__ = fdef
         compiled.__s2sad_plan_ir__ = plan_ir      # the planner makes its own in-place accumulations
         compiled.__s2sad_bindings__ = norm.bindings
+        if over is not None:
+            compiled = located_namespace_errors(compiled)
         return compiled
 
     def __s2sad_inline__(self):

@@ -60,8 +60,10 @@ def no_rule(p, st):
         text = R.text(p.func)
         if p.method:
             return error_at_loc(NoRuleError, loc, f"no derivative rule for the method `.{p.method}()`",
-                                f"call the NumPy function instead (np.{p.method}(x, ...)) if s2sad has a rule "
-                                f"for it, or register one for a function of your own with @s2sad.adjoint(fn)")
+                                f"call the function instead (np.{p.method}(x, ...), or xp.{p.method}(x, ...) of the "
+                                f"array API namespace for arrays of other libraries, whose methods s2sad does not "
+                                f"read as NumPy's) if s2sad has a rule for it, or register one for a function of "
+                                f"your own with @s2sad.adjoint(fn)")
         obj = p.func_obj
         if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", "") or "").startswith("s2sad_runtime"):
             return error_at_loc(NoRuleError, loc,

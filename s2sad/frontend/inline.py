@@ -16,6 +16,7 @@ from s2sad.frontend import syntax as S
 from s2sad.frontend.parse import read_function, unsupported
 from s2sad.frontend.scope import Scope, walk_scope
 from s2sad.frontend.atoms import LocalFn, Lowered, check_returns
+from s2sad.frontend.namespaces import arguments_namespace, is_namespace_call
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import is_static, static_value
 
@@ -45,6 +46,8 @@ def lower_call(nz, n):
     func = n.func
     if isinstance(func, S.Lambda):
         return inline(nz, ("local", func, nz.cur_scope), n)
+    if is_namespace_call(nz, n):
+        return nz.static_ref(arguments_namespace(nz.namespace_args), "xp")
     f = nz.resolve(func) if isinstance(func, (S.Name, S.Attribute)) else None
     if isinstance(f, LocalFn):
         return inline(nz, ("local", f.node, f.scope), n)

@@ -30,6 +30,7 @@ import types
 from s2sad.errors import ResolutionError, error_at_loc
 from s2sad.frontend import inline as _inline
 from s2sad.frontend import iteration as _iteration
+from s2sad.frontend import namespaces as _namespaces
 from s2sad.frontend import syntax as S
 from s2sad.frontend.parse import unsupported
 from s2sad.frontend.scope import CompScope, Scope
@@ -54,6 +55,7 @@ class Normalizer:
         self.fn = src.node
         self.ns = ns if ns is not None else Namespace()
         self.rules = rules
+        self.namespace_args = None  # the argument values, for `array_namespace(x)` (frontend/namespaces.py)
         self.counter = 0
         self.inline_counter = 0
         self.prefix = prefix
@@ -267,6 +269,8 @@ class Normalizer:
             if len(st.targets) == 1 and isinstance(t, S.Name) and isinstance(self.resolve(t), LocalFn):
                 return  # a local function: inlined where it is called
             raise self.error(value, "a lambda must be assigned to a plain name (`f = lambda x: ...`)")
+        if len(st.targets) == 1 and isinstance(st.targets[0], S.Name) and _namespaces.is_namespace_call(self, value):
+            return _namespaces.bind_namespace(self, st)     # xp = array_namespace(x)
         if len(st.targets) == 1 and isinstance(st.targets[0], S.Name) and _inline.transform_in_body(self, st):
             return      # `df = s2sad.grad(f)` in the body: df is inlined where it is called
         if len(st.targets) > 1:

@@ -229,6 +229,26 @@ def _late_lookup(key):
     return _LATE._rules.get(key) if _LATE is not None else None
 
 
+# array API namespaces whose functions take the rule of NumPy's function of
+# the same name (``xp.acos`` -> ``np.acos``, which is ``np.arccos``)
+_ARRAY_API_LIBRARIES = ("array_api_strict", "array_api_compat", "torch")
+
+
+def numpy_twin(fn):
+    """NumPy's function of the same name as the array API function ``fn``
+    (``numpy.linalg``'s for a ``linalg`` one), or None."""
+    name = getattr(fn, "__name__", None)
+    mod = getattr(fn, "__module__", None) or ""
+    if not isinstance(name, str) or name.startswith("_") or mod.split(".")[0] not in _ARRAY_API_LIBRARIES:
+        return None
+    import numpy
+    space = numpy.linalg if "linalg" in mod else numpy
+    if name.startswith("linalg_"):          # PyTorch's builtins: torch.linalg.inv is linalg_inv
+        space, name = numpy.linalg, name[len("linalg_"):]
+    twin = getattr(space, name, None)
+    return twin if callable(twin) and twin is not fn else None
+
+
 class RuleTable:
     """A table of derivative rules, keyed by the primal callable (by
     identity) or by an operator / method name.  ``RuleTable(parent=t)``
@@ -248,10 +268,28 @@ class RuleTable:
             return None
         if r is None and (_LATE_LOADERS or _LATE is not None):
             r = _late_lookup(key)
+        if r is None and not isinstance(key, str):
+            twin = numpy_twin(key)
+            if twin is not None:
+                r = self.lookup(twin)
         return r
 
     def method(self, name):
         return self._methods.get(name)
+
+    def without_methods(self):
+        """This table less its array-method rules: for arrays of a library
+        reached through the array API, whose methods (where it has any)
+        need not mean NumPy's (``torch.Tensor.std`` is the sample standard
+        deviation).  Cached on the table."""
+        t = self.__dict__.get("_no_methods")
+        if t is None:
+            import numpy
+            t = RuleTable(parent=self)
+            t._methods = {k: v for k, v in self._methods.items()
+                          if not hasattr(numpy.ndarray, k) or hasattr(list, k) or hasattr(dict, k)}
+            self._no_methods = t
+        return t
 
     def batch_rule(self, key):
         """The batching rule of ``key`` (``s2sad.vmap``), or None: a callable

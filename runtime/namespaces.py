@@ -1,0 +1,529 @@
+"""Array libraries outside NumPy's dispatch protocols, through the array API.
+
+NumPy, CuPy, Dask and duck arrays take part in ``__array_function__`` /
+``__array_ufunc__``: ``np.cos(x)`` runs in ``x``'s own library, so the
+generated code and the runtime helpers, written with ``np.``, serve them
+unchanged.  Arrays of libraries that do not (array-api-strict, PyTorch
+tensors through array-api-compat) are reached through their array API
+namespace instead:
+
+* ``foreign_namespace(x)`` is that namespace, or None for an array NumPy's
+  functions dispatch on (and for numbers);
+* ``NumPyNames(xp)`` gives NumPy's names over ``xp``: ``arccos`` is
+  ``xp.acos``, ``concatenate`` is ``xp.concat``, ``transpose`` is
+  ``xp.permute_dims``, ``outer``, ``ndim``, ``zeros_like(x, shape=...)`` and
+  a few others are written in array-API terms, and a NumPy function with no
+  array-API counterpart raises :class:`NamespaceError` naming it (never a
+  silent conversion to NumPy);
+* ``runtime_over(xp)`` is this package with every helper re-bound so that
+  its ``np.`` is ``NumPyNames(xp)``: the same code, another library.
+
+A gradient compiled for such arrays runs with ``np`` and ``_rt`` bound to
+these two in its globals (``s2sad.api``); NumPy arrays never come here.
+"""
+
+from __future__ import annotations
+
+import functools
+import linecache
+import math
+import re
+import sys
+import types
+
+import numpy as np
+
+from .errors import S2SadError
+
+__all__ = ["NamespaceError", "NumPyNames", "dtype_kind", "first_array", "foreign_namespace", "namespace_of_args",
+           "namespace_token", "runtime_over"]
+
+
+class NamespaceError(S2SadError, AttributeError):
+    """A derivative needs a NumPy function the array namespace lacks."""
+
+
+_NUMBERS = (float, int, complex, bool)
+
+
+def dtype_kind(dt):
+    """NumPy's one-letter kind (``"f"``, ``"c"``, ``"i"``, ``"u"``, ``"b"``)
+    of a dtype of any array library: NumPy's and CuPy's have ``.kind``,
+    array-api-strict's and PyTorch's are read by name."""
+    k = getattr(dt, "kind", None)
+    if isinstance(k, str):
+        return k
+    name = str(dt).rsplit(".", 1)[-1]
+    for prefix, kind in (("bool", "b"), ("uint", "u"), ("int", "i"), ("complex", "c")):
+        if name.startswith(prefix):
+            return kind
+    return "f" if "float" in name else "O"
+
+
+def foreign_namespace(x):
+    """The array API namespace of ``x`` when ``x`` is an array of a library
+    NumPy's functions do not dispatch to (no ``__array_function__``), else
+    None."""
+    t = type(x)
+    if t is np.ndarray or t in _NUMBERS or x is None or isinstance(x, (np.generic, np.ndarray)):
+        return None
+    if hasattr(t, "__array_function__") or not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        return None
+    try:
+        import array_api_compat
+    except ImportError:
+        get = getattr(x, "__array_namespace__", None)
+        return get() if get is not None else None
+    try:
+        return array_api_compat.array_namespace(x)
+    except TypeError:
+        return None
+
+
+def namespace_token(args):
+    """``(namespace name, array type)`` of the first argument (containers
+    searched) whose namespace is foreign, or None: part of the key of a
+    compiled gradient, so each library gets its own variant."""
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            tok = namespace_token(a)
+        elif isinstance(a, dict):
+            tok = namespace_token(list(a.values()))
+        else:
+            xp = foreign_namespace(a)
+            tok = (xp.__name__, type(a)) if xp is not None else None
+        if tok is not None:
+            return tok
+    return None
+
+
+def namespace_of_args(args):
+    """The foreign namespace of the first foreign array in ``args``."""
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            xp = namespace_of_args(a)
+        elif isinstance(a, dict):
+            xp = namespace_of_args(list(a.values()))
+        else:
+            xp = foreign_namespace(a)
+        if xp is not None:
+            return xp
+    return None
+
+
+def first_array(args, xp):
+    """The first argument (containers searched) whose namespace is ``xp``."""
+    for a in args:
+        if isinstance(a, (list, tuple, dict)):
+            r = first_array(list(a.values()) if isinstance(a, dict) else a, xp)
+        else:
+            r = a if foreign_namespace(a) is xp else None
+        if r is not None:
+            return r
+    return None
+
+
+# --------------------------------------------------------------------------
+# NumPy's names over an array API namespace
+
+# NumPy name -> array API name
+_ALIASES = {
+    "arccos": "acos", "arccosh": "acosh", "arcsin": "asin", "arcsinh": "asinh", "arctan": "atan",
+    "arctan2": "atan2", "arctanh": "atanh", "concatenate": "concat", "power": "pow", "absolute": "abs",
+    "cumsum": "cumulative_sum", "cumprod": "cumulative_prod", "bool_": "bool", "invert": "bitwise_invert",
+    "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+}
+
+# NumPy constants, types and pure functions of Python values: the same over
+# every namespace
+_NUMPY_OWN = {"pi", "e", "inf", "nan", "euler_gamma", "newaxis", "generic", "integer", "floating",
+              "number", "complexfloating", "signedinteger", "unsignedinteger", "isscalar", "errstate",
+              "broadcast_shapes", "finfo_np", "intp", "ndindex", "prod_int"}
+
+
+def _tuple_axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+class _NotNumPy:
+    """What ``np.ndarray`` is over another namespace: no array is one."""
+
+
+class NumPyNames:
+    """NumPy's names over the array API namespace ``xp`` (see the module
+    docstring); the ``np`` of code compiled for ``xp``'s arrays."""
+
+    def __init__(self, xp, array_type=None):
+        self._xp = xp
+        self.__name__ = f"numpy names over {xp.__name__}"
+        # the NumPy-only fast paths (``type(a) is np.ndarray``: flags,
+        # strides, in-place ufuncs) are never taken for another library
+        self.ndarray = _NotNumPy
+        self.array_type = array_type
+        self.linalg = _LinalgNames(xp)
+        self.float64 = xp.float64
+        self.float32 = xp.float32
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        xp = self._xp
+        own = type(self).__dict__.get("_np_" + name)
+        if isinstance(own, property):
+            v = own.fget(self)
+        elif own is not None:
+            v = types.MethodType(own, self)
+        elif hasattr(xp, _ALIASES.get(name, name)):
+            v = getattr(xp, _ALIASES.get(name, name))
+        elif name in _NUMPY_OWN and hasattr(np, name):
+            v = getattr(np, name)
+        else:
+            raise NamespaceError(
+                f"the derivative needs numpy.{name}, which the array namespace {xp.__name__} does not have",
+                hint="use NumPy (or CuPy) arrays for this function, or write it with array API operations only")
+        self.__dict__[name] = v
+        return v
+
+    # shapes ---------------------------------------------------------------
+    def _np_ndim(self, x):
+        return len(getattr(x, "shape", ()))
+
+    def _np_shape(self, x):
+        return tuple(getattr(x, "shape", ()))
+
+    def _np_size(self, x, axis=None):
+        s = tuple(getattr(x, "shape", ()))
+        return math.prod(s) if axis is None else s[axis]
+
+    def _np_reshape(self, x, shape, order="C"):
+        if order != "C":
+            raise NamespaceError(f"reshape with order={order!r} is not in the array API")
+        return self._xp.reshape(self._asarray(x), (shape,) if isinstance(shape, int) else tuple(shape))
+
+    def _np_ravel(self, x):
+        return self._xp.reshape(self._asarray(x), (-1,))
+
+    def _np_transpose(self, x, axes=None):
+        x = self._asarray(x)
+        if axes is None:
+            axes = tuple(range(len(x.shape)))[::-1]
+        return self._xp.permute_dims(x, tuple(axes))
+
+    def _np_swapaxes(self, x, a, b):
+        axes = list(range(len(x.shape)))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self._xp.permute_dims(x, tuple(axes))
+
+    def _np_expand_dims(self, x, axis):
+        x = self._asarray(x)
+        for a in sorted((axis,) if isinstance(axis, int) else axis):
+            x = self._xp.expand_dims(x, axis=a)
+        return x
+
+    def _np_squeeze(self, x, axis=None):
+        x = self._asarray(x)
+        if axis is None:
+            axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
+        return self._xp.squeeze(x, axis=_tuple_axis(axis))
+
+    def _np_broadcast_to(self, x, shape):
+        return self._xp.broadcast_to(self._asarray(x), tuple(shape))
+
+    # creation -------------------------------------------------------------
+    def _asarray(self, x, dtype=None):
+        if isinstance(x, _NUMBERS):
+            return self._xp.asarray(x, dtype=dtype if dtype is not None else
+                                    (self._xp.float64 if isinstance(x, float) else None))
+        return x if dtype is None else self._xp.astype(x, dtype)
+
+    def _np_asarray(self, x, dtype=None, copy=None):
+        return self._xp.asarray(x, dtype=self._dtype(dtype), copy=copy)
+
+    def _np_tril(self, x, k=0):
+        return self._xp.tril(x, k=k)
+
+    def _np_triu(self, x, k=0):
+        return self._xp.triu(x, k=k)
+
+    def _np_array(self, x, dtype=None, copy=True):
+        return self._xp.asarray(x, dtype=self._dtype(dtype), copy=copy)
+
+    def _dtype(self, dt):
+        if dt is None or not isinstance(dt, (type, np.dtype, str)):
+            return dt
+        kind = np.dtype(dt)
+        return getattr(self._xp, kind.name, dt)
+
+    def _np_dtype(self, dt):
+        return self._dtype(dt)
+
+    def _like(self, fill, x, dtype=None, shape=None):
+        xp = self._xp
+        dtype = self._dtype(dtype)
+        if shape is None and dtype is None and fill == 0:
+            return xp.zeros_like(x)
+        shape = tuple(x.shape) if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
+        return xp.full(shape, fill, dtype=dtype if dtype is not None else x.dtype, device=x.device)
+
+    def _np_zeros_like(self, x, dtype=None, shape=None):
+        return self._like(0, x, dtype, shape)
+
+    def _np_ones_like(self, x, dtype=None, shape=None):
+        return self._like(1, x, dtype, shape)
+
+    def _np_empty_like(self, x, dtype=None, shape=None):
+        return self._like(0, x, dtype, shape)
+
+    def _np_full_like(self, x, fill, dtype=None, shape=None):
+        return self._like(fill, x, dtype, shape)
+
+    # reductions and products ----------------------------------------------
+    def _np_sum(self, x, axis=None, dtype=None, keepdims=False):
+        return self._xp.sum(self._asarray(x), axis=_tuple_axis(axis), dtype=self._dtype(dtype), keepdims=keepdims)
+
+    def _np_mean(self, x, axis=None, keepdims=False):
+        return self._xp.mean(self._asarray(x), axis=_tuple_axis(axis), keepdims=keepdims)
+
+    def _np_outer(self, a, b):
+        xp = self._xp
+        return xp.reshape(a, (-1, 1)) * xp.reshape(b, (1, -1))
+
+    def _np_dot(self, a, b):
+        if len(getattr(a, "shape", ())) == 0 or len(getattr(b, "shape", ())) == 0:
+            return a * b
+        return self._xp.matmul(a, b) if len(b.shape) <= 2 else self._xp.tensordot(a, b, axes=([-1], [-2]))
+
+    def _np_result_type(self, *args):
+        arrays = [a for a in args if not isinstance(a, _NUMBERS)]
+        if not arrays:
+            return self._xp.float64
+        return self._xp.result_type(*arrays)
+
+    def _np_iscomplexobj(self, x):
+        dt = getattr(x, "dtype", None)
+        return dt is not None and self._xp.isdtype(dt, "complex floating")
+
+    def _np_take(self, x, indices, axis=None):
+        xp = self._xp
+        if isinstance(indices, (int, np.integer)):
+            # a scalar index drops the axis, as NumPy's take does
+            if axis is None:
+                return xp.reshape(x, (-1,))[int(indices)]
+            return x[(slice(None),) * (axis % len(x.shape)) + (int(indices), Ellipsis)]
+        if not hasattr(indices, "dtype"):
+            indices = xp.asarray(list(indices) if isinstance(indices, (range, list, tuple)) else indices,
+                                 dtype=xp.int64)
+        if axis is None:
+            x, axis = xp.reshape(x, (-1,)), 0
+        return xp.take(x, indices, axis=axis)
+
+    @property
+    def _np_add(self):
+        return _Add(self)
+
+    def _np_einsum(self, subscripts, *operands, **kwargs):
+        if not hasattr(self._xp, "einsum"):
+            raise NamespaceError(f"the derivative needs numpy.einsum, which {self._xp.__name__} does not have",
+                                 hint="use NumPy arrays for this function")
+        return self._xp.einsum(subscripts, *[self._asarray(o) for o in operands], **kwargs)
+
+    def _np_argsort(self, x, axis=-1, kind=None):
+        return self._xp.argsort(x, axis=axis, stable=True)
+
+    def _np_flip(self, x, axis=None):
+        return self._xp.flip(x, axis=axis)
+
+    def _np_roll(self, x, shift, axis=None):
+        return self._xp.roll(x, shift, axis=axis)
+
+    def _np_tensordot(self, a, b, axes=2):
+        return self._xp.tensordot(self._asarray(a), self._asarray(b), axes=axes)
+
+    def _np_put_along_axis(self, arr, indices, values, axis):
+        # the adjoints that call it (sort, argsort gathers) scatter through
+        # a permutation along the axis: its inverse gathers instead
+        xp = self._xp
+        if axis is None or tuple(indices.shape) != tuple(arr.shape):
+            raise NamespaceError(f"the derivative needs numpy.put_along_axis, which {xp.__name__} does not have "
+                                 f"(only permutations along an axis are supported there)",
+                                 hint="use NumPy arrays for this function")
+        inverse = xp.argsort(indices, axis=axis)
+        arr[...] = xp.take_along_axis(xp.broadcast_to(self._asarray(values, arr.dtype), tuple(arr.shape)),
+                                      inverse, axis=axis)
+
+    def _np_where(self, cond, a, b):
+        return self._xp.where(cond, self._asarray(a), self._asarray(b))
+
+
+class _Add:
+    """``np.add`` over a namespace: the function, and ``add.at`` (the
+    scatter-add of an adjoint through an integer index) written as a
+    one-hot contraction, which the array API can express."""
+
+    def __init__(self, names):
+        self._names = names
+
+    def __call__(self, a, b):
+        return self._names._xp.add(a, b)
+
+    def at(self, z, idx, g):
+        xp = self._names._xp
+        if isinstance(idx, tuple) and idx and all(i == slice(None) for i in idx[1:]):
+            idx = idx[0]        # x[i, :] gathers along the first axis as x[i] does
+        if isinstance(idx, list):
+            idx = xp.asarray(idx)
+        if isinstance(idx, tuple) or not hasattr(idx, "dtype") or dtype_kind(idx.dtype) not in "iu":
+            raise NamespaceError(
+                f"the adjoint of this indexing needs numpy.add.at, which {xp.__name__} does not have "
+                f"(only one integer array index along the first axis is supported there)",
+                hint="index with slices or one integer array, or use NumPy arrays")
+        n = z.shape[0]
+        flat = xp.reshape(idx, (-1,))
+        flat = xp.where(flat < 0, flat + n, flat)
+        onehot = xp.astype(xp.reshape(xp.arange(n, dtype=flat.dtype), (n, 1)) == xp.reshape(flat, (1, -1)), z.dtype)
+        g = xp.broadcast_to(self._names._asarray(g, z.dtype), tuple(idx.shape) + tuple(z.shape[1:]))
+        g = xp.reshape(g, (flat.shape[0],) + tuple(z.shape[1:]))
+        z[...] = z + xp.tensordot(onehot, g, axes=1)
+
+
+class _LinalgNames:
+    def __init__(self, xp):
+        self._xp = xp
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        la = getattr(self._xp, "linalg", None)
+        v = getattr(la, name, None) if la is not None else None
+        if v is None:
+            raise NamespaceError(
+                f"the derivative needs numpy.linalg.{name}, which the array namespace {self._xp.__name__} "
+                f"does not have", hint="use NumPy (or CuPy) arrays for this function")
+        self.__dict__[name] = v
+        return v
+
+
+# --------------------------------------------------------------------------
+# the runtime re-bound over a namespace
+
+_RUNTIME = {}          # namespace name -> (NumPyNames, RuntimeOver)
+
+
+class RuntimeOver:
+    """``s2sad_runtime`` with its helpers re-bound over a namespace: the
+    ``_rt`` of code compiled for the namespace's arrays."""
+
+    def __init__(self, names):
+        self._names = names
+        self._globals = {}          # runtime module name -> its re-bound globals
+        self.__name__ = f"s2sad_runtime over {names._xp.__name__}"
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import s2sad_runtime
+        v = self._rebind(getattr(s2sad_runtime, name))
+        self.__dict__[name] = v
+        return v
+
+    def _rebind(self, v):
+        if isinstance(v, types.FunctionType) and (v.__module__ or "").startswith("s2sad_runtime"):
+            g = self._module_globals(v.__module__)
+            closure = None
+            if v.__closure__:
+                closure = tuple(types.CellType(self._rebind(c.cell_contents)) if _filled(c) else c
+                                for c in v.__closure__)
+            f = types.FunctionType(v.__code__, g, v.__name__, v.__defaults__, closure)
+            f.__kwdefaults__ = v.__kwdefaults__
+            f.__dict__.update(v.__dict__)
+            f.__qualname__, f.__module__, f.__doc__ = v.__qualname__, v.__module__, v.__doc__
+            return f
+        return v
+
+    def _module_globals(self, modname):
+        g = self._globals.get(modname)
+        if g is not None:
+            return g
+        mod = sys.modules[modname]
+        g = self._globals[modname] = dict(mod.__dict__)
+        for k, v in list(g.items()):
+            if v is np:
+                g[k] = self._names
+            elif v is np.linalg:
+                g[k] = self._names.linalg
+        for k, v in list(g.items()):
+            if isinstance(v, types.FunctionType):
+                g[k] = self._rebind(v)
+        return g
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def length(x):
+    """``len(x)``, which array-API arrays need not have: their first
+    dimension (the ``len`` of code compiled for them)."""
+    s = getattr(x, "shape", None)
+    if s is not None and not isinstance(x, (list, tuple, dict, str)):
+        if len(s) == 0:
+            raise TypeError("len() of a 0-d array")
+        return s[0]
+    return len(x)
+
+
+def runtime_over(xp, array_type=None):
+    """``(np, _rt)`` for code compiled for ``xp``'s arrays (cached)."""
+    key = (xp.__name__, array_type)
+    pair = _RUNTIME.get(key)
+    if pair is None:
+        names = NumPyNames(xp, array_type)
+        pair = _RUNTIME[key] = (names, RuntimeOver(names))
+    return pair
+
+
+# --------------------------------------------------------------------------
+# errors at the user's line
+
+_COMMENT = re.compile(r"^\s*# (?:adjoint of )?(\S+):(\d+)  (.*)$")
+
+
+def located_namespace_errors(fn):
+    """``fn`` (generated code compiled for a namespace) raising a
+    :class:`NamespaceError` at the user's line whose derivative needed the
+    missing function (read from the comments naming the source lines)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NamespaceError as e:
+            if e.lineno is not None:
+                raise
+            raise _at_user_line(e, fn) from None
+    return run
+
+
+def _at_user_line(e, fn):
+    tb, where = e.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<s2sad "):
+            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is None:
+        return e
+    lines = linecache.getlines(where[0])
+    for text in reversed(lines[:where[1]]):
+        m = _COMMENT.match(text)
+        if m:
+            origin = getattr(fn, "__s2sad_origin__", None)
+            filename = origin[0] if origin else m.group(1)
+            return NamespaceError(e.message, filename=filename, lineno=int(m.group(2)), line=m.group(3),
+                                  hint=e.hint)
+    return e
