@@ -370,23 +370,40 @@ class _Add:
         return self._names._xp.add(a, b)
 
     def at(self, z, idx, g):
+        """``z[idx] += g`` with repeated positions adding up: ``idx`` one
+        integer array (or a tuple of them for the leading axes, trailing
+        full slices allowed).  Written as one-hot contractions, in blocks
+        of rows so that the one-hot matrix stays small."""
         xp = self._names._xp
-        if isinstance(idx, tuple) and idx and all(i == slice(None) for i in idx[1:]):
-            idx = idx[0]        # x[i, :] gathers along the first axis as x[i] does
-        if isinstance(idx, list):
-            idx = xp.asarray(idx)
-        if isinstance(idx, tuple) or not hasattr(idx, "dtype") or dtype_kind(idx.dtype) not in "iu":
+        parts = list(idx) if isinstance(idx, tuple) else [idx]
+        while parts and (parts[-1] is Ellipsis or (isinstance(parts[-1], slice) and parts[-1] == slice(None))):
+            parts.pop()
+        parts = [xp.asarray(p) if isinstance(p, (list, int)) else p for p in parts]
+        if not parts or not all(hasattr(p, "dtype") and dtype_kind(p.dtype) in "iu" for p in parts):
             raise NamespaceError(
                 f"the adjoint of this indexing needs numpy.add.at, which {xp.__name__} does not have "
-                f"(only one integer array index along the first axis is supported there)",
-                hint="index with slices or one integer array, or use NumPy arrays")
-        n = z.shape[0]
-        flat = xp.reshape(idx, (-1,))
-        flat = xp.where(flat < 0, flat + n, flat)
-        onehot = xp.astype(xp.reshape(xp.arange(n, dtype=flat.dtype), (n, 1)) == xp.reshape(flat, (1, -1)), z.dtype)
-        g = xp.broadcast_to(self._names._asarray(g, z.dtype), tuple(idx.shape) + tuple(z.shape[1:]))
-        g = xp.reshape(g, (flat.shape[0],) + tuple(z.shape[1:]))
-        z[...] = z + xp.tensordot(onehot, g, axes=1)
+                f"(integer arrays indexing the leading axes are supported there, not slices or masks between them)",
+                hint="index with slices or integer arrays, or use NumPy arrays")
+        k = len(parts)
+        lead, rest = tuple(z.shape[:k]), tuple(z.shape[k:])
+        parts = xp.broadcast_arrays(*parts) if k > 1 else parts
+        flat = None
+        for p, n in zip(parts, lead):
+            p = xp.reshape(xp.astype(p, xp.int64), (-1,))
+            p = xp.where(p < 0, p + n, p)
+            flat = p if flat is None else flat * n + p
+        size = math.prod(lead)
+        m = flat.shape[0]
+        g = xp.broadcast_to(self._names._asarray(g, z.dtype), tuple(parts[0].shape) + rest)
+        g = xp.reshape(g, (m, math.prod(rest)))
+        zf = xp.reshape(z, (size, math.prod(rest)))
+        block = max(1, (1 << 22) // max(m, 1))
+        pieces = []
+        for start in range(0, size, block):
+            rows = xp.reshape(xp.arange(start, min(start + block, size), dtype=xp.int64), (-1, 1))
+            onehot = xp.astype(rows == xp.reshape(flat, (1, -1)), z.dtype)
+            pieces.append(zf[start:min(start + block, size), ...] + onehot @ g)
+        z[...] = xp.reshape(xp.concat(pieces, axis=0) if len(pieces) > 1 else pieces[0], tuple(z.shape))
 
 
 class _LinalgNames:

@@ -245,8 +245,14 @@ def numpy_twin(fn):
     space = numpy.linalg if "linalg" in mod else numpy
     if name.startswith("linalg_"):          # PyTorch's builtins: torch.linalg.inv is linalg_inv
         space, name = numpy.linalg, name[len("linalg_"):]
-    twin = getattr(space, name, None)
+    twin = getattr(space, name, None) or getattr(space, _NUMPY_NAMES.get(name, name), None)
     return twin if callable(twin) and twin is not fn else None
+
+
+# array API names NumPy 1.x knows by other names
+_NUMPY_NAMES = {"acos": "arccos", "acosh": "arccosh", "asin": "arcsin", "asinh": "arcsinh", "atan": "arctan",
+                "atan2": "arctan2", "atanh": "arctanh", "concat": "concatenate", "pow": "power",
+                "permute_dims": "transpose"}
 
 
 class RuleTable:
