@@ -96,14 +96,14 @@ def index_accumulate_inplace(a, g, x, idx):
     if type(a) is np.ndarray and type(x) is np.ndarray and a.dtype == x.dtype and a.shape == x.shape \
             and (type(idx) is int or is_basic_index(idx) or _is_mask(idx)) and a.flags.writeable \
             and all(a.strides):
-        if (type(g) is float and dtype_kind(a.dtype) == "f") or getattr(g, "dtype", None) == a.dtype:
+        if (type(g) is float and a.dtype.kind == "f") or getattr(g, "dtype", None) == a.dtype:
             a[idx] += g
             return a
         if g is not ZERO:
             ga = np.asarray(g)
             if is_complex(ga) and not is_complex(a):
                 raise complex_value_error()
-            if dtype_kind(ga.dtype) in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
+            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
                 a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it
                 return a
     return a + index_adjoint(g, x, idx)
