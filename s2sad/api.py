@@ -377,6 +377,7 @@ class GradFunction(BackendOptions, WatchesBindings):
     def _build(self, args):
         inner = isinstance(self.fn, GradFunction) or hasattr(self.fn, "__s2sad_inline__")
         target = self.fn.compiled(args) if inner else self.fn
+        target = getattr(target, "__s2sad_plain__", target)
         src = read_function(target)
         ns = emit.Namespace()
         fn_params, drop = {}, ()
@@ -423,8 +424,7 @@ class GradFunction(BackendOptions, WatchesBindings):
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         over = runtime_over(xp, type(first_array(args, xp))) if xp is not None else None
-        compiled = emit.compile_function(source, fname, ns, label, over=over)
-        compiled.__s2sad_over__ = over
+        compiled = emit.compile_function(source, fname, ns, label)
         compiled.__s2sad_loops__ = bool(getattr(tr, "ck", None))
         compiled.__s2sad_origin__ = getattr(src.fn, "__s2sad_origin__", None) or (src.filename, src.qualname)
         compiled.__s2sad_ns__ = ns
@@ -432,7 +432,12 @@ class GradFunction(BackendOptions, WatchesBindings):
         compiled.__s2sad_plan_ir__ = plan_ir      # the planner makes its own in-place accumulations
         compiled.__s2sad_bindings__ = norm.bindings
         if over is not None:
-            compiled = located_namespace_errors(compiled)
+            # the same code over the arrays' namespace; differentiating it
+            # again reads the plain one (``__s2sad_plain__``)
+            plain = compiled
+            compiled = located_namespace_errors(emit.compile_function(source, fname, ns, label, over=over))
+            compiled.__dict__.update(plain.__dict__)
+            compiled.__s2sad_plain__ = plain
         return compiled
 
     def __s2sad_inline__(self):

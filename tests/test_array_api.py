@@ -239,3 +239,26 @@ def test_namespace_code_on_torch(torch64):
     ref = s2sad.grad(mlp_namespace, wrt=(0, 1))(*args)
     got = s2sad.grad(mlp_namespace, wrt=(0, 1))(*_convert(args, torch64.asarray))
     _assert_same(got, ref, torch64.Tensor, "mlp_namespace")
+
+
+def nonlinear_namespace(x):
+    xp = array_namespace(x)
+    return xp.sum(xp.sin(x) * x ** 2) + xp.max(x[:2] * x[1:3])
+
+
+def test_every_mode_on_strict():
+    x, v = np.linspace(0.2, 1.0, 4), np.array([1.0, -0.5, 0.25, 2.0])
+    xs, vs = xps.asarray(x), xps.asarray(v)
+    pairs = [
+        (s2sad.value_and_grad(nonlinear_namespace)(x)[1], s2sad.value_and_grad(nonlinear_namespace)(xs)[1]),
+        (s2sad.jvp(nonlinear_namespace)(x, v)[1], s2sad.jvp(nonlinear_namespace)(xs, vs)[1]),
+        (s2sad.vjp(nonlinear_namespace)(x)[1](1.0), s2sad.vjp(nonlinear_namespace)(xs)[1](1.0)),
+        (s2sad.hvp(nonlinear_namespace)(x, v), s2sad.hvp(nonlinear_namespace)(xs, vs)),
+    ]
+    for ref, got in pairs:
+        np.testing.assert_allclose(np.asarray(got, dtype=float), ref, rtol=1e-10, atol=1e-12)
+    # the Hessian-vector product against differences of the gradient
+    g = s2sad.grad(nonlinear_namespace)
+    eps = 1e-6
+    fd = (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(np.asarray(pairs[3][1]), fd, rtol=1e-6, atol=1e-8)
