@@ -89,6 +89,43 @@ def like(x):
     return x
 
 
+def is_float_dtype(dt):
+    """Is ``dt`` a floating dtype: NumPy's own, or one registered by
+    ``ml_dtypes`` (``bfloat16`` has kind ``'V'`` but a ``finfo``)?"""
+    if dt is None:
+        return False
+    kind = getattr(dt, "kind", None)
+    if kind == "f":
+        return True
+    if kind != "V":
+        return False
+    try:
+        np.finfo(dt)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def float_dtype(*vals):
+    """The dtype an adjoint of ``vals`` takes: the promotion of the float
+    (or complex) dtypes among them, so that a float32 array keeps its
+    adjoint in float32 (``np.result_type(x, float)`` would make it float64).
+    Python numbers, integers and booleans add nothing; float64 when no
+    value has a float dtype, complex when a Python complex is among them."""
+    dts = []
+    cplx = False
+    for v in vals:
+        dt = getattr(v, "dtype", None)
+        if dt is None:
+            cplx = cplx or isinstance(v, complex)
+        elif is_float_dtype(dt) or dt.kind == "c":
+            dts.append(dt)
+    out = np.result_type(*dts) if dts else np.dtype(np.float64)
+    if cplx and out.kind != "c":
+        out = np.result_type(out, np.complex64)
+    return out
+
+
 def _shape(x):
     s = getattr(x, "shape", None)
     return () if s is None else tuple(s)

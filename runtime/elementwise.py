@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, complex_value_error, is_complex
+from .core import _PY_SCALARS, complex_value_error, float_dtype, is_complex
 
 
 def log_or_zero(x):
@@ -24,16 +24,23 @@ def tie_weight(x, y):
     1/2 at ties (the subgradient that treats both sides alike)."""
     if isinstance(x, _PY_SCALARS) and isinstance(y, _PY_SCALARS):
         return 1.0 if x > y else (0.5 if x == y else 0.0)
-    return (x > y) + 0.5 * (x == y)
+    # in the operands' float dtype: ``(x > y) + 0.5 * (x == y)`` is float64
+    # whatever they are, and would make a float32 adjoint float64
+    half = float_dtype(x, y).type(0.5)
+    return (x > y) + half * (x == y)
 
 
 def clip_mask(a, lo, hi):
-    m = 1.0
-    if lo is not None:
-        m = m * (a >= lo)
+    """1 where ``clip(a, lo, hi)`` passes ``a`` through, 0 where it clips,
+    in ``a``'s float dtype (a Python float for a Python number)."""
+    if lo is None and hi is None:
+        return 1.0
+    m = (a >= lo) if lo is not None else None
     if hi is not None:
-        m = m * (a <= hi)
-    return m
+        m = (a <= hi) if m is None else m & (a <= hi)
+    if isinstance(m, bool):
+        return float(m)
+    return m.astype(float_dtype(a, lo, hi))
 
 
 def below_mask(a, lo):

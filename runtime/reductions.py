@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, _broadcast_like, _shape
+from .core import _PY_SCALARS, _broadcast_like, _shape, float_dtype
 
 
 def _norm_axis(axis, ndim):
@@ -76,15 +76,16 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     a = _expand(ans, x, axis, keepdims)
     mask = x == a
     g = _expand(g, x, axis, keepdims)
-    # the tie count is an integer array: keep the adjoint in x's precision
-    count = mask.sum(axis=axis, keepdims=True).astype(x.dtype if x.dtype.kind in "fc" else float)
-    return g * mask / count
+    # the mask and the tie count are booleans and integers: the weights are
+    # made in the float dtype of x and g (``1.0 * mask`` would be float64)
+    count = mask.sum(axis=axis, keepdims=True).astype(float_dtype(x, g))
+    return g * (mask / count)
 
 
 def extremum_weights(ans, x, axis=None, keepdims=False):
     a = _expand(ans, x, axis, keepdims)
     mask = x == a
-    return mask / mask.sum(axis=axis, keepdims=True)
+    return mask / mask.sum(axis=axis, keepdims=True).astype(float_dtype(x))
 
 
 def prod_adjoint(g, ans, x, axis=None, keepdims=False):

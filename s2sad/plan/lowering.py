@@ -333,13 +333,17 @@ def _extremum_adjoint(p, v, args, kw, out):
     mx = p.arr(a["x"])
     if mx is None or p.meta(a["x"])[0] != "A" or np.dtype(mx[1]).kind not in "fc":
         raise NoLowering
-    return extremum_lowering(p, a["g"], a["ans"], a["x"], literal(a["axis"]), literal(a["keepdims"]))
+    return extremum_lowering(p, a["g"], a["ans"], a["x"], literal(a["axis"]), literal(a["keepdims"]), out)
 
 
-def extremum_lowering(p, g, ans, x, axis, keepdims):
+def extremum_lowering(p, g, ans, x, axis, keepdims, out):
     """``extremum_adjoint(g, ans, x, axis, keepdims)`` into the buffer, at
-    a known ``axis`` (a tuple of ``x``'s axes, or None)."""
+    a known ``axis`` (a tuple of ``x``'s axes, or None): ``g * (mask /
+    count)``, the weights in the result's dtype as the runtime makes them
+    (that of ``x`` and ``g``, never float64 for float32 operands)."""
     mx = p.arr(x)
+    if out[0] != "A" or np.dtype(out[2]).kind not in "fc":
+        raise NoLowering
     ans, _ = _expanded(p, ans, mx[0], axis, keepdims)
     g, _ = _expanded(p, g, mx[0], axis, keepdims)
     kshape = list(mx[0])
@@ -350,9 +354,9 @@ def extremum_lowering(p, g, ans, x, axis, keepdims):
     return Lowering(O, pre=[
         N.Eval(npc(p, "equal", x, ans, out=s0)),
         N.Eval(npc(p, "sum", s0, axis=N.Const(ax), keepdims=N.Const(True), dtype=N.Attr(s1, "dtype"), out=s1)),
-        N.Eval(npc(p, "multiply", g, s0, out=O)),
-        N.Eval(npc(p, "divide", O, s1, out=O)),
-    ], scratch=[(mx[0], np.dtype(bool).str), (tuple(kshape), mx[1])])
+        N.Eval(npc(p, "divide", s0, s1, out=O)),
+        N.Eval(npc(p, "multiply", g, O, out=O)),
+    ], scratch=[(mx[0], np.dtype(bool).str), (tuple(kshape), out[2])])
 
 
 def _index_adjoint(p, v, args, kw, out):
