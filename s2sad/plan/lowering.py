@@ -204,6 +204,8 @@ def _call(p, s, v, out):
         if fn.nout != 1 or kw or len(args) != fn.nin:
             return None
         return Lowering(N.Call(v.func, tuple(args), (("out", O),)), elementwise=True)
+    if fn is np.clip and len(args) == 3 and not kw:
+        return Lowering(npc(p, "clip", *args, out=O), elementwise=True)
     if fn is np.matmul and len(args) == 2 and not kw:
         return _matmul(p, args[0], args[1])
     if fn is np.dot and len(args) == 2 and not kw:
@@ -359,6 +361,43 @@ def extremum_lowering(p, g, ans, x, axis, keepdims, out):
     ], scratch=[(mx[0], np.dtype(bool).str), (tuple(kshape), out[2])])
 
 
+def _mask_out(out):
+    if out[0] != "A" or np.dtype(out[2]).kind != "f":
+        raise NoLowering
+    return (out[1], np.dtype(bool).str)
+
+
+def _tie_weight(p, v, args, kw, out):
+    """``tie_weight(x, y)`` (1 where x > y, 1/2 at ties) into the buffer, in
+    its dtype: a comparison cast into it, then 1/2 added where equal."""
+    if kw or len(args) != 2:
+        raise NoLowering
+    x, y = args
+    return Lowering(O, pre=[N.Eval(npc(p, "greater", x, y, out=O)),
+                            N.Eval(npc(p, "equal", x, y, out=scratch(0))),
+                            N.Eval(npc(p, "add", O, N.Const(0.5), out=O, where=scratch(0)))],
+                    scratch=[_mask_out(out)])
+
+
+def _clip_mask(p, v, args, kw, out):
+    """``clip_mask(a, lo, hi)`` (1 inside the bounds, 0 outside) into the
+    buffer, in its dtype."""
+    if kw or len(args) != 3:
+        raise NoLowering
+    a, lo, hi = args
+    lo_none, hi_none = (isinstance(e, N.Const) and e.value is None for e in (lo, hi))
+    if lo_none or hi_none:
+        if lo_none and hi_none:
+            raise NoLowering
+        cmp = npc(p, "less_equal", a, hi, out=O) if lo_none else npc(p, "greater_equal", a, lo, out=O)
+        _mask_out(out)
+        return Lowering(O, pre=[N.Eval(cmp)])
+    return Lowering(O, pre=[N.Eval(npc(p, "greater_equal", a, lo, out=scratch(0))),
+                            N.Eval(npc(p, "less_equal", a, hi, out=scratch(1))),
+                            N.Eval(npc(p, "logical_and", scratch(0), scratch(1), out=O))],
+                    scratch=[_mask_out(out), _mask_out(out)])
+
+
 def _index_adjoint(p, v, args, kw, out):
     g, x, idx = args[:3]
     mx = p.arr(x)
@@ -432,6 +471,8 @@ HELPERS = {
     _rt.sum_adjoint: _sum_adjoint,
     _rt.mean_adjoint: _mean_adjoint,
     _rt.extremum_adjoint: _extremum_adjoint,
+    _rt.tie_weight: _tie_weight,
+    _rt.clip_mask: _clip_mask,
     _rt.index_adjoint: _index_adjoint,
     _rt.matmul_adjoint_a: _matmul_adjoint("a"),
     _rt.matmul_adjoint_b: _matmul_adjoint("b"),

@@ -215,7 +215,7 @@ class Planner:
             if fn is None:
                 return False
             args = list(v.args) + [e for _, e in v.kwargs]
-            if isinstance(fn, np.ufunc) or fn in (np.matmul, np.dot, np.outer):
+            if isinstance(fn, np.ufunc) or fn in (np.matmul, np.dot, np.outer, np.clip):
                 return all(self.sname(a) for a in args)
             if fn is _rt_mod.PairSum:
                 return True
