@@ -340,6 +340,42 @@ def grad_out(g, x):
     return g
 
 
+def grad_out_as(g, x, dtype):
+    """:func:`grad_out` delivering floating gradients in ``dtype`` (a
+    precision policy's adjoint dtype, ``s2sad.Precision``), whatever
+    ``x``'s: the adjoint is cast once, from the accumulator's dtype, never
+    through ``x``'s narrower one."""
+    return _grad_out_as(g, x, np.dtype(dtype))
+
+
+def _grad_out_as(g, x, dt):
+    if isinstance(x, (list, tuple)):
+        gs = [ZERO] * len(x) if g is ZERO else g
+        return _same_sequence(x, [_grad_out_as(gi, xi, dt) for gi, xi in zip(gs, x)])
+    if isinstance(x, dict):
+        return {k: _grad_out_as(ZERO if g is ZERO else g[k], v, dt) for k, v in x.items()}
+    xd = getattr(x, "dtype", None)
+    if xd is None or not is_float_dtype(xd):
+        out = grad_out(g, x)
+        return dt.type(out) if isinstance(out, float) else out
+    if g is ZERO:
+        return dt.type(0) if isinstance(x, np.generic) else np.zeros_like(x, dtype=dt)
+    if is_complex(g):
+        raise complex_value_error()
+    if isinstance(x, np.generic):
+        return dt.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())
+    gd = getattr(g, "dtype", None)
+    if gd is None:
+        return np.full_like(x, g, dtype=dt)
+    if gd != dt:
+        g = g.astype(dt)
+    if _shape(g) != _shape(x):
+        g = unbroadcast(g, x)
+    if type(x) is np.ndarray and type(g) is not np.ndarray:
+        g = np.asarray(g)
+    return g
+
+
 # --------------------------------------------------------------------------
 # user rules, markers and list literals
 

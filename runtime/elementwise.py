@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, complex_value_error, float_dtype, is_complex
+from .core import _PY_SCALARS, complex_value_error, float_dtype, is_complex, is_float_dtype
 
 
 def log_or_zero(x):
@@ -70,10 +70,15 @@ def sinc_derivative(x):
     return np.where(x == 0, 0.0, (np.cos(np.pi * safe) * np.pi * safe - np.sin(np.pi * safe)) / (np.pi * safe * safe))
 
 
-def astype_adjoint(g, x):
+def astype_adjoint(g, x, at_least=None):
+    """The adjoint of a cast of ``x``, back in ``x``'s dtype, or in
+    ``at_least`` where that is wider (a precision policy's adjoint dtype:
+    the adjoint of a float16 value cast to float32 stays float32)."""
     dt = getattr(x, "dtype", None)
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (the cast would drop the imaginary part)
-    if dt is not None and dt.kind in "fc":
+    if at_least is not None and dt is not None and (dt.kind in "fc" or is_float_dtype(dt)):
+        dt = np.result_type(dt, at_least)
+    if dt is not None and (dt.kind in "fc" or is_float_dtype(dt)):
         return g.astype(dt) if getattr(g, "dtype", dt) != dt else g
     return g

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, is_complex, zeros_like
+from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, is_complex, is_float_dtype, zeros_like
 
 
 def is_basic_index(idx):
@@ -49,6 +49,11 @@ def index_adjoint(g, x, idx):
         return z[()]
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (z[idx] = g would drop the imaginary part)
+    gd = getattr(g, "dtype", None)
+    if gd is not None and gd != z.dtype and is_float_dtype(gd) and is_float_dtype(z.dtype):
+        wide = np.result_type(z.dtype, gd)
+        if wide != z.dtype:         # a float32 adjoint of a float16 value is not stored in float16
+            z = z.astype(wide)
     if is_basic_index(idx) or _is_mask(idx):
         z[idx] = g
     else:
@@ -79,7 +84,8 @@ def index_accumulate_inplace(a, g, x, idx):
             ga = np.asarray(g)
             if is_complex(ga) and not is_complex(a):
                 raise complex_value_error()
-            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
+            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind") \
+                    and not (is_float_dtype(ga.dtype) and np.result_type(ga.dtype, a.dtype) != a.dtype):
                 a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it
                 return a
     return a + index_adjoint(g, x, idx)

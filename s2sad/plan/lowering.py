@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import s2sad_runtime as _rt
+from s2sad_runtime.core import is_float_dtype
 import s2sad_runtime.plan as _rp
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import substitute
@@ -330,10 +331,15 @@ def _mean_adjoint(p, v, args, kw, out):
     return _sum_adjoint(p, v, args, kw, out, mean=True)
 
 
+def _float_or_complex(dt):
+    dt = np.dtype(dt)
+    return dt.kind in "fc" or is_float_dtype(dt)
+
+
 def _extremum_adjoint(p, v, args, kw, out):
     a = _kwargs(["g", "ans", "x", "axis", "keepdims"], kw, args, {"axis": None, "keepdims": False})
     mx = p.arr(a["x"])
-    if mx is None or p.meta(a["x"])[0] != "A" or np.dtype(mx[1]).kind not in "fc":
+    if mx is None or p.meta(a["x"])[0] != "A" or not _float_or_complex(mx[1]):
         raise NoLowering
     return extremum_lowering(p, a["g"], a["ans"], a["x"], literal(a["axis"]), literal(a["keepdims"]), out)
 
@@ -344,7 +350,7 @@ def extremum_lowering(p, g, ans, x, axis, keepdims, out):
     count)``, the weights in the result's dtype as the runtime makes them
     (that of ``x`` and ``g``, never float64 for float32 operands)."""
     mx = p.arr(x)
-    if out[0] != "A" or np.dtype(out[2]).kind not in "fc":
+    if out[0] != "A" or not _float_or_complex(out[2]):
         raise NoLowering
     ans, _ = _expanded(p, ans, mx[0], axis, keepdims)
     g, _ = _expanded(p, g, mx[0], axis, keepdims)
@@ -362,7 +368,7 @@ def extremum_lowering(p, g, ans, x, axis, keepdims, out):
 
 
 def _mask_out(out):
-    if out[0] != "A" or np.dtype(out[2]).kind != "f":
+    if out[0] != "A" or not is_float_dtype(np.dtype(out[2])):
         raise NoLowering
     return (out[1], np.dtype(bool).str)
 
@@ -396,6 +402,21 @@ def _clip_mask(p, v, args, kw, out):
                             N.Eval(npc(p, "less_equal", a, hi, out=scratch(1))),
                             N.Eval(npc(p, "logical_and", scratch(0), scratch(1), out=O))],
                     scratch=[_mask_out(out), _mask_out(out)])
+
+
+def _at_precision(p, v, args, kw, out):
+    """A precision policy's cast (``at_precision(x, dtype)``,
+    ``in_operand_dtype(x, a, b)``): the operand itself when it has the
+    dtype already, else a copy into the buffer (of the probed, cast-to
+    dtype)."""
+    if kw or len(args) not in (2, 3):
+        raise NoLowering
+    mx = p.meta(args[0])
+    if mx[0] != "A" or out[0] != "A" or not is_float_dtype(np.dtype(mx[2])):
+        raise NoLowering
+    if np.dtype(mx[2]) == np.dtype(out[2]):
+        return Lowering(args[0], view=True)
+    return Lowering(O, pre=[N.Eval(npc(p, "copyto", O, args[0], casting=N.Const("unsafe")))])
 
 
 def _index_adjoint(p, v, args, kw, out):
@@ -473,6 +494,8 @@ HELPERS = {
     _rt.extremum_adjoint: _extremum_adjoint,
     _rt.tie_weight: _tie_weight,
     _rt.clip_mask: _clip_mask,
+    _rt.at_precision: _at_precision,
+    _rt.in_operand_dtype: _at_precision,
     _rt.index_adjoint: _index_adjoint,
     _rt.matmul_adjoint_a: _matmul_adjoint("a"),
     _rt.matmul_adjoint_b: _matmul_adjoint("b"),
