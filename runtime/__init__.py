@@ -61,7 +61,7 @@ from .tangents import (
     var_jvp,
 )
 from .plan import PairSum, pair_add, pair_total
-from .precision import at_precision, at_precision_items, in_operand_dtype
+from .precision import at_precision, at_precision_items, half_matmul
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
     arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
@@ -158,7 +158,7 @@ __all__ = [
     # plan
     "PairSum", "pair_add", "pair_total",
     # precision policies
-    "at_precision", "at_precision_items", "in_operand_dtype",
+    "at_precision", "at_precision_items", "half_matmul",
     # loops (lazy)
     *_LAZY,
 ]

@@ -155,6 +155,7 @@ def test_the_policy_is_in_the_generated_code():
     assert "W1_f16 = _rt.at_precision(W1, np.float16)" in src
     assert "x_f16 = _rt.at_precision(x, np.float16)" in src
     assert "_out_adj_f32 = np.float32(_out_adj)" in src
+    assert "_t1 = _rt.half_matmul(x_f16, W1_f16)" in src
     assert "_rt.grad_out_as(W1_adj, W1, np.float32)" in src
 
 
@@ -231,6 +232,19 @@ def test_containers_python_numbers_and_integers():
     idx = np.array([0, 2])
     assert rt.at_precision(idx, F16) is idx and rt.at_precision(0.5, F16) == 0.5
     assert type(rt.at_precision(np.float64(0.5), F16)) is np.float16
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+def test_half_matmul_rounds_a_float32_product_once(dt):
+    if dt == "bfloat16":
+        dt = np.dtype(pytest.importorskip("ml_dtypes").bfloat16)
+    r = np.random.default_rng(2)
+    a, b = r.standard_normal((7, 30)).astype(dt), r.standard_normal((30, 5)).astype(dt)
+    c = rt.half_matmul(a, b)
+    assert c.dtype == np.dtype(dt)
+    exact = a.astype(F64) @ b.astype(F64)
+    np.testing.assert_array_equal(c, exact.astype(np.float32).astype(dt))   # (one rounding of the float32 sum)
+    assert rt.half_matmul(a.astype(F32), b).dtype == F32                   # otherwise NumPy's promotion
 
 
 def test_a_wider_adjoint_is_not_rounded_to_the_primal_dtype():
@@ -325,7 +339,7 @@ def test_bfloat16_primal_keeps_products_in_bfloat16():
     df = s2sad.grad(mlp, wrt=(0, 1, 2, 3), precision=pol, plan=False)
     dts = frame_dtypes(df, *_params(), X, Y)
     assert dts["h"] == BF16 and dts["logits"] == BF16       # (ml_dtypes' matmul returns float32)
-    assert "_rt.in_operand_dtype(" in df.source
+    assert "_t1 = _rt.half_matmul(x_bf16, W1_bf16)" in df.source
     assert {v for k, v in dts.items() if k.endswith("_adj")} == {F32}
     ref = s2sad.grad(mlp, wrt=(0, 1, 2, 3))(*_params(), X, Y)
     planned = s2sad.grad(mlp, wrt=(0, 1, 2, 3), precision=pol)

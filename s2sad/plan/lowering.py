@@ -405,11 +405,10 @@ def _clip_mask(p, v, args, kw, out):
 
 
 def _at_precision(p, v, args, kw, out):
-    """A precision policy's cast (``at_precision(x, dtype)``,
-    ``in_operand_dtype(x, a, b)``): the operand itself when it has the
-    dtype already, else a copy into the buffer (of the probed, cast-to
-    dtype)."""
-    if kw or len(args) not in (2, 3):
+    """A precision policy's cast (``at_precision(x, dtype)``): the operand
+    itself when it has the dtype already, else a copy into the buffer (of
+    the probed, cast-to dtype)."""
+    if kw or len(args) != 2:
         raise NoLowering
     mx = p.meta(args[0])
     if mx[0] != "A" or out[0] != "A" or not is_float_dtype(np.dtype(mx[2])):
@@ -417,6 +416,38 @@ def _at_precision(p, v, args, kw, out):
     if np.dtype(mx[2]) == np.dtype(out[2]):
         return Lowering(args[0], view=True)
     return Lowering(O, pre=[N.Eval(npc(p, "copyto", O, args[0], casting=N.Const("unsafe")))])
+
+
+def _half_matmul(p, v, args, kw, out):
+    """``half_matmul(a, b)``: of two 16-bit floats, the operands copied into
+    float32 scratch, multiplied there (BLAS) and rounded into the buffer;
+    of others, ``np.matmul`` into the buffer."""
+    if kw or len(args) != 2:
+        raise NoLowering
+    a, b = args
+    ma, mb = p.arr(a), p.arr(b)
+    if ma is None or mb is None or out[0] != "A" or p.meta(a)[0] != "A" or p.meta(b)[0] != "A":
+        raise NoLowering
+    if not _half(ma, mb):
+        return _matmul(p, a, b)
+    return _half_product(p, a, b, ma, mb, out)
+
+
+def _half(ma, mb):
+    """Are both operands (shape, dtype) of one 16-bit float dtype?"""
+    da, db = np.dtype(ma[1]), np.dtype(mb[1])
+    return da == db and da.itemsize == 2 and is_float_dtype(da)
+
+
+def _half_product(p, a, b, ma, mb, out):
+    """A product of two 16-bit operands into the buffer: copied into float32
+    scratch, multiplied there by BLAS, rounded once."""
+    f32 = np.dtype(np.float32).str
+    return Lowering(O, pre=[N.Eval(npc(p, "copyto", scratch(0), a, casting=N.Const("unsafe"))),
+                            N.Eval(npc(p, "copyto", scratch(1), b, casting=N.Const("unsafe"))),
+                            N.Eval(npc(p, "matmul", scratch(0), scratch(1), out=scratch(2))),
+                            N.Eval(npc(p, "copyto", O, scratch(2), casting=N.Const("unsafe")))],
+                    scratch=[(ma[0], f32), (mb[0], f32), (out[1], f32)])
 
 
 def _index_adjoint(p, v, args, kw, out):
@@ -449,8 +480,11 @@ def _matmul_adjoint(which):
         if p.meta(need)[0] != "A" or p.meta(g)[0] != "A":
             raise NoLowering
         if (na, nb) == (2, 2):
-            return Lowering(npc(p, "matmul", g, N.Attr(b, "T"), out=O) if which == "a"
-                            else npc(p, "matmul", N.Attr(a, "T"), g, out=O))
+            x, y = (g, N.Attr(b, "T")) if which == "a" else (N.Attr(a, "T"), g)
+            mx, my = p.arr(x), p.arr(y)
+            if mx and my and _half(mx, my) and out[0] == "A":
+                return _half_product(p, x, y, mx, my, out)      # (as the runtime's: BLAS in float32)
+            return Lowering(npc(p, "matmul", x, y, out=O))
         col = N.Tuple((N.Slice(), N.Const(None)))
         if (na, nb) == (2, 1):      # matrix-vector: g is a vector
             return Lowering(npc(p, "multiply", N.Sub(g, col), b, out=O) if which == "a"
@@ -495,7 +529,7 @@ HELPERS = {
     _rt.tie_weight: _tie_weight,
     _rt.clip_mask: _clip_mask,
     _rt.at_precision: _at_precision,
-    _rt.in_operand_dtype: _at_precision,
+    _rt.half_matmul: _half_matmul,
     _rt.index_adjoint: _index_adjoint,
     _rt.matmul_adjoint_a: _matmul_adjoint("a"),
     _rt.matmul_adjoint_b: _matmul_adjoint("b"),

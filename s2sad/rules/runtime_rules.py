@@ -44,9 +44,12 @@ def register(T):
     def rt_at_precision_items(g, x, dtype):
         d[x] = g
 
-    @defrule(_rt.in_operand_dtype, jvp="linear")
-    def rt_in_operand_dtype(g, c, a, b):
-        d[c] = g
+    @defrule(_rt.half_matmul, jvp="multilinear")
+    def rt_half_matmul(g, x, y):
+        # a matrix product (accumulated in float32 for 16-bit operands):
+        # the adjoints of ``x @ y``, at the adjoint's dtype
+        d[x] = _rt.matmul_adjoint_a(g, x, y)
+        d[y] = _rt.matmul_adjoint_b(g, x, y)
 
     @defrule(_rt.accumulate, jvp="linear")
     def rt_accumulate(g, a, b):

@@ -7,7 +7,10 @@ argument is cast on entry to the primal dtype, or to its override, into a
 name of its own (``W_f16 = _rt.at_precision(W, np.float16)``; the body then
 reads ``W_f16``: one name, one dtype, which the planner needs), and each
 local name that the policy keeps at a dtype of its own is cast after every
-assignment of it.  The casts are part of the program being differentiated;
+assignment of it; with a 16-bit dtype in the policy, matrix products become
+``_rt.half_matmul(a, b)`` (BLAS in float32, rounded once to the operands'
+16-bit dtype: NumPy has no half-precision BLAS, and ml_dtypes returns a
+bfloat16 product in float32).  The casts are part of the program being differentiated;
 the adjoint of one passes the adjoint through unchanged
 (``rules/runtime_rules.py``), so ``W``'s gradient is the adjoint of
 ``W_f16``, never rounded to float16.
@@ -123,7 +126,7 @@ def cast_inputs(fn, policy, rename_map, kinds, skip, ns, qualname):
         return base
 
     raw = {}
-    narrow = any(d.kind == "V" for d in (policy.primal, *policy.overrides.values()))
+    half = any(d.itemsize == 2 for d in (policy.primal, *policy.overrides.values()))
 
     def visit(body):
         # ``n = expr`` -> ``_n_raw = expr; n = _rt.at_precision(_n_raw, dt)``:
@@ -134,15 +137,10 @@ def cast_inputs(fn, policy, rename_map, kinds, skip, ns, qualname):
             for b in N.blocks(st):
                 b[:] = visit(b)
             hit = [n for n in _assigned(st) if n in wanted and n not in fn.params]
-            prod = _product(st) if narrow and not hit else None
+            prod = _product(st) if half else None
             if prod is not None:
-                # a bfloat16 product comes back in float32 (ml_dtypes): back
-                # to its operands' dtype
-                t = st.target.id
-                r = raw.setdefault(t, fresh(f"_{t.lstrip('_')}_raw"))
-                st.target = N.Name(r)
-                out.extend([st, N.Assign(N.Name(t), rt_call(ns, "in_operand_dtype", N.Name(r), *prod), loc=st.loc)])
-                continue
+                # a 16-bit product by BLAS in float32, rounded once
+                st.value = rt_call(ns, "half_matmul", *prod)
             if not hit:
                 out.append(st)
                 continue
@@ -168,8 +166,8 @@ def cast_inputs(fn, policy, rename_map, kinds, skip, ns, qualname):
 
 
 def _product(st):
-    """The operands of ``name = a @ b`` (or ``np.matmul(a, b)``), or None."""
-    if not (isinstance(st, N.Assign) and isinstance(st.target, N.Name)):
+    """The operands of ``x = a @ b`` (or ``np.matmul(a, b)``), or None."""
+    if not isinstance(st, N.Assign):
         return None
     v = st.value
     if isinstance(v, N.BinOp) and v.op == "MatMult":
