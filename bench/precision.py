@@ -14,11 +14,18 @@ the ReLU one once more with the old float64 mask put back in the runtime
 (``old float64 mask``; the planner did not lower that mask, so it also
 allocated), and reports each against tanh.  It also checks that every
 adjoint of the ReLU and clip gradients is float32.
+
+A second table times the tanh MLP's gradient under precision policies
+(``s2sad.Precision``), from float32 weights and data, against float32
+without one; ``NumPy's float16 matmul`` is the float16 policy with the
+primal's products left to NumPy's own float16 matmul (generic code, no
+BLAS) instead of ``_rt.half_matmul``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -123,9 +130,43 @@ def measure(reps=30, rounds=5):
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def table(times):
-    base = times["tanh"]
-    lines = ["| hidden units | gradient (ms) | against tanh |", "| --- | ---: | ---: |"]
+def _time(df, args, reps):
+    df(*args)
+    df(*args)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        df(*args)
+    return (time.perf_counter() - t0) / reps
+
+
+def measure_policies(reps=10, rounds=3):
+    args = inputs()
+    wrt = (0, 1, 2, 3)
+    rows = {"float32, no policy": dict(), "float64, no policy": dict(),
+            "Precision(float16, float32)": dict(precision=s2sad.Precision(np.float16, np.float32)),
+            "Precision(float16, float16)": dict(precision=s2sad.Precision(np.float16, np.float16))}
+    if importlib.util.find_spec("ml_dtypes") is not None:
+        rows["Precision(bfloat16, float32)"] = dict(precision=s2sad.Precision("bfloat16", np.float32))
+    dfs = {k: s2sad.grad(tanh_mlp, wrt=wrt, **kw) for k, kw in rows.items()}
+    slow = "Precision(float16, float32), NumPy's float16 matmul"
+    dfs[slow] = s2sad.grad(tanh_mlp, wrt=wrt, precision=s2sad.Precision(np.float16, np.float32), plan=False)
+    a64 = [a.astype(np.float64) for a in args]
+    times = {k: [] for k in dfs}
+    half = s2sad_runtime.half_matmul
+    for _ in range(rounds):
+        for k, df in dfs.items():
+            if k == slow:
+                s2sad_runtime.half_matmul = np.matmul
+            try:
+                times[k].append(_time(df, a64 if k.startswith("float64") else args, 2 if k == slow else reps))
+            finally:
+                s2sad_runtime.half_matmul = half
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def table(times, base_key="tanh", head="hidden units", against="against tanh"):
+    base = times[base_key]
+    lines = [f"| {head} | gradient (ms) | {against} |", "| --- | ---: | ---: |"]
     for k, t in times.items():
         lines.append(f"| {k} | {t * 1e3:.2f} | {t / base:.2f}x |")
     return "\n".join(lines)
@@ -146,6 +187,8 @@ def main():
     a = ap.parse_args()
     times = measure(a.reps)
     text = table(times)
+    pol = measure_policies()
+    text += "\n\n" + table(pol, "float32, no policy", "tanh MLP 784-512-10, batch 128", "against float32")
     print(text)
     if a.write:
         write(text)
