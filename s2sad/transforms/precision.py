@@ -68,12 +68,20 @@ def _assigned(st):
 _SHORT = {"float16": "f16", "float32": "f32", "float64": "f64", "bfloat16": "bf16", "float128": "f128"}
 
 
+def _map_exprs(st, fn):
+    """Apply ``fn`` to the expression statement ``st`` evaluates (in place;
+    not its target, nor nested blocks)."""
+    if isinstance(st, (N.Assign, N.Eval, N.Return, N.Push)) and isinstance(st.value, N.Expr):
+        st.value = fn(st.value)
+    elif isinstance(st, (N.If, N.While)):
+        st.test = fn(st.test)
+    elif isinstance(st, N.For):
+        st.iter = fn(st.iter)
+
+
 def _rename_stmt(st, mapping):
     """Statement ``st`` reading and writing ``mapping``'s new names (in place)."""
-    for field in ("value", "test", "iter"):
-        e = getattr(st, field, None)
-        if isinstance(e, N.Expr):
-            setattr(st, field, rename(e, mapping))
+    _map_exprs(st, lambda e: rename(e, mapping))
     if isinstance(st, N.Assign):
         st.target = rename(st.target, mapping)
     elif isinstance(st, N.For) and st.target in mapping:
@@ -206,9 +214,6 @@ def apply_policy(fdef, policy, ns):
         return None
 
     for st in iter_stmts(fdef.body, defs=True):
-        for field in ("value", "test", "iter"):
-            e = getattr(st, field, None)
-            if isinstance(e, N.Expr):
-                setattr(st, field, rebuild(e, widen))
+        _map_exprs(st, lambda e: rebuild(e, widen))
     fdef.body = pro + list(fdef.body)
     return fdef
