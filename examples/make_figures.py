@@ -39,6 +39,7 @@ FIGURES = {
     "hypergradients": "reversible_hypergradients.png",
     "newton_digits": "forward_newton_digits.png",
     "dp_sgd_digits": "vmap_dp_sgd_digits.png",
+    "fp16_mlp": "arrays_fp16_mlp.png",
     "dask_sgd": "scale_dask_sgd.png",
 }
 

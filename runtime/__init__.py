@@ -24,6 +24,7 @@ compiler's rule tables are keyed by):
 ``manipulation`` adjoints of diff, pad, split, sort, cumprod, kron, cross, ...
 ``decompositions`` adjoints of ``linalg.cholesky``, ``eigh``, ``eigvalsh``
 ``plan``         planned code: workspaces and deferred weight gradients
+``precision``    the casts of a precision policy (``s2sad.Precision``)
 ``loops``        loop strategies and the checkpointed-loop drivers (imported
                  on first use of one of their names)
 ``checkpoint``   checkpointing schedules; ``reversible`` exact reversal;
@@ -33,7 +34,7 @@ compiler's rule tables are keyed by):
 from __future__ import annotations
 
 from .core import (
-    ZERO, Like, accumulate, as_tuple, broadcast_as, check_rebind, check_scalar_output, elem, grad_out, like,
+    ZERO, Like, accumulate, as_tuple, broadcast_as, check_rebind, check_scalar_output, elem, grad_out, grad_out_as, like,
     stack_operand, stop_gradient, unbroadcast, zeros_like,
 )
 from .reductions import (
@@ -60,6 +61,7 @@ from .tangents import (
     var_jvp,
 )
 from .plan import PairSum, pair_add, pair_total
+from .precision import at_precision, at_precision_items, half_matmul
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
     arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
@@ -102,7 +104,7 @@ from .views import (  # noqa: E402
 
 __all__ = [
     # core
-    "ZERO", "Like", "like", "unbroadcast", "broadcast_as", "zeros_like", "accumulate", "elem", "grad_out",
+    "ZERO", "Like", "like", "unbroadcast", "broadcast_as", "zeros_like", "accumulate", "elem", "grad_out", "grad_out_as",
     "as_tuple", "stop_gradient", "stack_operand", "check_scalar_output", "check_rebind",
     # reductions
     "expand_adjoint", "sum_adjoint", "reduce_sum_like", "count", "mean_adjoint", "extremum_adjoint",
@@ -155,6 +157,8 @@ __all__ = [
     "nanextremum_adjoint",
     # plan
     "PairSum", "pair_add", "pair_total",
+    # precision policies
+    "at_precision", "at_precision_items", "half_matmul",
     # loops (lazy)
     *_LAZY,
 ]

@@ -90,6 +90,43 @@ def like(x):
     return x
 
 
+def is_float_dtype(dt):
+    """Is ``dt`` a floating dtype: NumPy's own, or one registered by
+    ``ml_dtypes`` (``bfloat16`` has kind ``'V'`` but a ``finfo``)?"""
+    if dt is None:
+        return False
+    kind = dtype_kind(dt)
+    if kind == "f":
+        return True
+    if kind != "V":
+        return False
+    try:
+        np.finfo(dt)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def float_dtype(*vals):
+    """The dtype an adjoint of ``vals`` takes: the promotion of the float
+    (or complex) dtypes among them, so that a float32 array keeps its
+    adjoint in float32 (``np.result_type(x, float)`` would make it float64).
+    Python numbers, integers and booleans add nothing; float64 when no
+    value has a float dtype, complex when a Python complex is among them."""
+    dts = []
+    cplx = False
+    for v in vals:
+        dt = getattr(v, "dtype", None)
+        if dt is None:
+            cplx = cplx or isinstance(v, complex)
+        elif is_float_dtype(dt) or dtype_kind(dt) == "c":
+            dts.append(dt)
+    out = np.result_type(*dts) if dts else np.dtype(np.float64)
+    if cplx and out.kind != "c":
+        out = np.result_type(out, np.complex64)
+    return out
+
+
 def _shape(x):
     s = getattr(x, "shape", None)
     return () if s is None else tuple(s)
@@ -329,6 +366,42 @@ def grad_out(g, x):
         g = unbroadcast(g, x)
     if type(x) is np.ndarray and type(g) is not np.ndarray:
         g = np.asarray(g)          # a 0-d array in, a 0-d array out (not a NumPy scalar)
+    return g
+
+
+def grad_out_as(g, x, dtype):
+    """:func:`grad_out` delivering floating gradients in ``dtype`` (a
+    precision policy's adjoint dtype, ``s2sad.Precision``), whatever
+    ``x``'s: the adjoint is cast once, from the accumulator's dtype, never
+    through ``x``'s narrower one."""
+    return _grad_out_as(g, x, np.dtype(dtype))
+
+
+def _grad_out_as(g, x, dt):
+    if isinstance(x, (list, tuple)):
+        gs = [ZERO] * len(x) if g is ZERO else g
+        return _same_sequence(x, [_grad_out_as(gi, xi, dt) for gi, xi in zip(gs, x)])
+    if isinstance(x, dict):
+        return {k: _grad_out_as(ZERO if g is ZERO else g[k], v, dt) for k, v in x.items()}
+    xd = getattr(x, "dtype", None)
+    if xd is None or not is_float_dtype(xd):
+        out = grad_out(g, x)
+        return dt.type(out) if isinstance(out, float) else out
+    if g is ZERO:
+        return dt.type(0) if isinstance(x, np.generic) else np.zeros_like(x, dtype=dt)
+    if is_complex(g):
+        raise complex_value_error()
+    if isinstance(x, np.generic):
+        return dt.type(g if not hasattr(g, "sum") or _shape(g) == () else g.sum())
+    gd = getattr(g, "dtype", None)
+    if gd is None:
+        return np.full_like(x, g, dtype=dt)
+    if gd != dt:
+        g = g.astype(dt)
+    if _shape(g) != _shape(x):
+        g = unbroadcast(g, x)
+    if type(x) is np.ndarray and type(g) is not np.ndarray:
+        g = np.asarray(g)
     return g
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import ZERO, at_function
+from .core import ZERO, at_function, float_dtype
 from .linalg import mT
 
 
@@ -89,7 +89,7 @@ def eigh_adjoint(g, ans, a, UPLO="L"):
     if not _is_zero(gv):
         inner = inner + _gaps(w) * (mT(v) @ gv)
     if isinstance(inner, float):
-        return np.zeros_like(a, dtype=np.result_type(a, float))
+        return np.zeros_like(a, dtype=float_dtype(a))
     s = v @ inner @ mT(v)
     return _to_triangle(_sym(s), UPLO.upper() == "L")
 
@@ -175,7 +175,7 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
         inner = inner + _scale_rows(s, f * (vg - mT(vg)))
         out = out + _scale_cols(u, 1.0 / s) @ mT(gv - v @ vg)
     if isinstance(inner, float) and isinstance(out, float):
-        return np.zeros_like(a, dtype=np.result_type(a, float))
+        return np.zeros_like(a, dtype=float_dtype(a))
     return (u @ inner @ vt if not isinstance(inner, float) else 0.0) + out
 
 
@@ -240,7 +240,7 @@ def qr_adjoint(g, ans, a, mode="reduced"):
     if not _is_zero(gq):
         b = b + gq
     if isinstance(b, float):
-        return np.zeros_like(a, dtype=np.result_type(a, float))
+        return np.zeros_like(a, dtype=float_dtype(a))
     return mT(np.linalg.solve(r, mT(b)))
 
 
@@ -281,7 +281,7 @@ def pinv_jvp(t, ans, a):
 
 
 def _powers(a, n):
-    out = [np.broadcast_to(np.eye(a.shape[-1], dtype=np.result_type(a, float)), a.shape)]
+    out = [np.broadcast_to(np.eye(a.shape[-1], dtype=float_dtype(a)), a.shape)]
     for _ in range(n - 1):
         out.append(out[-1] @ a)
     return out
@@ -292,7 +292,7 @@ def matrix_power_adjoint(g, ans, a, n):
     (``n < 0``: through ``inv(a)``)."""
     n = int(n)
     if n == 0:
-        return np.zeros_like(a, dtype=np.result_type(a, float))
+        return np.zeros_like(a, dtype=float_dtype(a))
     b = a if n > 0 else np.linalg.inv(a)
     pw = _powers(b, abs(n))
     gb = sum(mT(pw[k]) @ g @ mT(pw[abs(n) - 1 - k]) for k in range(abs(n)))
@@ -305,7 +305,7 @@ def matrix_power_jvp(t, ans, a, n):
     """Tangent of ``matrix_power(a, n)``: ``sum_k a^k dA a^(n-1-k)``."""
     n = int(n)
     if n == 0:
-        return np.zeros_like(ans, dtype=np.result_type(ans, float))
+        return np.zeros_like(ans, dtype=float_dtype(ans))
     b = a if n > 0 else np.linalg.inv(a)
     db = t if n > 0 else -b @ t @ b
     pw = _powers(b, abs(n))
@@ -341,7 +341,7 @@ def lstsq_adjoint(g, ans, a, b, rcond=None, part=0):
     if not _is_zero(gs) and part == 0:
         out = out + svd_adjoint(gs, None, a, False, False)
     if isinstance(out, float):
-        return np.zeros_like(a if part == 0 else b, dtype=np.result_type(a, b, float))
+        return np.zeros_like(a if part == 0 else b, dtype=float_dtype(a, b))
     return out
 
 

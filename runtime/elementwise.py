@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, complex_value_error, is_complex
+from .core import _PY_SCALARS, _astype, complex_value_error, float_dtype, is_complex, is_float_dtype
 from .namespaces import dtype_kind
 
 
@@ -25,16 +25,27 @@ def tie_weight(x, y):
     1/2 at ties (the subgradient that treats both sides alike)."""
     if isinstance(x, _PY_SCALARS) and isinstance(y, _PY_SCALARS):
         return 1.0 if x > y else (0.5 if x == y else 0.0)
-    return (x > y) + 0.5 * (x == y)
+    # in the operands' float dtype: ``(x > y) + 0.5 * (x == y)`` is float64
+    # whatever they are, and would make a float32 adjoint float64
+    dt = float_dtype(x, y)
+    gt = x > y
+    if type(gt) is np.ndarray:
+        return gt + dt.type(0.5) * (x == y)
+    # (arrays of other libraries: the array API has no arithmetic on bools)
+    return _astype(gt, dt) + 0.5 * _astype(x == y, dt)
 
 
 def clip_mask(a, lo, hi):
-    m = 1.0
-    if lo is not None:
-        m = m * (a >= lo)
+    """1 where ``clip(a, lo, hi)`` passes ``a`` through, 0 where it clips,
+    in ``a``'s float dtype (a Python float for a Python number)."""
+    if lo is None and hi is None:
+        return 1.0
+    m = (a >= lo) if lo is not None else None
     if hi is not None:
-        m = m * (a <= hi)
-    return m
+        m = (a <= hi) if m is None else m & (a <= hi)
+    if isinstance(m, bool):
+        return float(m)
+    return _astype(m, float_dtype(a, lo, hi))
 
 
 def below_mask(a, lo):
@@ -64,10 +75,15 @@ def sinc_derivative(x):
     return np.where(x == 0, 0.0, (np.cos(np.pi * safe) * np.pi * safe - np.sin(np.pi * safe)) / (np.pi * safe * safe))
 
 
-def astype_adjoint(g, x):
+def astype_adjoint(g, x, at_least=None):
+    """The adjoint of a cast of ``x``, back in ``x``'s dtype, or in
+    ``at_least`` where that is wider (a precision policy's adjoint dtype:
+    the adjoint of a float16 value cast to float32 stays float32)."""
     dt = getattr(x, "dtype", None)
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (the cast would drop the imaginary part)
-    if dt is not None and dtype_kind(dt) in "fc":
+    if at_least is not None and dt is not None and (dtype_kind(dt) in "fc" or is_float_dtype(dt)):
+        dt = np.result_type(dt, at_least)
+    if dt is not None and (dtype_kind(dt) in "fc" or is_float_dtype(dt)):
         return g.astype(dt) if getattr(g, "dtype", dt) != dt else g
     return g

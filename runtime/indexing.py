@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, copy_value, is_complex, zeros_like
+from .core import (
+    _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, copy_value, is_complex, is_float_dtype,
+    zeros_like,
+)
 from .namespaces import dtype_kind
 
 
@@ -50,6 +53,11 @@ def index_adjoint(g, x, idx):
         return z[()]
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (z[idx] = g would drop the imaginary part)
+    gd = getattr(g, "dtype", None)
+    if gd is not None and gd != z.dtype and is_float_dtype(gd) and is_float_dtype(z.dtype):
+        wide = np.result_type(z.dtype, gd)
+        if wide != z.dtype:         # a float32 adjoint of a float16 value is not stored in float16
+            z = z.astype(wide)
     if is_basic_index(idx) or _is_mask(idx):
         if type(z) is not np.ndarray and isinstance(idx, tuple) and None in idx:
             # (``z[None, :] = g``: the array API indexes stores without newaxis)
@@ -103,7 +111,8 @@ def index_accumulate_inplace(a, g, x, idx):
             ga = np.asarray(g)
             if is_complex(ga) and not is_complex(a):
                 raise complex_value_error()
-            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind"):
+            if ga.dtype.kind in "biufc" and np.can_cast(ga.dtype, a.dtype, "same_kind") \
+                    and not (is_float_dtype(ga.dtype) and np.result_type(ga.dtype, a.dtype) != a.dtype):
                 a[idx] += ga.astype(a.dtype)      # as index_adjoint stores it
                 return a
     return a + index_adjoint(g, x, idx)
@@ -252,15 +261,15 @@ def repeat_adjoint(g, x, repeats, axis=None):
         for n in xs:
             size *= n
         if isinstance(repeats, int):
-            return g.reshape(size, repeats).sum(axis=1).reshape(xs)
+            return np.reshape(np.sum(np.reshape(g, (size, repeats)), axis=1), xs)
         flat = np.zeros_like(g, shape=(size,))
         np.add.at(flat, np.repeat(np.arange(size), repeats), g)
-        return flat.reshape(xs)
+        return np.reshape(flat, xs)
     xs = _shape(x)
     axis %= len(xs)
     if isinstance(repeats, int):
         shape = xs[:axis] + (xs[axis], repeats) + xs[axis + 1:]
-        return g.reshape(shape).sum(axis=axis + 1)
+        return np.sum(np.reshape(g, shape), axis=axis + 1)
     idx = np.repeat(np.arange(xs[axis]), repeats)
     z = zeros_like(x)
     sl = (slice(None),) * axis + (idx,)
@@ -279,8 +288,8 @@ def tile_adjoint(g, x, reps):
     inter = []
     for r, n in zip(reps, xs_full):
         inter += [r, n]
-    g = g.reshape(inter).sum(axis=tuple(range(0, 2 * nd, 2)))
-    return g.reshape(xs)
+    g = np.sum(np.reshape(g, inter), axis=tuple(range(0, 2 * nd, 2)))
+    return np.reshape(g, xs)
 
 
 def roll_adjoint(g, shift, axis=None):

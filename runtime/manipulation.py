@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, ZERO, _shape, unbroadcast
+from .core import _PY_SCALARS, ZERO, _shape, float_dtype, unbroadcast
 from .errors import NoRuleError
 from .namespaces import dtype_kind
 
@@ -74,7 +74,7 @@ def diff_transpose(c, g, a, n=1, axis=-1, prepend=None, append=None, part=0):
         if i == pos:
             pieces.append(np.broadcast_to(c, _shape(v)) if _shape(c) != _shape(v) else c)
         else:
-            pieces.append(np.zeros_like(c, shape=_shape(v), dtype=np.result_type(c, float)))
+            pieces.append(np.zeros_like(c, shape=_shape(v), dtype=float_dtype(c)))
     return np.diff(np.concatenate(pieces, axis=axis) if len(pieces) > 1 else pieces[0], n, axis=axis)
 
 
@@ -152,7 +152,7 @@ def split_adjoint(g, ary, indices_or_sections, axis=0):
     container, so the compiler accumulates its adjoint piece by piece);
     several such lists joined end to end are also summed piece by piece."""
     ax = _split_axis(ary, axis)
-    parts = np.array_split(np.zeros_like(ary, dtype=np.result_type(ary, float)), indices_or_sections, axis=ax)
+    parts = np.array_split(np.zeros_like(ary, dtype=float_dtype(ary)), indices_or_sections, axis=ax)
     n = len(parts)
     if not isinstance(g, (list, tuple)) or len(g) % n or not g:
         from .errors import S2SadError

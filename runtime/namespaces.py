@@ -350,6 +350,13 @@ class NumPyNames:
             raise NamespaceError(f"the derivative needs numpy.put_along_axis, which {xp.__name__} does not have "
                                  f"(only permutations along an axis are supported there)",
                                  hint="use NumPy arrays for this function")
+        n = arr.shape[axis]
+        shape = [1] * len(arr.shape)
+        shape[axis] = n
+        if not bool(xp.all(xp.sort(indices, axis=axis) == xp.reshape(xp.arange(n, dtype=indices.dtype), tuple(shape)))):
+            raise NamespaceError(f"the derivative needs numpy.put_along_axis, which {xp.__name__} does not have "
+                                 f"(only permutations along an axis are supported there)",
+                                 hint="use NumPy arrays for this function")
         inverse = xp.argsort(indices, axis=axis)
         arr[...] = xp.take_along_axis(xp.broadcast_to(self._asarray(values, arr.dtype), tuple(arr.shape)),
                                       inverse, axis=axis)
@@ -376,13 +383,32 @@ class _Add:
         of rows so that the one-hot matrix stays small."""
         xp = self._names._xp
         parts = list(idx) if isinstance(idx, tuple) else [idx]
+        lead = 0            # full slices before the integer arrays: moved behind them
+        while lead < len(parts) and isinstance(parts[lead], slice) and parts[lead] == slice(None):
+            lead += 1
+        if lead:
+            parts = parts[lead:]
+            nd = len(z.shape)
+            k = sum(1 for p in parts if not (p is Ellipsis or isinstance(p, slice)))
+            order = tuple(range(lead, nd)) + tuple(range(lead))
+            zt = xp.permute_dims(z, order)
+            gnd = len(getattr(g, "shape", ()))
+            if gnd:
+                # x[:, i] puts i's axes after the leading ones: move them first
+                ia = gnd - (nd - lead - k) - lead      # the dimensions of the index arrays
+                gorder = tuple(range(lead, lead + ia)) + tuple(range(lead)) + tuple(range(lead + ia, gnd))
+                g = xp.permute_dims(g, gorder) if ia >= 0 else g
+            self.at(zt, tuple(parts), g)
+            inverse = tuple(order.index(i) for i in range(nd))
+            z[...] = xp.permute_dims(zt, inverse)
+            return
         while parts and (parts[-1] is Ellipsis or (isinstance(parts[-1], slice) and parts[-1] == slice(None))):
             parts.pop()
         parts = [xp.asarray(p) if isinstance(p, (list, int)) else p for p in parts]
         if not parts or not all(hasattr(p, "dtype") and dtype_kind(p.dtype) in "iu" for p in parts):
             raise NamespaceError(
                 f"the adjoint of this indexing needs numpy.add.at, which {xp.__name__} does not have "
-                f"(integer arrays indexing the leading axes are supported there, not slices or masks between them)",
+                f"(integer arrays indexing consecutive axes are supported there, not slices or masks between them)",
                 hint="index with slices or integer arrays, or use NumPy arrays")
         k = len(parts)
         lead, rest = tuple(z.shape[:k]), tuple(z.shape[k:])

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _PY_SCALARS, _astype, _broadcast_like, _shape, _sum
-from .namespaces import dtype_kind
+from .core import _PY_SCALARS, _astype, _broadcast_like, _shape, _sum, float_dtype
 
 
 def _norm_axis(axis, ndim):
@@ -75,17 +74,17 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     if isinstance(x, _PY_SCALARS):
         return g
     a = _expand(ans, x, axis, keepdims)
-    # the mask and the tie count in x's precision (a bool or integer array
-    # would promote a float32 adjoint to float64)
-    mask = _astype(x == a, x.dtype if dtype_kind(x.dtype) in "fc" else np.float64)
+    # the mask and the tie count in the float dtype of x and g (a bool or
+    # integer array would promote a float32 adjoint to float64)
+    mask = _astype(x == a, float_dtype(x, g))
     g = _expand(g, x, axis, keepdims)
-    return g * mask / _sum(mask, axis, True)
+    return g * (mask / _sum(mask, axis, True))
 
 
 def extremum_weights(ans, x, axis=None, keepdims=False):
     a = _expand(ans, x, axis, keepdims)
-    mask = x == a
-    return mask / mask.sum(axis=axis, keepdims=True)
+    mask = _astype(x == a, float_dtype(x))
+    return mask / _sum(mask, axis, True)
 
 
 def prod_adjoint(g, ans, x, axis=None, keepdims=False):

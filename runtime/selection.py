@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .core import float_dtype
 from .reductions import extremum_adjoint, sum_adjoint
 
 
@@ -28,7 +29,7 @@ def take_along_axis_adjoint(g, arr, indices, axis):
     """Adjoint of ``np.take_along_axis(arr, indices, axis)``: ``g`` added
     back at the positions read (repeated indices accumulate)."""
     arr = np.asarray(arr)
-    z = np.zeros(arr.shape, dtype=np.result_type(arr, float))
+    z = np.zeros(arr.shape, dtype=float_dtype(arr, g))
     if axis is None:
         np.add.at(z.reshape(-1), indices, g)
         return z
@@ -56,7 +57,7 @@ def select_adjoint(g, condlist, k):
 
 def nan_mask(x):
     """1 where ``x`` is a number, 0 where it is NaN."""
-    return (~np.isnan(x)).astype(np.result_type(x, float))
+    return (~np.isnan(x)).astype(float_dtype(x))
 
 
 def nansum_adjoint(g, x, axis=None, keepdims=False):

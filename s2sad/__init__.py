@@ -9,6 +9,7 @@ from s2sad.api import (  # noqa: F401
     adjoint, grad, hessian, hvp, jvp, show, stop_gradient, value_and_grad, vjp,
 )
 from s2sad.export import export  # noqa: F401
+from s2sad.precision import LossScaler, Precision  # noqa: F401
 from s2sad.vmap import vmap  # noqa: F401
 from s2sad.per_example import clipped_grad, per_example_norms  # noqa: F401
 from s2sad.errors import (  # noqa: F401

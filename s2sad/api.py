@@ -31,9 +31,11 @@ from s2sad import lazy_inputs as _dask
 from s2sad.plan.entries import plan_entry
 from s2sad.plan.signature import check_out, check_out_overlap, deliver, mismatch as _mismatch, plan_key as _plan_key
 from s2sad.plan.specialise import specialised_entry
+from s2sad.precision import Precision
 from s2sad.rules import DEFAULT_RULES
 from s2sad.transforms.forward import ForwardTransform
 from s2sad.transforms.inplace_adjoint import inplace_adjoints
+from s2sad.transforms.precision import apply_policy, cast_inputs
 from s2sad.transforms.reverse import ReverseTransform
 
 
@@ -91,9 +93,10 @@ class GradFunction(BackendOptions, WatchesBindings):
     """A differentiated function.  Call it like the original; read the
     generated code in ``.source``."""
 
-    def __init__(self, fn, wrt, mode, rules=None, loops=None, plan=True, backend="python"):
+    def __init__(self, fn, wrt, mode, rules=None, loops=None, plan=True, backend="python", precision=None):
         self.fn = fn
         self.backend = _check_backend(backend)
+        self.precision = _check_precision(precision, mode, self.backend)
         self.plan = plan and mode in ("grad", "value_and_grad") and self.backend == "python"
         self._plans = {}
         self._seen = {}             # signatures met once, not planned yet
@@ -214,6 +217,19 @@ class GradFunction(BackendOptions, WatchesBindings):
             if entry:
                 self.stats = _NO_LOOPS
                 return entry.run(args, None)
+        return self._call(args, kwargs, ())
+
+    def seeded(self, seed, *args, **kwargs):
+        """Call with the reverse sweep started from ``seed`` instead of 1:
+        the gradients come back multiplied by it (what
+        :class:`s2sad.LossScaler` does; the value is unchanged)."""
+        if self.mode not in ("grad", "value_and_grad"):
+            raise ArgumentError(f"seeded calls are for gradients; {self.mode} does not take them")
+        if self._watch and self._stale():
+            self._reset()
+        return self._call(args, kwargs, (seed,))
+
+    def _call(self, args, kwargs, extra):
         if self.mode == "jvp":
             return self._call_jvp(args, kwargs)
         out = None
@@ -235,6 +251,8 @@ class GradFunction(BackendOptions, WatchesBindings):
             key = self._key(args)
             f = self._cache.get(key) or self.compiled(args)
             if _dask.has_dask(args):        # (never kept in _fast: a Dask call takes its own path)
+                if extra:
+                    raise ArgumentError("a seeded call (loss scaling) takes NumPy arrays, not Dask ones")
                 return _dask.call(self, f, args, out)
             if not any(_is_function_value(a) for a in args):
                 self._fast[sig] = f
@@ -243,7 +261,7 @@ class GradFunction(BackendOptions, WatchesBindings):
             if pkey is not None:
                 entry = self._plans.get(pkey)
                 if entry is None and (not self._plans or pkey in self._seen):
-                    return self._first_call(f, args, pkey, out)
+                    return self._first_call(f, args, pkey, out, extra)
                 if entry is None:
                     if len(self._seen) > 4096:
                         self._seen.clear()
@@ -251,10 +269,10 @@ class GradFunction(BackendOptions, WatchesBindings):
                 elif entry is not False:
                     self.stats = _NO_LOOPS
                     self._last_plan = entry
-                    return entry.run(args, out)
+                    return entry.run(args, out, extra)
         if self.mode in ("grad", "value_and_grad") and not f.__s2sad_loops__:
             self.stats = _NO_LOOPS
-            return self._deliver(f(*args), out)
+            return self._deliver(f(*args, *extra), out)
         if self.mode == "vjp":
             value = self.fn(*args)
 
@@ -267,7 +285,7 @@ class GradFunction(BackendOptions, WatchesBindings):
             return value, pullback
         loops = _loops.collect_stats()
         try:
-            return self._deliver(f(*args), out)
+            return self._deliver(f(*args, *extra), out)
         finally:
             self._record(loops)
 
@@ -280,13 +298,14 @@ class GradFunction(BackendOptions, WatchesBindings):
             return res[0], deliver(res[1], outs, self.single)
         return deliver(res, outs, self.single)
 
-    def _first_call(self, f, args, pkey, out):
+    def _first_call(self, f, args, pkey, out, extra=()):
         """The first call of a signature: run the generic code instrumented,
-        plan it, and check the planned variant against it before keeping it."""
+        plan it, and check the planned variant against it before keeping it
+        (``extra``: a seed, given to this call after the check)."""
         self.stats = _NO_LOOPS
         with self._lock:
             if pkey in self._plans:     # another thread planned it meanwhile
-                return self._deliver(f(*args), out)
+                return self._deliver(f(*args, *extra), out)
             generic = []
             reason = blocked = _plan_blocker(f.__s2sad_ir__)
             entry = False
@@ -310,6 +329,8 @@ class GradFunction(BackendOptions, WatchesBindings):
                 self._plans[pkey] = entry
                 self._last_plan = entry
                 self._evict()
+        if extra:
+            return entry.run(args, out, extra) if entry else self._deliver(f(*args, *extra), out)
         result = generic[0] if generic else f(*args)
         return self._deliver(result, out)
 
@@ -400,6 +421,9 @@ class GradFunction(BackendOptions, WatchesBindings):
             for nm, a in zip(self._names, args):
                 kinds[norm.scope.rename.get(nm, nm)] = ("container" if _container_kind(a) else
                                                         "py" if isinstance(a, (float, int, np.generic)) else "array")
+        if self.precision is not None:
+            cast_inputs(fn, self.precision, norm.scope.rename, kinds, {norm.scope.rename.get(n, n) for n in fn_params},
+                        ns, self.fn.__qualname__)
         wrt_names = [norm.scope.rename.get(self._names[i], self._names[i]) for i in self.wrt]
         cplx, rules = complex_mode(fn, args, [norm.scope.rename.get(n, n) for n in self._names], table)
         if self.mode == "jvp":
@@ -417,6 +441,8 @@ class GradFunction(BackendOptions, WatchesBindings):
         suffix = self.mode
         fname = f"{fn.name}_{suffix}"
         fdef = plan_ir = tr.run(fname)
+        if self.precision is not None:
+            fdef = plan_ir = apply_policy(fdef, self.precision, ns)
         if self.mode != "jvp":
             fdef = inplace_adjoints(fdef, ns)
         source = R.source(fdef) + "\n"
@@ -456,9 +482,23 @@ class GradFunction(BackendOptions, WatchesBindings):
 
 # ---------------------------------------------------------------- public API
 
-def _transform(mode, f, wrt, rules, loops=None, plan=True, backend="python"):
+def _check_precision(precision, mode, backend):
+    if precision is None:
+        return None
+    if not isinstance(precision, Precision):
+        raise ArgumentError(f"precision={precision!r}: give an s2sad.Precision",
+                            hint="e.g. precision=s2sad.Precision(primal=np.float16, adjoint=np.float32)")
+    if mode not in ("grad", "value_and_grad"):
+        raise ArgumentError(f"precision= is for grad and value_and_grad, not {mode}")
+    if backend != "python":
+        raise ArgumentError(f"precision= runs on the Python backend, not backend={backend!r}",
+                            hint="leave backend at its default with a precision policy")
+    return precision
+
+
+def _transform(mode, f, wrt, rules, loops=None, plan=True, backend="python", precision=None):
     if f is None:
-        return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan, backend)
+        return lambda fn: GradFunction(fn, wrt, mode, rules, loops, plan, backend, precision)
     if not callable(f):
         raise ArgumentError(f"{mode} expects a function, got {f!r}")
     mod = getattr(f, "__module__", None) or ""
@@ -468,10 +508,10 @@ def _transform(mode, f, wrt, rules, loops=None, plan=True, backend="python"):
                             f"`{name}` is a library function",
                             hint=f"wrap it in a function of your own, e.g. `def f(x): return np.{name}(x)`, and "
                                  f"differentiate that")
-    return GradFunction(f, wrt, mode, rules, loops, plan, backend)
+    return GradFunction(f, wrt, mode, rules, loops, plan, backend, precision)
 
 
-def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
+def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python", precision=None):
     """Gradient of a scalar-valued function, as generated Python.
 
     Args:
@@ -491,6 +531,10 @@ def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
             warning and ``.plan_info["fallback"]``) or ``"auto"`` (Numba
             for loops without matrix products, if installed): see
             docs/performance.md, "The Numba backend".
+        precision: an :class:`s2sad.Precision` policy: the function runs at
+            its primal dtype, the reverse sweep at its adjoint dtype, and
+            the gradients come back in the adjoint dtype (docs/arrays.md,
+            "Precision").  Use :class:`s2sad.LossScaler` for float16.
 
     Returns:
         A callable with ``f``'s signature returning the gradient(s); its
@@ -505,12 +549,12 @@ def grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
         ...     return np.sum(np.sin(x) * x)
         >>> df = s2sad.grad(f)      # doctest: +SKIP (needs source in a file)
     """
-    return _transform("grad", f, wrt, rules, loops, plan, backend)
+    return _transform("grad", f, wrt, rules, loops, plan, backend, precision)
 
 
-def value_and_grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python"):
+def value_and_grad(f=None, wrt=0, *, rules=None, loops=None, plan=True, backend="python", precision=None):
     """Like :func:`grad` but returns ``(f(*args), gradient)``."""
-    return _transform("value_and_grad", f, wrt, rules, loops, plan, backend)
+    return _transform("value_and_grad", f, wrt, rules, loops, plan, backend, precision)
 
 
 def vjp(f=None, wrt=0, *, rules=None, loops=None, backend="python"):

@@ -101,11 +101,11 @@ def test_the_lists_are_what_the_examples_are():
     """The parametrization below sees the examples it should (a renamed
     FIGURE or a moved import would silently drop an example from a check)."""
     assert {"quickstart", "neural_ode", "lotka_volterra", "hypergradients", "newton_digits",
-            "dp_sgd_digits", "dask_sgd"} <= set(NAMES)
+            "dp_sgd_digits", "dask_sgd", "fp16_mlp"} <= set(NAMES)
     assert set(PLOTTING) == {"neural_ode", "lotka_volterra", "hypergradients", "newton_digits", "dp_sgd_digits",
-                             "dask_sgd"}
+                             "dask_sgd", "fp16_mlp"}
     assert set(NEEDS_DASK) == {"dask_sgd"}
-    assert set(NEEDS_SKLEARN) == {"hypergradients", "newton_digits", "dp_sgd_digits"}
+    assert set(NEEDS_SKLEARN) == {"hypergradients", "newton_digits", "dp_sgd_digits", "fp16_mlp"}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import s2sad_runtime as _rt_mod
+from s2sad_runtime.core import is_float_dtype
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
 from s2sad.ir.visit import rebuild, walk
@@ -34,7 +35,7 @@ from s2sad.plan import batched as _batched, lowering as _lowering
 from s2sad.plan.allocation import Allocation
 from s2sad.plan.flatten import is_rt_call, nested
 from s2sad.plan.lowering import CONST, O, RP, instantiate, scratch as scratch_ph
-from s2sad.plan.probe import DYN, Probe
+from s2sad.plan.probe import DYN, Probe, dtype_key
 from s2sad.plan.shapes import PlanError, Planner
 
 __all__ = ["plan", "Plan", "PlanError"]
@@ -57,17 +58,26 @@ class Plan:
 def _grad_out_calls(ret):
     """The calls of a return value that deliver gradients, in order:
     ``_rt.grad_out(NAME, X)``, or ``_rt.b_grad_out(NAME, X, gb, xb, n)``
-    (a batch of per-example gradients, from ``vmap(grad(f))``)."""
+    (a batch of per-example gradients, from ``vmap(grad(f))``), or
+    ``_rt.grad_out_as(NAME, X, DTYPE)`` (a precision policy)."""
     return [n for n in walk(ret) if is_rt_call(n, _rt_mod.grad_out) and len(n.args) == 2
+            or is_rt_call(n, _rt_mod.grad_out_as) and len(n.args) == 3
             or is_rt_call(n, _rt_mod.b_grad_out) and len(n.args) == 5]
 
 
 def _result_meta(p, c):
     """The meta of the gradient a delivering call returns when it is its
-    operand as it is (shape and dtype); DYN when it may be anything else."""
+    operand as it is (shape and dtype); DYN when it may be anything else.
+    ``grad_out_as(g, x, dtype)`` (a precision policy) delivers ``dtype``."""
     x = c.args[1]
     if not is_rt_call(c, _rt_mod.b_grad_out):
-        return p.meta(x)
+        m = p.meta(x)
+        if is_rt_call(c, _rt_mod.grad_out_as):
+            dt = p.resolve(c.args[2])
+            if dt is None or m[0] != "A" or not is_float_dtype(np.dtype(m[2])):
+                return DYN
+            return ("A", m[1], dtype_key(np.dtype(dt))) + tuple(m[3:])
+        return m
     gb, xb = c.args[2], c.args[3]
     mg, mx = p.meta(c.args[0]), p.meta(x)
     if not (isinstance(gb, N.Const) and gb.value is True and isinstance(xb, N.Const)) \

@@ -239,7 +239,7 @@ def _b_extremum_adjoint(p, v, args, kw, out):
         raise NoLowering
     _array(p, g), _array(p, ans)
     axes = tuple(a + 1 for a in norm_axes(literal(axis), len(sx) - 1))
-    return extremum_lowering(p, g, ans, x, axes, literal(keepdims))
+    return extremum_lowering(p, g, ans, x, axes, literal(keepdims), out)
 
 
 # -- indexing ----------------------------------------------------------------

@@ -21,13 +21,13 @@ class PlanEntry:
                                         extra=dict(plan.consts, _rp=rp, _np=np))
         self.pool = rp.WorkspacePool(plan.buffer_specs, plan.row_specs, plan.pairs)
 
-    def run(self, args, outs):
+    def run(self, args, outs, extra=()):
         """The planned code on a workspace of its own (a concurrent caller
-        gets another one)."""
+        gets another one); ``extra``: the seed of a seeded call."""
         pool = self.pool
         ws = pool.take()
         try:
-            return self.fn(*args, _ws=ws, _outs=outs)
+            return self.fn(*args, *extra, _ws=ws, _outs=outs)
         finally:
             pool.give(ws)
 
@@ -43,8 +43,8 @@ class SpecialisedEntry:
         self.pool = _Info(None, None)
         self.deliver = deliver
 
-    def run(self, args, outs):
-        return self.deliver(self.fn(*args), outs)
+    def run(self, args, outs, extra=()):
+        return self.deliver(self.fn(*args, *extra), outs)
 
 
 class _Info:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import s2sad_runtime as _rt
+from s2sad_runtime.core import is_float_dtype
 import s2sad_runtime.plan as _rp
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import substitute
@@ -204,6 +205,8 @@ def _call(p, s, v, out):
         if fn.nout != 1 or kw or len(args) != fn.nin:
             return None
         return Lowering(N.Call(v.func, tuple(args), (("out", O),)), elementwise=True)
+    if fn is np.clip and len(args) == 3 and not kw:
+        return Lowering(npc(p, "clip", *args, out=O), elementwise=True)
     if fn is np.matmul and len(args) == 2 and not kw:
         return _matmul(p, args[0], args[1])
     if fn is np.dot and len(args) == 2 and not kw:
@@ -328,18 +331,27 @@ def _mean_adjoint(p, v, args, kw, out):
     return _sum_adjoint(p, v, args, kw, out, mean=True)
 
 
+def _float_or_complex(dt):
+    dt = np.dtype(dt)
+    return dt.kind in "fc" or is_float_dtype(dt)
+
+
 def _extremum_adjoint(p, v, args, kw, out):
     a = _kwargs(["g", "ans", "x", "axis", "keepdims"], kw, args, {"axis": None, "keepdims": False})
     mx = p.arr(a["x"])
-    if mx is None or p.meta(a["x"])[0] != "A" or np.dtype(mx[1]).kind not in "fc":
+    if mx is None or p.meta(a["x"])[0] != "A" or not _float_or_complex(mx[1]):
         raise NoLowering
-    return extremum_lowering(p, a["g"], a["ans"], a["x"], literal(a["axis"]), literal(a["keepdims"]))
+    return extremum_lowering(p, a["g"], a["ans"], a["x"], literal(a["axis"]), literal(a["keepdims"]), out)
 
 
-def extremum_lowering(p, g, ans, x, axis, keepdims):
+def extremum_lowering(p, g, ans, x, axis, keepdims, out):
     """``extremum_adjoint(g, ans, x, axis, keepdims)`` into the buffer, at
-    a known ``axis`` (a tuple of ``x``'s axes, or None)."""
+    a known ``axis`` (a tuple of ``x``'s axes, or None): ``g * (mask /
+    count)``, the weights in the result's dtype as the runtime makes them
+    (that of ``x`` and ``g``, never float64 for float32 operands)."""
     mx = p.arr(x)
+    if out[0] != "A" or not _float_or_complex(out[2]):
+        raise NoLowering
     ans, _ = _expanded(p, ans, mx[0], axis, keepdims)
     g, _ = _expanded(p, g, mx[0], axis, keepdims)
     kshape = list(mx[0])
@@ -350,9 +362,92 @@ def extremum_lowering(p, g, ans, x, axis, keepdims):
     return Lowering(O, pre=[
         N.Eval(npc(p, "equal", x, ans, out=s0)),
         N.Eval(npc(p, "sum", s0, axis=N.Const(ax), keepdims=N.Const(True), dtype=N.Attr(s1, "dtype"), out=s1)),
-        N.Eval(npc(p, "multiply", g, s0, out=O)),
-        N.Eval(npc(p, "divide", O, s1, out=O)),
-    ], scratch=[(mx[0], np.dtype(bool).str), (tuple(kshape), mx[1])])
+        N.Eval(npc(p, "divide", s0, s1, out=O)),
+        N.Eval(npc(p, "multiply", g, O, out=O)),
+    ], scratch=[(mx[0], np.dtype(bool).str), (tuple(kshape), out[2])])
+
+
+def _mask_out(out):
+    if out[0] != "A" or not is_float_dtype(np.dtype(out[2])):
+        raise NoLowering
+    return (out[1], np.dtype(bool).str)
+
+
+def _tie_weight(p, v, args, kw, out):
+    """``tie_weight(x, y)`` (1 where x > y, 1/2 at ties) into the buffer, in
+    its dtype: a comparison cast into it, then 1/2 added where equal."""
+    if kw or len(args) != 2:
+        raise NoLowering
+    x, y = args
+    return Lowering(O, pre=[N.Eval(npc(p, "greater", x, y, out=O)),
+                            N.Eval(npc(p, "equal", x, y, out=scratch(0))),
+                            N.Eval(npc(p, "add", O, N.Const(0.5), out=O, where=scratch(0)))],
+                    scratch=[_mask_out(out)])
+
+
+def _clip_mask(p, v, args, kw, out):
+    """``clip_mask(a, lo, hi)`` (1 inside the bounds, 0 outside) into the
+    buffer, in its dtype."""
+    if kw or len(args) != 3:
+        raise NoLowering
+    a, lo, hi = args
+    lo_none, hi_none = (isinstance(e, N.Const) and e.value is None for e in (lo, hi))
+    if lo_none or hi_none:
+        if lo_none and hi_none:
+            raise NoLowering
+        cmp = npc(p, "less_equal", a, hi, out=O) if lo_none else npc(p, "greater_equal", a, lo, out=O)
+        _mask_out(out)
+        return Lowering(O, pre=[N.Eval(cmp)])
+    return Lowering(O, pre=[N.Eval(npc(p, "greater_equal", a, lo, out=scratch(0))),
+                            N.Eval(npc(p, "less_equal", a, hi, out=scratch(1))),
+                            N.Eval(npc(p, "logical_and", scratch(0), scratch(1), out=O))],
+                    scratch=[_mask_out(out), _mask_out(out)])
+
+
+def _at_precision(p, v, args, kw, out):
+    """A precision policy's cast (``at_precision(x, dtype)``): the operand
+    itself when it has the dtype already, else a copy into the buffer (of
+    the probed, cast-to dtype)."""
+    if kw or len(args) != 2:
+        raise NoLowering
+    mx = p.meta(args[0])
+    if mx[0] != "A" or out[0] != "A" or not is_float_dtype(np.dtype(mx[2])):
+        raise NoLowering
+    if np.dtype(mx[2]) == np.dtype(out[2]):
+        return Lowering(args[0], view=True)
+    return Lowering(O, pre=[N.Eval(npc(p, "copyto", O, args[0], casting=N.Const("unsafe")))])
+
+
+def _half_matmul(p, v, args, kw, out):
+    """``half_matmul(a, b)``: of two 16-bit floats, the operands copied into
+    float32 scratch, multiplied there (BLAS) and rounded into the buffer;
+    of others, ``np.matmul`` into the buffer."""
+    if kw or len(args) != 2:
+        raise NoLowering
+    a, b = args
+    ma, mb = p.arr(a), p.arr(b)
+    if ma is None or mb is None or out[0] != "A" or p.meta(a)[0] != "A" or p.meta(b)[0] != "A":
+        raise NoLowering
+    if not _half(ma, mb):
+        return _matmul(p, a, b)
+    return _half_product(p, a, b, ma, mb, out)
+
+
+def _half(ma, mb):
+    """Are both operands (shape, dtype) of one 16-bit float dtype?"""
+    da, db = np.dtype(ma[1]), np.dtype(mb[1])
+    return da == db and da.itemsize == 2 and is_float_dtype(da)
+
+
+def _half_product(p, a, b, ma, mb, out):
+    """A product of two 16-bit operands into the buffer: copied into float32
+    scratch, multiplied there by BLAS, rounded once."""
+    f32 = np.dtype(np.float32).str
+    return Lowering(O, pre=[N.Eval(npc(p, "copyto", scratch(0), a, casting=N.Const("unsafe"))),
+                            N.Eval(npc(p, "copyto", scratch(1), b, casting=N.Const("unsafe"))),
+                            N.Eval(npc(p, "matmul", scratch(0), scratch(1), out=scratch(2))),
+                            N.Eval(npc(p, "copyto", O, scratch(2), casting=N.Const("unsafe")))],
+                    scratch=[(ma[0], f32), (mb[0], f32), (out[1], f32)])
 
 
 def _index_adjoint(p, v, args, kw, out):
@@ -385,8 +480,11 @@ def _matmul_adjoint(which):
         if p.meta(need)[0] != "A" or p.meta(g)[0] != "A":
             raise NoLowering
         if (na, nb) == (2, 2):
-            return Lowering(npc(p, "matmul", g, N.Attr(b, "T"), out=O) if which == "a"
-                            else npc(p, "matmul", N.Attr(a, "T"), g, out=O))
+            x, y = (g, N.Attr(b, "T")) if which == "a" else (N.Attr(a, "T"), g)
+            mx, my = p.arr(x), p.arr(y)
+            if mx and my and _half(mx, my) and out[0] == "A":
+                return _half_product(p, x, y, mx, my, out)      # (as the runtime's: BLAS in float32)
+            return Lowering(npc(p, "matmul", x, y, out=O))
         col = N.Tuple((N.Slice(), N.Const(None)))
         if (na, nb) == (2, 1):      # matrix-vector: g is a vector
             return Lowering(npc(p, "multiply", N.Sub(g, col), b, out=O) if which == "a"
@@ -428,6 +526,10 @@ HELPERS = {
     _rt.sum_adjoint: _sum_adjoint,
     _rt.mean_adjoint: _mean_adjoint,
     _rt.extremum_adjoint: _extremum_adjoint,
+    _rt.tie_weight: _tie_weight,
+    _rt.clip_mask: _clip_mask,
+    _rt.at_precision: _at_precision,
+    _rt.half_matmul: _half_matmul,
     _rt.index_adjoint: _index_adjoint,
     _rt.matmul_adjoint_a: _matmul_adjoint("a"),
     _rt.matmul_adjoint_b: _matmul_adjoint("b"),

@@ -17,11 +17,17 @@ import s2sad_runtime as _rt_mod
 from s2sad.ir import nodes as N
 
 
+def dtype_key(dt):
+    """A dtype as the planner keeps it: its string, or its name for a dtype
+    ``dt.str`` does not name (ml_dtypes' bfloat16 is ``'<V2'``, a void)."""
+    return dt.str if dt.kind != "V" else dt.name
+
+
 def meta_of(v):
     """What the planner needs to know of a value."""
     t = type(v)
     if t is np.ndarray:
-        return ("A", v.shape, v.dtype.str, bool(v.flags.c_contiguous))
+        return ("A", v.shape, dtype_key(v.dtype), bool(v.flags.c_contiguous))
     if t is bool:
         return ("b",)
     if t is int:
@@ -29,11 +35,11 @@ def meta_of(v):
     if t is float:
         return ("f",)
     if isinstance(v, np.generic):
-        return ("s", v.dtype.str)
+        return ("s", dtype_key(v.dtype))
     if v is None:
         return ("N",)
     if t is _rt_mod.Like:
-        return ("L", v.shape, v.dtype.str)
+        return ("L", v.shape, dtype_key(v.dtype))
     return ("O", t.__name__)
 
 

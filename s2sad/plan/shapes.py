@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 import s2sad_runtime as _rt_mod
+from s2sad_runtime.core import is_float_dtype
 from s2sad.analysis.prims import is_static, static_value
 from s2sad.ir import nodes as N
 from s2sad.plan import lowering as L
@@ -165,6 +166,15 @@ class Planner:
             return all(self.sname(x, True) for x in (e.lower, e.upper, e.step))
         return False
 
+    def _value_read(self, a):
+        """Does a helper's lowering read operand ``a``'s value (a number
+        that may be an axis or a count), not only its shape?  Not for
+        arrays and floats."""
+        if self.is_array_expr(a):
+            return False
+        m = self.meta(a)
+        return not (m[0] == "f" or (m[0] == "s" and is_float_dtype(np.dtype(m[1]))))
+
     def _static_def(self, s):
         if s.meta == DYN:
             return False
@@ -215,7 +225,7 @@ class Planner:
             if fn is None:
                 return False
             args = list(v.args) + [e for _, e in v.kwargs]
-            if isinstance(fn, np.ufunc) or fn in (np.matmul, np.dot, np.outer):
+            if isinstance(fn, np.ufunc) or fn in (np.matmul, np.dot, np.outer, np.clip):
                 return all(self.sname(a) for a in args)
             if fn is _rt_mod.PairSum:
                 return True
@@ -224,8 +234,10 @@ class Planner:
                 return all(self.sname(a, True) if not self.is_array_expr(a) else self.sname(a) for a in args)
             if any(fn is h for h in L.SHAPE_VALUES):
                 return all(self.sname(a) for a in args)
+            if isinstance(fn, type) and issubclass(fn, np.generic) and is_float_dtype(np.dtype(fn)):
+                return all(self.sname(a) for a in args)     # a float made a NumPy float (a seed's cast)
             if L.helper_lowering(fn) is not None:
-                return all(self.sname(a, not self.is_array_expr(a) and self.meta(a)[0] != "f") for a in args)
+                return all(self.sname(a, self._value_read(a)) for a in args)
         return False
 
 

@@ -61,7 +61,7 @@ _METHODS_REDUCE = ["sum", "mean", "max", "min", "prod", "std", "var", "any", "al
 _METHODS_FLATTEN = ["argmax", "argmin", "cumsum", "cumprod"]
 
 # runtime helpers of generated gradients that work lane by lane as they are
-_RT_DIRECT = ["zeros_like", "like", "accumulate", "fresh", "stop_gradient", "own"]
+_RT_DIRECT = ["zeros_like", "like", "accumulate", "fresh", "stop_gradient", "own", "at_precision", "at_precision_items"]
 _RT_ELEMENTWISE = ["log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign",
                    "positive_reciprocal", "sinc_derivative", "digamma"]
 _RT_HELPERS = {"unbroadcast": "b_unbroadcast", "sum_adjoint": "b_sum_adjoint", "mean_adjoint": "b_mean_adjoint",

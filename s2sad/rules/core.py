@@ -245,6 +245,8 @@ def numpy_twin(fn):
     space = numpy.linalg if "linalg" in mod else numpy
     if name.startswith("linalg_"):          # PyTorch's builtins: torch.linalg.inv is linalg_inv
         space, name = numpy.linalg, name[len("linalg_"):]
+    if space is numpy.linalg and name in ("outer", "cross"):
+        space = numpy           # the same functions for the arguments linalg's take (1-D; axis -1)
     twin = getattr(space, name, None) or getattr(space, _NUMPY_NAMES.get(name, name), None)
     return twin if callable(twin) and twin is not fn else None
 

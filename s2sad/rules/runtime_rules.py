@@ -30,6 +30,27 @@ def register(T):
     def rt_grad_out(g, v, x):
         d[v] = g
 
+    @defrule(_rt.grad_out_as, jvp="linear")
+    def rt_grad_out_as(g, v, x, dtype):
+        d[v] = g
+
+    @defrule(_rt.at_precision, jvp="linear")
+    def rt_at_precision(g, x, dtype):
+        # a precision policy's cast: the adjoint passes as it is (it is at
+        # the adjoint dtype, at least as wide as any primal one)
+        d[x] = g
+
+    @defrule(_rt.at_precision_items, jvp="linear", returns="container")
+    def rt_at_precision_items(g, x, dtype):
+        d[x] = g
+
+    @defrule(_rt.half_matmul, jvp="multilinear")
+    def rt_half_matmul(g, x, y):
+        # a matrix product (accumulated in float32 for 16-bit operands):
+        # the adjoints of ``x @ y``, at the adjoint's dtype
+        d[x] = _rt.matmul_adjoint_a(g, x, y)
+        d[y] = _rt.matmul_adjoint_b(g, x, y)
+
     @defrule(_rt.accumulate, jvp="linear")
     def rt_accumulate(g, a, b):
         # a + b may broadcast (a scalar tangent plus an array one)
@@ -190,8 +211,8 @@ def _second_order(T):
         d[v] = np.trace(g, offset, axis1, axis2)
 
     @defrule(_rt.astype_adjoint, jvp="linear")
-    def rt_astype_adjoint(g, v, x):
-        d[v] = _rt.astype_adjoint(g, v)
+    def rt_astype_adjoint(g, v, x, at_least=None):
+        d[v] = _rt.astype_adjoint(g, v, at_least)
 
     @defrule(_rt.transpose_forward, jvp="linear")
     def rt_transpose_forward(g, v, axes):
