@@ -55,7 +55,7 @@ WRONG_VALUE, WRONG_GRAD, WRONG_TYPE = "wrong value", "wrong gradient", "wrong dt
 CRASH, TIMEOUT = "internal crash", "timeout"
 FAILURES = (CRASH, TIMEOUT, WRONG_VALUE, WRONG_GRAD, WRONG_TYPE)     # by priority
 ALL_CHECKS = ("value", "grad", "struct", "repeat", "kept", "inputs", "out", "jvp", "hvp", "global", "shape",
-              "float32", "backend", "vmap")
+              "float32", "backend", "vmap", "arrays")
 
 GRAD_RTOL = 1e-6            # gradient against finite differences, relative
 HVP_RTOL = 1e-5
@@ -359,6 +359,7 @@ class Runner:
         self.guarded("shape", lambda: self.check_shape(mod, vg))
         self.guarded("float32", lambda: self.check_f32(mod, vg, oracle, g1))
         self.guarded("vmap", lambda: self.check_vmap(mod, oracle, vg))
+        self.guarded("arrays", lambda: self.check_arrays(first_snap))
 
         def kept():
             # one more call at other inputs of the same shapes (the planned
@@ -493,6 +494,41 @@ class Runner:
             return ""
         finally:
             setattr(mod, name, old)
+
+    def check_arrays(self, first_snap):
+        """The program with its ``np`` bound to array-api-strict's namespace
+        and its arrays converted, where its primal runs there (it uses only
+        array API operations): value and gradient equal NumPy's to rounding,
+        as array-api-strict arrays (issue #18)."""
+        try:
+            import array_api_strict as xps
+        except ImportError:
+            return
+        p = self.p
+        mod = load(p)
+        mod.np = xps
+
+        def conv(a):
+            if isinstance(a, np.ndarray):
+                return xps.asarray(a)
+            return type(a)(conv(v) for v in a) if isinstance(a, (list, tuple)) else a
+        try:
+            mod.f(*conv(copy_args(p.args)))
+        except Exception:
+            return          # not array API code: nothing to compare
+        vgs = attempt(lambda: s2sad.value_and_grad(mod.f, wrt=p.wrt))
+        val, g = attempt(lambda: vgs(*conv(copy_args(p.args))))
+        bad = same(first_snap, (float(val), g))
+        if bad:
+            self.record("arrays", "fail", WRONG_GRAD, f"on array-api-strict: {bad}")
+            return
+        strict = type(xps.asarray(1.0))
+        for gi, i in zip(grad_list(p, g), p.wrt_idx):
+            if isinstance(p.args[i], np.ndarray) and type(gi) is not strict:
+                self.record("arrays", "fail", WRONG_TYPE, f"on array-api-strict: the gradient of "
+                                                          f"`{p.names[i]}` is a {type(gi).__name__}")
+                return
+        self.record("arrays", "pass")
 
     def check_out(self, vg, args):
         p = self.p
