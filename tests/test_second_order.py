@@ -37,13 +37,11 @@ NO_RULE = {
     "prod_adjoint": "np.prod second order: not yet",
     "prod_except": "math.prod second order: not yet",
     "norm_adjoint": "np.linalg.norm second order: not yet",
-    "linspace_adjoint": "np.linspace second order: not yet",
     "svd_adjoint": "np.linalg.svd second order: not yet",
     "qr_adjoint": "np.linalg.qr second order: not yet",
     "pinv_adjoint": "np.linalg.pinv second order: not yet",
     "matrix_power_adjoint": "np.linalg.matrix_power second order: not yet",
     "lstsq_adjoint": "np.linalg.lstsq second order: not yet",
-    "take_along_axis_adjoint": "np.take_along_axis second order: not yet",
     "complex_cotangent": "complex mode: second order not yet",
     "real_cotangent": "complex mode: second order not yet",
     "abs_cotangent": "complex mode: second order not yet",
@@ -54,11 +52,6 @@ NO_RULE = {
     "rfft_cotangent": "complex mode: second order not yet",
     "abs_tangent": "complex mode: reverse over forward not yet",
     "angle_tangent": "complex mode: reverse over forward not yet",
-    "select_adjoint": "np.select second order: not yet",
-    "nansum_adjoint": "np.nansum second order: not yet",
-    "nanmean_adjoint": "np.nanmean second order: not yet",
-    "nanextremum_adjoint": "np.nanmax/nanmin second order: not yet",
-    "arange_adjoint": "np.arange second order: not yet",
     "pair_add": "planned code only (never differentiated)",
     "pair_total": "planned code only (never differentiated)",
     "slot_ready": "specialised element-loop code only (never differentiated)",
@@ -75,8 +68,6 @@ NO_RULE = {
     "solve_like": "reverse over forward: not yet",
     # issue #16: adjoints not linear in their adjoint argument alone
     "average_adjoint": "np.average second order: not yet",
-    "split_adjoint": "np.split second order: not yet (its adjoint argument is a tuple display when the pieces are "
-                     "unpacked, which forward mode does not see as active: a rule would give a zero tangent)",
     "cumprod_adjoint": "np.cumprod second order: not yet",
     "cholesky_adjoint": "np.linalg.cholesky second order: not yet",
     "eigh_adjoint": "np.linalg.eigh second order: not yet",
@@ -86,7 +77,6 @@ NO_RULE = {
     "cholesky_jvp": "reverse over forward: not yet",
     "eigh_jvp": "reverse over forward: not yet",
     "svd_jvp": "reverse over forward: not yet",
-    "linspace_tangent": "reverse over forward: not yet",
     "qr_jvp": "reverse over forward: not yet",
     "pinv_jvp": "reverse over forward: not yet",
     "matrix_power_jvp": "reverse over forward: not yet",
@@ -107,7 +97,7 @@ NO_RULE = {
     # the second-order helpers themselves (third order)
     "piece_adjoint": "third order", "reduce_sum_like_adjoint": "third order", "std_adjoint_ds": "third order",
     "det_adjoint_da": "third order", "solve_adjoint_b_da": "third order", "einsum_adjoint_dop": "third order",
-    "pair_adjoint_dop": "third order",
+    "pair_adjoint_dop": "third order", "split_piece": "third order",
 }
 
 
