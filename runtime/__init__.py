@@ -54,7 +54,7 @@ from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
     sinc_derivative, tie_weight,
 )
-from .scalar import builtin_extremum_adjoint, digamma, extremum_winner, prod_except
+from .scalar import builtin_extremum_adjoint, digamma, extremum_winner, polygamma, prod_except, prod_except2
 from .tangents import (
     builtin_extremum_jvp, fresh, norm_jvp, reduction_jvp, slogdet_jvp, solve_like, solve_rhs_tangent, std_jvp,
     var_jvp,
@@ -88,7 +88,9 @@ from .batching_adjoints import (
 )
 from .per_example import LowRank, b_matmul_adjoint_a_factored, b_matmul_adjoint_b_factored
 from .second import (
-    det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
+    average_adjoint_d, cumprod_adjoint_da, det_adjoint_da, einsum_adjoint_dop, norm_adjoint_dx, pair_adjoint_dop,
+    piece_adjoint, prod_adjoint_dx, reduce_sum_like_adjoint, sinc_second_derivative, solve_adjoint_b_da,
+    std_adjoint_ds,
 )
 
 # loop strategies and drivers live in s2sad_runtime.loops, imported on first
@@ -125,7 +127,7 @@ __all__ = [
     "log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign", "positive_reciprocal",
     "sinc_derivative", "astype_adjoint",
     # scalar
-    "extremum_winner", "builtin_extremum_adjoint", "digamma", "prod_except",
+    "extremum_winner", "builtin_extremum_adjoint", "digamma", "polygamma", "prod_except", "prod_except2",
     # batching (vmap)
     "BatchError", "BRange", "b_and", "b_any", "b_axis", "b_broadcast", "b_dot", "b_einsum", "b_enumerate", "b_flat", "b_flat_axis",
     "b_float", "b_full_like", "b_getitem", "b_in", "b_in_adjoint", "b_in_range", "b_range", "b_int", "b_is_array", "b_item", "b_item_of", "b_iter", "b_len", "b_lift", "b_lift_b", "b_loop", "b_matmul",
@@ -138,7 +140,8 @@ __all__ = [
     "solve_like", "slogdet_jvp",
     # second order (tangents and transposes of the adjoint helpers)
     "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
-    "einsum_adjoint_dop", "pair_adjoint_dop",
+    "einsum_adjoint_dop", "pair_adjoint_dop", "prod_adjoint_dx", "cumprod_adjoint_da", "average_adjoint_d",
+    "norm_adjoint_dx", "sinc_second_derivative",
     # manipulation (array manipulation functions)
     "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "split_piece", "arange_tangent", "diagonal_adjoint", "pad_adjoint", "pad_jvp",

@@ -4,6 +4,8 @@ it, so that its Hessian-vector product is not zero.  The first argument is
 a matrix (the tests pick shapes and directions); more arguments are
 options."""
 
+import math
+
 import numpy as np
 
 IDX = np.array([[0, 2, 2], [1, 0, 1], [2, 2, 0], [1, 1, 1]])
@@ -38,3 +40,54 @@ def linspace(x):                             # linspace_adjoint
 
 def arange(a, s):                            # arange_adjoint (numbers)
     return np.sum(np.arange(a, a + 4.0, s) ** 3)
+
+
+def prod(x):                                 # prod_adjoint (one axis, all, keepdims, the method)
+    return (np.sum(np.prod(x ** 2 + 0.5, axis=0) ** 2) + np.prod(np.sin(x)) ** 2
+            + np.sum(np.prod(x, axis=1, keepdims=True) * x) + x.prod() * np.sum(x))
+
+
+def prod_zeros(x):                           # prod_adjoint: exact with zeros (one and two per lane)
+    y = x * (np.arange(x.size).reshape(x.shape) % 3 != 1)
+    return np.sum(np.prod(y + x ** 2 * 0.0, axis=0) ** 2) + np.prod(y) * np.sum(x) + np.sum(np.prod(y, axis=1) * x[:, 0])
+
+
+def prod_axes(x):                            # prod_adjoint over several axes
+    z = np.stack([x, x ** 2 + 1, np.sin(x)])
+    return np.sum(np.prod(z, axis=(0, 2)) ** 2) + np.sum(np.prod(z, axis=(1, 2), keepdims=True) * z)
+
+
+def cumprod(x):                              # cumprod_adjoint (an axis, flattened, the method)
+    return (np.sum(np.cumprod(x ** 2 + 0.3, axis=1) ** 2) + np.sum(np.cumprod(np.sin(x)) * x.ravel())
+            + np.sum(x.cumprod(axis=0) ** 3))
+
+
+def cumprod_zeros(x):                        # cumprod_adjoint: exact with zeros
+    y = x * (np.arange(x.size).reshape(x.shape) % 4 != 1)
+    return np.sum(np.cumprod(y, axis=1) ** 2 * x) + np.sum(np.cumprod(y, axis=0) * np.sin(x))
+
+
+def norms(x):                                # norm_adjoint: vector and matrix norms
+    return (np.linalg.norm(x) ** 3 + np.sum(np.linalg.norm(x, axis=0) ** 2 * x[0])
+            + np.sum(np.linalg.norm(np.sin(x), ord=3, axis=1)) + np.linalg.norm(x, "nuc") ** 2
+            + np.linalg.norm(x ** 2, 2) ** 2 + np.linalg.norm(x, -2) * np.sum(x) + np.linalg.norm(x, 1) ** 2
+            + np.linalg.norm(x, "fro") * np.linalg.norm(x[0], 1.5)
+            + np.linalg.norm(x, axis=1, keepdims=True).sum() ** 2 + np.linalg.norm(x[0], np.inf) * np.sum(x ** 2))
+
+
+def average(x):                              # average_adjoint (tangent only)
+    w = x[0] ** 2 + 0.5
+    return (np.average(x ** 2) ** 2 + np.sum(np.average(x, axis=1, weights=x[0] ** 2 + 1.0) ** 3)
+            + np.sum(np.average(np.sin(x), axis=1, weights=w) ** 2)
+            + np.sum(np.average(x, axis=0, keepdims=True) ** 2 * x)
+            + np.average(x * x, weights=np.exp(x)) ** 2)
+
+
+def sinc(x):                                 # sinc_derivative (and near 0)
+    return np.sum(np.sinc(x) ** 2) + np.sum(np.sinc(x * 0.01) * x)
+
+
+def math_gamma_prod(a, b):                   # digamma, polygamma, prod_except (Python numbers)
+    xs = [a, b * b, math.sin(a)]
+    return (math.lgamma(a * a + 0.5) * math.gamma(b + 2.0) + math.lgamma(-2.5 + 0.1 * a)
+            + math.prod([a, b, a * b]) ** 2 + math.prod(xs) ** 2 + math.prod(xs, start=b) * a)

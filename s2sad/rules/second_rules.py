@@ -1,15 +1,20 @@
 """Rules of the runtime helpers that the adjoints of reductions, selection
 and array manipulation call (``np.split``, ``np.take_along_axis``,
 ``np.select``, the NaN-ignoring reductions, ``np.linspace``,
-``np.arange``, ...), so that a generated gradient through them can be
-differentiated again (``hvp``, ``grad(grad(f))``).  Registered on the
-NumPy table by ``s2sad/rules/__init__.py``, as ``array_rules`` is.
+``np.arange``, ``np.prod``, ``np.cumprod``, ``np.linalg.norm``,
+``np.average``, ``np.sinc``, ``math.gamma``/``lgamma``/``prod``), so that a
+generated gradient through them can be differentiated again (``hvp``,
+``grad(grad(f))``).  Registered on the NumPy table by
+``s2sad/rules/__init__.py``, as ``array_rules`` is.
 
-Each helper linear in its adjoint argument gets its transpose as adjoint
+A helper linear in its adjoint argument gets its transpose as adjoint
 and the tangent ``"linear"``; the arguments that enter only through a
 piecewise-constant mask or permutation (indices, conditions, where the
 NaNs are, which entry is the largest) get no contribution, as in the rules
-of ``extremum_adjoint`` and ``sorted_adjoint``.
+of ``extremum_adjoint`` and ``sorted_adjoint``.  The others get a tangent
+template, and an adjoint where the second derivative is a symmetric map
+(a Hessian applied to a direction: one helper serves both).  The helpers
+these rules call (``prod_adjoint_dx``, ...) have none: third order.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d, k
+from s2sad.rules.core import d, k, t
 
 _RULES = []      # (keys, options, template) in definition order
+_JVPS = []       # tangent-only rules: (keys, template)
 
 
 def rule(*keys, **options):
@@ -29,9 +35,18 @@ def rule(*keys, **options):
     return deco
 
 
+def jvp_only(*keys):
+    def deco(fn):
+        _JVPS.append((keys, fn))
+        return fn
+    return deco
+
+
 def register(T):
     for keys, options, fn in _RULES:
         T.defrule(*keys, **options)(fn)
+    for keys, fn in _JVPS:
+        T.defjvp(*keys)(fn)
 
 
 # ---------------------------------------------------------------- selection
@@ -93,3 +108,77 @@ def rt_arange_adjoint(g, c, start, stop=None, step=None, dtype=None, part=0):
 @rule(_rt.arange_tangent, jvp="linear")
 def rt_arange_tangent(g, c, samples, start, stop=None, step=None, dtype=None, part=0):
     d[c] = _rt.arange_adjoint(g, start, stop, step, dtype, part)
+
+
+# -------------------------------------------------------------- reductions
+# prod, cumprod and linalg.norm: the adjoint is c times the gradient of each
+# lane's reduction; its derivative in x is c times that reduction's Hessian,
+# a symmetric map, so one helper gives both the tangent and the adjoint in x.
+# The result (ans) moves with x: its derivative is counted in x's.
+
+
+def rt_prod_adjoint_jvp(ans, c, p, x, axis=None, keepdims=False):
+    d[c] = _rt.prod_adjoint(t, p, x, axis, keepdims)
+    d[x] = _rt.prod_adjoint_dx(c, x, axis, keepdims, t)
+
+
+@rule(_rt.prod_adjoint, jvp=rt_prod_adjoint_jvp)
+def rt_prod_adjoint(g, c, p, x, axis=None, keepdims=False):
+    d[c] = _rt.reduce_sum_like(g * _rt.prod_adjoint(1.0, p, x, axis, keepdims), c, axis, keepdims)
+    d[x] = _rt.prod_adjoint_dx(c, x, axis, keepdims, g)
+
+
+def rt_cumprod_adjoint_jvp(ans, c, p, a, axis=None):
+    d[c] = _rt.cumprod_adjoint(t, p, a, axis)
+    d[a] = _rt.cumprod_adjoint_da(c, a, axis, t)
+
+
+@rule(_rt.cumprod_adjoint, jvp=rt_cumprod_adjoint_jvp)
+def rt_cumprod_adjoint(g, c, p, a, axis=None):
+    # the adjoint is the transpose of the tangent map
+    d[c] = _rt.cumprod_jvp(g, p, a, axis)
+    d[a] = _rt.cumprod_adjoint_da(c, a, axis, g)
+
+
+def rt_norm_adjoint_jvp(ans, c, nrm, x, ord=None, axis=None, keepdims=False):
+    d[c] = _rt.norm_adjoint(t, nrm, x, ord, axis, keepdims)
+    d[x] = _rt.norm_adjoint_dx(c, nrm, x, ord, axis, keepdims, t)
+
+
+@rule(_rt.norm_adjoint, jvp=rt_norm_adjoint_jvp)
+def rt_norm_adjoint(g, c, nrm, x, ord=None, axis=None, keepdims=False):
+    d[c] = _rt.reduce_sum_like(g * _rt.norm_adjoint(1.0, nrm, x, ord, axis, keepdims), c, axis, keepdims)
+    d[x] = _rt.norm_adjoint_dx(c, nrm, x, ord, axis, keepdims, g)
+
+
+@jvp_only(_rt.average_adjoint)
+def rt_average_adjoint_jvp(ans, c, avg, a, axis=None, weights=None, keepdims=False, kk=0):
+    d[c] = _rt.average_adjoint(t, avg, a, axis, weights, keepdims, kk)
+    d[a] = _rt.average_adjoint_d(c, avg, a, axis, weights, keepdims, kk, 0, t)
+    d[weights] = _rt.average_adjoint_d(c, avg, a, axis, weights, keepdims, kk, 1, t)
+    d[avg] = _rt.average_adjoint_d(c, avg, a, axis, weights, keepdims, kk, 2, t)
+
+
+# ------------------------------------------------------ scalar derivatives
+
+
+@rule(_rt.sinc_derivative, jvp="elementwise")
+def rt_sinc_derivative(g, x):
+    d[x] = g * _rt.sinc_second_derivative(x)
+
+
+@rule(_rt.digamma, jvp="elementwise")
+def rt_digamma(g, x):
+    d[x] = g * _rt.polygamma(1, x)
+
+
+@rule(_rt.polygamma, jvp="elementwise")
+def rt_polygamma(g, n, x):
+    d[x] = g * _rt.polygamma(n + 1, x)
+
+
+@rule(_rt.prod_except, jvp="elementwise")
+def rt_prod_except(g, seq, kk, start=1):
+    # math.prod's adjoint: start times the product of all elements but kk
+    d[seq[k]] = g * _rt.prod_except2(seq, kk, k, start)
+    d[start] = g * _rt.prod_except(seq, kk, 1)
