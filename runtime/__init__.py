@@ -70,6 +70,10 @@ from .decompositions import (
     cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
+from .second_linalg import (
+    cholesky_adjoint_da, eigh_adjoint_da, eigvalsh_adjoint_da, lstsq_adjoint_d, matrix_power_adjoint_da,
+    pinv_adjoint_da, qr_adjoint_da, svd_adjoint_da,
+)
 from .selection import (
     nan_mask, nanextremum_adjoint, nanmean_adjoint, nansum_adjoint, select_adjoint, take_along_axis_adjoint,
 )
@@ -151,6 +155,9 @@ __all__ = [
     "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
     "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
+    # their second order (tangents of the adjoints)
+    "cholesky_adjoint_da", "eigh_adjoint_da", "eigvalsh_adjoint_da", "svd_adjoint_da",
+    "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d",
     # complex values
     "complex_cotangent", "real_cotangent", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
     "fft_cotangent", "fftn_cotangent", "rfft_cotangent",

@@ -91,3 +91,53 @@ def math_gamma_prod(a, b):                   # digamma, polygamma, prod_except (
     xs = [a, b * b, math.sin(a)]
     return (math.lgamma(a * a + 0.5) * math.gamma(b + 2.0) + math.lgamma(-2.5 + 0.1 * a)
             + math.prod([a, b, a * b]) ** 2 + math.prod(xs) ** 2 + math.prod(xs, start=b) * a)
+
+
+# ------------------------------------------------ decompositions (tangents only)
+
+
+def cholesky(x):                             # cholesky_adjoint (lower, upper; batched)
+    s = x @ np.swapaxes(x, -1, -2) + np.eye(x.shape[-1])
+    return np.sum(np.linalg.cholesky(s) ** 3) + np.sum(np.linalg.cholesky(s + 0.2 * np.tril(x), upper=True) ** 3)
+
+
+def eigh(x):                                 # eigh_adjoint: unpacked, kept whole, UPLO="U"
+    w, v = np.linalg.eigh(x + np.swapaxes(x, -1, -2))
+    r = np.linalg.eigh(x @ np.swapaxes(x, -1, -2), UPLO="U")
+    return np.sum(w ** 3) + np.sum(v ** 4) + np.sum(r[0] ** 2) + np.sum(r[1][..., 0] ** 4)
+
+
+def eigvalsh(x):                             # eigvalsh_adjoint, and eigh's values alone
+    return np.sum(np.linalg.eigh(x)[0] ** 3) + np.sum(np.linalg.eigvalsh(x * x, UPLO="U") ** 3)
+
+
+def svd(x):                                  # svd_adjoint: reduced factors, values alone
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    return np.sum(u ** 4) + np.sum(s ** 3) + np.sum(vt ** 4) + np.sum(np.linalg.svd(x ** 2, compute_uv=False) ** 3)
+
+
+def svd_full(x):                             # svd_adjoint: the leading columns of full factors
+    u, s, vt = np.linalg.svd(x)
+    k = min(x.shape[-2:])
+    return np.sum(u[..., :k] ** 4) + np.sum(vt[..., :k, :] ** 4) + np.sum(s ** 3)
+
+
+def qr(x):                                   # qr_adjoint: reduced, mode="r"
+    q, r = np.linalg.qr(x)
+    return np.sum(q ** 4) + np.sum(r ** 3) + np.sum(np.linalg.qr(x ** 2, mode="r") ** 3)
+
+
+def pinv(x):                                 # pinv_adjoint
+    return np.sum(np.linalg.pinv(x) ** 3)
+
+
+def matrix_power(x):                         # matrix_power_adjoint: n > 0, n < 0
+    return (np.sum(np.linalg.matrix_power(x, 3) ** 2)
+            + np.sum(np.linalg.matrix_power(x + 2 * np.eye(x.shape[-1]), -2) ** 2))
+
+
+def lstsq(x):                                # lstsq_adjoint: solution, residuals, singular values; b a vector, a matrix
+    b = x[:, 0] ** 2 + 1.0
+    y, res, rank, s = np.linalg.lstsq(x, b, rcond=None)
+    z = np.linalg.lstsq(x, np.sin(x[:, :2]), rcond=None)
+    return np.sum(y ** 3) + 0.7 * np.sum(res ** 2) + np.sum(s ** 3) + np.sum(z[0] ** 3) + np.sum(z[1] ** 2)

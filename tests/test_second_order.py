@@ -32,11 +32,6 @@ NO_RULE = {
     "checkpointed": "a loop driver: loops are differentiated by their strategy",
     "container_scatter": "views of containers: not yet second order",
     "container_unshared": "views of containers: not yet second order",
-    "svd_adjoint": "np.linalg.svd second order: not yet",
-    "qr_adjoint": "np.linalg.qr second order: not yet",
-    "pinv_adjoint": "np.linalg.pinv second order: not yet",
-    "matrix_power_adjoint": "np.linalg.matrix_power second order: not yet",
-    "lstsq_adjoint": "np.linalg.lstsq second order: not yet",
     "complex_cotangent": "complex mode: second order not yet",
     "real_cotangent": "complex mode: second order not yet",
     "abs_cotangent": "complex mode: second order not yet",
@@ -61,10 +56,6 @@ NO_RULE = {
     "builtin_extremum_jvp": "reverse over forward: not yet",
     "solve_rhs_tangent": "reverse over forward: not yet",
     "solve_like": "reverse over forward: not yet",
-    # issue #16: adjoints not linear in their adjoint argument alone
-    "cholesky_adjoint": "np.linalg.cholesky second order: not yet",
-    "eigh_adjoint": "np.linalg.eigh second order: not yet",
-    "eigvalsh_adjoint": "np.linalg.eigvalsh second order: not yet",
     "average_jvp": "reverse over forward: not yet",
     "cumprod_jvp": "reverse over forward: not yet",
     "cholesky_jvp": "reverse over forward: not yet",
@@ -93,6 +84,8 @@ NO_RULE = {
     "pair_adjoint_dop": "third order", "split_piece": "third order", "prod_adjoint_dx": "third order",
     "cumprod_adjoint_da": "third order", "average_adjoint_d": "third order", "norm_adjoint_dx": "third order",
     "sinc_second_derivative": "third order", "prod_except2": "third order",
+    **{n: "third order" for n in ("cholesky_adjoint_da", "eigh_adjoint_da", "eigvalsh_adjoint_da", "svd_adjoint_da",
+                                  "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d")},
 }
 
 

@@ -32,6 +32,14 @@ MATRIX = ["take_along_axis", "select", "nan_reductions", "split", "linspace", "p
           "cumprod", "cumprod_zeros", "norms", "average", "sinc"]
 TANGENT_ONLY = ["average"]        # their adjoint helpers have tangents only: grad(grad) is refused by name
 
+# the decompositions (tangents only), at shapes each takes: square, tall,
+# wide, stacked
+DECOMPOSITIONS = {
+    "cholesky": [(3, 3), (2, 3, 3)], "eigh": [(3, 3), (4, 4), (2, 3, 3)], "eigvalsh": [(3, 3), (4, 4)],
+    "svd": [(3, 3), (5, 3), (3, 5), (2, 4, 3)], "svd_full": [(4, 4), (5, 3), (3, 5)], "qr": [(3, 3), (5, 3)],
+    "pinv": [(3, 3), (5, 3), (3, 5)], "matrix_power": [(3, 3), (4, 4)], "lstsq": [(5, 3), (6, 2), (3, 3)],
+}
+
 
 @pytest.mark.parametrize("shape", [(2, 3), (4, 3)])
 @pytest.mark.parametrize("name", MATRIX)
@@ -44,7 +52,16 @@ def test_hvp_matches_differences_of_the_gradient(name, shape):
     np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-7 * max(1.0, np.max(np.abs(fd))))
 
 
-@pytest.mark.parametrize("name", MATRIX)
+@pytest.mark.parametrize("name,shape", [(n, s) for n, shapes in DECOMPOSITIONS.items() for s in shapes])
+def test_hvp_of_decompositions(name, shape):
+    f = getattr(F, name)
+    x, v = _direction(f, shape, len(name) + shape[0])
+    hv = s2sad.hvp(f)(x.copy(), v)
+    fd = _fd_hvp(f, x, v)
+    np.testing.assert_allclose(hv, fd, rtol=1e-5, atol=1e-6 * max(1.0, np.max(np.abs(fd))))
+
+
+@pytest.mark.parametrize("name", MATRIX + ["eigh", "svd"])
 def test_grad_of_grad_equals_hvp(name, tmp_path):
     """The gradient of <grad f(x), v> is H v; where the helper has a
     tangent only, the refusal names the user's line."""
@@ -59,7 +76,7 @@ def test_grad_of_grad_equals_hvp(name, tmp_path):
     """))
     ns = {"g": s2sad.grad(f)}
     exec(compile(src.read_text(), str(src), "exec"), ns)
-    if name in TANGENT_ONLY:
+    if name in TANGENT_ONLY or name in DECOMPOSITIONS:
         with pytest.raises(s2sad.NoRuleError, match="tangent rule but no adjoint rule") as e:
             s2sad.grad(ns["gv"])(x.copy(), v)
         assert e.value.filename == F.__file__

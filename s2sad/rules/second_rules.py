@@ -182,3 +182,60 @@ def rt_prod_except(g, seq, kk, start=1):
     # math.prod's adjoint: start times the product of all elements but kk
     d[seq[k]] = g * _rt.prod_except2(seq, kk, k, start)
     d[start] = g * _rt.prod_except(seq, kk, 1)
+
+
+# ---------------------------------------------------------- decompositions
+# Tangents only (the helpers are not linear in the matrix).  They are
+# linear in the adjoint argument c (for eigh, svd, qr and lstsq a container:
+# a tuple display, whose tangent is the display of its elements' tangents,
+# or a list in a variable).  The factorisation moves with the matrix: its
+# derivative is counted in a's.
+
+
+@jvp_only(_rt.cholesky_adjoint)
+def rt_cholesky_adjoint_jvp(ans, c, fac, a, upper=False):
+    d[c] = _rt.cholesky_adjoint(t, fac, a, upper)
+    d[a] = _rt.cholesky_adjoint_da(c, fac, a, upper, t)
+
+
+@jvp_only(_rt.eigh_adjoint)
+def rt_eigh_adjoint_jvp(ans, c, fac, a, UPLO="L"):
+    d[c] = _rt.eigh_adjoint(t, fac, a, UPLO)
+    d[a] = _rt.eigh_adjoint_da(c, fac, a, UPLO, t)
+
+
+@jvp_only(_rt.eigvalsh_adjoint)
+def rt_eigvalsh_adjoint_jvp(ans, c, a, UPLO="L"):
+    d[c] = _rt.eigvalsh_adjoint(t, a, UPLO)
+    d[a] = _rt.eigvalsh_adjoint_da(c, a, UPLO, t)
+
+
+@jvp_only(_rt.svd_adjoint)
+def rt_svd_adjoint_jvp(ans, c, fac, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[c] = _rt.svd_adjoint(t, fac, a, full_matrices, compute_uv, hermitian)
+    d[a] = _rt.svd_adjoint_da(c, fac, a, full_matrices, compute_uv, hermitian, t)
+
+
+@jvp_only(_rt.qr_adjoint)
+def rt_qr_adjoint_jvp(ans, c, fac, a, mode="reduced"):
+    d[c] = _rt.qr_adjoint(t, fac, a, mode)
+    d[a] = _rt.qr_adjoint_da(c, fac, a, mode, t)
+
+
+@jvp_only(_rt.pinv_adjoint)
+def rt_pinv_adjoint_jvp(ans, c, p, a):
+    d[c] = _rt.pinv_adjoint(t, p, a)
+    d[a] = _rt.pinv_adjoint_da(c, p, a, t)
+
+
+@jvp_only(_rt.matrix_power_adjoint)
+def rt_matrix_power_adjoint_jvp(ans, c, pw, a, n):
+    d[c] = _rt.matrix_power_adjoint(t, pw, a, n)
+    d[a] = _rt.matrix_power_adjoint_da(c, pw, a, n, t)
+
+
+@jvp_only(_rt.lstsq_adjoint)
+def rt_lstsq_adjoint_jvp(ans, c, sol, a, b, rcond=None, part=0):
+    d[c] = _rt.lstsq_adjoint(t, sol, a, b, rcond, part)
+    d[a] = _rt.lstsq_adjoint_d(c, sol, a, b, rcond, part, 0, t)
+    d[b] = _rt.lstsq_adjoint_d(c, sol, a, b, rcond, part, 1, t)

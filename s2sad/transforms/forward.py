@@ -271,10 +271,12 @@ class ForwardTransform:
                     items.append((N.Sub(N.Name(self.tan(bound.id)), N.Name(k)), {"k": N.Name(k), "each": bound}))
             elif isinstance(bound, N.Name) and bound.id in self.active:
                 items.append((N.Name(self.tan(bound.id)), {}))
-            elif isinstance(bound, tuple) and bound[0] == "stacked" and \
+            elif isinstance(bound, tuple) and bound[0] in ("stacked", "container") and \
                     any(isinstance(e, N.Name) and e.id in self.active for e in bound[1]):
-                # a list display where one array is expected: its elements' tangents, stacked
-                items.append((self.rt("stack_operand", N.List(tuple(self.tan_or_zero(e) for e in bound[1]))), {}))
+                # a list display where one array is expected: its elements'
+                # tangents, stacked; a container (a runtime helper's): their display
+                tans = tuple(self.tan_or_zero(e) for e in bound[1])
+                items.append((self.rt("stack_operand", N.List(tans)) if bound[0] == "stacked" else N.Tuple(tans), {}))
             for tan, extra in items:
                 need = _needed_temps(item.expr, tmp_defs)
                 for it in t.items:
@@ -345,7 +347,7 @@ def diff_nodes(p):
     out = []
     for prm in p.rule.signature().contributions:
         v = p.bound.get(prm)
-        if isinstance(v, tuple) and v and v[0] == "stacked":
+        if isinstance(v, tuple) and v and v[0] in ("stacked", "container"):
             v = v[1]
         for n in (v if isinstance(v, list) else [v]):
             if isinstance(n, N.Expr) and not any(n is m for m in out):
