@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from .core import (
     ZERO, Like, accumulate, as_tuple, broadcast_as, check_rebind, check_scalar_output, elem, grad_out, like,
-    stack_operand, stop_gradient, unbroadcast, zeros_like,
+    not_differentiated, stack_operand, stop_gradient, unbroadcast, zeros_like,
 )
 from .reductions import (
     count, cumsum_adjoint, expand_adjoint, extremum_adjoint, extremum_weights, mean_adjoint, norm_adjoint,
@@ -110,7 +110,7 @@ from .views import (  # noqa: E402
 __all__ = [
     # core
     "ZERO", "Like", "like", "unbroadcast", "broadcast_as", "zeros_like", "accumulate", "elem", "grad_out",
-    "as_tuple", "stop_gradient", "stack_operand", "check_scalar_output", "check_rebind",
+    "as_tuple", "stop_gradient", "stack_operand", "check_scalar_output", "check_rebind", "not_differentiated",
     # reductions
     "expand_adjoint", "sum_adjoint", "reduce_sum_like", "count", "mean_adjoint", "extremum_adjoint",
     "extremum_weights", "prod_adjoint", "var_adjoint", "std_adjoint", "norm_adjoint", "cumsum_adjoint",

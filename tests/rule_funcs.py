@@ -1328,6 +1328,26 @@ def sp_y1(x, w):
     return np.sum(sp.y1(x) * w)
 
 
+def sp_iv(x, w):
+    return np.sum(sp.iv(1.5, x) * w)
+
+
+def sp_jv(x, w):
+    return np.sum(sp.jv(np.array([0.5, 2.0, 3.0])[:np.shape(x)[-1]] if np.ndim(x) else 2.5, x) * w)
+
+
+def sp_yv(x, w):
+    return np.sum(sp.yv(2.5, x) * w)
+
+
+def sp_kv(x, w):
+    return np.sum(sp.kv(0.7, x) * w)
+
+
+def sp_jv_in_order(v, x):
+    return np.sum(sp.jv(v * x, x))
+
+
 def sp_ndtr(x, w):
     return np.sum(sp.ndtr(x) * w)
 

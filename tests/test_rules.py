@@ -1014,7 +1014,8 @@ SCIPY_UNARY = [("sp_expit", "real"), ("sp_logit", "prob"), ("sp_erf", "real"), (
                ("sp_erfinv", "unit"), ("sp_gammaln", "pos"), ("sp_digamma", "pos"), ("sp_polygamma", "pos"),
                ("sp_erfcx", "real"), ("sp_gamma", "pos"), ("sp_rgamma", "pos"), ("sp_entr", "pos"),
                ("sp_i0", "real"), ("sp_i1", "real"), ("sp_j0", "real"), ("sp_j1", "real"), ("sp_y0", "pos"),
-               ("sp_y1", "pos"), ("sp_ndtr", "real"), ("sp_log_ndtr", "real"), ("sp_ndtri", "prob")]
+               ("sp_y1", "pos"), ("sp_ndtr", "real"), ("sp_log_ndtr", "real"), ("sp_ndtri", "prob"),
+               ("sp_iv", "pos"), ("sp_jv", "pos"), ("sp_yv", "pos"), ("sp_kv", "pos")]
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3), "py"], ids=_id)
@@ -1022,6 +1023,15 @@ SCIPY_UNARY = [("sp_expit", "real"), ("sp_logit", "prob"), ("sp_erf", "real"), (
 def test_scipy_special_unary(name, dom, shape):
     pytest.importorskip("scipy.special")
     run_case(getattr(F, name), [shape], dom=dom, rtol=1e-5)
+
+
+def test_scipy_bessel_order_is_refused():
+    """iv, jv, yv, kv are differentiated in z; in the order v, with a message
+    naming the function (not a silent zero)."""
+    pytest.importorskip("scipy.special")
+    with pytest.raises(s2sad.errors.NoRuleError, match="jv in its order v") as e:
+        s2sad.grad(F.sp_jv_in_order)(0.5, np.array([1.0, 2.0]))
+    assert e.value.filename == F.__file__
 
 
 @pytest.mark.parametrize("fn,specs,opts,dom", [

@@ -138,7 +138,7 @@ def register(T):
 
     T.nondiff(_rt.zeros_like, _rt.check_scalar_output, _rt.tie_weight, _rt.clip_mask, _rt.below_mask,
               _rt.above_mask, _rt.is_basic_index, _rt.is_array, _rt.stop_gradient, _rt.like,
-              _rt.check_rebind)
+              _rt.check_rebind, _rt.not_differentiated)
 
 
 def _second_order(T):
