@@ -48,7 +48,7 @@ from .indexing import (
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
-    matmul_adjoint_b, mT, slogdet_adjoint, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
+    matmul_adjoint_b, mT, mvn_centered, slogdet_adjoint, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
 from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
@@ -67,7 +67,8 @@ from .manipulation import (
     arange_tangent,
 )
 from .decompositions import (
-    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, matrix_power_adjoint,
+    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower,
+    matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
 from .second_linalg import (
@@ -126,7 +127,7 @@ __all__ = [
     # linalg
     "mT", "matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b", "inner_adjoint",
     "einsum_adjoint", "tensordot_adjoint", "trace_adjoint", "solve_adjoint_a", "solve_adjoint_b",
-    "det_adjoint", "slogdet_adjoint",
+    "det_adjoint", "slogdet_adjoint", "mvn_centered",
     # elementwise
     "log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign", "positive_reciprocal",
     "sinc_derivative", "astype_adjoint",
@@ -154,7 +155,7 @@ __all__ = [
     # decompositions
     "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
-    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
+    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp", "to_lower", "from_lower",
     # their second order (tangents of the adjoints)
     "cholesky_adjoint_da", "eigh_adjoint_da", "eigvalsh_adjoint_da", "svd_adjoint_da",
     "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d",

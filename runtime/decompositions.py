@@ -36,6 +36,18 @@ def _from_triangle(t, lower):
     return tri + mT(tri) + _diag_part(t)
 
 
+def to_lower(gs):
+    """``_to_triangle(gs, lower=True)``: a gradient in a symmetric matrix
+    as the gradient in the lower triangle a function reads."""
+    return _to_triangle(gs, True)
+
+
+def from_lower(t):
+    """``_from_triangle(t, lower=True)``: the symmetric matrix the lower
+    triangle of ``t`` makes."""
+    return _from_triangle(t, True)
+
+
 def _phi(x):
     """The lower triangle with its diagonal halved."""
     return np.tril(x, -1) + 0.5 * _diag_part(x)

@@ -244,3 +244,15 @@ def _expand2(v):
     if isinstance(v, _PY_SCALARS) and not isinstance(v, np.generic):
         return v
     return v[..., None, None]
+
+
+def mvn_centered(x, mean, cov):
+    """``x - mean`` for ``scipy.stats.multivariate_normal.logpdf`` (``mean``
+    None: ``x``), whose rule differentiates a full covariance matrix only."""
+    if np.ndim(cov) != 2:
+        from .core import at_function
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "multivariate_normal.logpdf is differentiated with a full covariance "
+                          "matrix only", hint="pass cov as a matrix (np.diag(v) for a diagonal one)")
+    from .core import ZERO
+    return x if mean is None or mean is ZERO else x - mean     # (ZERO: the tangent of no mean)

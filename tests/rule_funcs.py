@@ -1394,3 +1394,30 @@ def lstsq_both(a, b):
 
 def sp_rgamma_sum(x):
     return np.sum(sp.rgamma(x) * np.array([1.0, 2.0, 3.0]))
+
+
+# ------------------------------------------------------------ scipy.stats
+
+try:
+    from scipy import stats
+except ImportError:  # pragma: no cover
+    stats = None
+
+
+def st_norm(x, loc, scale, w):
+    return np.sum((stats.norm.logpdf(x, loc, scale) + stats.norm.pdf(x, loc=loc, scale=scale)
+                   + stats.norm.cdf(x, loc, scale) + stats.norm.sf(x, loc, scale)
+                   + stats.norm.logcdf(x, loc, scale) + stats.norm.logsf(x, loc, scale)) * w)
+
+
+def st_norm_standard(x, w):
+    return np.sum((stats.norm.logpdf(x) + stats.norm.cdf(x) + stats.norm.logcdf(x) + stats.norm.pdf(x)) * w)
+
+
+def st_mvn(x, mean, cov, w):
+    # cov: SciPy reads its lower triangle only
+    return np.sum(stats.multivariate_normal.logpdf(x, mean, cov) * w)
+
+
+def st_mvn_no_mean(x, cov, w):
+    return np.sum(stats.multivariate_normal.logpdf(x, cov=cov) * w)

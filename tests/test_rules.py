@@ -1025,6 +1025,31 @@ def test_scipy_special_unary(name, dom, shape):
     run_case(getattr(F, name), [shape], dom=dom, rtol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), "py"], ids=_id)
+def test_scipy_stats_norm(shape):
+    """norm.logpdf, pdf, cdf, sf, logcdf, logsf in x, loc and scale
+    (broadcast against each other), and with the standard defaults."""
+    pytest.importorskip("scipy.stats")
+    run_case(F.st_norm, [shape, (3,) if shape == (2, 3) else shape, shape], dom=["real", "real", "pos"], rtol=1e-5)
+    run_case(F.st_norm_standard, [shape], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", [None, 4])
+def test_scipy_stats_multivariate_normal_logpdf(n):
+    """In x (one sample or one per row), the mean and the covariance matrix
+    (on the lower triangle, the one SciPy reads)."""
+    pytest.importorskip("scipy.stats")
+    rng = _rng("mvn", n)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + 3.0 * np.eye(3) + np.triu(rng.uniform(0, 1, (3, 3)), 1)   # not symmetric: the upper part is unread
+    x = rng.standard_normal((n, 3) if n else 3)
+    w = rng.standard_normal(n) if n else 1.3
+    check_grads(F.st_mvn, (x, rng.standard_normal(3), cov, w), wrt=(0, 1, 2), rtol=1e-5)
+    check_grads(F.st_mvn_no_mean, (x, cov, w), wrt=(0, 1), rtol=1e-5)
+    with pytest.raises(s2sad.errors.NoRuleError, match="full covariance matrix"):
+        s2sad.grad(F.st_mvn, wrt=0)(x, np.zeros(3), 2.0, w)
+
+
 def test_scipy_bessel_order_is_refused():
     """iv, jv, yv, kv are differentiated in z; in the order v, with a message
     naming the function (not a silent zero)."""

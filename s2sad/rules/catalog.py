@@ -28,7 +28,8 @@ _OPERATORS = {"Add": "`+`", "Sub": "`-`", "Mult": "`*`", "Div": "`/`", "Pow": "`
 
 _SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.linalg", "numpy.linalg"),
              ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
-             ("scipy.special (when SciPy is installed)", "scipy.special"), ("array methods", "method")]
+             ("scipy.special (when SciPy is installed)", "scipy.special"),
+             ("scipy.stats (when SciPy is installed)", "scipy.stats"), ("array methods", "method")]
 
 
 def _all_rules():
@@ -36,6 +37,7 @@ def _all_rules():
     from s2sad.rules import DEFAULT_RULES, core
     try:
         import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
+        import scipy.stats  # noqa: F401
         DEFAULT_RULES.lookup(_all_rules)
     except ImportError:
         pass
@@ -55,6 +57,8 @@ def _section(key, rule):
     if isinstance(key, str):
         return None
     mod = getattr(key, "__module__", None) or ""
+    if rule.name.startswith("scipy.stats"):
+        return "scipy.stats"
     if mod.startswith("numpy.linalg"):
         return "numpy.linalg"
     if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
@@ -72,6 +76,8 @@ def _display(key, rule, section):
     if isinstance(key, str):
         shown = f"`x.{key[5:]}`" if key.startswith("attr.") else _OPERATORS.get(key, f"`{key}`")
         return shown.replace("|", "\\|")
+    if section == "scipy.stats":
+        return f"`{rule.name}`"
     name = getattr(key, "__name__", rule.name.rsplit(".", 1)[-1])
     prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
               "scipy.special": "scipy.special.", "math": "math."}.get(section, "")

@@ -74,6 +74,19 @@ def register(T):
     def rt_mT(g, a):
         d[a] = _rt.mT(g)
 
+    @defrule(_rt.mvn_centered, jvp="linear")
+    def rt_mvn_centered(g, x, mean, cov):
+        d[x] = _rt.unbroadcast(g, x)
+        d[mean] = -_rt.unbroadcast(g, mean)
+
+    @defrule(_rt.to_lower, jvp="linear")         # a diagonal map: its own transpose
+    def rt_to_lower(g, gs):
+        d[gs] = _rt.to_lower(g)
+
+    @defrule(_rt.from_lower, jvp="linear")
+    def rt_from_lower(g, t_):
+        d[t_] = _rt.to_lower(0.5 * (g + _rt.mT(g)))
+
     @defrule(_rt.log_or_zero, jvp="elementwise")
     def rt_log_or_zero(g, x):
         d[x] = g * _rt.positive_reciprocal(x)
