@@ -67,7 +67,8 @@ from .manipulation import (
     arange_tangent,
 )
 from .decompositions import (
-    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower,
+    cholesky_adjoint, cholesky_jvp, eig_adjoint, eig_jvp, eigh_adjoint, eigh_jvp, eigvals_adjoint, eigvals_jvp,
+    eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower,
     matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
@@ -80,7 +81,7 @@ from .selection import (
 )
 from .complex import (
     abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
-    float_only, imag_cotangent, real_cotangent, rfft_cotangent,
+    float_only, hfft_cotangent, imag_cotangent, irfft_cotangent, real_cotangent, rfft_cotangent,
 )
 from .batching import (
     BatchError, BRange, b_and, b_any, b_axis, b_broadcast, b_dot, b_einsum, b_enumerate, b_flat, b_flat_axis, b_float, b_full_like, b_getitem, b_in, b_in_adjoint, b_in_range,
@@ -155,13 +156,14 @@ __all__ = [
     # decompositions
     "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
-    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp", "to_lower", "from_lower",
+    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp", "to_lower", "from_lower", "eig_adjoint", "eig_jvp",
+    "eigvals_adjoint", "eigvals_jvp",
     # their second order (tangents of the adjoints)
     "cholesky_adjoint_da", "eigh_adjoint_da", "eigvalsh_adjoint_da", "svd_adjoint_da",
     "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d",
     # complex values
     "complex_cotangent", "real_cotangent", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
-    "fft_cotangent", "fftn_cotangent", "rfft_cotangent",
+    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",
     "nanextremum_adjoint",

@@ -29,7 +29,8 @@ _OPERATORS = {"Add": "`+`", "Sub": "`-`", "Mult": "`*`", "Div": "`/`", "Pow": "`
 _SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.linalg", "numpy.linalg"),
              ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
              ("scipy.special (when SciPy is installed)", "scipy.special"),
-             ("scipy.stats (when SciPy is installed)", "scipy.stats"), ("array methods", "method")]
+             ("scipy.stats (when SciPy is installed)", "scipy.stats"), ("array methods", "method"),
+             ("complex mode (its own rules, `s2sad/rules/complex_rules.py`)", "complex")]
 
 
 def _all_rules():
@@ -37,7 +38,7 @@ def _all_rules():
     from s2sad.rules import DEFAULT_RULES, core
     try:
         import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
-        import scipy.stats  # noqa: F401
+        __import__("scipy.stats")      # (and scipy.stats's)
         DEFAULT_RULES.lookup(_all_rules)
     except ImportError:
         pass
@@ -79,6 +80,8 @@ def _display(key, rule, section):
     if section == "scipy.stats":
         return f"`{rule.name}`"
     name = getattr(key, "__name__", rule.name.rsplit(".", 1)[-1])
+    if (getattr(key, "__module__", None) or "").startswith("numpy.fft"):
+        return f"`np.fft.{name}`"
     prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
               "scipy.special": "scipy.special.", "math": "math."}.get(section, "")
     return f"`{prefix}{name}`"
@@ -155,8 +158,27 @@ def entries():
                     + (_batching(key, DEFAULT_RULES),))
     for name, rule in DEFAULT_RULES._methods.items():
         rows.append(_row("method", f"`x.{name}()`", rule, DEFAULT_RULES) + (_batching(name, DEFAULT_RULES, True),))
+    rows += _complex_rows(DEFAULT_RULES)
     order = {s: i for i, (_, s) in enumerate(_SECTIONS)}
     return sorted(set(rows), key=lambda r: (order.get(r[0], 99), r[1].lower()))
+
+
+def _complex_rows(table):
+    """The rules complex mode replaces or adds (docs/rules.md, complex
+    numbers); second derivatives of complex functions are not done yet."""
+    from s2sad.rules.complex_rules import complex_table
+    ct = complex_table(table)
+    rows = []
+    for key, rule in ct._rules.items():
+        if table._rules.get(key) is not rule:
+            shown = _display(key, rule, _section(key, rule))
+            rows.append(("complex",) + (shown,) + _row("complex", shown, rule, ct)[2:4]
+                        + ("not yet (complex mode)", _batching(key, ct)))
+    for name, rule in ct._methods.items():
+        if table._methods.get(name) is not rule:
+            rows.append(("complex", f"`x.{name}()`") + _row("complex", "", rule, ct)[2:4]
+                        + ("not yet (complex mode)", _batching(name, ct, True)))
+    return rows
 
 
 def _row(section, shown, rule, table):
