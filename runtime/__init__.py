@@ -48,7 +48,7 @@ from .indexing import (
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
-    matmul_adjoint_b, mT, mvn_centered, slogdet_adjoint, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
+    matmul_adjoint_b, mT, mvn_centered, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
 from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
@@ -77,7 +77,8 @@ from .second_linalg import (
     pinv_adjoint_da, qr_adjoint_da, svd_adjoint_da,
 )
 from .selection import (
-    nan_mask, nanextremum_adjoint, nanmean_adjoint, nansum_adjoint, select_adjoint, take_along_axis_adjoint,
+    interp_adjoint, interp_adjoint_d, interp_jvp, nan_mask, nanextremum_adjoint, nanmean_adjoint, nansum_adjoint,
+    select_adjoint, take_along_axis_adjoint,
 )
 from .complex import (
     abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
@@ -128,7 +129,7 @@ __all__ = [
     # linalg
     "mT", "matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b", "inner_adjoint",
     "einsum_adjoint", "tensordot_adjoint", "trace_adjoint", "solve_adjoint_a", "solve_adjoint_b",
-    "det_adjoint", "slogdet_adjoint", "mvn_centered",
+    "det_adjoint", "slogdet_adjoint", "mvn_centered", "convolve_adjoint", "convolve_adjoint_rev",
     # elementwise
     "log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign", "positive_reciprocal",
     "sinc_derivative", "astype_adjoint",
@@ -166,7 +167,7 @@ __all__ = [
     "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",
-    "nanextremum_adjoint",
+    "nanextremum_adjoint", "interp_adjoint", "interp_jvp", "interp_adjoint_d",
     # plan
     "PairSum", "pair_add", "pair_total",
     # loops (lazy)

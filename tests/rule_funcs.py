@@ -1421,3 +1421,18 @@ def st_mvn(x, mean, cov, w):
 
 def st_mvn_no_mean(x, cov, w):
     return np.sum(stats.multivariate_normal.logpdf(x, cov=cov) * w)
+
+
+# ------------------------------------------------------ convolve, interp
+
+
+def convolve(a, v, w, mode):
+    return np.sum(np.convolve(a, v, mode) * w)
+
+
+def interp(x, xp, fp, w):
+    return np.sum(np.interp(x, xp, fp) * w)
+
+
+def interp_left_right(x, fp, left, right, w):
+    return np.sum(np.interp(x, np.array([-0.5, 0.0, 0.7, 1.0]), fp, left=left, right=right) * w)

@@ -93,6 +93,19 @@ def math_gamma_prod(a, b):                   # digamma, polygamma, prod_except (
             + math.prod([a, b, a * b]) ** 2 + math.prod(xs) ** 2 + math.prod(xs, start=b) * a)
 
 
+def convolve(x):                             # convolve_adjoint (modes, the longer operand first or second)
+    a, v = x.ravel()[:5], x.ravel()[5:]
+    return (np.sum(np.convolve(a, v) ** 2) + np.sum(np.convolve(np.sin(a), v ** 2, "same") ** 3)
+            + np.sum(np.convolve(v, a * a, mode="valid") ** 2) + np.sum(np.convolve(v, a, "same") * a[:3].sum()))
+
+
+def interp(x):                               # interp_adjoint: in x, the knots and the values
+    xp = np.cumsum(np.abs(x[0]) + 0.2) - 1.0
+    fp = np.sin(x[-1]) * 2.0
+    return (np.sum(np.interp(x.ravel() * 1.5, xp, fp) ** 3)
+            + np.sum(np.interp(x[0], xp, fp ** 2, left=-1.0, right=fp[0] * 2.0) * x[-1]))
+
+
 # ------------------------------------------------ decompositions (tangents only)
 
 

@@ -662,6 +662,29 @@ def test_constructors_with_an_integer_dtype_are_constant():
         check(f)
 
 
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("n,m", [(5, 3), (3, 5), (4, 4), (1, 3), (6, 1)], ids=_id)
+def test_convolve(n, m, mode):
+    rng = _rng("convolve", n, m, mode)
+    a, v = rng.standard_normal(n), rng.standard_normal(m)
+    w = rng.standard_normal(np.convolve(a, v, mode).shape)
+    check_grads(F.convolve, (a, v, w, mode), wrt=(0, 1))
+
+
+def test_interp():
+    """In x (the slope of its segment; zero outside), the knots and the
+    values (through the position in the segment; the end values outside),
+    and left/right where given; period= is refused by name."""
+    rng = _rng("interp")
+    x = np.concatenate([rng.uniform(-1.5, 2.5, 6), [0.25]])
+    xp, fp = np.sort(rng.uniform(-1, 2, 5)), rng.standard_normal(5)
+    check_grads(F.interp, (x, xp, fp, rng.standard_normal(7)), wrt=(0, 1, 2))
+    check_grads(F.interp, (0.3, xp, fp, 1.7), wrt=(0, 1, 2))
+    check_grads(F.interp_left_right, (x, fp[:4], -0.4, 2.0, rng.standard_normal(7)), wrt=(0, 1, 2, 3))
+    with pytest.raises(s2sad.errors.NoRuleError, match="period"):
+        s2sad.grad(lambda x: np.sum(np.interp(x, xp, fp, period=2.0)))(x)
+
+
 def test_arange_differentiates_its_start_and_step():
     """Element i is start + i * step; the stop sets the length only, and a
     single argument is the stop (reverse and forward mode)."""

@@ -43,6 +43,8 @@ NO_RULE = {
     **{n: "complex mode: second order not yet" for n in ("irfft_cotangent", "hfft_cotangent", "eig_adjoint",
                                                           "eigvals_adjoint")},
     "eig_jvp": "complex mode: reverse over forward not yet",
+    "interp_jvp": "reverse over forward: not yet",
+    "interp_adjoint_d": "third order", "convolve_adjoint_rev": "third order",
     "eigvals_jvp": "complex mode: reverse over forward not yet",
     "abs_tangent": "complex mode: reverse over forward not yet",
     "angle_tangent": "complex mode: reverse over forward not yet",

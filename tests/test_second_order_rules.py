@@ -29,8 +29,8 @@ def _fd_hvp(f, x, v, eps=1e-5):
 
 
 MATRIX = ["take_along_axis", "select", "nan_reductions", "split", "linspace", "prod", "prod_zeros", "prod_axes",
-          "cumprod", "cumprod_zeros", "norms", "average", "sinc"]
-TANGENT_ONLY = ["average"]        # their adjoint helpers have tangents only: grad(grad) is refused by name
+          "cumprod", "cumprod_zeros", "norms", "average", "sinc", "convolve", "interp"]
+TANGENT_ONLY = ["average", "interp"]        # their adjoint helpers have tangents only: grad(grad) is refused by name
 
 # the decompositions (tangents only), at shapes each takes: square, tall,
 # wide, stacked

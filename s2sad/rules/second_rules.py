@@ -239,3 +239,28 @@ def rt_lstsq_adjoint_jvp(ans, c, sol, a, b, rcond=None, part=0):
     d[c] = _rt.lstsq_adjoint(t, sol, a, b, rcond, part)
     d[a] = _rt.lstsq_adjoint_d(c, sol, a, b, rcond, part, 0, t)
     d[b] = _rt.lstsq_adjoint_d(c, sol, a, b, rcond, part, 1, t)
+
+
+# --------------------------------------------------------------- convolve
+
+
+def rt_convolve_adjoint_jvp(ans, c, a, v, mode="full", kk=0):
+    d[c] = _rt.convolve_adjoint(t, a, v, mode, kk)
+    d[a] = _rt.pair_adjoint_dop(_rt.convolve_adjoint, c, a, v, 0, t, mode, kk)
+    d[v] = _rt.pair_adjoint_dop(_rt.convolve_adjoint, c, a, v, 1, t, mode, kk)
+
+
+@rule(_rt.convolve_adjoint, jvp=rt_convolve_adjoint_jvp)
+def rt_convolve_adjoint(g, c, a, v, mode="full", kk=0):
+    # bilinear in c and the operand that is not the kk-th
+    d[c] = _rt.convolve_adjoint_rev(g, c, a, v, mode, kk, 0)
+    d[a] = _rt.convolve_adjoint_rev(g, c, a, v, mode, kk, 1)
+    d[v] = _rt.convolve_adjoint_rev(g, c, a, v, mode, kk, 2)
+
+
+@jvp_only(_rt.interp_adjoint)
+def rt_interp_adjoint_jvp(ans, c, x, xp, fp, left=None, right=None, period=None, part=0):
+    d[c] = _rt.interp_adjoint(t, x, xp, fp, left, right, period, part)
+    d[x] = _rt.interp_adjoint_d(c, x, xp, fp, left, right, period, part, 0, t)
+    d[xp] = _rt.interp_adjoint_d(c, x, xp, fp, left, right, period, part, 1, t)
+    d[fp] = _rt.interp_adjoint_d(c, x, xp, fp, left, right, period, part, 2, t)
