@@ -95,7 +95,8 @@ from .batching_adjoints import (
 )
 from .per_example import LowRank, b_matmul_adjoint_a_factored, b_matmul_adjoint_b_factored
 from .second import (
-    average_adjoint_d, cumprod_adjoint_da, det_adjoint_da, einsum_adjoint_dop, norm_adjoint_dx, pair_adjoint_dop,
+    average_adjoint_d, cumprod_adjoint_da, det_adjoint_da, einsum_adjoint_dop, einsum_adjoint_rev, norm_adjoint_dx,
+    pair_adjoint_dop, pair_adjoint_rev,
     piece_adjoint, prod_adjoint_dx, reduce_sum_like_adjoint, sinc_second_derivative, solve_adjoint_b_da,
     std_adjoint_ds,
 )
@@ -148,7 +149,7 @@ __all__ = [
     # second order (tangents and transposes of the adjoint helpers)
     "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
     "einsum_adjoint_dop", "pair_adjoint_dop", "prod_adjoint_dx", "cumprod_adjoint_da", "average_adjoint_d",
-    "norm_adjoint_dx", "sinc_second_derivative",
+    "norm_adjoint_dx", "sinc_second_derivative", "pair_adjoint_rev", "einsum_adjoint_rev",
     # manipulation (array manipulation functions)
     "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "split_piece", "arange_tangent", "diagonal_adjoint", "pad_adjoint", "pad_jvp",

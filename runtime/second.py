@@ -86,6 +86,37 @@ def pair_adjoint_dop(adjoint, c, a, b, j, t, *args):
     return adjoint(c, *ops, *args)
 
 
+def pair_adjoint_rev(adjoint, primal, g, c, a, b, j, *args):
+    """Reverse mode over ``adjoint(c, a, b, *args)``, the adjoint of a
+    bilinear ``primal(a, b, *args[:-1])`` for operand ``k = args[-1]``:
+    bilinear in ``c`` and the other operand, so its adjoint in ``c`` (``j``
+    0) is the primal with operand ``k`` replaced by ``g``, in the other
+    operand (``j`` 1 for ``a``, 2 for ``b``) the other adjoint with operand
+    ``k`` replaced by ``g`` (the second derivative of ``<c, primal>`` is
+    symmetric), and in operand ``k`` zero (it gives only its shape)."""
+    k = args[-1]
+    ops = [a, b]
+    if j - 1 == k:
+        return np.zeros_like(ops[k], dtype=np.result_type(g, ops[k], float))
+    ops[k] = g
+    if j == 0:
+        return primal(*ops, *args[:-1])
+    return adjoint(c, *ops, *args[:-1], j - 1)
+
+
+def einsum_adjoint_rev(g, c, subscripts, operands, k, j=None):
+    """``pair_adjoint_rev`` for ``einsum_adjoint(c, subscripts, operands,
+    k)``: in ``c`` (``j`` None) the einsum with operand ``k`` replaced by
+    ``g``, in operand ``j`` its adjoint with that replacement."""
+    if j == k:
+        return np.zeros_like(operands[k], dtype=np.result_type(g, operands[k], float))
+    ops = list(operands)
+    ops[k] = g
+    if j is None:
+        return np.einsum(subscripts, *ops)
+    return einsum_adjoint(c, subscripts, ops, j)
+
+
 def _like(t, x):
     """A tangent ``t`` as an array shaped like ``x``."""
     return t if _shape(t) == _shape(x) and not isinstance(t, _PY_SCALARS) else np.broadcast_to(t, _shape(x))

@@ -44,7 +44,8 @@ NO_RULE = {
                                                           "eigvals_adjoint")},
     "eig_jvp": "complex mode: reverse over forward not yet",
     "interp_jvp": "reverse over forward: not yet",
-    "interp_adjoint_d": "third order", "convolve_adjoint_rev": "third order",
+    "interp_adjoint_d": "third order", "convolve_adjoint_rev": "third order", "pair_adjoint_rev": "third order",
+    "einsum_adjoint_rev": "third order",
     "eigvals_jvp": "complex mode: reverse over forward not yet",
     "abs_tangent": "complex mode: reverse over forward not yet",
     "angle_tangent": "complex mode: reverse over forward not yet",
@@ -229,7 +230,7 @@ def test_hvp_matches_differences_of_the_gradient(name, n, tmp_path):
 @pytest.mark.parametrize("name", ["reshape", "cumsum", "concatenate", "hstack", "vstack", "stack", "tile", "repeat",
                                   "roll", "diag", "trace", "transpose", "sum_axis", "take",
                                   "diff", "rot90", "rollaxis", "column_stack", "dstack", "append",
-                                  "diagonal", "pad", "sort"])
+                                  "diagonal", "pad", "sort", "einsum", "inner", "tensordot", "kron", "cross"])
 def test_grad_of_grad_through_linear_helpers(name, tmp_path):
     """The helpers linear in the adjoint have adjoints too: the gradient of
     <grad f(x), v> is H v."""

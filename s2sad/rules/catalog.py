@@ -98,7 +98,9 @@ def _calls(template):
 
 
 def _second_order(rule, table):
-    """"yes", or the first function its adjoint calls that has no rule."""
+    """"yes"; "hvp" when a function its adjoint calls has a tangent rule but
+    no adjoint (forward over reverse works, reverse over reverse is refused
+    by name); or the first function its adjoint calls that has no rule."""
     import numpy as np
     import s2sad_runtime as rt
     mods = {"_rt": rt, "np": np, "math": __import__("math")}
@@ -107,6 +109,7 @@ def _second_order(rule, table):
         mods["_sp"] = sp
     except ImportError:
         pass
+    tangent_only = None
     for mod, attr in _calls(rule.template):
         obj = mods.get(mod)
         for part in attr.split("."):
@@ -114,10 +117,12 @@ def _second_order(rule, table):
         if obj is None or obj is np.broadcast_to:
             continue
         r = table.lookup(obj)
+        shown = {"_rt": "s2sad_runtime", "_sp": "scipy.special"}.get(mod, mod)
         if r is None:
-            shown = {"_rt": "s2sad_runtime", "_sp": "scipy.special"}.get(mod, mod)
             return f"not yet (`{shown}.{attr}`)"
-    return "yes"
+        if r.template is None and r.vjp is None and not r.nondiff and tangent_only is None:
+            tangent_only = f"`{shown}.{attr}`"
+    return f"hvp (not `grad(grad)`: {tangent_only})" if tangent_only else "yes"
 
 
 _OPERATORS_ELEMENTWISE = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "USub", "UAdd", "Invert", "BitAnd",

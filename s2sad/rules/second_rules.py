@@ -19,6 +19,8 @@ these rules call (``prod_adjoint_dx``, ...) have none: third order.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 import s2sad_runtime as _rt
@@ -26,6 +28,7 @@ from s2sad.rules.core import d, k, t
 
 _RULES = []      # (keys, options, template) in definition order
 _JVPS = []       # tangent-only rules: (keys, template)
+_ADJOINTS = []   # adjoints for helpers whose tangent rule is registered elsewhere: (keys, template)
 
 
 def rule(*keys, **options):
@@ -42,11 +45,23 @@ def jvp_only(*keys):
     return deco
 
 
+def adjoint_of(*keys):
+    """An adjoint template for helpers that have a tangent template already
+    (its parameters named as the tangent's)."""
+    def deco(fn):
+        _ADJOINTS.append((keys, fn))
+        return fn
+    return deco
+
+
 def register(T):
     for keys, options, fn in _RULES:
         T.defrule(*keys, **options)(fn)
     for keys, fn in _JVPS:
         T.defjvp(*keys)(fn)
+    for keys, fn in _ADJOINTS:
+        for key in keys:
+            T.add(replace(T.lookup(key), template=fn, _parsed=None))
 
 
 # ---------------------------------------------------------------- selection
@@ -264,3 +279,42 @@ def rt_interp_adjoint_jvp(ans, c, x, xp, fp, left=None, right=None, period=None,
     d[x] = _rt.interp_adjoint_d(c, x, xp, fp, left, right, period, part, 0, t)
     d[xp] = _rt.interp_adjoint_d(c, x, xp, fp, left, right, period, part, 1, t)
     d[fp] = _rt.interp_adjoint_d(c, x, xp, fp, left, right, period, part, 2, t)
+
+
+# ---------------------------------------------------- products, reverse mode
+# The adjoints of bilinear products (their tangents are in runtime_rules.py
+# and array_rules.py): bilinear in the adjoint and the other operand.
+
+
+@adjoint_of(_rt.inner_adjoint)
+def rt_inner_adjoint(g, c, a, b, kk=0):
+    d[c] = _rt.pair_adjoint_rev(_rt.inner_adjoint, np.inner, g, c, a, b, 0, kk)
+    d[a] = _rt.pair_adjoint_rev(_rt.inner_adjoint, np.inner, g, c, a, b, 1, kk)
+    d[b] = _rt.pair_adjoint_rev(_rt.inner_adjoint, np.inner, g, c, a, b, 2, kk)
+
+
+@adjoint_of(_rt.tensordot_adjoint)
+def rt_tensordot_adjoint(g, c, a, b, axes, kk):
+    d[c] = _rt.pair_adjoint_rev(_rt.tensordot_adjoint, np.tensordot, g, c, a, b, 0, axes, kk)
+    d[a] = _rt.pair_adjoint_rev(_rt.tensordot_adjoint, np.tensordot, g, c, a, b, 1, axes, kk)
+    d[b] = _rt.pair_adjoint_rev(_rt.tensordot_adjoint, np.tensordot, g, c, a, b, 2, axes, kk)
+
+
+@adjoint_of(_rt.kron_adjoint)
+def rt_kron_adjoint(g, c, a, b, kk):
+    d[c] = _rt.pair_adjoint_rev(_rt.kron_adjoint, np.kron, g, c, a, b, 0, kk)
+    d[a] = _rt.pair_adjoint_rev(_rt.kron_adjoint, np.kron, g, c, a, b, 1, kk)
+    d[b] = _rt.pair_adjoint_rev(_rt.kron_adjoint, np.kron, g, c, a, b, 2, kk)
+
+
+@adjoint_of(_rt.cross_adjoint)
+def rt_cross_adjoint(g, c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, kk=0):
+    d[c] = _rt.pair_adjoint_rev(_rt.cross_adjoint, np.cross, g, c, a, b, 0, axisa, axisb, axisc, axis, kk)
+    d[a] = _rt.pair_adjoint_rev(_rt.cross_adjoint, np.cross, g, c, a, b, 1, axisa, axisb, axisc, axis, kk)
+    d[b] = _rt.pair_adjoint_rev(_rt.cross_adjoint, np.cross, g, c, a, b, 2, axisa, axisb, axisc, axis, kk)
+
+
+@adjoint_of(_rt.einsum_adjoint)
+def rt_einsum_adjoint(g, c, subscripts, operands, kk):
+    d[c] = _rt.einsum_adjoint_rev(g, c, subscripts, operands, kk, None)
+    d[operands[k]] = _rt.einsum_adjoint_rev(g, c, subscripts, operands, kk, k)
