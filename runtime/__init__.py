@@ -98,7 +98,7 @@ from .second import (
     average_adjoint_d, cumprod_adjoint_da, det_adjoint_da, einsum_adjoint_dop, einsum_adjoint_rev, norm_adjoint_dx,
     pair_adjoint_dop, pair_adjoint_rev,
     piece_adjoint, prod_adjoint_dx, reduce_sum_like_adjoint, sinc_second_derivative, solve_adjoint_b_da,
-    std_adjoint_ds,
+    std_adjoint_hess,
 )
 
 # loop strategies and drivers live in s2sad_runtime.loops, imported on first
@@ -147,9 +147,10 @@ __all__ = [
     "fresh", "reduction_jvp", "var_jvp", "std_jvp", "norm_jvp", "builtin_extremum_jvp", "solve_rhs_tangent",
     "solve_like", "slogdet_jvp",
     # second order (tangents and transposes of the adjoint helpers)
-    "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
+    "piece_adjoint", "reduce_sum_like_adjoint", "det_adjoint_da", "solve_adjoint_b_da",
     "einsum_adjoint_dop", "pair_adjoint_dop", "prod_adjoint_dx", "cumprod_adjoint_da", "average_adjoint_d",
     "norm_adjoint_dx", "sinc_second_derivative", "pair_adjoint_rev", "einsum_adjoint_rev",
+    "std_adjoint_hess",
     # manipulation (array manipulation functions)
     "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "split_piece", "arange_tangent", "diagonal_adjoint", "pad_adjoint", "pad_jvp",

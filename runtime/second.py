@@ -12,7 +12,7 @@ from .core import _PY_SCALARS, _shape, unbroadcast
 from .decompositions import svd_jvp
 from .linalg import _expand2, _solve_vector, einsum_adjoint, mT, solve_adjoint_b
 from .manipulation import _average_weights, _expand_as, cumprod_jvp
-from .reductions import _expand, _norm_axis, _safe_div, _vector_norm_grad, std_adjoint, sum_adjoint
+from .reductions import _count, _expand, _norm_axis, _safe_div, _vector_norm_grad, sum_adjoint
 
 
 def piece_adjoint(c, g, piece, *args):
@@ -35,15 +35,22 @@ def reduce_sum_like_adjoint(c, g, v, axis, keepdims):
     return sum_adjoint(c, g, axis, keepdims)
 
 
-def std_adjoint_ds(t, g, s, x, axis=None, ddof=0, keepdims=False):
-    """Tangent of ``std_adjoint(g, s, x, ...)`` in the standard deviation
-    ``s`` (its tangent ``t``): ``-std_adjoint(g, s, x) * t / s`` (zero
-    where ``s`` is 0, as the adjoint is there)."""
+def std_adjoint_hess(g, s, x, axis=None, ddof=0, keepdims=False, t=None):
+    """``g`` times the Hessian of each lane's standard deviation applied to
+    ``t``: ``(P t / (n - ddof) - q <q, t>) / s`` with ``q = (x - mean) /
+    ((n - ddof) s)`` the gradient and ``P`` the centring; 0 where ``s`` is
+    (as the adjoint is there).  Symmetric: the adjoint of ``std_adjoint``
+    in ``x``, the standard deviation moving with it."""
     if isinstance(x, _PY_SCALARS):
         return 0.0 * t
     a = _expand(s, x, axis, keepdims)
-    ta = _expand(t, x, axis, keepdims)
-    return -std_adjoint(g, s, x, axis, ddof, keepdims) * ta / np.where(a == 0, 1.0, a)
+    zero = a == 0
+    safe = np.where(zero, 1.0, a)
+    n = _count(x, axis) - ddof
+    gt = _expand(g, x, axis, keepdims) * _like(t, x)
+    q = (x - np.mean(x, axis=axis, keepdims=True)) / (n * safe)
+    r = (gt - np.mean(gt, axis=axis, keepdims=True)) / n - q * np.sum(q * gt, axis=axis, keepdims=True)
+    return np.where(zero, 0.0 * r, r / safe)
 
 
 def det_adjoint_da(g, d, a, t):

@@ -242,12 +242,6 @@ def _second_order(T):
         d[c] = _rt.solve_adjoint_a(t, sol, a)
         d[sol] = _rt.solve_adjoint_a(c, t, a)
 
-    @defjvp(_rt.std_adjoint)
-    def rt_std_adjoint_jvp(ans, c, s, x, axis=None, ddof=0, keepdims=False):
-        d[c] = _rt.std_adjoint(t, s, x, axis, ddof, keepdims)
-        d[s] = _rt.std_adjoint_ds(t, c, s, x, axis, ddof, keepdims)
-        d[x] = _rt.std_adjoint(c, s, t, axis, ddof, keepdims)
-
     @defjvp(_rt.det_adjoint)
     def rt_det_adjoint_jvp(ans, c, dv, a):
         d[c] = _rt.det_adjoint(t, dv, a)

@@ -318,3 +318,26 @@ def rt_cross_adjoint(g, c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, kk=0):
 def rt_einsum_adjoint(g, c, subscripts, operands, kk):
     d[c] = _rt.einsum_adjoint_rev(g, c, subscripts, operands, kk, None)
     d[operands[k]] = _rt.einsum_adjoint_rev(g, c, subscripts, operands, kk, k)
+
+
+# var and std (tangents in runtime_rules.py): the adjoint is c times the
+# gradient of each lane's variance / standard deviation; in x, c times its
+# Hessian, symmetric (the centring map for the variance)
+
+
+@adjoint_of(_rt.var_adjoint)
+def rt_var_adjoint(g, c, x, axis=None, ddof=0, keepdims=False):
+    d[c] = _rt.reduce_sum_like(g * _rt.var_adjoint(1.0, x, axis, ddof, True), c, axis, keepdims)
+    d[x] = _rt.var_adjoint(1.0, _rt.expand_adjoint(c, x, axis, keepdims) * g, axis, ddof, True)
+
+
+def rt_std_adjoint_jvp(ans, c, s, x, axis=None, ddof=0, keepdims=False):
+    d[c] = _rt.std_adjoint(t, s, x, axis, ddof, keepdims)
+    d[x] = _rt.std_adjoint_hess(c, s, x, axis, ddof, keepdims, t)
+
+
+@rule(_rt.std_adjoint, jvp=rt_std_adjoint_jvp)
+def rt_std_adjoint(g, c, s, x, axis=None, ddof=0, keepdims=False):
+    # (the standard deviation s moves with x: its derivative is counted in x's)
+    d[c] = _rt.reduce_sum_like(g * _rt.std_adjoint(1.0, s, x, axis, ddof, keepdims), c, axis, keepdims)
+    d[x] = _rt.std_adjoint_hess(c, s, x, axis, ddof, keepdims, g)
