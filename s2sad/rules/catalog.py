@@ -1,9 +1,9 @@
 """The catalogue of derivative rules, generated from the rule table: the
-table of every function in docs/rules.md, which therefore cannot drift
-from what s2sad does.
+table of every function in docs/rules_catalog.md, which therefore cannot
+drift from what s2sad does.
 
     python -m s2sad.rules.catalog            # print the Markdown
-    python -m s2sad.rules.catalog --write    # rewrite it in docs/rules.md
+    python -m s2sad.rules.catalog --write    # rewrite it in docs/rules_catalog.md
 
 For each function: whether reverse mode differentiates it (or treats it as
 constant), whether forward mode has a tangent for it, and whether its
@@ -223,7 +223,7 @@ def write(path):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if "--write" in argv:
-        write(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rules.md"))
+        write(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rules_catalog.md"))
     else:
         print(markdown())
 
