@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from .core import (
     ZERO, Like, accumulate, as_tuple, broadcast_as, check_rebind, check_scalar_output, elem, grad_out, grad_out_as, like,
-    stack_operand, stop_gradient, unbroadcast, zeros_like,
+    not_differentiated, stack_operand, stop_gradient, unbroadcast, zeros_like,
 )
 from .reductions import (
     count, cumsum_adjoint, expand_adjoint, extremum_adjoint, extremum_weights, mean_adjoint, norm_adjoint,
@@ -49,13 +49,13 @@ from .indexing import (
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
-    matmul_adjoint_b, mT, slogdet_adjoint, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
+    matmul_adjoint_b, mT, mvn_centered, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
 from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
     sinc_derivative, tie_weight,
 )
-from .scalar import builtin_extremum_adjoint, digamma, extremum_winner, prod_except
+from .scalar import builtin_extremum_adjoint, digamma, extremum_winner, polygamma, prod_except, prod_except2
 from .tangents import (
     builtin_extremum_jvp, fresh, norm_jvp, reduction_jvp, slogdet_jvp, solve_like, solve_rhs_tangent, std_jvp,
     var_jvp,
@@ -65,18 +65,26 @@ from .precision import at_precision, at_precision_items, half_matmul
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
     arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
-    pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint,
+    pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint, split_piece,
+    arange_tangent,
 )
 from .decompositions import (
-    cholesky_adjoint, cholesky_jvp, eigh_adjoint, eigh_jvp, eigvalsh_adjoint, eigvalsh_jvp, matrix_power_adjoint,
+    cholesky_adjoint, cholesky_jvp, eig_adjoint, eig_jvp, eigh_adjoint, eigh_jvp, eigvals_adjoint, eigvals_jvp,
+    eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower,
+    matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
+from .second_linalg import (
+    cholesky_adjoint_da, eigh_adjoint_da, eigvalsh_adjoint_da, lstsq_adjoint_d, matrix_power_adjoint_da,
+    pinv_adjoint_da, qr_adjoint_da, svd_adjoint_da,
+)
 from .selection import (
-    nan_mask, nanextremum_adjoint, nanmean_adjoint, nansum_adjoint, select_adjoint, take_along_axis_adjoint,
+    interp_adjoint, interp_adjoint_d, interp_jvp, nan_mask, nanextremum_adjoint, nanmean_adjoint, nansum_adjoint,
+    select_adjoint, take_along_axis_adjoint,
 )
 from .complex import (
     abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
-    float_only, imag_cotangent, real_cotangent, rfft_cotangent,
+    float_only, hfft_cotangent, imag_cotangent, irfft_cotangent, real_cotangent, rfft_cotangent,
 )
 from .batching import (
     BatchError, BRange, b_and, b_any, b_axis, b_broadcast, b_dot, b_einsum, b_enumerate, b_flat, b_flat_axis, b_float, b_full_like, b_getitem, b_in, b_in_adjoint, b_in_range,
@@ -89,7 +97,10 @@ from .batching_adjoints import (
 )
 from .per_example import LowRank, b_matmul_adjoint_a_factored, b_matmul_adjoint_b_factored
 from .second import (
-    det_adjoint_da, einsum_adjoint_dop, pair_adjoint_dop, piece_adjoint, reduce_sum_like_adjoint, solve_adjoint_b_da, std_adjoint_ds,
+    average_adjoint_d, cumprod_adjoint_da, det_adjoint_da, einsum_adjoint_dop, einsum_adjoint_rev, norm_adjoint_dx,
+    pair_adjoint_dop, pair_adjoint_rev,
+    piece_adjoint, prod_adjoint_dx, reduce_sum_like_adjoint, sinc_second_derivative, solve_adjoint_b_da,
+    std_adjoint_hess,
 )
 
 # loop strategies and drivers live in s2sad_runtime.loops, imported on first
@@ -105,7 +116,7 @@ from .views import (  # noqa: E402
 __all__ = [
     # core
     "ZERO", "Like", "like", "unbroadcast", "broadcast_as", "zeros_like", "accumulate", "elem", "grad_out", "grad_out_as",
-    "as_tuple", "stop_gradient", "stack_operand", "check_scalar_output", "check_rebind",
+    "as_tuple", "stop_gradient", "stack_operand", "check_scalar_output", "check_rebind", "not_differentiated",
     # reductions
     "expand_adjoint", "sum_adjoint", "reduce_sum_like", "count", "mean_adjoint", "extremum_adjoint",
     "extremum_weights", "prod_adjoint", "var_adjoint", "std_adjoint", "norm_adjoint", "cumsum_adjoint",
@@ -121,12 +132,12 @@ __all__ = [
     # linalg
     "mT", "matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b", "inner_adjoint",
     "einsum_adjoint", "tensordot_adjoint", "trace_adjoint", "solve_adjoint_a", "solve_adjoint_b",
-    "det_adjoint", "slogdet_adjoint",
+    "det_adjoint", "slogdet_adjoint", "mvn_centered", "convolve_adjoint", "convolve_adjoint_rev",
     # elementwise
     "log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign", "positive_reciprocal",
     "sinc_derivative", "astype_adjoint",
     # scalar
-    "extremum_winner", "builtin_extremum_adjoint", "digamma", "prod_except",
+    "extremum_winner", "builtin_extremum_adjoint", "digamma", "polygamma", "prod_except", "prod_except2",
     # batching (vmap)
     "BatchError", "BRange", "b_and", "b_any", "b_axis", "b_broadcast", "b_dot", "b_einsum", "b_enumerate", "b_flat", "b_flat_axis",
     "b_float", "b_full_like", "b_getitem", "b_in", "b_in_adjoint", "b_in_range", "b_range", "b_int", "b_is_array", "b_item", "b_item_of", "b_iter", "b_len", "b_lift", "b_lift_b", "b_loop", "b_matmul",
@@ -138,23 +149,29 @@ __all__ = [
     "fresh", "reduction_jvp", "var_jvp", "std_jvp", "norm_jvp", "builtin_extremum_jvp", "solve_rhs_tangent",
     "solve_like", "slogdet_jvp",
     # second order (tangents and transposes of the adjoint helpers)
-    "piece_adjoint", "reduce_sum_like_adjoint", "std_adjoint_ds", "det_adjoint_da", "solve_adjoint_b_da",
-    "einsum_adjoint_dop", "pair_adjoint_dop",
+    "piece_adjoint", "reduce_sum_like_adjoint", "det_adjoint_da", "solve_adjoint_b_da",
+    "einsum_adjoint_dop", "pair_adjoint_dop", "prod_adjoint_dx", "cumprod_adjoint_da", "average_adjoint_d",
+    "norm_adjoint_dx", "sinc_second_derivative", "pair_adjoint_rev", "einsum_adjoint_rev",
+    "std_adjoint_hess",
     # manipulation (array manipulation functions)
     "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
-    "append_piece", "split_adjoint", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
+    "append_piece", "split_adjoint", "split_piece", "arange_tangent", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
     "kron_adjoint", "cross_adjoint", "average_adjoint", "average_jvp", "cumprod_adjoint", "cumprod_jvp",
     "sorted_adjoint", "sorted_jvp", "logsumexp_weights",
     # decompositions
     "cholesky_adjoint", "cholesky_jvp", "eigh_adjoint", "eigh_jvp", "eigvalsh_adjoint", "eigvalsh_jvp",
     "svd_adjoint", "svd_jvp", "qr_adjoint", "qr_jvp", "pinv_adjoint", "pinv_jvp", "matrix_power_adjoint",
-    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp",
+    "matrix_power_jvp", "lstsq_adjoint", "lstsq_jvp", "to_lower", "from_lower", "eig_adjoint", "eig_jvp",
+    "eigvals_adjoint", "eigvals_jvp",
+    # their second order (tangents of the adjoints)
+    "cholesky_adjoint_da", "eigh_adjoint_da", "eigvalsh_adjoint_da", "svd_adjoint_da",
+    "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d",
     # complex values
     "complex_cotangent", "real_cotangent", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
-    "fft_cotangent", "fftn_cotangent", "rfft_cotangent",
+    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",
-    "nanextremum_adjoint",
+    "nanextremum_adjoint", "interp_adjoint", "interp_jvp", "interp_adjoint_d",
     # plan
     "PairSum", "pair_add", "pair_total",
     # precision policies

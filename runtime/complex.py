@@ -115,3 +115,40 @@ def rfft_cotangent(g, a, n=None, axis=-1, norm=None):
     pad = [(0, 0)] * g.ndim
     pad[axis] = (0, m - g.shape[axis])
     return np.real(np.fft.fft(np.pad(g, pad), axis=axis, norm=norm))
+
+
+def _irfft_scale(n, norm):
+    return {None: 1.0 / n, "backward": 1.0 / n, "ortho": n ** -0.5, "forward": 1.0}[norm]
+
+
+def irfft_cotangent(g, a, n=None, axis=-1, norm=None):
+    """Cotangent of ``x = irfft(a, n)`` (``x`` real): each entry ``0 < k <
+    n/2`` of the half spectrum enters twice (itself and its conjugate), the
+    first and (``n`` even) the Nyquist one once, real part only: ``scale w_k
+    conj(rfft(g))_k``, zero for entries past ``n // 2`` that irfft drops."""
+    m = np.shape(a)[axis]
+    n = 2 * (m - 1) if n is None else int(n)
+    g = real_cotangent(np.asarray(g))
+    r = np.conj(np.fft.rfft(g, axis=axis))
+    h = r.shape[axis]                          # n // 2 + 1
+    w = np.full(h, 2.0)
+    w[0] = 1.0
+    if n % 2 == 0:
+        w[-1] = 1.0
+    shape = [1] * r.ndim
+    shape[axis] = h
+    r = r * w.reshape(shape) * _irfft_scale(n, norm)
+    if m > h:
+        pad = [(0, 0)] * r.ndim
+        pad[axis] = (0, m - h)
+        r = np.pad(r, pad)
+    elif m < h:
+        r = np.take(r, range(m), axis=axis)
+    return r
+
+
+def hfft_cotangent(g, a, n=None, axis=-1, norm=None):
+    """Cotangent of ``hfft(a, n) = irfft(conj(a), n)`` (with the norm's
+    direction swapped): the conjugate of irfft's."""
+    swapped = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}[norm]
+    return np.conj(irfft_cotangent(g, a, n, axis, swapped))

@@ -314,6 +314,14 @@ def at_function(cls, message, hint=None):
     return cls(message, hint=hint, **kw)
 
 
+def not_differentiated(what, x, hint=None):
+    """The contribution of an argument a rule does not differentiate (the
+    order of ``scipy.special.iv``): reached only when that argument is
+    differentiated, it raises, naming the function being differentiated."""
+    from .errors import NoRuleError
+    raise at_function(NoRuleError, f"{what} is not differentiated", hint=hint)
+
+
 def complex_value_error(what="gradient"):
     """The error for a complex value met on a differentiated path (a
     complex constant, a complex global or argument): its rules are the real

@@ -36,6 +36,18 @@ def _from_triangle(t, lower):
     return tri + mT(tri) + _diag_part(t)
 
 
+def to_lower(gs):
+    """``_to_triangle(gs, lower=True)``: a gradient in a symmetric matrix
+    as the gradient in the lower triangle a function reads."""
+    return _to_triangle(gs, True)
+
+
+def from_lower(t):
+    """``_from_triangle(t, lower=True)``: the symmetric matrix the lower
+    triangle of ``t`` makes."""
+    return _from_triangle(t, True)
+
+
 def _phi(x):
     """The lower triangle with its diagonal halved."""
     return np.tril(x, -1) + 0.5 * _diag_part(x)
@@ -361,3 +373,84 @@ def lstsq_jvp(t, ans, a, b, rcond=None, part=0):
         dres = 2.0 * np.sum(r * t, axis=0)
         ds = np.zeros_like(s)
     return dx, (dres if np.size(res) else np.zeros_like(res)) * 1.0, 0, ds
+
+
+# --------------------------------------------------------------------- eig
+
+
+def _eig_gaps(w):
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal; refused where two
+    eigenvalues are equal (the eigenvectors, and the eigenvalues as a list,
+    are not differentiable there)."""
+    diff = w[..., None, :] - w[..., :, None]
+    n = w.shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    scale = np.maximum(1.0, np.max(np.abs(w), axis=-1, initial=0.0))[..., None, None]
+    if np.any((np.abs(diff) <= 1e-12 * scale) & off):
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "np.linalg.eig is differentiated where the eigenvalues are distinct "
+                          "(two are equal here)",
+                          hint="for a symmetric matrix use np.linalg.eigh, whose gradient is defined for "
+                               "functions of the eigenspaces")
+    return np.where(off, 1.0 / np.where(off, diff, 1.0), 0.0)
+
+
+def _eig_gauge(v):
+    """Where each eigenvector has its largest component (NumPy makes it
+    real), and that component."""
+    p = np.argmax(np.abs(v), axis=-2)[..., None, :]
+    return p, np.take_along_axis(v, p, axis=-2)
+
+
+def eig_jvp(t, ans, a):
+    """Tangent of ``w, v = np.linalg.eig(a)``: with ``C = v^-1 t v``,
+    ``dw = diag(C)``; ``du = v (F o C)`` with the part along each
+    eigenvector that changes its length removed (unit norm), then the
+    phase that keeps its largest component real (NumPy's choice)."""
+    w, v = ans
+    f = _eig_gaps(w)
+    c = np.linalg.solve(v, t @ v)
+    dw = np.diagonal(c, axis1=-2, axis2=-1) * 1
+    du = v @ (f * c)
+    du = du - v * np.real(np.sum(np.conj(v) * du, axis=-2, keepdims=True))
+    p, vp = _eig_gauge(v)
+    dv = du - 1j * v * np.imag(np.take_along_axis(du, p, axis=-2) / vp)
+    return dw, (dv if np.iscomplexobj(v) else np.real(dv))
+
+
+def eig_adjoint(g, ans, a):
+    """Cotangent of ``w, v = np.linalg.eig(a)`` (JAX's convention, see
+    ``complex.py``), the transpose of ``eig_jvp``: ``v^-T (diag(gw) + F o
+    M^T) v^T`` with ``M = gu^T v - diag(Re(diag(gu^T v))) v^H v``, where
+    ``gu`` is ``gv`` plus the cotangent of the phase fix."""
+    w, v = ans
+    gw, gv = g
+    f = _eig_gaps(w)
+    inner = 0.0
+    if not _is_zero(gw):
+        inner = gw[..., :, None] * np.eye(w.shape[-1])
+    if not _is_zero(gv):
+        p, vp = _eig_gauge(v)
+        h = np.sum(gv * v, axis=-2, keepdims=True)                       # diag(gv^T v)
+        gu = gv + 0.0j
+        np.put_along_axis(gu, p, np.take_along_axis(gu, p, axis=-2) - 1j * np.imag(h) / vp, axis=-2)
+        hu = np.real(np.sum(gu * v, axis=-2, keepdims=True))
+        mt = mT(v) @ gu - (mT(v) @ np.conj(v)) * hu                       # M^T
+        inner = inner + f * mt
+    if isinstance(inner, float):
+        return np.zeros_like(a, dtype=np.result_type(a, float))
+    return np.linalg.solve(mT(v), inner @ mT(v))
+
+
+def eigvals_adjoint(g, a):
+    """Cotangent of ``np.linalg.eigvals(a)``: ``v^-T diag(g) v^T``."""
+    w, v = np.linalg.eig(a)
+    _eig_gaps(w)
+    return np.linalg.solve(mT(v), (g[..., :, None] * mT(v)))
+
+
+def eigvals_jvp(t, a):
+    """Tangent of ``np.linalg.eigvals(a)``: ``diag(v^-1 t v)``."""
+    w, v = np.linalg.eig(a)
+    _eig_gaps(w)
+    return np.diagonal(np.linalg.solve(v, t @ v), axis1=-2, axis2=-1) * 1

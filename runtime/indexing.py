@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import (
-    _PY_SCALARS, ZERO, _broadcast_like, _shape, complex_value_error, copy_value, is_complex, is_float_dtype,
+    _PY_SCALARS, ZERO, _astype, _broadcast_like, _shape, complex_value_error, copy_value, is_complex, is_float_dtype,
     zeros_like,
 )
 from .namespaces import dtype_kind
@@ -53,11 +53,15 @@ def index_adjoint(g, x, idx):
         return z[()]
     if is_complex(g) and not is_complex(x):
         raise complex_value_error()         # (z[idx] = g would drop the imaginary part)
+    if isinstance(g, (list, tuple)) and type(z) is not np.ndarray and g:
+        # the adjoints of the elements of ``sum(x[idx])``: array API arrays
+        # take no list of arrays (NumPy's do)
+        g = np.stack([np.asarray(v, dtype=z.dtype) for v in g])
     gd = getattr(g, "dtype", None)
     if gd is not None and gd != z.dtype and is_float_dtype(gd) and is_float_dtype(z.dtype):
         wide = np.result_type(z.dtype, gd)
         if wide != z.dtype:         # a float32 adjoint of a float16 value is not stored in float16
-            z = z.astype(wide)
+            z = _astype(z, wide)
     if is_basic_index(idx) or _is_mask(idx):
         if type(z) is not np.ndarray and isinstance(idx, tuple) and None in idx:
             # (``z[None, :] = g``: the array API indexes stores without newaxis)

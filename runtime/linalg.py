@@ -254,3 +254,45 @@ def _expand2(v):
     if isinstance(v, _PY_SCALARS) and not isinstance(v, np.generic):
         return v
     return v[..., None, None]
+
+
+def mvn_centered(x, mean, cov):
+    """``x - mean`` for ``scipy.stats.multivariate_normal.logpdf`` (``mean``
+    None: ``x``), whose rule differentiates a full covariance matrix only."""
+    if np.ndim(cov) != 2:
+        from .core import at_function
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "multivariate_normal.logpdf is differentiated with a full covariance "
+                          "matrix only", hint="pass cov as a matrix (np.diag(v) for a diagonal one)")
+    from .core import ZERO
+    return x if mean is None or mean is ZERO else x - mean     # (ZERO: the tangent of no mean)
+
+
+def _convolve_full(g, n, m, mode):
+    """The adjoint of ``np.convolve(a, v, mode)`` (lengths ``n``, ``m``) in
+    the full-length result: ``same`` and ``valid`` are windows of it."""
+    if mode == "full":
+        return g
+    off = (min(n, m) - 1) // 2 if mode == "same" else min(n, m) - 1
+    out = np.zeros(n + m - 1, dtype=np.result_type(g, float))
+    out[off:off + np.shape(g)[0]] = g
+    return out
+
+
+def convolve_adjoint(g, a, v, mode="full", k=0):
+    """Adjoint of ``np.convolve(a, v, mode)`` for ``a`` (``k`` 0) or ``v``
+    (1): the full adjoint correlated with the other operand (no conjugate)."""
+    n, m = np.shape(a)[0], np.shape(v)[0]
+    other = v if k == 0 else a
+    return np.convolve(_convolve_full(g, n, m, mode), other[::-1], "valid")
+
+
+def convolve_adjoint_rev(g, c, a, v, mode="full", k=0, j=0):
+    """For reverse mode over ``convolve_adjoint(c, a, v, mode, k)``, bilinear
+    in ``c`` and the operand other than ``k``: its adjoint in ``c`` (``j``
+    0, the convolution with that operand), ``a`` (1) or ``v`` (2)."""
+    if j == 0:
+        return np.convolve(g, v, mode) if k == 0 else np.convolve(a, g, mode)
+    if j == 1 + k:                               # the k-th operand gives only its length
+        return np.zeros(np.shape(a if k == 0 else v), dtype=np.result_type(g, float))
+    return convolve_adjoint(c, g, v, mode, 1) if k == 0 else convolve_adjoint(c, a, g, mode, 0)

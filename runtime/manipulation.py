@@ -169,6 +169,16 @@ def split_adjoint(g, ary, indices_or_sections, axis=0):
     return np.concatenate(out, axis=ax)
 
 
+def split_piece(g, c, ary, indices_or_sections, axis, k):
+    """The transpose of ``split_adjoint(c, ary, ...)`` for the adjoint of
+    piece ``k`` (``c[k]``): that piece of ``g`` (``k`` counts on past the
+    pieces when several lists were joined, as in ``split_adjoint``)."""
+    parts = np.array_split(g, indices_or_sections, axis=_split_axis(ary, axis))
+    p = parts[k % len(parts)]
+    ck = c[k]
+    return p if ck is ZERO or ck is None else unbroadcast(p, ck)
+
+
 # --------------------------------------------------------------- diagonal
 
 
@@ -515,3 +525,14 @@ def arange_adjoint(g, start, stop=None, step=None, dtype=None, part=0):
         return 0.0 * x
     g = np.asarray(g)
     return np.sum(g) if part == 0 else np.sum(g * np.arange(g.shape[0]))
+
+
+def arange_tangent(t, ans, start, stop=None, step=None, dtype=None, part=0):
+    """Tangent of ``np.arange(start, stop, step)`` in ``start`` (``part``
+    0) or ``step`` (2): ``t`` in every element, or ``i t`` in element
+    ``i``; with one argument (the stop), or an integer result, zero."""
+    n = _shape(ans)[0] if len(_shape(ans)) == 1 else 0
+    if stop is None or part == 1 or _integer_dtype(dtype) or np.ndim(ans) != 1:
+        return np.zeros(_shape(ans))
+    w = np.ones(n) if part == 0 else np.arange(n, dtype=float)
+    return w * t

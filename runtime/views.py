@@ -29,7 +29,7 @@ from .namespaces import dtype_kind
 def own(x):
     """A copy of an argument the function writes into: the caller's object
     stays untouched (containers are copied with the arrays they hold)."""
-    if isinstance(x, np.ndarray):
+    if is_array(x):
         return np.array(x, copy=True)
     if isinstance(x, list):
         return [own(v) for v in x]
@@ -42,8 +42,9 @@ def own(x):
 
 def is_array(x):
     """Is ``x`` an array (``x += y`` updates it in place) rather than a
-    number (``x += y`` rebinds ``x``)?"""
-    return isinstance(x, np.ndarray)
+    number (``x += y`` rebinds ``x``)?  Over an array API namespace
+    (``runtime/namespaces.py``) ``np.array_type`` is that library's array."""
+    return isinstance(x, np.ndarray) or type(x) is getattr(np, "array_type", None)
 
 
 def view_sync(root, view):

@@ -12,6 +12,7 @@ import numpy as np
 
 import s2sad_runtime.loops as _loops
 from s2sad_runtime.core import complex_value_error, is_complex
+from s2sad.analysis.checks import check_no_view_writes
 from s2sad.analysis.complex_values import complex_mode
 from s2sad_runtime.errors import def_location
 from s2sad_runtime.namespaces import (
@@ -450,6 +451,8 @@ class GradFunction(BackendOptions, WatchesBindings):
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
         over = runtime_over(xp, type(first_array(args, xp))) if xp is not None else None
+        if over is not None:
+            check_no_view_writes(fdef.body, xp.__name__)
         compiled = emit.compile_function(source, fname, ns, label)
         compiled.__s2sad_loops__ = bool(getattr(tr, "ck", None))
         compiled.__s2sad_origin__ = getattr(src.fn, "__s2sad_origin__", None) or (src.filename, src.qualname)

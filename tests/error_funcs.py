@@ -9,7 +9,7 @@ SCALE = 2.0
 
 
 def no_rule_numpy(x):
-    y = np.fft.hfft(x)
+    y = np.fft.ihfft(x)
     return np.sum(np.abs(y))
 
 
@@ -140,7 +140,7 @@ def varargs(*xs):
 class Model:
     @staticmethod
     def indented(x):
-        y = np.fft.hfft(x)
+        y = np.fft.ihfft(x)
         return np.sum(np.abs(y))
 
 

@@ -1328,6 +1328,26 @@ def sp_y1(x, w):
     return np.sum(sp.y1(x) * w)
 
 
+def sp_iv(x, w):
+    return np.sum(sp.iv(1.5, x) * w)
+
+
+def sp_jv(x, w):
+    return np.sum(sp.jv(np.array([0.5, 2.0, 3.0])[:np.shape(x)[-1]] if np.ndim(x) else 2.5, x) * w)
+
+
+def sp_yv(x, w):
+    return np.sum(sp.yv(2.5, x) * w)
+
+
+def sp_kv(x, w):
+    return np.sum(sp.kv(0.7, x) * w)
+
+
+def sp_jv_in_order(v, x):
+    return np.sum(sp.jv(v * x, x))
+
+
 def sp_ndtr(x, w):
     return np.sum(sp.ndtr(x) * w)
 
@@ -1374,3 +1394,45 @@ def lstsq_both(a, b):
 
 def sp_rgamma_sum(x):
     return np.sum(sp.rgamma(x) * np.array([1.0, 2.0, 3.0]))
+
+
+# ------------------------------------------------------------ scipy.stats
+
+try:
+    from scipy import stats
+except ImportError:  # pragma: no cover
+    stats = None
+
+
+def st_norm(x, loc, scale, w):
+    return np.sum((stats.norm.logpdf(x, loc, scale) + stats.norm.pdf(x, loc=loc, scale=scale)
+                   + stats.norm.cdf(x, loc, scale) + stats.norm.sf(x, loc, scale)
+                   + stats.norm.logcdf(x, loc, scale) + stats.norm.logsf(x, loc, scale)) * w)
+
+
+def st_norm_standard(x, w):
+    return np.sum((stats.norm.logpdf(x) + stats.norm.cdf(x) + stats.norm.logcdf(x) + stats.norm.pdf(x)) * w)
+
+
+def st_mvn(x, mean, cov, w):
+    # cov: SciPy reads its lower triangle only
+    return np.sum(stats.multivariate_normal.logpdf(x, mean, cov) * w)
+
+
+def st_mvn_no_mean(x, cov, w):
+    return np.sum(stats.multivariate_normal.logpdf(x, cov=cov) * w)
+
+
+# ------------------------------------------------------ convolve, interp
+
+
+def convolve(a, v, w, mode):
+    return np.sum(np.convolve(a, v, mode) * w)
+
+
+def interp(x, xp, fp, w):
+    return np.sum(np.interp(x, xp, fp) * w)
+
+
+def interp_left_right(x, fp, left, right, w):
+    return np.sum(np.interp(x, np.array([-0.5, 0.0, 0.7, 1.0]), fp, left=left, right=right) * w)

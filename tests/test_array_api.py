@@ -278,3 +278,30 @@ def test_every_mode_on_strict():
     eps = 1e-6
     fd = (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
     np.testing.assert_allclose(np.asarray(pairs[3][1]), fd, rtol=1e-6, atol=1e-8)
+
+
+def write_through_view(y):
+    v = y[1:]
+    v[0] = 0.5 * v[1]
+    return np.sum(y * y)
+
+
+def write_own_input(y):
+    y += 1.0
+    y[0] = y[1] * y[2]
+    return np.sum(y * y)
+
+
+def test_writes_on_strict():
+    x = np.arange(1.0, 5.0)
+    # a write into the input itself: the caller's array stays as it was
+    ref = s2sad.grad(write_own_input)(x.copy())
+    xs = xps.asarray(x)
+    got = s2sad.grad(_with_namespace(write_own_input, xps))(xs)
+    np.testing.assert_allclose(np.asarray(got), ref)
+    np.testing.assert_array_equal(np.asarray(xs), x)
+    # a write through a view: refused at its line (NumPy's memory layout
+    # is how s2sad follows it)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="another name may view") as e:
+        s2sad.grad(_with_namespace(write_through_view, xps))(xps.asarray(x))
+    assert "v[0] = 0.5 * v[1]" in str(e.value)

@@ -278,3 +278,76 @@ def test_a_real_argument_indexed_then_meeting_complex_values():
 def test_a_complex_output_is_refused(mode):
     with pytest.raises(s2sad.errors.NonScalarOutputError, match="complex"):
         getattr(s2sad, mode)(complex_output)(np.array([1 + 1j, 2.0 - 1j]))
+
+
+# ------------------------------------------------------------ np.linalg.eig
+
+
+def eigenvalues(a):
+    w = np.linalg.eigvals(a)
+    return np.sum(np.abs(w) ** 2) + np.sum(np.real(w) ** 3)
+
+
+def eigenpairs(a):
+    # depends on each eigenvector's phase too: NumPy makes its largest component real
+    w, v = np.linalg.eig(a)
+    return (np.sum(np.real(w * np.conj(w))) + np.sum(np.abs(v[0]) ** 3) + np.sum(np.real(v) ** 2 * np.imag(v))
+            + np.sum(np.imag(w) ** 2))
+
+
+def eigenpairs_of_a_symmetric_matrix(a):
+    w, v = np.linalg.eig(a + a.T)             # real eigenvalues and eigenvectors
+    return np.sum(np.real(w) ** 3) + np.sum(np.real(v) ** 3)
+
+
+@pytest.mark.parametrize("f", [eigenvalues, eigenpairs, eigenpairs_of_a_symmetric_matrix], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [3, 4])
+def test_eig(f, n):
+    """np.linalg.eig and eigvals of a real matrix (complex results: complex
+    mode) and of a complex one, reverse and forward mode, against finite
+    differences; the eigenvectors as NumPy normalises them (unit norm, the
+    largest component real)."""
+    rng = np.random.default_rng(n)
+    a, t = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    g = s2sad.grad(f)(a)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, _fd_real(f, a), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(s2sad.jvp(f)(a, t)[1], _directional(f, a, t), rtol=1e-6, atol=1e-6)
+    z = a + 1j * rng.standard_normal((n, n))
+    np.testing.assert_allclose(s2sad.grad(f)(z), _fd_complex(f, z), rtol=1e-6, atol=1e-6)
+
+
+def test_eig_with_repeated_eigenvalues_is_refused():
+    with pytest.raises(s2sad.errors.NoRuleError, match="eigenvalues are distinct") as e:
+        s2sad.grad(eigenvalues)(np.eye(3))
+    assert e.value.filename == __file__
+
+
+def inverse_real_spectra(x):
+    spec = np.fft.rfft(x)
+    return (np.sum(np.fft.irfft(spec * (1.0 + 0.5j), len(x)) ** 3) + np.sum(np.fft.irfft(spec, norm="ortho") ** 2)
+            + np.sum(np.fft.irfft(np.fft.fft(x) * 0.3, 7) ** 2) + np.sum(np.fft.irfft(spec, 4, norm="forward") ** 3))
+
+
+def hermitian_spectra(x):
+    return (np.sum(np.fft.hfft(np.fft.fft(x) * (1 + 0.2j)) ** 2)
+            + np.sum(np.fft.hfft(np.fft.ifft(x), 5, norm="ortho") ** 3))
+
+
+def inverse_real_spectrum_of_a_complex_argument(z):
+    return np.sum(np.fft.irfft(z, 8) ** 3) + np.sum(np.fft.hfft(z) ** 2)
+
+
+@pytest.mark.parametrize("f", [inverse_real_spectra, hermitian_spectra], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [5, 6])
+def test_irfft_and_hfft(f, n):
+    """np.fft.irfft and hfft (real results of a half spectrum: its entries
+    inside count twice, the first and the Nyquist one once), with lengths
+    and norms, against finite differences in both modes."""
+    rng = np.random.default_rng(n)
+    x, t = rng.standard_normal(n), rng.standard_normal(n)
+    np.testing.assert_allclose(s2sad.grad(f)(x), _fd_real(f, x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(s2sad.jvp(f)(x, t)[1], _directional(f, x, t), rtol=1e-6, atol=1e-6)
+    z = x + 1j * t
+    f = inverse_real_spectrum_of_a_complex_argument
+    np.testing.assert_allclose(s2sad.grad(f)(z), _fd_complex(f, z), rtol=1e-6, atol=1e-6)

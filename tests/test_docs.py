@@ -427,13 +427,13 @@ if __name__ == "__main__":
 
 
 def test_the_rules_catalogue_in_docs_is_generated_from_the_table():
-    """docs/rules.md's list of every rule is what s2sad.rules.catalog
+    """docs/rules_catalog.md's list of every rule is what s2sad.rules.catalog
     writes from the rule table (run ``python -m s2sad.rules.catalog
     --write`` after adding a rule); without SciPy its section is not
     compared."""
     import importlib.util
     from s2sad.rules import catalog
-    with open(os.path.join(ROOT, "docs", "rules.md")) as fh:
+    with open(os.path.join(ROOT, "docs", "rules_catalog.md")) as fh:
         doc = fh.read()
     got = doc[doc.index(catalog.START) + len(catalog.START):doc.index(catalog.END)].strip("\n")
     want = catalog.markdown()
@@ -443,4 +443,4 @@ def test_the_rules_catalogue_in_docs_is_generated_from_the_table():
     g, w = sections(got), sections(want)
     if importlib.util.find_spec("scipy") is None:
         g = {k: v for k, v in g.items() if not k.startswith("scipy")}
-    assert g == w, "docs/rules.md is out of date: run python -m s2sad.rules.catalog --write"
+    assert g == w, "docs/rules_catalog.md is out of date: run python -m s2sad.rules.catalog --write"

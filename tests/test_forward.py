@@ -154,3 +154,25 @@ def test_hvp_equals_dense_hessian_times_v_on_models_with_loops():
     Hfd = _hessian_fd(M.softmax_xent_written_out, (W, X, labels), 0).reshape(W.size, W.size)
     np.testing.assert_allclose(H, Hfd, rtol=0, atol=1e-7)
     np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12)
+
+
+def _select_from_lists(x):
+    conds = [x < 0.5, x > 0.7]
+    choices = [x ** 2, np.sin(x)]
+    return np.sum(np.select(conds, choices, 0.0) * x)
+
+
+def _reductions_of_list_displays(x):
+    return np.prod([x, x ** 2]) + np.max([x, x ** 2 + 0.1]) + np.linalg.norm([x[0], x[1] ** 2])
+
+
+@pytest.mark.parametrize("f", [_select_from_lists, _reductions_of_list_displays])
+def test_jvp_of_template_rules_over_lists(f):
+    """A tangent template whose list parameter is held in a variable
+    (``np.select(conds, choices)``: one term per element) or written as a
+    display where one array is expected (``np.prod([x, y])``: the elements'
+    tangents stacked) gave a zero tangent."""
+    rng = np.random.default_rng(4)
+    x, v = rng.uniform(0.1, 1.0, 5), rng.normal(size=5)
+    _, tan = s2sad.jvp(f)(x, v)
+    np.testing.assert_allclose(tan, s2sad.grad(f)(x) @ v, rtol=1e-12)

@@ -662,15 +662,35 @@ def test_constructors_with_an_integer_dtype_are_constant():
         check(f)
 
 
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("n,m", [(5, 3), (3, 5), (4, 4), (1, 3), (6, 1)], ids=_id)
+def test_convolve(n, m, mode):
+    rng = _rng("convolve", n, m, mode)
+    a, v = rng.standard_normal(n), rng.standard_normal(m)
+    w = rng.standard_normal(np.convolve(a, v, mode).shape)
+    check_grads(F.convolve, (a, v, w, mode), wrt=(0, 1))
+
+
+def test_interp():
+    """In x (the slope of its segment; zero outside), the knots and the
+    values (through the position in the segment; the end values outside),
+    and left/right where given; period= is refused by name."""
+    rng = _rng("interp")
+    x = np.concatenate([rng.uniform(-1.5, 2.5, 6), [0.25]])
+    xp, fp = np.sort(rng.uniform(-1, 2, 5)), rng.standard_normal(5)
+    check_grads(F.interp, (x, xp, fp, rng.standard_normal(7)), wrt=(0, 1, 2))
+    check_grads(F.interp, (0.3, xp, fp, 1.7), wrt=(0, 1, 2))
+    check_grads(F.interp_left_right, (x, fp[:4], -0.4, 2.0, rng.standard_normal(7)), wrt=(0, 1, 2, 3))
+    with pytest.raises(s2sad.errors.NoRuleError, match="period"):
+        s2sad.grad(lambda x: np.sum(np.interp(x, xp, fp, period=2.0)))(x)
+
+
 def test_arange_differentiates_its_start_and_step():
     """Element i is start + i * step; the stop sets the length only, and a
-    single argument is the stop (reverse mode; forward mode has no rule
-    and says so)."""
+    single argument is the stop (reverse and forward mode)."""
     rng = _rng("arange")
-    check_grads(F.arange_start_step, (0.3, 0.7, rng.standard_normal(6)), wrt=(0, 1), tangents=False)
-    check_grads(F.arange_stop_only, (0.3, rng.standard_normal(4)), wrt=0, tangents=False)
-    with pytest.raises(s2sad.errors.NoRuleError, match="tangent"):
-        s2sad.jvp(F.arange_start_step, wrt=0)(0.3, 0.7, np.ones(6), 1.0)
+    check_grads(F.arange_start_step, (0.3, 0.7, rng.standard_normal(6)), wrt=(0, 1))
+    check_grads(F.arange_stop_only, (0.3, rng.standard_normal(4)), wrt=0)
 
 
 @pytest.mark.parametrize("shape,to", [((), (2, 3)), ("py", (3,)), ((3,), (2, 3)), ((2, 1), (2, 3))], ids=_id)
@@ -1017,7 +1037,8 @@ SCIPY_UNARY = [("sp_expit", "real"), ("sp_logit", "prob"), ("sp_erf", "real"), (
                ("sp_erfinv", "unit"), ("sp_gammaln", "pos"), ("sp_digamma", "pos"), ("sp_polygamma", "pos"),
                ("sp_erfcx", "real"), ("sp_gamma", "pos"), ("sp_rgamma", "pos"), ("sp_entr", "pos"),
                ("sp_i0", "real"), ("sp_i1", "real"), ("sp_j0", "real"), ("sp_j1", "real"), ("sp_y0", "pos"),
-               ("sp_y1", "pos"), ("sp_ndtr", "real"), ("sp_log_ndtr", "real"), ("sp_ndtri", "prob")]
+               ("sp_y1", "pos"), ("sp_ndtr", "real"), ("sp_log_ndtr", "real"), ("sp_ndtri", "prob"),
+               ("sp_iv", "pos"), ("sp_jv", "pos"), ("sp_yv", "pos"), ("sp_kv", "pos")]
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3), "py"], ids=_id)
@@ -1025,6 +1046,40 @@ SCIPY_UNARY = [("sp_expit", "real"), ("sp_logit", "prob"), ("sp_erf", "real"), (
 def test_scipy_special_unary(name, dom, shape):
     pytest.importorskip("scipy.special")
     run_case(getattr(F, name), [shape], dom=dom, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), "py"], ids=_id)
+def test_scipy_stats_norm(shape):
+    """norm.logpdf, pdf, cdf, sf, logcdf, logsf in x, loc and scale
+    (broadcast against each other), and with the standard defaults."""
+    pytest.importorskip("scipy.stats")
+    run_case(F.st_norm, [shape, (3,) if shape == (2, 3) else shape, shape], dom=["real", "real", "pos"], rtol=1e-5)
+    run_case(F.st_norm_standard, [shape], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", [None, 4])
+def test_scipy_stats_multivariate_normal_logpdf(n):
+    """In x (one sample or one per row), the mean and the covariance matrix
+    (on the lower triangle, the one SciPy reads)."""
+    pytest.importorskip("scipy.stats")
+    rng = _rng("mvn", n)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + 3.0 * np.eye(3) + np.triu(rng.uniform(0, 1, (3, 3)), 1)   # not symmetric: the upper part is unread
+    x = rng.standard_normal((n, 3) if n else 3)
+    w = rng.standard_normal(n) if n else 1.3
+    check_grads(F.st_mvn, (x, rng.standard_normal(3), cov, w), wrt=(0, 1, 2), rtol=1e-5)
+    check_grads(F.st_mvn_no_mean, (x, cov, w), wrt=(0, 1), rtol=1e-5)
+    with pytest.raises(s2sad.errors.NoRuleError, match="full covariance matrix"):
+        s2sad.grad(F.st_mvn, wrt=0)(x, np.zeros(3), 2.0, w)
+
+
+def test_scipy_bessel_order_is_refused():
+    """iv, jv, yv, kv are differentiated in z; in the order v, with a message
+    naming the function (not a silent zero)."""
+    pytest.importorskip("scipy.special")
+    with pytest.raises(s2sad.errors.NoRuleError, match="jv in its order v") as e:
+        s2sad.grad(F.sp_jv_in_order)(0.5, np.array([1.0, 2.0]))
+    assert e.value.filename == F.__file__
 
 
 @pytest.mark.parametrize("fn,specs,opts,dom", [

@@ -34,6 +34,7 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
+from s2sad.rules.core import numpy_twin
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import names, reads, targets
 
@@ -338,6 +339,7 @@ class Aliases:
         first = self._atom(state, args[0]) if args else frozenset()
         if is_static(v.func):
             f = static_value(v.func)
+            f = numpy_twin(f) or f          # xp.reshape of an array API namespace: NumPy's reshape
             if _in(f, _VIEW_FUNCS):
                 whole = _in(f, (np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, np.require,
                                 _rt.stop_gradient))
@@ -537,6 +539,7 @@ def view_base(expr):
             expr = expr.func.value
         elif isinstance(expr, N.Call) and expr.args:
             f = static_value(expr.func)
+            f = numpy_twin(f) or f
             if not (_in(f, _VIEW_FUNCS) or (getattr(f, "__module__", "") or "").startswith("s2sad_runtime")):
                 return expr
             expr = expr.args[0]

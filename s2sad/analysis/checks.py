@@ -107,3 +107,18 @@ def check_outside_writes(body, prims, active, wrt):
                                    f"given a differentiated value, and the result reads `{obj}`",
                                    "s2sad cannot see what this call changes; compute a new array and use it instead "
                                    f"(e.g. `{obj.split('.')[-1]} = np.full_like({obj}, v)`)")
+
+
+def check_no_view_writes(body, library):
+    """Arrays of a library reached through the array API (``library``, its
+    name): refuse a write into an array that other names may view.  The
+    runtime follows such writes through NumPy's memory layout (``view_sync``
+    and its kin, emitted with ``origin='view'``), which other libraries do
+    not expose, and the array API leaves open whether a slice is a view."""
+    for st in iter_stmts(body, defs=True):
+        if getattr(st, "origin", None) == "view":
+            raise error_at_loc(
+                UnsupportedSyntaxError, st.loc,
+                f"writing into an array that another name may view is not supported for {library} arrays: "
+                "s2sad follows such writes through NumPy's memory layout",
+                "copy it before writing into it (`v = xp.asarray(x[1:], copy=True)`), or use NumPy arrays")

@@ -25,7 +25,8 @@ from s2sad_runtime.core import is_complex
 
 # functions whose result is complex for real arguments
 _COMPLEX_RESULT = (np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
-                   np.fft.rfft2, np.fft.rfftn, np.fft.hfft, np.fft.ihfft)
+                   np.fft.rfft2, np.fft.rfftn, np.fft.hfft, np.fft.ihfft, np.fft.irfft, np.linalg.eig,
+                   np.linalg.eigvals)
 
 # functions of complex values whose result is real: no complex value past them
 _REAL_RESULT = ("attr.real", "attr.imag", np.abs, np.absolute, builtins.abs, np.real, np.imag, np.angle)

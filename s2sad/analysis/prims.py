@@ -31,7 +31,7 @@ class Prim:
     kind: str
     expr: object = None               # the primitive (IR expression)
     rule: object = None
-    bound: dict = field(default_factory=dict)   # template param -> atom | [atoms] | ("stacked", [atoms])
+    bound: dict = field(default_factory=dict)   # template param -> atom | [atoms] | ("stacked" | "container", [atoms])
     func: object = None               # the called expression, for messages
     func_obj: object = None           # the called object when static
     method: str = None                # the method name of an unknown method call
@@ -55,7 +55,7 @@ class Prim:
         out = []
         for p in self.rule.signature().contributions:
             v = self.bound.get(p)
-            if isinstance(v, tuple) and v and v[0] == "stacked":
+            if isinstance(v, tuple) and v and v[0] in ("stacked", "container"):
                 v = v[1]
             for n in (v if isinstance(v, list) else [v]):
                 if isinstance(n, N.Name):
@@ -212,11 +212,14 @@ def _bind(rule, args, kws, ns):
                 bound[p] = N.Tuple(tuple(N.Const(x) for x in d)) if isinstance(d, tuple) else N.Const(d)
             else:
                 raise BindError(f"missing argument `{p}` for `{rule.name}`")
+    helper = (getattr(rule.key, "__module__", None) or "").startswith("s2sad_runtime")
     for p, v in list(bound.items()):
         if isinstance(v, (N.List, N.Tuple)) and p in t.contributions:
             # d[p[k]]: one contribution per element; d[p]: the elements
-            # are stacked into one array (np.array([x, y]), np.sum([x, y]))
-            bound[p] = list(v.elts) if p in t.indexed else ("stacked", list(v.elts))
+            # are stacked into one array (np.array([x, y]), np.sum([x, y])),
+            # or, for a runtime helper (generated code), they are a
+            # container (the adjoints of a tuple result: eigh_adjoint((gw, gv), ...))
+            bound[p] = list(v.elts) if p in t.indexed else ("container" if helper else "stacked", list(v.elts))
     out = bound.get("out")
     if out is not None and not (isinstance(out, N.Const) and out.value is None):
         raise BindError(f"`out=` in a differentiated call to `{rule.name}` is not supported")

@@ -146,6 +146,12 @@ def cross(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     d[b] = _rt.cross_adjoint(g, a, b, axisa, axisb, axisc, axis, 1)
 
 
+@rule(np.convolve, jvp="multilinear")
+def convolve(g, a, v, mode="full"):
+    d[a] = _rt.convolve_adjoint(g, a, v, mode, 0)
+    d[v] = _rt.convolve_adjoint(g, a, v, mode, 1)
+
+
 @rule(np.vdot, jvp="multilinear")
 def vdot(g, a, b):
     # real operands: vdot(a, b) = sum(ravel(a) * ravel(b))

@@ -172,6 +172,10 @@ def lookup(table, key):
         nm = getattr(key, "__name__", "")
         if nm in ("logsumexp", "softmax", "log_softmax"):
             return _axis(1)
+    stats = sys.modules.get("scipy.stats")
+    if stats is not None and getattr(key, "__self__", None) is getattr(stats, "norm", None) \
+            and getattr(key, "__name__", "") in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"):
+        return ELEMENTWISE          # (the normal distribution's functions: elementwise in x, loc, scale)
     return None
 
 

@@ -1,9 +1,9 @@
 """The catalogue of derivative rules, generated from the rule table: the
-table of every function in docs/rules.md, which therefore cannot drift
-from what s2sad does.
+table of every function in docs/rules_catalog.md, which therefore cannot
+drift from what s2sad does.
 
     python -m s2sad.rules.catalog            # print the Markdown
-    python -m s2sad.rules.catalog --write    # rewrite it in docs/rules.md
+    python -m s2sad.rules.catalog --write    # rewrite it in docs/rules_catalog.md
 
 For each function: whether reverse mode differentiates it (or treats it as
 constant), whether forward mode has a tangent for it, and whether its
@@ -28,7 +28,9 @@ _OPERATORS = {"Add": "`+`", "Sub": "`-`", "Mult": "`*`", "Div": "`/`", "Pow": "`
 
 _SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.linalg", "numpy.linalg"),
              ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
-             ("scipy.special (when SciPy is installed)", "scipy.special"), ("array methods", "method")]
+             ("scipy.special (when SciPy is installed)", "scipy.special"),
+             ("scipy.stats (when SciPy is installed)", "scipy.stats"), ("array methods", "method"),
+             ("complex mode (its own rules, `s2sad/rules/complex_rules.py`)", "complex")]
 
 
 def _all_rules():
@@ -36,6 +38,7 @@ def _all_rules():
     from s2sad.rules import DEFAULT_RULES, core
     try:
         import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
+        __import__("scipy.stats")      # (and scipy.stats's)
         DEFAULT_RULES.lookup(_all_rules)
     except ImportError:
         pass
@@ -55,6 +58,8 @@ def _section(key, rule):
     if isinstance(key, str):
         return None
     mod = getattr(key, "__module__", None) or ""
+    if rule.name.startswith("scipy.stats"):
+        return "scipy.stats"
     if mod.startswith("numpy.linalg"):
         return "numpy.linalg"
     if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
@@ -72,7 +77,11 @@ def _display(key, rule, section):
     if isinstance(key, str):
         shown = f"`x.{key[5:]}`" if key.startswith("attr.") else _OPERATORS.get(key, f"`{key}`")
         return shown.replace("|", "\\|")
+    if section == "scipy.stats":
+        return f"`{rule.name}`"
     name = getattr(key, "__name__", rule.name.rsplit(".", 1)[-1])
+    if (getattr(key, "__module__", None) or "").startswith("numpy.fft"):
+        return f"`np.fft.{name}`"
     prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
               "scipy.special": "scipy.special.", "math": "math."}.get(section, "")
     return f"`{prefix}{name}`"
@@ -89,7 +98,9 @@ def _calls(template):
 
 
 def _second_order(rule, table):
-    """"yes", or the first function its adjoint calls that has no rule."""
+    """"yes"; "hvp" when a function its adjoint calls has a tangent rule but
+    no adjoint (forward over reverse works, reverse over reverse is refused
+    by name); or the first function its adjoint calls that has no rule."""
     import numpy as np
     import s2sad_runtime as rt
     mods = {"_rt": rt, "np": np, "math": __import__("math")}
@@ -98,6 +109,7 @@ def _second_order(rule, table):
         mods["_sp"] = sp
     except ImportError:
         pass
+    tangent_only = None
     for mod, attr in _calls(rule.template):
         obj = mods.get(mod)
         for part in attr.split("."):
@@ -105,10 +117,12 @@ def _second_order(rule, table):
         if obj is None or obj is np.broadcast_to:
             continue
         r = table.lookup(obj)
+        shown = {"_rt": "s2sad_runtime", "_sp": "scipy.special"}.get(mod, mod)
         if r is None:
-            shown = {"_rt": "s2sad_runtime", "_sp": "scipy.special"}.get(mod, mod)
             return f"not yet (`{shown}.{attr}`)"
-    return "yes"
+        if r.template is None and r.vjp is None and not r.nondiff and tangent_only is None:
+            tangent_only = f"`{shown}.{attr}`"
+    return f"hvp (not `grad(grad)`: {tangent_only})" if tangent_only else "yes"
 
 
 _OPERATORS_ELEMENTWISE = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "USub", "UAdd", "Invert", "BitAnd",
@@ -149,8 +163,27 @@ def entries():
                     + (_batching(key, DEFAULT_RULES),))
     for name, rule in DEFAULT_RULES._methods.items():
         rows.append(_row("method", f"`x.{name}()`", rule, DEFAULT_RULES) + (_batching(name, DEFAULT_RULES, True),))
+    rows += _complex_rows(DEFAULT_RULES)
     order = {s: i for i, (_, s) in enumerate(_SECTIONS)}
     return sorted(set(rows), key=lambda r: (order.get(r[0], 99), r[1].lower()))
+
+
+def _complex_rows(table):
+    """The rules complex mode replaces or adds (docs/rules.md, complex
+    numbers); second derivatives of complex functions are not done yet."""
+    from s2sad.rules.complex_rules import complex_table
+    ct = complex_table(table)
+    rows = []
+    for key, rule in ct._rules.items():
+        if table._rules.get(key) is not rule:
+            shown = _display(key, rule, _section(key, rule))
+            rows.append(("complex",) + (shown,) + _row("complex", shown, rule, ct)[2:4]
+                        + ("not yet (complex mode)", _batching(key, ct)))
+    for name, rule in ct._methods.items():
+        if table._methods.get(name) is not rule:
+            rows.append(("complex", f"`x.{name}()`") + _row("complex", "", rule, ct)[2:4]
+                        + ("not yet (complex mode)", _batching(name, ct, True)))
+    return rows
 
 
 def _row(section, shown, rule, table):
@@ -190,7 +223,7 @@ def write(path):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if "--write" in argv:
-        write(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rules.md"))
+        write(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rules_catalog.md"))
     else:
         print(markdown())
 

@@ -4,7 +4,8 @@ A function is differentiated in *complex mode* when an argument is complex
 or its source holds a complex constant or global (``1j``, a complex
 array).  Then it uses :func:`complex_table`: the default rules, with those
 of the non-holomorphic functions replaced by ones correct for complex
-values (``abs``, ``angle``, ``real``, ``imag``, ``conj``), and the FFTs.
+values (``abs``, ``angle``, ``real``, ``imag``, ``conj``), the FFTs and
+``np.linalg.eig``/``eigvals`` (complex results of real matrices).
 Cotangents follow JAX's convention inside (``dL/dx - i dL/dy``), where a
 holomorphic function's rule is the real one; the gradient the user gets is
 its conjugate (``s2sad_runtime.complex_cotangent``).
@@ -37,6 +38,7 @@ COMPLEX_OK = frozenset({
     np.broadcast_to, np.tile, np.repeat, np.roll, np.trace, np.diag, np.cumsum, np.where, np.array, np.asarray,
     np.copy, np.real, np.imag, np.conj, np.conjugate, np.abs, np.absolute, builtins.abs, np.angle, np.fft.fft,
     np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft, builtins.sum,
+    np.linalg.eig, np.linalg.eigvals, np.fft.irfft, np.fft.hfft,
     _rt.own,
 })
 
@@ -129,6 +131,30 @@ def rfft(g, a, n=None, axis=-1, norm=None):
     d[a] = _rt.rfft_cotangent(g, a, n, axis, norm)
 
 
+def irfft(g, a, n=None, axis=-1, norm=None):
+    d[a] = _rt.irfft_cotangent(g, a, n, axis, norm)
+
+
+def hfft(g, a, n=None, axis=-1, norm=None):
+    d[a] = _rt.hfft_cotangent(g, a, n, axis, norm)
+
+
+def eig_jvp(ans, a):
+    d[a] = _rt.eig_jvp(t, ans, a)
+
+
+def eig(g, ans, a):
+    d[a] = _rt.eig_adjoint(g, ans, a)
+
+
+def eigvals_jvp(ans, a):
+    d[a] = _rt.eigvals_jvp(t, a)
+
+
+def eigvals(g, a):
+    d[a] = _rt.eigvals_adjoint(g, a)
+
+
 def complex_table(parent):
     """The rule table of complex mode over ``parent`` (cached per parent)."""
     T = _CACHE.get(id(parent))
@@ -144,8 +170,11 @@ def complex_table(parent):
     T.defrule(np.conj, np.conjugate, jvp="linear")(conj)
     T.defmethod("conj", "conjugate", jvp="linear")(m_conj)
     for fn, template in ((np.fft.fft, fft), (np.fft.ifft, ifft), (np.fft.fft2, fft2), (np.fft.ifft2, ifft2),
-                         (np.fft.fftn, fftn), (np.fft.ifftn, ifftn), (np.fft.rfft, rfft)):
+                         (np.fft.fftn, fftn), (np.fft.ifftn, ifftn), (np.fft.rfft, rfft), (np.fft.irfft, irfft),
+                         (np.fft.hfft, hfft)):
         T.defrule(fn, jvp="linear")(template)
+    T.defrule(np.linalg.eig, jvp=eig_jvp, returns="container")(eig)
+    T.defrule(np.linalg.eigvals, jvp=eigvals_jvp)(eigvals)
     _CACHE[id(parent)] = (parent, T)
     return T
 

@@ -499,7 +499,12 @@ def linspace(g, start, stop, num=50, endpoint=True, retstep=False, dtype=None, a
     d[stop] = _rt.linspace_adjoint(g, start, stop, num, endpoint, retstep, dtype, axis, 1)
 
 
-@defrule(np.arange)
+def arange_jvp(ans, start, stop=None, step=None, dtype=None):
+    d[start] = _rt.arange_tangent(t, ans, start, stop, step, dtype, 0)
+    d[step] = _rt.arange_tangent(t, ans, start, stop, step, dtype, 2)
+
+
+@defrule(np.arange, jvp=arange_jvp)
 def arange(g, start, stop=None, step=None, dtype=None):
     d[start] = _rt.arange_adjoint(g, start, stop, step, dtype, 0)
     d[step] = _rt.arange_adjoint(g, start, stop, step, dtype, 2)

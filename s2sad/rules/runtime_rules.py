@@ -95,6 +95,19 @@ def register(T):
     def rt_mT(g, a):
         d[a] = _rt.mT(g)
 
+    @defrule(_rt.mvn_centered, jvp="linear")
+    def rt_mvn_centered(g, x, mean, cov):
+        d[x] = _rt.unbroadcast(g, x)
+        d[mean] = -_rt.unbroadcast(g, mean)
+
+    @defrule(_rt.to_lower, jvp="linear")         # a diagonal map: its own transpose
+    def rt_to_lower(g, gs):
+        d[gs] = _rt.to_lower(g)
+
+    @defrule(_rt.from_lower, jvp="linear")
+    def rt_from_lower(g, t_):
+        d[t_] = _rt.to_lower(0.5 * (g + _rt.mT(g)))
+
     @defrule(_rt.log_or_zero, jvp="elementwise")
     def rt_log_or_zero(g, x):
         d[x] = g * _rt.positive_reciprocal(x)
@@ -159,7 +172,7 @@ def register(T):
 
     T.nondiff(_rt.zeros_like, _rt.check_scalar_output, _rt.tie_weight, _rt.clip_mask, _rt.below_mask,
               _rt.above_mask, _rt.is_basic_index, _rt.is_array, _rt.stop_gradient, _rt.like,
-              _rt.check_rebind)
+              _rt.check_rebind, _rt.not_differentiated)
 
 
 def _second_order(T):
@@ -249,12 +262,6 @@ def _second_order(T):
     def rt_solve_adjoint_a_jvp(ans, c, sol, a):
         d[c] = _rt.solve_adjoint_a(t, sol, a)
         d[sol] = _rt.solve_adjoint_a(c, t, a)
-
-    @defjvp(_rt.std_adjoint)
-    def rt_std_adjoint_jvp(ans, c, s, x, axis=None, ddof=0, keepdims=False):
-        d[c] = _rt.std_adjoint(t, s, x, axis, ddof, keepdims)
-        d[s] = _rt.std_adjoint_ds(t, c, s, x, axis, ddof, keepdims)
-        d[x] = _rt.std_adjoint(c, s, t, axis, ddof, keepdims)
 
     @defjvp(_rt.det_adjoint)
     def rt_det_adjoint_jvp(ans, c, dv, a):

@@ -1,7 +1,7 @@
 """Rules for ``scipy.special``, loaded only once the user's program imports
 it (s2sad never imports SciPy itself): logsumexp, softmax, log_softmax, expit, logit, erf,
 erfc, erfinv, erfcx, gammaln, gamma, rgamma, psi/digamma, polygamma, beta, betaln, xlogy,
-xlog1py, entr, the Bessel functions i0, i1, j0, j1, y0, y1, and the normal
+xlog1py, entr, the Bessel functions i0, i1, j0, j1, y0, y1, iv, jv, yv, kv (in z), and the normal
 distribution's ndtr, log_ndtr and ndtri.
 
 The adjoints use NumPy and SciPy functions that have rules themselves
@@ -143,6 +143,28 @@ def register(T):
     @defrule(_sp.y1)
     def y1(g, x):
         d[x] = g * 0.5 * (_sp.y0(x) - _sp.yv(2, x))
+
+    # the Bessel functions of real order v, in z (the order is not
+    # differentiated: refused when it is)
+    @defrule(_sp.iv, broadcasting=True)
+    def iv(g, v, z):
+        d[z] = g * 0.5 * (_sp.iv(v - 1.0, z) + _sp.iv(v + 1.0, z))
+        d[v] = _rt.not_differentiated("scipy.special.iv in its order v", v)
+
+    @defrule(_sp.jv, broadcasting=True)
+    def jv(g, v, z):
+        d[z] = g * 0.5 * (_sp.jv(v - 1.0, z) - _sp.jv(v + 1.0, z))
+        d[v] = _rt.not_differentiated("scipy.special.jv in its order v", v)
+
+    @defrule(_sp.yv, broadcasting=True)
+    def yv(g, v, z):
+        d[z] = g * 0.5 * (_sp.yv(v - 1.0, z) - _sp.yv(v + 1.0, z))
+        d[v] = _rt.not_differentiated("scipy.special.yv in its order v", v)
+
+    @defrule(_sp.kv, broadcasting=True)
+    def kv(g, v, z):
+        d[z] = -g * 0.5 * (_sp.kv(v - 1.0, z) + _sp.kv(v + 1.0, z))
+        d[v] = _rt.not_differentiated("scipy.special.kv in its order v", v)
 
     @defrule(_sp.ndtr)
     def ndtr(g, x):

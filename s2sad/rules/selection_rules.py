@@ -1,5 +1,5 @@
-"""Rules for selection: ``np.take_along_axis``, ``np.select`` and the
-NaN-ignoring reductions.  Registered into the NumPy table by
+"""Rules for selection: ``np.take_along_axis``, ``np.select``, the
+NaN-ignoring reductions and ``np.interp``.  Registered into the NumPy table by
 ``s2sad/rules/__init__.py``, as ``array_rules`` is."""
 
 from __future__ import annotations
@@ -81,3 +81,22 @@ def nanmin_jvp(ans, a, axis=None, out=None, keepdims=False):
 @rule(np.nanmin, jvp=nanmin_jvp)
 def nanmin(g, ans, a, axis=None, out=None, keepdims=False):
     d[a] = _rt.nanextremum_adjoint(g, ans, a, axis, keepdims, np.inf)
+
+
+def interp_jvp(ans, x, xp, fp, left=None, right=None, period=None):
+    d[x] = _rt.interp_jvp(t, x, xp, fp, left, right, period, 0)
+    d[xp] = _rt.interp_jvp(t, x, xp, fp, left, right, period, 1)
+    d[fp] = _rt.interp_jvp(t, x, xp, fp, left, right, period, 2)
+    d[left] = _rt.interp_jvp(t, x, xp, fp, left, right, period, 3)
+    d[right] = _rt.interp_jvp(t, x, xp, fp, left, right, period, 4)
+
+
+@rule(np.interp, jvp=interp_jvp)
+def interp(g, x, xp, fp, left=None, right=None, period=None):
+    # piecewise linear: in x the slope of its segment, in the knots and
+    # values through the position in it (``period`` refused by name)
+    d[x] = _rt.interp_adjoint(g, x, xp, fp, left, right, period, 0)
+    d[xp] = _rt.interp_adjoint(g, x, xp, fp, left, right, period, 1)
+    d[fp] = _rt.interp_adjoint(g, x, xp, fp, left, right, period, 2)
+    d[left] = _rt.interp_adjoint(g, x, xp, fp, left, right, period, 3)
+    d[right] = _rt.interp_adjoint(g, x, xp, fp, left, right, period, 4)

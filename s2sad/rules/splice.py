@@ -73,10 +73,10 @@ def contributions(ctx, p, g_expr, ans_expr, pre):
                 wanted.append((item, bound.id, {"k": "each"}, bound))
         elif _is_active(ctx, bound):
             wanted.append((item, bound.id, {}, bound))
-        elif isinstance(bound, tuple) and bound[0] == "stacked":
+        elif isinstance(bound, tuple) and bound[0] in ("stacked", "container"):
             act = [(k, e) for k, e in enumerate(bound[1]) if _is_active(ctx, e)]
             if act:
-                wanted.append((item, None, {"stacked": act}, bound))
+                wanted.append((item, None, {bound[0]: act}, bound))
     if not wanted:
         return []
     tmap = temporaries(ctx, p, t, [w[0].expr for w in wanted], g_expr, ans_expr, pre)
@@ -95,6 +95,14 @@ def contributions(ctx, p, g_expr, ans_expr, pre):
             pre.append(N.Assign(N.Name(c), val))
             for k, e in extra["stacked"]:
                 res.append((e.id, rt_call(ctx.ns, "unbroadcast", N.Sub(N.Name(c), N.Const(k)), e)))
+            continue
+        if "container" in extra:
+            # the adjoint of a container display: a container, element by element
+            val = subst(ctx, item.expr, p, t, g_expr, ans_expr, tmap, {})
+            c = ctx.fresh("container_adj")
+            pre.append(N.Assign(N.Name(c), val))
+            for k, e in extra["container"]:
+                res.append((e.id, rt_call(ctx.ns, "elem", N.Name(c), N.Const(k), e)))
             continue
         val = subst(ctx, item.expr, p, t, g_expr, ans_expr, tmap, extra)
         if p.rule.broadcasting and not others_constant(ctx, p, operand):
@@ -155,6 +163,8 @@ def subst(ctx, expr, p, t, g_expr, ans_expr, tmap, extra):
             v = bound[n.id]
             if isinstance(v, tuple) and v[0] == "stacked":
                 return rt_call(ctx.ns, "stack_operand", N.List(tuple(v[1])))
+            if isinstance(v, tuple) and v[0] == "container":
+                return N.Tuple(tuple(v[1]))
             if isinstance(v, list):
                 return N.List(tuple(v))
             return v

@@ -12,6 +12,8 @@ analyses are the reverse transform's (:func:`s2sad.analysis.analyze`).
 
 from __future__ import annotations
 
+import builtins
+
 from s2sad.analysis import analyze
 from s2sad.analysis.activity import forward_closure
 from s2sad.analysis.aliases import view_base
@@ -258,14 +260,24 @@ class ForwardTransform:
             if not isinstance(item, Contribution):
                 continue
             bound = p.bound.get(item.param)
-            items = []
+            items = []       # (the operand's tangent, the template's magic names bound)
             if item.indexed:
                 for k, e in enumerate(bound if isinstance(bound, list) else []):
                     if isinstance(e, N.Name) and e.id in self.active:
-                        items.append((e, {"k": N.Const(k)}))
+                        items.append((N.Name(self.tan(e.id)), {"k": N.Const(k)}))
+                if isinstance(bound, N.Name) and bound.id in self.active:
+                    # a list held in a variable: one term per element, summed
+                    k = self.namer.fresh("k")
+                    items.append((N.Sub(N.Name(self.tan(bound.id)), N.Name(k)), {"k": N.Name(k), "each": bound}))
             elif isinstance(bound, N.Name) and bound.id in self.active:
-                items.append((bound, {}))
-            for operand, extra in items:
+                items.append((N.Name(self.tan(bound.id)), {}))
+            elif isinstance(bound, tuple) and bound[0] in ("stacked", "container") and \
+                    any(isinstance(e, N.Name) and e.id in self.active for e in bound[1]):
+                # a list display where one array is expected: its elements'
+                # tangents, stacked; a container (a runtime helper's): their display
+                tans = tuple(self.tan_or_zero(e) for e in bound[1])
+                items.append((self.rt("stack_operand", N.List(tans)) if bound[0] == "stacked" else N.Tuple(tans), {}))
+            for tan, extra in items:
                 need = _needed_temps(item.expr, tmp_defs)
                 for it in t.items:
                     if isinstance(it, Temp) and it.name in need and it.name not in tmap:
@@ -273,11 +285,17 @@ class ForwardTransform:
                         pre.append(N.Assign(N.Name(nm), splice.subst(self.ctx, it.expr, p, t, N.Const(None),
                                                                      ans_expr, tmap, {})))
                         tmap[it.name] = nm
-                tan = N.Name(self.tan(operand.id))
                 extra = dict(extra)
+                each = extra.pop("each", None)
                 extra[gname] = tan
                 g = N.Const(None) if gname == "t" else tan
-                terms.append(splice.subst(self.ctx, item.expr, p, t, g, ans_expr, tmap, extra))
+                term = splice.subst(self.ctx, item.expr, p, t, g, ans_expr, tmap, extra)
+                if each is not None:
+                    rng = N.Call(N.Static(self.ns.ref(builtins.range, "range"), builtins.range),
+                                 (N.Call(N.Static(self.ns.ref(builtins.len, "len"), builtins.len), (each,)),))
+                    term = N.Call(N.Static(self.ns.ref(builtins.sum, "sum"), builtins.sum),
+                                  (N.ListComp(term, extra["k"].id, rng),))
+                terms.append(term)
         if not terms:
             return None
         expr = terms[0]
@@ -329,7 +347,7 @@ def diff_nodes(p):
     out = []
     for prm in p.rule.signature().contributions:
         v = p.bound.get(prm)
-        if isinstance(v, tuple) and v and v[0] == "stacked":
+        if isinstance(v, tuple) and v and v[0] in ("stacked", "container"):
             v = v[1]
         for n in (v if isinstance(v, list) else [v]):
             if isinstance(n, N.Expr) and not any(n is m for m in out):

@@ -109,6 +109,8 @@ def fake(monkeypatch):
         monkeypatch.setattr(s2sad, "value_and_grad", fk.value_and_grad)
         monkeypatch.setattr(s2sad, "jvp", fk.jvp)
         monkeypatch.setattr(s2sad, "hvp", fk.hvp)
+        # the stand-ins are NumPy code: not run on array-api-strict
+        monkeypatch.setattr(checks.Runner, "check_arrays", lambda self, first_snap: None)
         return fk
     return install
 
