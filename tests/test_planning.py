@@ -339,3 +339,24 @@ def test_a_planned_variant_that_fails_is_not_used(monkeypatch):
         np.testing.assert_array_equal(df(W, x, y), want)
     x2 = rng.normal(size=3) + 2.0
     np.testing.assert_allclose(df(W, x2, y), s2sad.grad(_zero_trip_while, wrt=0, plan=False)(W, x2, y))
+
+
+def test_planner_names_clear_of_the_functions_own():
+    # a local renamed `_b5` (an inlined `b`) or `_r0` once shared the planner's
+    # buffer and result names: the planned variant wrote into the wrong array
+    def f(x, y):
+        _b0, _b1 = y[0], y[1]
+        _r0 = x * _b0
+        _o = np.sin(_r0) + _b1
+        _c0 = np.tanh(_o)
+        return np.sum(_c0 * x)
+
+    x, y = np.linspace(0.1, 0.9, 5), np.array([0.3, -0.7])
+    df = s2sad.grad(f)
+    ref = df(x, y)
+    for _ in range(3):
+        np.testing.assert_allclose(df(x, y), ref, rtol=1e-13)
+    assert df.plan_info["planned"], df.plan_info
+    eps = 1e-6
+    fd = np.array([(f(x + eps * e, y) - f(x - eps * e, y)) / (2 * eps) for e in np.eye(5)])
+    np.testing.assert_allclose(ref, fd, rtol=1e-6, atol=1e-9)

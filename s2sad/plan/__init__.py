@@ -22,6 +22,7 @@ The planned program is rendered as ordinary Python (``df.planned_source``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ import s2sad_runtime as _rt_mod
 from s2sad_runtime.core import is_float_dtype
 from s2sad.ir import nodes as N
 from s2sad.ir import render as R
-from s2sad.ir.visit import rebuild, walk
+from s2sad.ir.visit import head_exprs, rebuild, targets, walk
 from s2sad.plan import batched as _batched, lowering as _lowering
 from s2sad.plan.allocation import Allocation
 from s2sad.plan.flatten import is_rt_call, nested
@@ -118,6 +119,10 @@ def plan(fdef, ns, args, run_probe):
         if n not in result_names and mn[0] == "A" and mx[0] == "A" and mn[1:3] == mx[1:3]:
             result_names[n] = i
     al = Allocation(p, result_names)
+    # the planner's own names, clear of every name of the function (whose
+    # locals may be ``_b5`` or ``_r3``: an inlined ``b`` or an unpacked ``r``)
+    used = _names_in(fdef)
+    B, RS, RR, C, O_ = (_free_stem(st, used) for st in ("_b", "_rs", "_r", "_c", "_o"))
 
     # physical buffers: the liveness-coloured ones, then scratch
     buffer_specs = [(shape, dt) for shape, dt, _ in al.phys]
@@ -132,7 +137,7 @@ def plan(fdef, ns, args, run_probe):
             if key not in scratch_index:
                 scratch_index[key] = len(buffer_specs)
                 buffer_specs.append(spec)
-            out[scratch_ph(j)] = N.Name(f"_b{scratch_index[key]}")
+            out[scratch_ph(j)] = N.Name(f"{B}{scratch_index[key]}")
         return out
 
     row_names = sorted(al.rows, key=lambda n: [s.id for s in p.sites if s.target == n][0])
@@ -174,7 +179,7 @@ def plan(fdef, ns, args, run_probe):
                 continue          # a value nothing reads (a dead final reduction's operand)
             if low.view:
                 if low.const is not None:
-                    cname = f"_c{len(consts)}"
+                    cname = f"{C}{len(consts)}"
                     consts[cname] = low.const
                     out.append(N.Assign(N.Name(x), instantiate(low, {CONST: N.Static(cname, low.const)})[1]))
                 else:
@@ -186,19 +191,19 @@ def plan(fdef, ns, args, run_probe):
                 continue
             fmt = scratch(low)
             if low.const is not None:
-                cname = f"_c{len(consts)}"
+                cname = f"{C}{len(consts)}"
                 consts[cname] = low.const
                 fmt[CONST] = N.Static(cname, low.const)
             if x in al.rows:
-                buf = N.Call(N.Attr(N.Name(f"_rs{row_names.index(x)}"), "next"))
+                buf = N.Call(N.Attr(N.Name(f"{RS}{row_names.index(x)}"), "next"))
             elif x in al.results:
-                buf = N.Name(f"_r{al.results[x]}")
+                buf = N.Name(f"{RR}{al.results[x]}")
             else:
-                buf = N.Name(f"_b{al.buffer_of[x]}")
+                buf = N.Name(f"{B}{al.buffer_of[x]}")
             if low.pre or low.out_uses() != 1 or (x in al.rows and low.expr is O):
                 if x in al.rows:
-                    out.append(N.Assign(N.Name("_o"), buf))
-                    buf = N.Name("_o")
+                    out.append(N.Assign(N.Name(O_), buf))
+                    buf = N.Name(O_)
             pre, expr = instantiate(low, {**fmt, O: buf})
             out.extend(pre + [N.Assign(N.Name(x), expr)])
         return out
@@ -229,12 +234,12 @@ def plan(fdef, ns, args, run_probe):
     # prologue and signature
     pro = []
     if buffer_specs:
-        pro.append(N.Assign(N.Tuple(tuple(N.Name(f"_b{k}") for k in range(len(buffer_specs)))), _ws("buffers")))
+        pro.append(N.Assign(N.Tuple(tuple(N.Name(f"{B}{k}") for k in range(len(buffer_specs)))), _ws("buffers")))
     if row_names:
-        pro.append(N.Assign(N.Tuple(tuple(N.Name(f"_rs{k}") for k in range(len(row_names)))), _ws("rows")))
+        pro.append(N.Assign(N.Tuple(tuple(N.Name(f"{RS}{k}") for k in range(len(row_names)))), _ws("rows")))
     for n, i in sorted(al.results.items(), key=lambda t: t[1]):
         m = p.name_meta[n]
-        pro.append(N.Assign(N.Name(f"_r{i}"), N.Call(N.Attr(RP, "result"), (
+        pro.append(N.Assign(N.Name(f"{RR}{i}"), N.Call(N.Attr(RP, "result"), (
             N.Name("_outs"), N.Const(i), N.Const(m[1]), N.Const(np.dtype(m[2]).name)))))
     head = [N.Comment(" planned for this signature: buffers from the workspace _ws")]
     out_fdef = N.FunctionDef(p.fname + "_planned", p.params + ["_ws", "_outs"], head + pro + fdef.body,
@@ -251,6 +256,24 @@ def plan(fdef, ns, args, run_probe):
         "dropped": dropped,       # (workspace_bytes is measured on the workspace once it ran)
     }
     return Plan(text, out_fdef.name, buffer_specs, row_specs, consts, info, len(pairs)), result
+
+
+def _names_in(fdef):
+    """Every name the function binds or reads."""
+    used = set(fdef.params)
+    for st in _all(fdef.body):
+        used.update(targets(st))
+        for e in head_exprs(st):
+            used.update(x.id for x in walk(e) if isinstance(x, N.Name))
+    return used
+
+
+def _free_stem(stem, used):
+    """``stem``, or ``_stem``, ``__stem``...: the first prefix such that no
+    name in ``used`` is it followed by digits (or it alone)."""
+    while any(re.fullmatch(re.escape(stem) + r"\d*", u) for u in used):
+        stem = "_" + stem
+    return stem
 
 
 def _all(body):
