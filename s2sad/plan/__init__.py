@@ -22,7 +22,6 @@ The planned program is rendered as ordinary Python (``df.planned_source``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,7 +270,7 @@ def _names_in(fdef):
 def _free_stem(stem, used):
     """``stem``, or ``_stem``, ``__stem``...: the first prefix such that no
     name in ``used`` is it followed by digits (or it alone)."""
-    while any(re.fullmatch(re.escape(stem) + r"\d*", u) for u in used):
+    while any(u.startswith(stem) and u[len(stem):].isdigit() or u == stem for u in used):
         stem = "_" + stem
     return stem
 
