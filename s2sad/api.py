@@ -413,6 +413,11 @@ class GradFunction(BackendOptions, WatchesBindings):
                 if _is_function_value(a):
                     fn_params[nm] = ("static", a)
         xp = namespace_of_args(args) if args is not None else None
+        if xp is not None and self.precision is not None:
+            raise ArgumentError(f"precision policies take NumPy arrays; {self.fn.__qualname__} was called with "
+                                f"arrays of {xp.__name__}",
+                                hint="cast the arrays yourself (xp.astype) and leave precision= out, or pass "
+                                     "NumPy arrays")
         table = self.rules if xp is None else self.rules.without_methods()
         norm = Normalizer(src, ns, table, fn_params, drop=drop)
         norm.namespace_args = args

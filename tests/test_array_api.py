@@ -305,3 +305,11 @@ def test_writes_on_strict():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="another name may view") as e:
         s2sad.grad(_with_namespace(write_through_view, xps))(xps.asarray(x))
     assert "v[0] = 0.5 * v[1]" in str(e.value)
+
+
+def test_precision_policy_needs_numpy_arrays():
+    df = s2sad.grad(mlp_namespace, wrt=0, precision=s2sad.Precision(np.float16, np.float32))
+    args = _data()
+    assert df(*args).dtype == np.float32
+    with pytest.raises(s2sad.ArgumentError, match="precision policies take NumPy arrays"):
+        df(*_convert(args, xps.asarray))
