@@ -27,7 +27,10 @@ def _jobs(config):
 
 def _batch(config, n, seed, shrink_total):
     jobs = _jobs(config)
-    outcomes = runner.run_batch(range(seed, seed + n), jobs=jobs)
+    # 60 s a program: the slowest of the CI batch (seed 100283: vmap and hvp
+    # of a nested loop program) takes 12 s alone, and over 30 s on two cores
+    # shared with other work; a hang still fails
+    outcomes = runner.run_batch(range(seed, seed + n), jobs=jobs, timeout=60.0)
     if any(o.failed for o in outcomes):
         reps = runner.shrink_failures(outcomes, budget=30.0, total_budget=shrink_total, jobs=jobs,
                                       primary_only=True)
