@@ -705,6 +705,11 @@ def b_getitem(x, idx, xb, ib, mask=None):
         return (x if isinstance(x, BRange) else BRange(x.start, x.stop, x.step))[idx]
     if ib:
         n = _shape(x)[0] if xb else _lane_count(idx)
+        if xb and _lane_ints(idx, n) and n and bool(np.all(idx == idx[0])):
+            # the same integer in every lane (a loop's counter): a view, as
+            # each example's x[i] of a row is -- a gather would be a copy,
+            # and a later write through x would not reach it
+            return x[:, int(idx[0])]
         if xb and mask is None and _lane_ints(idx, n):
             return x[np.arange(n), idx]     # one integer per lane: a gather
         if mask is not None:

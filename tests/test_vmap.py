@@ -486,3 +486,23 @@ def test_tape_item_the_same_in_every_lane_is_a_number():
     df = s2sad.grad(_written_in_a_masked_loop)
     want = [df(x.copy()) for x in X]
     assert_planned_lanes(s2sad.vmap(df), [X], want, "per-example gradient")
+
+
+def row_view_then_zeroed(x):
+    y2 = x.reshape(x.shape[1], x.shape[0])
+    t1 = y2
+    for i, p in enumerate(t1):
+        break
+    t1[0.1 > 0.0] = 0          # zeroes all of t1, and so the row p views
+    return np.sum(p)
+
+
+def test_row_read_in_a_loop_stays_a_view():
+    # fuzzer seed 25284: the batched loop read p = t1[i] as a gather (a copy),
+    # so the write through t1 did not reach it and vmap(grad) gave ones
+    xs = np.random.default_rng(0).normal(size=(3, 3, 2))
+    want = np.array([s2sad.grad(row_view_then_zeroed)(v.copy()) for v in xs])
+    np.testing.assert_array_equal(want, 0.0)
+    got = s2sad.vmap(s2sad.grad(row_view_then_zeroed))(xs.copy())
+    np.testing.assert_allclose(got, want)
+    np.testing.assert_allclose(s2sad.vmap(row_view_then_zeroed)(xs.copy()), 0.0)

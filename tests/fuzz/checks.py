@@ -411,6 +411,9 @@ class Runner:
         args = [np.stack([np.asarray(ln[i], dtype=float) for ln in lanes]) if i in mapped else p.args[i]
                 for i in range(len(p.args))]
         axes = tuple(0 if i in mapped else None for i in range(len(p.args)))
+        # each example as vmap defines it: x[k] of the batch (a NumPy scalar,
+        # immutable, where the program's input was a 0-d array)
+        lanes = [[args[i][k] if i in mapped else args[i] for i in range(len(args))] for k in range(3)]
         try:
             want = [float(call_plain(mod, ln)) for ln in lanes]
         except Exception:
