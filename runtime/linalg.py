@@ -268,6 +268,32 @@ def mvn_centered(x, mean, cov):
     return x if mean is None or mean is ZERO else x - mean     # (ZERO: the tangent of no mean)
 
 
+def mvn_cov(cov):
+    """The symmetric matrix the lower triangle of ``cov`` makes (what
+    ``scipy.stats.multivariate_normal.entropy`` reads), refusing a ``cov``
+    that is not a matrix, whose derivative the rules do not take."""
+    if np.ndim(cov) != 2:
+        from .core import at_function
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "multivariate_normal is differentiated with a full covariance "
+                          "matrix only", hint="pass cov as a matrix (np.diag(v) for a diagonal one)")
+    from .decompositions import from_lower
+    return from_lower(cov)
+
+
+def dirichlet_alpha(x, alpha):
+    """``alpha`` shaped to broadcast against ``x`` in
+    ``scipy.stats.dirichlet`` (components along the first axis, samples
+    along the others); refuses an ``x`` without its last component (SciPy
+    completes it to sum 1, the rules do not)."""
+    if np.ndim(alpha) != 1 or np.shape(x)[:1] != np.shape(alpha):
+        from .core import at_function
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "scipy.stats.dirichlet is differentiated with all k components of x "
+                          "along its first axis", hint="append the last component, 1 - np.sum(x, axis=0)")
+    return np.reshape(alpha, np.shape(alpha) + (1,) * (np.ndim(x) - 1))
+
+
 def _convolve_full(g, n, m, mode):
     """The adjoint of ``np.convolve(a, v, mode)`` (lengths ``n``, ``m``) in
     the full-length result: ``same`` and ``valid`` are windows of it."""

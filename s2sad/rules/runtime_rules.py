@@ -100,6 +100,14 @@ def register(T):
         d[x] = _rt.unbroadcast(g, x)
         d[mean] = -_rt.unbroadcast(g, mean)
 
+    @defrule(_rt.mvn_cov, jvp="linear")
+    def rt_mvn_cov(g, cov):
+        d[cov] = _rt.to_lower(0.5 * (g + _rt.mT(g)))
+
+    @defrule(_rt.dirichlet_alpha, jvp="linear")
+    def rt_dirichlet_alpha(g, x, alpha):
+        d[alpha] = np.reshape(g, np.shape(alpha))
+
     @defrule(_rt.to_lower, jvp="linear")         # a diagonal map: its own transpose
     def rt_to_lower(g, gs):
         d[gs] = _rt.to_lower(g)

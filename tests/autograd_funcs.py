@@ -1,0 +1,75 @@
+"""Functions under test for the rules that close the gaps against
+autograd's rule list (tests/test_rules_autograd.py)."""
+
+import numpy as np
+
+try:
+    import scipy.linalg as sla
+    import scipy.special as sp
+    from scipy import stats
+except ImportError:  # pragma: no cover
+    sla = sp = stats = None
+
+
+# ------------------------------------------------------------ scipy.stats
+
+def st_t(x, df, loc, scale, w):
+    return np.sum((stats.t.logpdf(x, df, loc, scale) + stats.t.pdf(x, df, loc=loc, scale=scale)) * w)
+
+
+def st_t_cdf(x, df, loc, scale, w):
+    return np.sum((stats.t.cdf(x, df, loc, scale) + stats.t.logcdf(x, df, loc, scale)) * w)
+
+
+def st_gamma(x, a, loc, scale, w):
+    return np.sum((stats.gamma.logpdf(x, a, loc, scale) + stats.gamma.pdf(x, a, loc, scale)) * w)
+
+
+def st_gamma_cdf(x, a, loc, scale, w):
+    return np.sum(stats.gamma.cdf(x, a, loc, scale) * w)
+
+
+def st_beta(x, a, b, w):
+    return np.sum((stats.beta.logpdf(x, a, b) + stats.beta.pdf(x, a, b)) * w)
+
+
+def st_beta_loc_scale(x, a, b, loc, scale, w):
+    return np.sum((stats.beta.logpdf(x, a, b, loc, scale) + stats.beta.pdf(x, a, b, loc=loc, scale=scale)) * w)
+
+
+def st_beta_cdf_loc_scale(x, a, b, loc, scale, w):
+    return np.sum(stats.beta.cdf(x, a, b, loc, scale) * w)
+
+
+def st_beta_cdf(x, a, b, w):
+    return np.sum(stats.beta.cdf(x, a, b) * w)
+
+
+def st_chi2(x, df, loc, scale, w):
+    return np.sum((stats.chi2.logpdf(x, df, loc, scale) + stats.chi2.pdf(x, df, loc, scale)) * w)
+
+
+def st_chi2_cdf(x, df, loc, scale, w):
+    return np.sum(stats.chi2.cdf(x, df, loc, scale) * w)
+
+
+def st_poisson(k, mu, w):
+    return np.sum((stats.poisson.logpmf(k, mu) + stats.poisson.pmf(k, mu) + stats.poisson.cdf(k, mu)) * w)
+
+
+def st_dirichlet(x, alpha, w):
+    # (x normalised: finite differences would leave the simplex SciPy checks)
+    u = x / np.sum(x, axis=0)
+    return np.sum((stats.dirichlet.logpdf(u, alpha) + stats.dirichlet.pdf(u, alpha)) * w)
+
+
+def st_mvn_pdf(x, mean, cov, w):
+    return np.sum(stats.multivariate_normal.pdf(x, mean, cov) * w)
+
+
+def st_mvn_entropy(cov):
+    return stats.multivariate_normal.entropy(cov=cov) ** 2
+
+
+def st_mvn_entropy_mean(mean, cov):
+    return stats.multivariate_normal.entropy(mean, cov)
