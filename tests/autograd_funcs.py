@@ -73,3 +73,45 @@ def st_mvn_entropy(cov):
 
 def st_mvn_entropy_mean(mean, cov):
     return stats.multivariate_normal.entropy(mean, cov)
+
+
+# ---------------------------------------------------------- scipy.special
+
+def sp_erfcinv(x, w):
+    return np.sum(sp.erfcinv(x) * w)
+
+
+def sp_gammainc(a, x, w):
+    return np.sum((sp.gammainc(a, x) + 2.0 * sp.gammaincc(a, x)) * w)
+
+
+def sp_betainc(a, b, x, w):
+    return np.sum(sp.betainc(a, b, x) * w)
+
+
+def sp_ive(x, w):
+    return np.sum((sp.ive(1, x) + sp.ive(0, x)) * w)
+
+
+def sp_yn(x, w):
+    return np.sum((sp.yn(0, x) + sp.yn(2, x)) * w)
+
+
+def sp_multigammaln(a, w):
+    return np.sum(sp.multigammaln(a, 3) * w) + sp.multigammaln(np.sum(a ** 2), d=2)
+
+
+def sp_gammasgn(x, w):
+    return np.sum(sp.gammasgn(x) * x * w)
+
+
+def sp_gammainc_in_a(a, x):
+    return np.sum(sp.gammainc(a, x))
+
+
+def sp_betainc_in_b(a, b, x):
+    return np.sum(sp.betainc(a, b, x))
+
+
+def sp_ive_in_order(v, x):
+    return np.sum(sp.ive(v, x))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from helpers import check_grads, numeric_grad
+from helpers import check_grads
 
 import autograd_funcs as F
 
@@ -124,3 +124,31 @@ def test_stats_parameters_autograd_leaves_out_are_refused(fn, args, wrt, what):
 def test_stats_dirichlet_without_the_last_component_is_refused():
     with pytest.raises(s2sad.errors.NoRuleError, match="all k components"):
         s2sad.grad(F.st_dirichlet)(np.array([0.2, 0.3]), np.array([2.0, 3.0, 4.0]), 1.0)
+
+
+# ---------------------------------------------------------- scipy.special
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_special(shape):
+    rng = _rng("special", shape)
+    w = _draw(rng, shape, -1, 1)
+    check(F.sp_erfcinv, (_draw(rng, shape, 0.2, 1.8), w), wrt=0)
+    a, x = _draw(rng, shape, 0.5, 3), _draw(rng, shape, 0.5, 3)
+    check(F.sp_gammainc, (a, x, w), wrt=1)
+    check(F.sp_betainc, (a, _draw(rng, shape, 0.5, 3), _draw(rng, shape, 0.1, 0.9), w), wrt=2)
+    z = _draw(rng, shape, -3, 3)
+    check(F.sp_ive, (np.where(np.abs(z) < 0.2, 0.5, z) if shape else 1.3, w), wrt=0)
+    check(F.sp_yn, (x + 0.5, w), wrt=0)
+    check(F.sp_multigammaln, (a + 1.5, w), wrt=0)
+    np.testing.assert_array_equal(s2sad.grad(F.sp_gammasgn)(x, w), np.sign(x) * w)
+
+
+@pytest.mark.parametrize("fn,args,wrt,what", [
+    (F.sp_gammainc_in_a, (1.5, 2.0), 0, "gammainc in its parameter a"),
+    (F.sp_betainc_in_b, (1.5, 2.0, 0.3), 1, "betainc in its parameter b"),
+    (F.sp_ive_in_order, (1.5, 2.0), 0, "ive in its order v"),
+], ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
+def test_special_parameters_autograd_leaves_out_are_refused(fn, args, wrt, what):
+    with pytest.raises(s2sad.errors.NoRuleError, match=what) as e:
+        s2sad.grad(fn, wrt=wrt)(*args)
+    assert e.value.filename == F.__file__
