@@ -294,6 +294,24 @@ def dirichlet_alpha(x, alpha):
     return np.reshape(alpha, np.shape(alpha) + (1,) * (np.ndim(x) - 1))
 
 
+def trans_flag(trans):
+    """1 where ``scipy.linalg.solve_triangular``'s ``trans`` asks for the
+    transpose (1, 2, 'T', 'C': the same for real matrices), else 0."""
+    return 0 if trans in (0, "N", "n") else 1
+
+
+def transpose_if(m, flag):
+    """``m.T`` where ``flag``, else ``m``."""
+    return m.T if flag else m
+
+
+def triangle(m, lower, unit_diagonal=False):
+    """The triangle of ``m`` ``scipy.linalg.solve_triangular`` reads (the
+    diagonal too unless ``unit_diagonal``)."""
+    out = np.tril(m) if lower else np.triu(m)
+    return out - np.diag(np.diag(m)) if unit_diagonal else out
+
+
 def _convolve_full(g, n, m, mode):
     """The adjoint of ``np.convolve(a, v, mode)`` (lengths ``n``, ``m``) in
     the full-length result: ``same`` and ``valid`` are windows of it."""

@@ -115,3 +115,17 @@ def sp_betainc_in_b(a, b, x):
 
 def sp_ive_in_order(v, x):
     return np.sum(sp.ive(v, x))
+
+
+# ----------------------------------------------------------- scipy.linalg
+
+def la_solve_triangular(a, b, w, trans, lower, unit):
+    return np.sum(sla.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit) * w)
+
+
+def la_sqrtm(a, w):
+    return np.sum(sla.sqrtm(a) * w)
+
+
+def la_solve_sylvester(a, b, q, w):
+    return np.sum(sla.solve_sylvester(a, b, q) * w)

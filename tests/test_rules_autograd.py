@@ -152,3 +152,25 @@ def test_special_parameters_autograd_leaves_out_are_refused(fn, args, wrt, what)
     with pytest.raises(s2sad.errors.NoRuleError, match=what) as e:
         s2sad.grad(fn, wrt=wrt)(*args)
     assert e.value.filename == F.__file__
+
+
+# ----------------------------------------------------------- scipy.linalg
+
+@pytest.mark.parametrize("bshape", [(3,), (3, 2)], ids=str)
+@pytest.mark.parametrize("trans,lower,unit", [(0, False, False), ("T", True, False), (1, False, True)], ids=str)
+def test_solve_triangular(bshape, trans, lower, unit):
+    """In b and in the triangle of a that SciPy reads (the other entries are
+    random: their gradient is zero)."""
+    rng = _rng("solve_triangular", bshape, trans, lower, unit)
+    a = rng.standard_normal((3, 3)) + 4.0 * np.eye(3)
+    b, w = rng.standard_normal(bshape), rng.standard_normal(bshape)
+    check(F.la_solve_triangular, (a, b, w, trans, lower, unit), wrt=(0, 1))
+
+
+def test_sqrtm_and_solve_sylvester():
+    rng = _rng("sqrtm")
+    m = rng.standard_normal((3, 3))
+    a = m @ m.T + np.eye(3) + 0.3 * rng.standard_normal((3, 3))       # not symmetric, eigenvalues > 0
+    check(F.la_sqrtm, (a, rng.standard_normal((3, 3))), wrt=0)
+    b = rng.standard_normal((2, 2)) + 3.0 * np.eye(2)
+    check(F.la_solve_sylvester, (a, b, rng.standard_normal((3, 2)), rng.standard_normal((3, 2))), wrt=(0, 1, 2))

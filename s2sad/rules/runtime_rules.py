@@ -108,6 +108,14 @@ def register(T):
     def rt_dirichlet_alpha(g, x, alpha):
         d[alpha] = np.reshape(g, np.shape(alpha))
 
+    @defrule(_rt.transpose_if, jvp="linear")
+    def rt_transpose_if(g, m, flag):
+        d[m] = _rt.transpose_if(g, flag)
+
+    @defrule(_rt.triangle, jvp="linear")         # a diagonal map: its own transpose
+    def rt_triangle(g, m, lower, unit_diagonal=False):
+        d[m] = _rt.triangle(g, lower, unit_diagonal)
+
     @defrule(_rt.to_lower, jvp="linear")         # a diagonal map: its own transpose
     def rt_to_lower(g, gs):
         d[gs] = _rt.to_lower(g)

@@ -194,7 +194,7 @@ def register(T):
 
     @T.defrule(_st.dirichlet.logpdf, name="scipy.stats.dirichlet.logpdf", jvp=dirichlet_logpdf_jvp)
     def dirichlet_logpdf(g, x, alpha):
-        a = _rt.dirichlet_alpha(x, alpha)       # (first: alpha[:, None] for samples in columns; refuses k - 1 components)
+        a = _rt.dirichlet_alpha(x, alpha)       # (first: alpha[:, None] for samples in columns; refuses k - 1)
         d[x] = g * (a - 1.0) / x
         d[alpha] = np.sum(np.reshape(g * (_sp.psi(np.sum(alpha)) - _sp.psi(a) + np.log(x)), (np.shape(alpha)[0], -1)),
                           axis=1)
