@@ -129,3 +129,21 @@ def la_sqrtm(a, w):
 
 def la_solve_sylvester(a, b, q, w):
     return np.sum(sla.solve_sylvester(a, b, q) * w)
+
+
+# ------------------------------------------------------------------ numpy
+
+def np_nan_to_num(x, w):
+    return np.sum(np.nan_to_num(np.log(x), neginf=-3.0) * w)
+
+
+def np_nan_to_num_values(x, v, w):
+    return np.sum(np.nan_to_num(x, nan=v, neginf=2.0 * v) * w)
+
+
+def np_real_if_close(x, w):
+    return np.sum(np.real_if_close(x * x) * w)
+
+
+def np_astype(x, w):
+    return np.sum(np.astype(x, np.float32) * w) + np.sum(np.astype(x, np.int64) * w)

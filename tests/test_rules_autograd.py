@@ -174,3 +174,21 @@ def test_sqrtm_and_solve_sylvester():
     check(F.la_sqrtm, (a, rng.standard_normal((3, 3))), wrt=0)
     b = rng.standard_normal((2, 2)) + 3.0 * np.eye(2)
     check(F.la_solve_sylvester, (a, b, rng.standard_normal((3, 2)), rng.standard_normal((3, 2))), wrt=(0, 1, 2))
+
+
+# ------------------------------------------------------------------ numpy
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3)], ids=str)
+def test_nan_to_num_real_if_close_astype(shape):
+    rng = _rng("numpy", shape)
+    x, w = rng.uniform(0.5, 2, shape), rng.standard_normal(shape)
+    check(F.np_nan_to_num, (x, w), wrt=0)
+    check(F.np_real_if_close, (x, w), wrt=0)
+    if hasattr(np, "astype"):
+        g = s2sad.grad(F.np_astype)(x, w)
+        np.testing.assert_allclose(g, w.astype(np.float32), rtol=1e-6)
+    # at non-finite entries: zero in x, one in the replacement values
+    z = np.array([np.nan, -np.inf, 2.0])
+    gx, gv = s2sad.grad(F.np_nan_to_num_values, wrt=(0, 1))(z, 0.5, np.ones(3))
+    np.testing.assert_array_equal(gx, [0.0, 0.0, 1.0])
+    assert gv == 3.0

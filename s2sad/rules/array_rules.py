@@ -391,3 +391,29 @@ def rt_logsumexp_weights(g, ans, lse, a, axis=None, b=None, keepdims=False):
     d[a] = g * ans
     d[lse] = -_rt.reduce_sum_like(g * ans, lse, axis, keepdims)
     d[b] = g * _rt.logsumexp_weights(lse, a, axis, None, keepdims)
+
+
+# ------------------------------------------- nan_to_num, real_if_close, astype
+
+
+@rule(np.nan_to_num, broadcasting=True, jvp="elementwise")
+def nan_to_num(g, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # the identity at the finite entries; the replacement values where they go
+    d[x] = g * np.isfinite(x)
+    d[nan] = g * np.isnan(x)
+    d[posinf] = g * np.isposinf(x)
+    d[neginf] = g * np.isneginf(x)
+
+
+@rule(np.real_if_close, jvp="linear")
+def real_if_close(g, a, tol=100):
+    d[a] = g                # (real arrays: the identity; complex ones are refused, not in the complex table)
+
+
+if hasattr(np, "astype"):           # NumPy >= 2.1: the function form of x.astype(dtype)
+    def astype_jvp(ans, x, dtype, copy=True, device=None):
+        d[x] = _rt.float_only(np.asarray(t).astype(np.result_type(ans, np.float16)), ans)
+
+    @rule(np.astype, jvp=astype_jvp)
+    def astype(g, ans, x, dtype, copy=True, device=None):
+        d[x] = _rt.astype_adjoint(_rt.float_only(g, ans), x)      # (to integers: constant)
