@@ -49,7 +49,7 @@ from .indexing import (
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
-    matmul_adjoint_b, mT, mvn_centered, mvn_cov, dirichlet_alpha, trans_flag, transpose_if, triangle, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
+    matmul_adjoint_b, mT, mvn_centered, dirichlet_alpha, trans_flag, transpose_if, triangle, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
 from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
@@ -70,7 +70,7 @@ from .manipulation import (
 )
 from .decompositions import (
     cholesky_adjoint, cholesky_jvp, eig_adjoint, eig_jvp, eigh_adjoint, eigh_jvp, eigvals_adjoint, eigvals_jvp,
-    eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower,
+    eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower, mvn_cov,
     matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
@@ -83,7 +83,7 @@ from .selection import (
     select_adjoint, take_along_axis_adjoint,
 )
 from .complex import (
-    abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
+    abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent, rfftn_cotangent, irfftn_cotangent,
     float_only, hfft_cotangent, imag_cotangent, irfft_cotangent, real_cotangent, rfft_cotangent,
 )
 from .batching import (
@@ -168,7 +168,7 @@ __all__ = [
     "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d",
     # complex values
     "complex_cotangent", "real_cotangent", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
-    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent",
+    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent", "rfftn_cotangent", "irfftn_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",
     "nanextremum_adjoint", "interp_adjoint", "interp_jvp", "interp_adjoint_d",

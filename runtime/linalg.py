@@ -268,19 +268,6 @@ def mvn_centered(x, mean, cov):
     return x if mean is None or mean is ZERO else x - mean     # (ZERO: the tangent of no mean)
 
 
-def mvn_cov(cov):
-    """The symmetric matrix the lower triangle of ``cov`` makes (what
-    ``scipy.stats.multivariate_normal.entropy`` reads), refusing a ``cov``
-    that is not a matrix, whose derivative the rules do not take."""
-    if np.ndim(cov) != 2:
-        from .core import at_function
-        from .errors import NoRuleError
-        raise at_function(NoRuleError, "multivariate_normal is differentiated with a full covariance "
-                          "matrix only", hint="pass cov as a matrix (np.diag(v) for a diagonal one)")
-    from .decompositions import from_lower
-    return from_lower(cov)
-
-
 def dirichlet_alpha(x, alpha):
     """``alpha`` shaped to broadcast against ``x`` in
     ``scipy.stats.dirichlet`` (components along the first axis, samples

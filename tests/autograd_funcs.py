@@ -147,3 +147,14 @@ def np_real_if_close(x, w):
 
 def np_astype(x, w):
     return np.sum(np.astype(x, np.float32) * w) + np.sum(np.astype(x, np.int64) * w)
+
+
+def fft_shifts(x, w):
+    return np.sum(np.fft.fftshift(x) * w) + np.sum(np.fft.ifftshift(x, axes=0) * w ** 2)
+
+
+def fft_real_nd(x, w):
+    spec = np.fft.rfft2(x) * (1.0 + 0.5j)
+    back = np.fft.irfftn(np.fft.rfftn(x, norm="ortho") * (0.3 - 0.2j), norm="ortho")
+    return (np.sum(np.abs(spec) ** 2 * w[..., : spec.shape[-1]]) + np.sum(back ** 3)
+            + np.sum(np.fft.irfft2(np.fft.fftshift(spec)) ** 2) + np.sum(np.fft.rfftn(x, axes=(0,)).real ** 3))

@@ -192,3 +192,13 @@ def test_nan_to_num_real_if_close_astype(shape):
     gx, gv = s2sad.grad(F.np_nan_to_num_values, wrt=(0, 1))(z, 0.5, np.ones(3))
     np.testing.assert_array_equal(gx, [0.0, 0.0, 1.0])
     assert gv == 3.0
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (3, 4)], ids=str)
+def test_fft_shifts_and_real_nd_transforms(shape):
+    """fftshift / ifftshift (real and complex mode), rfft2, rfftn, irfft2,
+    irfftn (complex mode: reverse and forward, no second order yet)."""
+    rng = _rng("fft", shape)
+    x, w = rng.standard_normal(shape), rng.standard_normal(shape)
+    check(F.fft_shifts, (x, w), wrt=(0, 1))
+    check(F.fft_real_nd, (x, w), wrt=0, hvp=False)

@@ -417,3 +417,13 @@ if hasattr(np, "astype"):           # NumPy >= 2.1: the function form of x.astyp
     @rule(np.astype, jvp=astype_jvp)
     def astype(g, ans, x, dtype, copy=True, device=None):
         d[x] = _rt.astype_adjoint(_rt.float_only(g, ans), x)      # (to integers: constant)
+
+
+@rule(np.fft.fftshift, jvp="linear")
+def fftshift(g, x, axes=None):
+    d[x] = np.fft.ifftshift(g, axes)
+
+
+@rule(np.fft.ifftshift, jvp="linear")
+def ifftshift(g, x, axes=None):
+    d[x] = np.fft.fftshift(g, axes)

@@ -108,6 +108,8 @@ def register(T):
     def rt_dirichlet_alpha(g, x, alpha):
         d[alpha] = np.reshape(g, np.shape(alpha))
 
+    T.nondiff(_rt.trans_flag)
+
     @defrule(_rt.transpose_if, jvp="linear")
     def rt_transpose_if(g, m, flag):
         d[m] = _rt.transpose_if(g, flag)

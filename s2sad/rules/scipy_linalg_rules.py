@@ -24,7 +24,6 @@ def register(T):
     """Registered through ``late_rules("scipy.linalg", register)``."""
     global _sla
     import scipy.linalg as _sla
-    T.nondiff(_rt.trans_flag)
 
     # op(a) x = b with op the transpose when trans is 1 / 'T' / 'C' (real)
     def solve_triangular_jvp(ans, a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
