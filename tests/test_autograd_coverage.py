@@ -37,8 +37,8 @@ EXCEPTIONS = {
     "scipy.integrate.odeint": "an adaptive ODE solver calling back into Python: s2sad cannot differentiate a "
                               "callback it is handed as a value (autograd differentiates it by an adjoint ODE "
                               "through its own tracing); write the integrator as a loop instead",
-    "autograd.scipy.signal.convolve": "autograd's own n-D convolution (axes, dot_axes), not a SciPy function: "
-                                      "written in NumPy, which s2sad inlines",
+    "autograd.scipy.signal.convolve": "autograd's own n-D convolution (axes, dot_axes), not a SciPy function; "
+                                      "np.convolve has a rule, scipy.signal.convolve not yet",
 }
 
 

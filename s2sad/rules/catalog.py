@@ -29,7 +29,8 @@ _OPERATORS = {"Add": "`+`", "Sub": "`-`", "Mult": "`*`", "Div": "`/`", "Pow": "`
 _SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.linalg", "numpy.linalg"),
              ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
              ("scipy.special (when SciPy is installed)", "scipy.special"),
-             ("scipy.stats (when SciPy is installed)", "scipy.stats"), ("array methods", "method"),
+             ("scipy.stats (when SciPy is installed)", "scipy.stats"),
+             ("scipy.linalg (when SciPy is installed)", "scipy.linalg"), ("array methods", "method"),
              ("complex mode (its own rules, `s2sad/rules/complex_rules.py`)", "complex")]
 
 
@@ -38,7 +39,8 @@ def _all_rules():
     from s2sad.rules import DEFAULT_RULES, core
     try:
         import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
-        __import__("scipy.stats")      # (and scipy.stats's)
+        __import__("scipy.stats")      # (and scipy.stats's, scipy.linalg's)
+        __import__("scipy.linalg")
         DEFAULT_RULES.lookup(_all_rules)
     except ImportError:
         pass
@@ -64,6 +66,8 @@ def _section(key, rule):
         return "numpy.linalg"
     if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
         return "numpy.random"
+    if mod.startswith("scipy.linalg"):
+        return "scipy.linalg"
     if mod.startswith("scipy") or (_is_scipy(key) and not mod.startswith("numpy")):
         return "scipy.special"      # (scipy.special.sinc is np.sinc itself: NumPy's)
     if mod == "math":
@@ -83,7 +87,7 @@ def _display(key, rule, section):
     if (getattr(key, "__module__", None) or "").startswith("numpy.fft"):
         return f"`np.fft.{name}`"
     prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
-              "scipy.special": "scipy.special.", "math": "math."}.get(section, "")
+              "scipy.special": "scipy.special.", "scipy.linalg": "scipy.linalg.", "math": "math."}.get(section, "")
     return f"`{prefix}{name}`"
 
 
