@@ -64,7 +64,7 @@ from .plan import PairSum, pair_add, pair_total
 from .precision import at_precision, at_precision_items, half_matmul
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
-    arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
+    arange_adjoint, diagonal_adjoint, diff_adjoint, gradient_adjoint, gradient_tangent, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
     pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint, split_piece,
     arange_tangent,
 )
@@ -154,7 +154,7 @@ __all__ = [
     "norm_adjoint_dx", "sinc_second_derivative", "pair_adjoint_rev", "einsum_adjoint_rev",
     "std_adjoint_hess",
     # manipulation (array manipulation functions)
-    "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
+    "gradient_adjoint", "gradient_tangent", "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "split_piece", "arange_tangent", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
     "kron_adjoint", "cross_adjoint", "average_adjoint", "average_jvp", "cumprod_adjoint", "cumprod_jvp",
     "sorted_adjoint", "sorted_jvp", "logsumexp_weights",

@@ -158,3 +158,18 @@ def fft_real_nd(x, w):
     back = np.fft.irfftn(np.fft.rfftn(x, norm="ortho") * (0.3 - 0.2j), norm="ortho")
     return (np.sum(np.abs(spec) ** 2 * w[..., : spec.shape[-1]]) + np.sum(back ** 3)
             + np.sum(np.fft.irfft2(np.fft.fftshift(spec)) ** 2) + np.sum(np.fft.rfftn(x, axes=(0,)).real ** 3))
+
+
+def np_gradient_1d(x, w):
+    return np.sum(np.gradient(x) * w) + np.sum(np.gradient(x, 0.5, edge_order=2) ** 2)
+
+
+def np_gradient_nd(x, w):
+    gx, gy = np.gradient(x)
+    coords = np.array([0.0, 0.4, 1.0, 1.9, 2.5])[: x.shape[1]]
+    return (np.sum(gx * w) + np.sum(gy ** 3) + np.sum(np.gradient(x, coords, axis=1, edge_order=2) * w)
+            + np.sum(np.gradient(x, 2.0, 0.5)[1] ** 2))
+
+
+def np_gradient_in_spacing(x, h):
+    return np.sum(np.gradient(x, h))

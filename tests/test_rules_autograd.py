@@ -202,3 +202,14 @@ def test_fft_shifts_and_real_nd_transforms(shape):
     x, w = rng.standard_normal(shape), rng.standard_normal(shape)
     check(F.fft_shifts, (x, w), wrt=(0, 1))
     check(F.fft_real_nd, (x, w), wrt=0, hvp=False)
+
+
+def test_gradient(n=6):
+    """np.gradient: one axis or several (a tuple of arrays), uniform or
+    coordinate spacing, edge orders 1 and 2; the spacing is refused."""
+    rng = _rng("gradient", n)
+    check(F.np_gradient_1d, (rng.standard_normal(n), rng.standard_normal(n)), wrt=0)
+    x = rng.standard_normal((n, 5))
+    check(F.np_gradient_nd, (x, rng.standard_normal(x.shape)), wrt=0)
+    with pytest.raises(s2sad.errors.NoRuleError, match="np.gradient in its spacing"):
+        s2sad.grad(F.np_gradient_in_spacing, wrt=1)(rng.standard_normal(n), 0.5)

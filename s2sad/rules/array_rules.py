@@ -427,3 +427,25 @@ def fftshift(g, x, axes=None):
 @rule(np.fft.ifftshift, jvp="linear")
 def ifftshift(g, x, axes=None):
     d[x] = np.fft.fftshift(g, axes)
+
+
+def gradient_jvp(ans, f, *varargs, axis=None, edge_order=1):
+    d[f] = _rt.gradient_tangent(t, varargs, axis, edge_order)
+    d[varargs[k]] = _rt.not_differentiated("np.gradient in its spacing", varargs[k])
+
+
+@rule(np.gradient, jvp=gradient_jvp, returns="container")
+def gradient(g, f, *varargs, axis=None, edge_order=1):
+    # linear in f (one array per axis, or one array for one axis); the spacing is not differentiated
+    d[f] = _rt.gradient_adjoint(g, f, varargs, axis, edge_order)
+    d[varargs[k]] = _rt.not_differentiated("np.gradient in its spacing", varargs[k])
+
+
+@jvp_only(_rt.gradient_adjoint)
+def rt_gradient_adjoint_jvp(ans, c, f, varargs, axis=None, edge_order=1):
+    d[c] = _rt.gradient_adjoint(t, f, varargs, axis, edge_order)
+
+
+@jvp_only(_rt.gradient_tangent)
+def rt_gradient_tangent_jvp(ans, v, varargs, axis=None, edge_order=1):
+    d[v] = _rt.gradient_tangent(t, varargs, axis, edge_order)
