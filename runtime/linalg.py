@@ -327,3 +327,50 @@ def convolve_adjoint_rev(g, c, a, v, mode="full", k=0, j=0):
     if j == 1 + k:                               # the k-th operand gives only its length
         return np.zeros(np.shape(a if k == 0 else v), dtype=np.result_type(g, float))
     return convolve_adjoint(c, g, v, mode, 1) if k == 0 else convolve_adjoint(c, a, g, mode, 0)
+
+
+# ------------------------------------------------ scipy.linalg.solve_banded
+# ab[u + i - j, j] = A[i, j] (SciPy's band storage, l_and_u = (l, u)); the
+# storage's corners outside the matrix are not read: their gradient is 0
+
+
+def _band_rows(l_and_u, n):
+    """(row r of the storage, offset i - j, the columns j it holds)."""
+    l, u = int(l_and_u[0]), int(l_and_u[1])
+    for r in range(l + u + 1):
+        off = r - u
+        yield r, off, slice(max(0, -off), min(n, n - off))
+
+
+def banded_transpose(l_and_u, ab):
+    """The band storage of A^T (its (l, u) is (u, l))."""
+    ab = np.asarray(ab)
+    n = ab.shape[1]
+    out = np.zeros(ab.shape, dtype=np.result_type(ab, float))
+    for r, off, js in _band_rows(l_and_u, n):
+        out[int(l_and_u[0]) - off, js.start + off:js.stop + off] = ab[r, js]
+    return out
+
+
+def band_matvec(l_and_u, ab, x):
+    """A @ x for A in band storage (``x`` of shape (n,) or (n, k))."""
+    ab, x = np.asarray(ab), np.asarray(x)
+    n = ab.shape[1]
+    x2 = x.reshape(n, -1)
+    y = np.zeros(x2.shape, dtype=np.result_type(ab, x2, float))
+    for r, off, js in _band_rows(l_and_u, n):
+        y[js.start + off:js.stop + off] += ab[r, js, None] * x2[js]
+    return y.reshape(x.shape)
+
+
+def band_outer(l_and_u, p, q):
+    """p q^T on the band, in band storage (the adjoint of ``band_matvec`` in
+    ``ab``)."""
+    p, q = np.asarray(p), np.asarray(q)
+    n = p.shape[0]
+    p2, q2 = p.reshape(n, -1), q.reshape(n, -1)
+    l, u = int(l_and_u[0]), int(l_and_u[1])
+    out = np.zeros((l + u + 1, n), dtype=np.result_type(p2, q2, float))
+    for r, off, js in _band_rows(l_and_u, n):
+        out[r, js] = np.sum(p2[js.start + off:js.stop + off] * q2[js], axis=1)
+    return out

@@ -173,3 +173,7 @@ def np_gradient_nd(x, w):
 
 def np_gradient_in_spacing(x, h):
     return np.sum(np.gradient(x, h))
+
+
+def la_solve_banded(ab, b, w, lu):
+    return np.sum(sla.solve_banded(lu, ab, b) * w)

@@ -32,7 +32,6 @@ AUTOGRAD_MODULES = ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy.f
 
 # {qualified name: why s2sad has no rule}
 EXCEPTIONS = {
-    "scipy.linalg.solve_banded": "not done yet (the adjoint needs the transposed band storage)",
     "scipy.integrate.odeint": "an adaptive ODE solver calling back into Python: s2sad cannot differentiate a "
                               "callback it is handed as a value (autograd differentiates it by an adjoint ODE "
                               "through its own tracing); write the integrator as a loop instead",

@@ -213,3 +213,12 @@ def test_gradient(n=6):
     check(F.np_gradient_nd, (x, rng.standard_normal(x.shape)), wrt=0)
     with pytest.raises(s2sad.errors.NoRuleError, match="np.gradient in its spacing"):
         s2sad.grad(F.np_gradient_in_spacing, wrt=1)(rng.standard_normal(n), 0.5)
+
+
+@pytest.mark.parametrize("lu,bshape", [((1, 1), (5,)), ((2, 1), (5, 2)), ((0, 2), (5,))], ids=str)
+def test_solve_banded(lu, bshape):
+    """In the band storage (its unread corners get zero) and in b."""
+    rng = _rng("solve_banded", lu, bshape)
+    ab = rng.standard_normal((lu[0] + lu[1] + 1, 5))
+    ab[lu[1]] += 4.0                                    # the diagonal: well conditioned
+    check(F.la_solve_banded, (ab, rng.standard_normal(bshape), rng.standard_normal(bshape), lu), wrt=(0, 1))

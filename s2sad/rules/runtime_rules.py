@@ -110,6 +110,20 @@ def register(T):
 
     T.nondiff(_rt.trans_flag)
 
+    @defrule(_rt.banded_transpose, jvp="linear")
+    def rt_banded_transpose(g, l_and_u, ab):
+        d[ab] = _rt.banded_transpose((l_and_u[1], l_and_u[0]), g)
+
+    @defrule(_rt.band_matvec, jvp="multilinear")
+    def rt_band_matvec(g, l_and_u, ab, x):
+        d[ab] = _rt.band_outer(l_and_u, g, x)
+        d[x] = _rt.band_matvec((l_and_u[1], l_and_u[0]), _rt.banded_transpose(l_and_u, ab), g)
+
+    @defrule(_rt.band_outer, jvp="multilinear")
+    def rt_band_outer(g, l_and_u, p, q):
+        d[p] = _rt.band_matvec(l_and_u, g, q)
+        d[q] = _rt.band_matvec((l_and_u[1], l_and_u[0]), _rt.banded_transpose(l_and_u, g), p)
+
     @defrule(_rt.transpose_if, jvp="linear")
     def rt_transpose_if(g, m, flag):
         d[m] = _rt.transpose_if(g, flag)

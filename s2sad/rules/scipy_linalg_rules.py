@@ -1,5 +1,6 @@
 """Rules for ``scipy.linalg`` (those autograd has): ``solve_triangular``,
-``sqrtm`` and ``solve_sylvester``; loaded only once the user's program
+``sqrtm``, ``solve_sylvester`` and ``solve_banded`` (in the band storage
+``ab`` and ``b``); loaded only once the user's program
 imports ``scipy.linalg`` (s2sad never imports SciPy itself).
 
 ``solve_triangular`` reads one triangle of ``a`` (and not its diagonal with
@@ -7,8 +8,8 @@ imports ``scipy.linalg`` (s2sad never imports SciPy itself).
 ``sqrtm`` and ``solve_sylvester`` are differentiated through Sylvester
 equations (the derivative of ``X @ X = A`` is ``X dX + dX X = dA``), so a
 square root with eigenvalues ``s_i + s_j = 0`` has no derivative.  The
-templates use functions with rules (these three, ``_rt.triangle`` and
-``_rt.transpose_if``), so second derivatives go through them."""
+templates use functions with rules (these, ``_rt.triangle``,
+``_rt.transpose_if`` and the band storage helpers), so second derivatives go through them."""
 
 from __future__ import annotations
 
@@ -62,3 +63,14 @@ def register(T):
         d[q] = gq
         d[a] = -gq @ ans.T
         d[b] = -ans.T @ gq
+
+    # A x = b with A in band storage ab[u + i - j, j] (l_and_u = (l, u))
+    def solve_banded_jvp(ans, l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+        d[b] = _sla.solve_banded(l_and_u, ab, t)
+        d[ab] = -_sla.solve_banded(l_and_u, ab, _rt.band_matvec(l_and_u, t, ans))
+
+    @T.defrule(_sla.solve_banded, jvp=solve_banded_jvp)
+    def solve_banded(g, ans, l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+        gb = _sla.solve_banded((l_and_u[1], l_and_u[0]), _rt.banded_transpose(l_and_u, ab), g)
+        d[b] = gb
+        d[ab] = -_rt.band_outer(l_and_u, gb, ans)
