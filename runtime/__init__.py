@@ -49,7 +49,7 @@ from .indexing import (
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
-    matmul_adjoint_b, mT, mvn_centered, dirichlet_alpha, banded_transpose, band_matvec, band_outer, trans_flag, transpose_if, triangle, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
+    matmul_adjoint_b, mT, mvn_centered, dirichlet_alpha, banded_transpose, band_matvec, band_outer, signal_convolve_adjoint, trans_flag, transpose_if, triangle, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
 from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
@@ -132,7 +132,7 @@ __all__ = [
     # linalg
     "mT", "matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b", "inner_adjoint",
     "einsum_adjoint", "tensordot_adjoint", "trace_adjoint", "solve_adjoint_a", "solve_adjoint_b",
-    "det_adjoint", "slogdet_adjoint", "mvn_centered", "mvn_cov", "banded_transpose", "band_matvec", "band_outer", "dirichlet_alpha", "trans_flag", "transpose_if", "triangle", "convolve_adjoint", "convolve_adjoint_rev",
+    "det_adjoint", "slogdet_adjoint", "mvn_centered", "mvn_cov", "banded_transpose", "band_matvec", "band_outer", "signal_convolve_adjoint", "dirichlet_alpha", "trans_flag", "transpose_if", "triangle", "convolve_adjoint", "convolve_adjoint_rev",
     # elementwise
     "log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign", "positive_reciprocal",
     "sinc_derivative", "astype_adjoint",

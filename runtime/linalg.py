@@ -374,3 +374,19 @@ def band_outer(l_and_u, p, q):
     for r, off, js in _band_rows(l_and_u, n):
         out[r, js] = np.sum(p2[js.start + off:js.stop + off] * q2[js], axis=1)
     return out
+
+
+def signal_convolve_adjoint(g, other, shape, mode="full"):
+    """The adjoint of ``scipy.signal.convolve(in1, in2, mode)`` in the
+    operand of shape ``shape`` (the other operand ``other``): ``g`` put back
+    into the full result (``same`` and ``valid`` are its centred windows),
+    correlated with ``other`` over the valid window."""
+    from scipy.signal import correlate
+    g, other = np.asarray(g), np.asarray(other)
+    full = tuple(int(a) + int(b) - 1 for a, b in zip(shape, other.shape))
+    if g.shape != full:
+        start = [(f - s) // 2 for f, s in zip(full, g.shape)]
+        big = np.zeros(full, dtype=np.result_type(g, float))
+        big[tuple(slice(a, a + s) for a, s in zip(start, g.shape))] = g
+        g = big
+    return correlate(g, other, mode="valid")

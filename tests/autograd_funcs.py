@@ -5,10 +5,11 @@ import numpy as np
 
 try:
     import scipy.linalg as sla
+    import scipy.signal as ssig
     import scipy.special as sp
     from scipy import stats
 except ImportError:  # pragma: no cover
-    sla = sp = stats = None
+    sla = sp = stats = ssig = None
 
 
 # ------------------------------------------------------------ scipy.stats
@@ -177,3 +178,7 @@ def np_gradient_in_spacing(x, h):
 
 def la_solve_banded(ab, b, w, lu):
     return np.sum(sla.solve_banded(lu, ab, b) * w)
+
+
+def sig_convolve(a, v, w, mode, method):
+    return np.sum(ssig.convolve(a, v, mode, method) * w)

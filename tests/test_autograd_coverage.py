@@ -36,7 +36,7 @@ EXCEPTIONS = {
                               "callback it is handed as a value (autograd differentiates it by an adjoint ODE "
                               "through its own tracing); write the integrator as a loop instead",
     "autograd.scipy.signal.convolve": "autograd's own n-D convolution (axes, dot_axes), not a SciPy function; "
-                                      "np.convolve has a rule, scipy.signal.convolve not yet",
+                                      "scipy.signal.convolve and np.convolve have rules",
 }
 
 

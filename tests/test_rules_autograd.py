@@ -222,3 +222,15 @@ def test_solve_banded(lu, bshape):
     ab = rng.standard_normal((lu[0] + lu[1] + 1, 5))
     ab[lu[1]] += 4.0                                    # the diagonal: well conditioned
     check(F.la_solve_banded, (ab, rng.standard_normal(bshape), rng.standard_normal(bshape), lu), wrt=(0, 1))
+
+
+
+@pytest.mark.parametrize("sa,sv,mode,method", [((6,), (3,), "full", "auto"), ((6,), (3,), "same", "direct"),
+                                               ((3,), (6,), "valid", "auto"), ((4, 5), (2, 3), "same", "fft"),
+                                               ((4, 5), (2, 3), "valid", "direct")], ids=str)
+def test_scipy_signal_convolve(sa, sv, mode, method):
+    import scipy.signal
+    rng = _rng("convolve", sa, sv, mode)
+    a, v = rng.standard_normal(sa), rng.standard_normal(sv)
+    w = rng.standard_normal(scipy.signal.convolve(a, v, mode).shape)
+    check(F.sig_convolve, (a, v, w, mode, method), wrt=(0, 1))

@@ -449,3 +449,10 @@ def rt_gradient_adjoint_jvp(ans, c, f, varargs, axis=None, edge_order=1):
 @jvp_only(_rt.gradient_tangent)
 def rt_gradient_tangent_jvp(ans, v, varargs, axis=None, edge_order=1):
     d[v] = _rt.gradient_tangent(t, varargs, axis, edge_order)
+
+
+@jvp_only(_rt.signal_convolve_adjoint)
+def rt_signal_convolve_adjoint_jvp(ans, c, other, shape, mode="full"):
+    # bilinear in the adjoint and the other operand
+    d[c] = _rt.signal_convolve_adjoint(t, other, shape, mode)
+    d[other] = _rt.signal_convolve_adjoint(c, t, shape, mode)

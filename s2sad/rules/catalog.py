@@ -30,7 +30,7 @@ _SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.lin
              ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
              ("scipy.special (when SciPy is installed)", "scipy.special"),
              ("scipy.stats (when SciPy is installed)", "scipy.stats"),
-             ("scipy.linalg (when SciPy is installed)", "scipy.linalg"), ("array methods", "method"),
+             ("scipy.linalg, scipy.signal (when SciPy is installed)", "scipy.linalg"), ("array methods", "method"),
              ("complex mode (its own rules, `s2sad/rules/complex_rules.py`)", "complex")]
 
 
@@ -41,6 +41,7 @@ def _all_rules():
         import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
         __import__("scipy.stats")      # (and scipy.stats's, scipy.linalg's)
         __import__("scipy.linalg")
+        __import__("scipy.signal")
         DEFAULT_RULES.lookup(_all_rules)
     except ImportError:
         pass
@@ -66,7 +67,7 @@ def _section(key, rule):
         return "numpy.linalg"
     if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
         return "numpy.random"
-    if mod.startswith("scipy.linalg"):
+    if mod.startswith(("scipy.linalg", "scipy.signal")):
         return "scipy.linalg"
     if mod.startswith("scipy") or (_is_scipy(key) and not mod.startswith("numpy")):
         return "scipy.special"      # (scipy.special.sinc is np.sinc itself: NumPy's)
@@ -86,6 +87,8 @@ def _display(key, rule, section):
     name = getattr(key, "__name__", rule.name.rsplit(".", 1)[-1])
     if (getattr(key, "__module__", None) or "").startswith("numpy.fft"):
         return f"`np.fft.{name}`"
+    if (getattr(key, "__module__", None) or "").startswith("scipy.signal"):
+        return f"`scipy.signal.{name}`"
     prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
               "scipy.special": "scipy.special.", "scipy.linalg": "scipy.linalg.", "math": "math."}.get(section, "")
     return f"`{prefix}{name}`"
