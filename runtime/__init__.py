@@ -49,7 +49,7 @@ from .indexing import (
 )
 from .linalg import (
     det_adjoint, dot_adjoint_a, dot_adjoint_b, einsum_adjoint, inner_adjoint, matmul_adjoint_a,
-    matmul_adjoint_b, mT, mvn_centered, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
+    matmul_adjoint_b, mT, mvn_centered, dirichlet_alpha, banded_transpose, band_matvec, band_outer, signal_convolve_adjoint, trans_flag, transpose_if, triangle, slogdet_adjoint, convolve_adjoint, convolve_adjoint_rev, solve_adjoint_a, solve_adjoint_b, tensordot_adjoint, trace_adjoint,
 )
 from .elementwise import (
     above_mask, astype_adjoint, below_mask, clip_mask, log_or_zero, positive_reciprocal, sign,
@@ -64,13 +64,13 @@ from .plan import PairSum, pair_add, pair_total
 from .precision import at_precision, at_precision_items, half_matmul
 from .manipulation import (
     append_piece, average_adjoint, average_jvp, column_stack_piece, cross_adjoint, cumprod_adjoint, cumprod_jvp,
-    arange_adjoint, diagonal_adjoint, diff_adjoint, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
+    arange_adjoint, diagonal_adjoint, diff_adjoint, gradient_adjoint, gradient_tangent, diff_transpose, linspace_adjoint, linspace_tangent, dstack_piece, kron_adjoint, logsumexp_weights, pad_adjoint,
     pad_jvp, rollaxis_adjoint, rollaxis_transpose, sorted_adjoint, sorted_jvp, split_adjoint, split_piece,
     arange_tangent,
 )
 from .decompositions import (
     cholesky_adjoint, cholesky_jvp, eig_adjoint, eig_jvp, eigh_adjoint, eigh_jvp, eigvals_adjoint, eigvals_jvp,
-    eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower,
+    eigvalsh_adjoint, eigvalsh_jvp, from_lower, to_lower, mvn_cov,
     matrix_power_adjoint,
     matrix_power_jvp, pinv_adjoint, pinv_jvp, qr_adjoint, qr_jvp, svd_adjoint, svd_jvp, lstsq_adjoint, lstsq_jvp,
 )
@@ -83,7 +83,7 @@ from .selection import (
     select_adjoint, take_along_axis_adjoint,
 )
 from .complex import (
-    abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent,
+    abs_cotangent, abs_tangent, angle_cotangent, angle_tangent, complex_cotangent, fft_cotangent, fftn_cotangent, rfftn_cotangent, irfftn_cotangent,
     float_only, hfft_cotangent, imag_cotangent, irfft_cotangent, real_cotangent, rfft_cotangent,
 )
 from .batching import (
@@ -132,7 +132,7 @@ __all__ = [
     # linalg
     "mT", "matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b", "inner_adjoint",
     "einsum_adjoint", "tensordot_adjoint", "trace_adjoint", "solve_adjoint_a", "solve_adjoint_b",
-    "det_adjoint", "slogdet_adjoint", "mvn_centered", "convolve_adjoint", "convolve_adjoint_rev",
+    "det_adjoint", "slogdet_adjoint", "mvn_centered", "mvn_cov", "banded_transpose", "band_matvec", "band_outer", "signal_convolve_adjoint", "dirichlet_alpha", "trans_flag", "transpose_if", "triangle", "convolve_adjoint", "convolve_adjoint_rev",
     # elementwise
     "log_or_zero", "tie_weight", "clip_mask", "below_mask", "above_mask", "sign", "positive_reciprocal",
     "sinc_derivative", "astype_adjoint",
@@ -154,7 +154,7 @@ __all__ = [
     "norm_adjoint_dx", "sinc_second_derivative", "pair_adjoint_rev", "einsum_adjoint_rev",
     "std_adjoint_hess",
     # manipulation (array manipulation functions)
-    "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
+    "gradient_adjoint", "gradient_tangent", "diff_adjoint", "diff_transpose", "linspace_adjoint", "linspace_tangent", "arange_adjoint", "rollaxis_adjoint", "rollaxis_transpose", "column_stack_piece", "dstack_piece",
     "append_piece", "split_adjoint", "split_piece", "arange_tangent", "diagonal_adjoint", "pad_adjoint", "pad_jvp",
     "kron_adjoint", "cross_adjoint", "average_adjoint", "average_jvp", "cumprod_adjoint", "cumprod_jvp",
     "sorted_adjoint", "sorted_jvp", "logsumexp_weights",
@@ -168,7 +168,7 @@ __all__ = [
     "qr_adjoint_da", "pinv_adjoint_da", "matrix_power_adjoint_da", "lstsq_adjoint_d",
     # complex values
     "complex_cotangent", "real_cotangent", "float_only", "abs_cotangent", "abs_tangent", "angle_cotangent", "angle_tangent", "imag_cotangent",
-    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent",
+    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "irfft_cotangent", "hfft_cotangent", "rfftn_cotangent", "irfftn_cotangent",
     # selection
     "take_along_axis_adjoint", "select_adjoint", "nan_mask", "nansum_adjoint", "nanmean_adjoint",
     "nanextremum_adjoint", "interp_adjoint", "interp_jvp", "interp_adjoint_d",

@@ -147,6 +147,26 @@ def irfft_cotangent(g, a, n=None, axis=-1, norm=None):
     return r
 
 
+def rfftn_cotangent(g, a, s=None, axes=None, norm=None):
+    """Cotangent of ``rfftn(a)`` / ``rfft2`` (``a`` real): ``rfft`` along
+    the last of ``axes`` then ``fftn`` along the others, so ``fftn``'s
+    cotangent then ``rfft``'s (the norms factor over the axes)."""
+    _no_resize(s, "np.fft.rfftn (rfft2)")
+    axes = list(range(np.ndim(a))) if axes is None else list(axes)
+    g = np.fft.fftn(g, axes=axes[:-1], norm=norm) if axes[:-1] else g
+    return rfft_cotangent(g, a, None, axes[-1], norm)
+
+
+def irfftn_cotangent(g, a, s=None, axes=None, norm=None):
+    """Cotangent of ``irfftn(a)`` / ``irfft2``: ``ifftn`` along all of
+    ``axes`` but the last, then ``irfft`` along it; ``irfft``'s cotangent,
+    then ``ifftn``'s."""
+    _no_resize(s, "np.fft.irfftn (irfft2)")
+    axes = list(range(np.ndim(a))) if axes is None else list(axes)
+    r = irfft_cotangent(g, a, None, axes[-1], norm)
+    return np.fft.ifftn(r, axes=axes[:-1], norm=norm) if axes[:-1] else r
+
+
 def hfft_cotangent(g, a, n=None, axis=-1, norm=None):
     """Cotangent of ``hfft(a, n) = irfft(conj(a), n)`` (with the norm's
     direction swapped): the conjugate of irfft's."""

@@ -48,6 +48,17 @@ def from_lower(t):
     return _from_triangle(t, True)
 
 
+def mvn_cov(cov):
+    """The symmetric matrix the lower triangle of ``cov`` makes (what
+    ``scipy.stats.multivariate_normal.entropy`` reads), refusing a ``cov``
+    that is not a matrix, whose derivative the rules do not take."""
+    if np.ndim(cov) != 2:
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "multivariate_normal is differentiated with a full covariance "
+                          "matrix only", hint="pass cov as a matrix (np.diag(v) for a diagonal one)")
+    return from_lower(cov)
+
+
 def _phi(x):
     """The lower triangle with its diagonal halved."""
     return np.tril(x, -1) + 0.5 * _diag_part(x)

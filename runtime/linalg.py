@@ -268,6 +268,37 @@ def mvn_centered(x, mean, cov):
     return x if mean is None or mean is ZERO else x - mean     # (ZERO: the tangent of no mean)
 
 
+def dirichlet_alpha(x, alpha):
+    """``alpha`` shaped to broadcast against ``x`` in
+    ``scipy.stats.dirichlet`` (components along the first axis, samples
+    along the others); refuses an ``x`` without its last component (SciPy
+    completes it to sum 1, the rules do not)."""
+    if np.ndim(alpha) != 1 or np.shape(x)[:1] != np.shape(alpha):
+        from .core import at_function
+        from .errors import NoRuleError
+        raise at_function(NoRuleError, "scipy.stats.dirichlet is differentiated with all k components of x "
+                          "along its first axis", hint="append the last component, 1 - np.sum(x, axis=0)")
+    return np.reshape(alpha, np.shape(alpha) + (1,) * (np.ndim(x) - 1))
+
+
+def trans_flag(trans):
+    """1 where ``scipy.linalg.solve_triangular``'s ``trans`` asks for the
+    transpose (1, 2, 'T', 'C': the same for real matrices), else 0."""
+    return 0 if trans in (0, "N", "n") else 1
+
+
+def transpose_if(m, flag):
+    """``m.T`` where ``flag``, else ``m``."""
+    return m.T if flag else m
+
+
+def triangle(m, lower, unit_diagonal=False):
+    """The triangle of ``m`` ``scipy.linalg.solve_triangular`` reads (the
+    diagonal too unless ``unit_diagonal``)."""
+    out = np.tril(m) if lower else np.triu(m)
+    return out - np.diag(np.diag(m)) if unit_diagonal else out
+
+
 def _convolve_full(g, n, m, mode):
     """The adjoint of ``np.convolve(a, v, mode)`` (lengths ``n``, ``m``) in
     the full-length result: ``same`` and ``valid`` are windows of it."""
@@ -296,3 +327,66 @@ def convolve_adjoint_rev(g, c, a, v, mode="full", k=0, j=0):
     if j == 1 + k:                               # the k-th operand gives only its length
         return np.zeros(np.shape(a if k == 0 else v), dtype=np.result_type(g, float))
     return convolve_adjoint(c, g, v, mode, 1) if k == 0 else convolve_adjoint(c, a, g, mode, 0)
+
+
+# ------------------------------------------------ scipy.linalg.solve_banded
+# ab[u + i - j, j] = A[i, j] (SciPy's band storage, l_and_u = (l, u)); the
+# storage's corners outside the matrix are not read: their gradient is 0
+
+
+def _band_rows(l_and_u, n):
+    """(row r of the storage, offset i - j, the columns j it holds)."""
+    l, u = int(l_and_u[0]), int(l_and_u[1])
+    for r in range(l + u + 1):
+        off = r - u
+        yield r, off, slice(max(0, -off), min(n, n - off))
+
+
+def banded_transpose(l_and_u, ab):
+    """The band storage of A^T (its (l, u) is (u, l))."""
+    ab = np.asarray(ab)
+    n = ab.shape[1]
+    out = np.zeros(ab.shape, dtype=np.result_type(ab, float))
+    for r, off, js in _band_rows(l_and_u, n):
+        out[int(l_and_u[0]) - off, js.start + off:js.stop + off] = ab[r, js]
+    return out
+
+
+def band_matvec(l_and_u, ab, x):
+    """A @ x for A in band storage (``x`` of shape (n,) or (n, k))."""
+    ab, x = np.asarray(ab), np.asarray(x)
+    n = ab.shape[1]
+    x2 = x.reshape(n, -1)
+    y = np.zeros(x2.shape, dtype=np.result_type(ab, x2, float))
+    for r, off, js in _band_rows(l_and_u, n):
+        y[js.start + off:js.stop + off] += ab[r, js, None] * x2[js]
+    return y.reshape(x.shape)
+
+
+def band_outer(l_and_u, p, q):
+    """p q^T on the band, in band storage (the adjoint of ``band_matvec`` in
+    ``ab``)."""
+    p, q = np.asarray(p), np.asarray(q)
+    n = p.shape[0]
+    p2, q2 = p.reshape(n, -1), q.reshape(n, -1)
+    l, u = int(l_and_u[0]), int(l_and_u[1])
+    out = np.zeros((l + u + 1, n), dtype=np.result_type(p2, q2, float))
+    for r, off, js in _band_rows(l_and_u, n):
+        out[r, js] = np.sum(p2[js.start + off:js.stop + off] * q2[js], axis=1)
+    return out
+
+
+def signal_convolve_adjoint(g, other, shape, mode="full"):
+    """The adjoint of ``scipy.signal.convolve(in1, in2, mode)`` in the
+    operand of shape ``shape`` (the other operand ``other``): ``g`` put back
+    into the full result (``same`` and ``valid`` are its centred windows),
+    correlated with ``other`` over the valid window."""
+    from scipy.signal import correlate
+    g, other = np.asarray(g), np.asarray(other)
+    full = tuple(int(a) + int(b) - 1 for a, b in zip(shape, other.shape))
+    if g.shape != full:
+        start = [(f - s) // 2 for f, s in zip(full, g.shape)]
+        big = np.zeros(full, dtype=np.result_type(g, float))
+        big[tuple(slice(a, a + s) for a, s in zip(start, g.shape))] = g
+        g = big
+    return correlate(g, other, mode="valid")

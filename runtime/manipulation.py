@@ -536,3 +536,66 @@ def arange_tangent(t, ans, start, stop=None, step=None, dtype=None, part=0):
         return np.zeros(_shape(ans))
     w = np.ones(n) if part == 0 else np.arange(n, dtype=float)
     return w * t
+
+
+def _gradient_axes(f, axis):
+    nd = np.ndim(f)
+    if axis is None:
+        return list(range(nd))
+    return [a % nd for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)]
+
+
+def gradient_tangent(v, varargs, axis=None, edge_order=1):
+    """``np.gradient(v, *varargs, axis=, edge_order=)``: the tangent of
+    ``np.gradient`` (linear in its array; the spacing stays as it is)."""
+    return np.gradient(v, *varargs, axis=axis, edge_order=edge_order)
+
+
+def gradient_adjoint(g, f, varargs, axis=None, edge_order=1):
+    """The adjoint of ``np.gradient(f, *varargs, axis=, edge_order=)`` in
+    ``f``: one array of adjoints per axis (a list, or the array itself for
+    one axis; several such lists joined end to end are summed piece by
+    piece).  Along each axis the difference operator is banded (an output
+    reads at most two entries either side), so its coefficients are read
+    off by applying ``np.gradient`` to five comb vectors, and its transpose
+    applied in five shifted products: O(n), any spacing or edge order."""
+    axes = _gradient_axes(f, axis)
+    n_ax = len(axes)
+    if isinstance(g, (list, tuple)):
+        if not g or len(g) % n_ax:
+            from .errors import S2SadError
+            raise S2SadError(f"the adjoint of np.gradient over {n_ax} axes got a list of length {len(g)}")
+        parts = [None] * n_ax
+        for i, gi in enumerate(g):
+            if gi is ZERO or gi is None:
+                continue
+            parts[i % n_ax] = gi if parts[i % n_ax] is None else parts[i % n_ax] + gi
+    else:
+        parts = [g] if n_ax == 1 else None
+        if parts is None:
+            from .errors import S2SadError
+            raise S2SadError(f"the adjoint of np.gradient over {n_ax} axes got one array")
+    out = np.zeros(np.shape(f), dtype=float_dtype(f))
+    spacing = list(varargs)
+    if len(spacing) == 1 and n_ax > 1:
+        spacing = spacing * n_ax
+    for i, (a, gi) in enumerate(zip(axes, parts)):
+        if gi is None or gi is ZERO:
+            continue
+        n = np.shape(f)[a]
+        combs = np.zeros((5, n))
+        for r in range(5):
+            combs[r, r::5] = 1.0
+        h = (spacing[i],) if spacing else ()
+        y = np.gradient(combs, *h, axis=1, edge_order=edge_order)      # y[r, i] = sum over j = r mod 5 of D[i, j]
+        gm = np.moveaxis(np.asarray(gi), a, 0)
+        acc = np.zeros(gm.shape, dtype=np.result_type(gm, float))
+        j = np.arange(n)
+        for o in range(-2, 3):
+            lo, hi = max(0, -o), min(n, n - o)                  # j with 0 <= j + o < n
+            if lo >= hi:
+                continue
+            c = y[j[lo:hi] % 5, j[lo:hi] + o]                   # D[j + o, j]
+            acc[lo:hi] += c.reshape((-1,) + (1,) * (gm.ndim - 1)) * gm[lo + o:hi + o]
+        out = out + np.moveaxis(acc, 0, a)
+    return out

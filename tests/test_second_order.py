@@ -40,6 +40,8 @@ NO_RULE = {
     "fft_cotangent": "complex mode: second order not yet",
     "fftn_cotangent": "complex mode: second order not yet",
     "rfft_cotangent": "complex mode: second order not yet",
+    "rfftn_cotangent": "complex mode: second order not yet",
+    "irfftn_cotangent": "complex mode: second order not yet",
     **{n: "complex mode: second order not yet" for n in ("irfft_cotangent", "hfft_cotangent", "eig_adjoint",
                                                           "eigvals_adjoint")},
     "eig_jvp": "complex mode: reverse over forward not yet",

@@ -200,6 +200,8 @@ def _bind(rule, args, kws, ns):
     if i < len(args):
         raise BindError(f"too many positional arguments for the rule of `{rule.name}`")
     for k, v in kws.items():
+        if k not in params and k + "_" in params:
+            k += "_"        # a parameter named like the template's d or t is spelled d_ / t_
         if k not in params:
             raise BindError(f"s2sad's rule for `{rule.name}` does not support the argument `{k}=`")
         if k in bound:

@@ -391,3 +391,68 @@ def rt_logsumexp_weights(g, ans, lse, a, axis=None, b=None, keepdims=False):
     d[a] = g * ans
     d[lse] = -_rt.reduce_sum_like(g * ans, lse, axis, keepdims)
     d[b] = g * _rt.logsumexp_weights(lse, a, axis, None, keepdims)
+
+
+# ------------------------------------------- nan_to_num, real_if_close, astype
+
+
+@rule(np.nan_to_num, broadcasting=True, jvp="elementwise")
+def nan_to_num(g, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # the identity at the finite entries; the replacement values where they go
+    d[x] = g * np.isfinite(x)
+    d[nan] = g * np.isnan(x)
+    d[posinf] = g * np.isposinf(x)
+    d[neginf] = g * np.isneginf(x)
+
+
+@rule(np.real_if_close, jvp="linear")
+def real_if_close(g, a, tol=100):
+    d[a] = g                # (real arrays: the identity; complex ones are refused, not in the complex table)
+
+
+if hasattr(np, "astype"):           # NumPy >= 2.1: the function form of x.astype(dtype)
+    def astype_jvp(ans, x, dtype, copy=True, device=None):
+        d[x] = _rt.float_only(np.asarray(t).astype(np.result_type(ans, np.float16)), ans)
+
+    @rule(np.astype, jvp=astype_jvp)
+    def astype(g, ans, x, dtype, copy=True, device=None):
+        d[x] = _rt.astype_adjoint(_rt.float_only(g, ans), x)      # (to integers: constant)
+
+
+@rule(np.fft.fftshift, jvp="linear")
+def fftshift(g, x, axes=None):
+    d[x] = np.fft.ifftshift(g, axes)
+
+
+@rule(np.fft.ifftshift, jvp="linear")
+def ifftshift(g, x, axes=None):
+    d[x] = np.fft.fftshift(g, axes)
+
+
+def gradient_jvp(ans, f, *varargs, axis=None, edge_order=1):
+    d[f] = _rt.gradient_tangent(t, varargs, axis, edge_order)
+    d[varargs[k]] = _rt.not_differentiated("np.gradient in its spacing", varargs[k])
+
+
+@rule(np.gradient, jvp=gradient_jvp, returns="container")
+def gradient(g, f, *varargs, axis=None, edge_order=1):
+    # linear in f (one array per axis, or one array for one axis); the spacing is not differentiated
+    d[f] = _rt.gradient_adjoint(g, f, varargs, axis, edge_order)
+    d[varargs[k]] = _rt.not_differentiated("np.gradient in its spacing", varargs[k])
+
+
+@jvp_only(_rt.gradient_adjoint)
+def rt_gradient_adjoint_jvp(ans, c, f, varargs, axis=None, edge_order=1):
+    d[c] = _rt.gradient_adjoint(t, f, varargs, axis, edge_order)
+
+
+@jvp_only(_rt.gradient_tangent)
+def rt_gradient_tangent_jvp(ans, v, varargs, axis=None, edge_order=1):
+    d[v] = _rt.gradient_tangent(t, varargs, axis, edge_order)
+
+
+@jvp_only(_rt.signal_convolve_adjoint)
+def rt_signal_convolve_adjoint_jvp(ans, c, other, shape, mode="full"):
+    # bilinear in the adjoint and the other operand
+    d[c] = _rt.signal_convolve_adjoint(t, other, shape, mode)
+    d[other] = _rt.signal_convolve_adjoint(c, t, shape, mode)

@@ -29,7 +29,8 @@ _OPERATORS = {"Add": "`+`", "Sub": "`-`", "Mult": "`*`", "Div": "`/`", "Pow": "`
 _SECTIONS = [("operators and attributes", None), ("numpy", "numpy"), ("numpy.linalg", "numpy.linalg"),
              ("numpy.random", "numpy.random"), ("math", "math"), ("builtins", "builtins"),
              ("scipy.special (when SciPy is installed)", "scipy.special"),
-             ("scipy.stats (when SciPy is installed)", "scipy.stats"), ("array methods", "method"),
+             ("scipy.stats (when SciPy is installed)", "scipy.stats"),
+             ("scipy.linalg, scipy.signal (when SciPy is installed)", "scipy.linalg"), ("array methods", "method"),
              ("complex mode (its own rules, `s2sad/rules/complex_rules.py`)", "complex")]
 
 
@@ -38,7 +39,9 @@ def _all_rules():
     from s2sad.rules import DEFAULT_RULES, core
     try:
         import scipy.special  # noqa: F401 - registers SciPy's rules on the next miss
-        __import__("scipy.stats")      # (and scipy.stats's)
+        __import__("scipy.stats")      # (and scipy.stats's, scipy.linalg's)
+        __import__("scipy.linalg")
+        __import__("scipy.signal")
         DEFAULT_RULES.lookup(_all_rules)
     except ImportError:
         pass
@@ -64,6 +67,8 @@ def _section(key, rule):
         return "numpy.linalg"
     if mod.startswith("numpy.random") or rule.name.startswith("numpy.random"):
         return "numpy.random"
+    if mod.startswith(("scipy.linalg", "scipy.signal")):
+        return "scipy.linalg"
     if mod.startswith("scipy") or (_is_scipy(key) and not mod.startswith("numpy")):
         return "scipy.special"      # (scipy.special.sinc is np.sinc itself: NumPy's)
     if mod == "math":
@@ -82,8 +87,10 @@ def _display(key, rule, section):
     name = getattr(key, "__name__", rule.name.rsplit(".", 1)[-1])
     if (getattr(key, "__module__", None) or "").startswith("numpy.fft"):
         return f"`np.fft.{name}`"
+    if (getattr(key, "__module__", None) or "").startswith("scipy.signal"):
+        return f"`scipy.signal.{name}`"
     prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "numpy.random": "np.random.",
-              "scipy.special": "scipy.special.", "math": "math."}.get(section, "")
+              "scipy.special": "scipy.special.", "scipy.linalg": "scipy.linalg.", "math": "math."}.get(section, "")
     return f"`{prefix}{name}`"
 
 

@@ -38,7 +38,8 @@ COMPLEX_OK = frozenset({
     np.broadcast_to, np.tile, np.repeat, np.roll, np.trace, np.diag, np.cumsum, np.where, np.array, np.asarray,
     np.copy, np.real, np.imag, np.conj, np.conjugate, np.abs, np.absolute, builtins.abs, np.angle, np.fft.fft,
     np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft, builtins.sum,
-    np.linalg.eig, np.linalg.eigvals, np.fft.irfft, np.fft.hfft,
+    np.linalg.eig, np.linalg.eigvals, np.fft.irfft, np.fft.hfft, np.fft.rfftn, np.fft.rfft2, np.fft.irfftn,
+    np.fft.irfft2, np.fft.fftshift, np.fft.ifftshift,
     _rt.own,
 })
 
@@ -135,6 +136,22 @@ def irfft(g, a, n=None, axis=-1, norm=None):
     d[a] = _rt.irfft_cotangent(g, a, n, axis, norm)
 
 
+def rfftn(g, a, s=None, axes=None, norm=None):
+    d[a] = _rt.rfftn_cotangent(g, a, s, axes, norm)
+
+
+def rfft2(g, a, s=None, axes=(-2, -1), norm=None):
+    d[a] = _rt.rfftn_cotangent(g, a, s, axes, norm)
+
+
+def irfftn(g, a, s=None, axes=None, norm=None):
+    d[a] = _rt.irfftn_cotangent(g, a, s, axes, norm)
+
+
+def irfft2(g, a, s=None, axes=(-2, -1), norm=None):
+    d[a] = _rt.irfftn_cotangent(g, a, s, axes, norm)
+
+
 def hfft(g, a, n=None, axis=-1, norm=None):
     d[a] = _rt.hfft_cotangent(g, a, n, axis, norm)
 
@@ -171,7 +188,8 @@ def complex_table(parent):
     T.defmethod("conj", "conjugate", jvp="linear")(m_conj)
     for fn, template in ((np.fft.fft, fft), (np.fft.ifft, ifft), (np.fft.fft2, fft2), (np.fft.ifft2, ifft2),
                          (np.fft.fftn, fftn), (np.fft.ifftn, ifftn), (np.fft.rfft, rfft), (np.fft.irfft, irfft),
-                         (np.fft.hfft, hfft)):
+                         (np.fft.hfft, hfft), (np.fft.rfftn, rfftn), (np.fft.rfft2, rfft2), (np.fft.irfftn, irfftn),
+                         (np.fft.irfft2, irfft2)):
         T.defrule(fn, jvp="linear")(template)
     T.defrule(np.linalg.eig, jvp=eig_jvp, returns="container")(eig)
     T.defrule(np.linalg.eigvals, jvp=eigvals_jvp)(eigvals)

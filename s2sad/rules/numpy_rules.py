@@ -703,7 +703,7 @@ T.nondiff(
     np.zeros_like, np.ones_like, np.empty_like, np.zeros, np.ones,
     np.empty, np.eye, np.identity, np.argmax, np.argmin, np.argsort,
     np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.shape, np.ndim,
-    np.size, np.isnan, np.isinf, np.isfinite, np.greater, np.less, np.equal, np.not_equal,
+    np.size, np.isnan, np.isinf, np.isfinite, np.isposinf, np.isneginf, np.greater, np.less, np.equal, np.not_equal,
     np.greater_equal, np.less_equal, np.logical_and, np.logical_or, np.logical_not,
     np.logical_xor, np.all, np.any, np.nonzero, np.count_nonzero, np.searchsorted,
     np.floor_divide, np.result_type, np.broadcast_shapes,

@@ -100,6 +100,38 @@ def register(T):
         d[x] = _rt.unbroadcast(g, x)
         d[mean] = -_rt.unbroadcast(g, mean)
 
+    @defrule(_rt.mvn_cov, jvp="linear")
+    def rt_mvn_cov(g, cov):
+        d[cov] = _rt.to_lower(0.5 * (g + _rt.mT(g)))
+
+    @defrule(_rt.dirichlet_alpha, jvp="linear")
+    def rt_dirichlet_alpha(g, x, alpha):
+        d[alpha] = np.reshape(g, np.shape(alpha))
+
+    T.nondiff(_rt.trans_flag)
+
+    @defrule(_rt.banded_transpose, jvp="linear")
+    def rt_banded_transpose(g, l_and_u, ab):
+        d[ab] = _rt.banded_transpose((l_and_u[1], l_and_u[0]), g)
+
+    @defrule(_rt.band_matvec, jvp="multilinear")
+    def rt_band_matvec(g, l_and_u, ab, x):
+        d[ab] = _rt.band_outer(l_and_u, g, x)
+        d[x] = _rt.band_matvec((l_and_u[1], l_and_u[0]), _rt.banded_transpose(l_and_u, ab), g)
+
+    @defrule(_rt.band_outer, jvp="multilinear")
+    def rt_band_outer(g, l_and_u, p, q):
+        d[p] = _rt.band_matvec(l_and_u, g, q)
+        d[q] = _rt.band_matvec((l_and_u[1], l_and_u[0]), _rt.banded_transpose(l_and_u, g), p)
+
+    @defrule(_rt.transpose_if, jvp="linear")
+    def rt_transpose_if(g, m, flag):
+        d[m] = _rt.transpose_if(g, flag)
+
+    @defrule(_rt.triangle, jvp="linear")         # a diagonal map: its own transpose
+    def rt_triangle(g, m, lower, unit_diagonal=False):
+        d[m] = _rt.triangle(g, lower, unit_diagonal)
+
     @defrule(_rt.to_lower, jvp="linear")         # a diagonal map: its own transpose
     def rt_to_lower(g, gs):
         d[gs] = _rt.to_lower(g)

@@ -2,7 +2,8 @@
 it (s2sad never imports SciPy itself): logsumexp, softmax, log_softmax, expit, logit, erf,
 erfc, erfinv, erfcx, gammaln, gamma, rgamma, psi/digamma, polygamma, beta, betaln, xlogy,
 xlog1py, entr, the Bessel functions i0, i1, j0, j1, y0, y1, iv, jv, yv, kv (in z), and the normal
-distribution's ndtr, log_ndtr and ndtri.
+distribution's ndtr, log_ndtr and ndtri; erfcinv, gammainc, gammaincc and betainc (in x),
+ive, yn (in z / x), multigammaln (in a); gammasgn is piecewise constant.
 
 The adjoints use NumPy and SciPy functions that have rules themselves
 (and ``logsumexp_weights``, which has its own), so second derivatives
@@ -166,6 +167,48 @@ def register(T):
         d[z] = -g * 0.5 * (_sp.kv(v - 1.0, z) + _sp.kv(v + 1.0, z))
         d[v] = _rt.not_differentiated("scipy.special.kv in its order v", v)
 
+    @defrule(_sp.erfcinv)
+    def erfcinv(g, ans, x):
+        d[x] = -g * 0.886226925452758 * np.exp(ans * ans)      # sqrt(pi) / 2
+
+    # the regularised incomplete gamma and beta functions in x (autograd's
+    # choice too: in their parameters they are refused by name)
+    @defrule(_sp.gammainc, broadcasting=True)
+    def gammainc(g, a, x):
+        d[x] = g * np.exp((a - 1.0) * np.log(x) - x - _sp.gammaln(a))
+        d[a] = _rt.not_differentiated("scipy.special.gammainc in its parameter a", a)
+
+    @defrule(_sp.gammaincc, broadcasting=True)
+    def gammaincc(g, a, x):
+        d[x] = -g * np.exp((a - 1.0) * np.log(x) - x - _sp.gammaln(a))
+        d[a] = _rt.not_differentiated("scipy.special.gammaincc in its parameter a", a)
+
+    @defrule(_sp.betainc, broadcasting=True)
+    def betainc(g, a, b, x):
+        d[x] = g * np.exp((a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - _sp.betaln(a, b))
+        d[a] = _rt.not_differentiated("scipy.special.betainc in its parameter a", a)
+        d[b] = _rt.not_differentiated("scipy.special.betainc in its parameter b", b)
+
+    @defrule(_sp.ive, broadcasting=True)
+    def ive(g, ans, v, z):
+        # iv(v, z) exp(-|z|)
+        d[z] = g * (0.5 * (_sp.ive(v - 1.0, z) + _sp.ive(v + 1.0, z)) - np.sign(z) * ans)
+        d[v] = _rt.not_differentiated("scipy.special.ive in its order v", v)
+
+    @defrule(_sp.yn, broadcasting=True)
+    def yn(g, n, x):
+        d[x] = g * 0.5 * (_sp.yn(n - 1, x) - _sp.yn(n + 1, x))
+        d[n] = _rt.not_differentiated("scipy.special.yn in its (integer) order n", n)
+
+    def multigammaln_jvp(ans, a, d_):
+        d[a] = t * np.sum(_sp.psi(np.expand_dims(a, -1) - 0.5 * np.arange(d_)), axis=-1)
+
+    # the sum of gammaln(a - j/2), j < d (the dimension d: an integer);
+    # the parameter is d_ here, d being the template's adjoint
+    @defrule(_sp.multigammaln, jvp=multigammaln_jvp)
+    def multigammaln(g, a, d_):
+        d[a] = g * np.sum(_sp.psi(np.expand_dims(a, -1) - 0.5 * np.arange(d_)), axis=-1)
+
     @defrule(_sp.ndtr)
     def ndtr(g, x):
         d[x] = g * 0.3989422804014327 * np.exp(-0.5 * x * x)    # 1 / sqrt(2 pi)
@@ -177,3 +220,5 @@ def register(T):
     @defrule(_sp.ndtri)
     def ndtri(g, ans, x):
         d[x] = g * 2.5066282746310002 * np.exp(0.5 * ans * ans)      # sqrt(2 pi)
+
+    T.nondiff(_sp.gammasgn)       # piecewise constant: the sign of gamma

@@ -98,3 +98,6 @@ def register(T):
         d[x] = _rt.unbroadcast(-gs, x)
         d[mean] = _rt.unbroadcast(gs, mean)
         d[cov] = _rt.to_lower(gc)
+
+    from s2sad.rules import stats_dist_rules
+    stats_dist_rules.register(T)     # t, gamma, beta, chi2, poisson, dirichlet, multivariate_normal.pdf / entropy
