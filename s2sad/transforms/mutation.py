@@ -87,6 +87,17 @@ def _refuse_outside(m, al):
 
 def _error(m, name, st, why):
     line = st.loc.src.file_line(st.loc.line) if st.loc is not None else "?"
+    if st.loc is not None and getattr(st.loc.src.fn, "__s2sad_origin__", None) is not None:
+        # generated code differentiated again: its names and lines are s2sad's
+        from s2sad.errors import _user_line
+        at = _user_line(st.loc.src, st.loc.line)
+        return error_at_loc(InputMutationError, m.stmt.loc,
+                            "s2sad's derivative of this line updates an array in place that another of its values "
+                            f"shares (read at line {at if at is not None else '?'} of your code): it cannot be "
+                            "differentiated again (a limit of s2sad's second order, not of your code)",
+                            "for hvp or grad(grad(...)), write this line without in-place updates or lists built "
+                            "element by element (`x = x + ...` rather than `x += ...`; np.stack of expressions "
+                            "rather than a comprehension)")
     return error_at_loc(InputMutationError, m.stmt.loc,
                         f"this line changes `{m.name}` in place, and `{name}` (read at line {line}) refers to the "
                         f"same memory: {why}",
