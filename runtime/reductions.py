@@ -145,6 +145,19 @@ def _safe_div(num, den):
     return np.where(zero, 0.0 * num, num / np.where(zero, 1.0, den))
 
 
+def _norm_axes(nd, ord, axis):
+    """``(matrix, axes)`` of ``linalg.norm(x, ord, axis)`` for an ``nd``-D
+    ``x``: whether it is a matrix norm, and its axes (an int for a vector
+    norm along one axis, None for the whole array)."""
+    if axis is None:
+        matrix = ord is not None and nd == 2
+        return matrix, ((0, 1) if matrix else None)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    matrix = len(axes) == 2
+    axes = tuple(q % nd for q in axes)
+    return matrix, (axes if matrix else axes[0])
+
+
 def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     """Adjoint of ``linalg.norm``.
 
@@ -154,15 +167,7 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     -1, inf, -inf, 2, -2.  At a zero norm the subgradient 0 is returned;
     ties of max/min-type norms share the adjoint evenly."""
     nd = len(_shape(x))
-    if axis is None:
-        matrix = ord is not None and nd == 2
-        axes = (0, 1) if matrix else None
-    else:
-        axes = (axis,) if isinstance(axis, int) else tuple(axis)
-        matrix = len(axes) == 2
-        axes = tuple(a % nd for a in axes)
-        if not matrix:
-            axes = axes[0]
+    matrix, axes = _norm_axes(nd, ord, axis)
     ge = _expand(g, x, axes, keepdims)
     a = _expand(ans, x, axes, keepdims)
     if not matrix:

@@ -12,7 +12,7 @@ from .core import _PY_SCALARS, _shape, unbroadcast
 from .decompositions import svd_jvp
 from .linalg import _expand2, _solve_vector, einsum_adjoint, mT, solve_adjoint_b
 from .manipulation import _average_weights, _expand_as, cumprod_jvp
-from .reductions import _count, _expand, _norm_axis, _safe_div, _vector_norm_grad, sum_adjoint
+from .reductions import _count, _expand, _norm_axes, _norm_axis, _safe_div, _vector_norm_grad, sum_adjoint
 
 
 def piece_adjoint(c, g, piece, *args):
@@ -284,15 +284,7 @@ def norm_adjoint_dx(g, ans, x, ord=None, axis=None, keepdims=False, t=None):
         return 0.0 * t
     t = _like(t, x)
     nd = len(_shape(x))
-    if axis is None:
-        matrix = ord is not None and nd == 2
-        axes = (0, 1) if matrix else None
-    else:
-        axes = (axis,) if isinstance(axis, int) else tuple(axis)
-        matrix = len(axes) == 2
-        axes = tuple(q % nd for q in axes)
-        if not matrix:
-            axes = axes[0]
+    matrix, axes = _norm_axes(nd, ord, axis)
     ge = _expand(g, x, axes, keepdims)
     a = _expand(ans, x, axes, keepdims)
     if not matrix:
