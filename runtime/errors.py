@@ -10,6 +10,8 @@ Messages have three parts: *where* (``file:line``, the line, a caret),
 
 from __future__ import annotations
 
+import re
+
 
 def def_location(fn):
     """Error keywords naming the ``def`` line of function ``fn`` (none for
@@ -20,6 +22,21 @@ def def_location(fn):
     import linecache
     return dict(filename=code.co_filename, lineno=code.co_firstlineno, function=fn.__qualname__,
                 line=linecache.getline(code.co_filename, code.co_firstlineno) or None)
+
+
+_GENERATED_COMMENT = re.compile(r"#\s+(?:adjoint of\s+)?[^\s:]+:(\d+)\s")
+
+
+def commented_user_line(line_text, lineno):
+    """The user's line that the comment at or above line ``lineno`` of
+    generated code names (``# file.py:12  ...``, ``# adjoint of
+    file.py:12  ...``), or None; ``line_text(i)`` is generated line ``i``
+    (from 1)."""
+    for i in range(lineno, 0, -1):
+        m = _GENERATED_COMMENT.match(line_text(i).strip())
+        if m:
+            return int(m.group(1))
+    return None
 
 
 class S2SadError(Exception):

@@ -27,15 +27,14 @@ from __future__ import annotations
 import functools
 import linecache
 import math
-import re
 import sys
 import types
 
 import numpy as np
 
-from .errors import S2SadError
+from .errors import S2SadError, commented_user_line
 
-__all__ = ["NamespaceError", "NumPyNames", "dtype_kind", "first_array", "foreign_namespace", "namespace_of_args",
+__all__ = ["NamespaceError", "NumPyNames", "dtype_kind", "first_foreign", "foreign_namespace", "namespace_of_args",
            "namespace_token", "runtime_over"]
 
 
@@ -65,7 +64,7 @@ def foreign_namespace(x):
     NumPy's functions do not dispatch to (no ``__array_function__``), else
     None."""
     t = type(x)
-    if t is np.ndarray or t in _NUMBERS or x is None or isinstance(x, (np.generic, np.ndarray)):
+    if t in _NUMBERS or x is None or isinstance(x, (np.generic, np.ndarray)):
         return None
     if hasattr(t, "__array_function__") or not (hasattr(x, "shape") and hasattr(x, "dtype")):
         return None
@@ -80,58 +79,44 @@ def foreign_namespace(x):
         return None
 
 
-def namespace_token(args):
-    """``(namespace name, array type)`` of the first argument (containers
-    searched) whose namespace is foreign, or None: part of the key of a
-    compiled gradient, so each library gets its own variant."""
-    for a in args:
-        if isinstance(a, (list, tuple)):
-            tok = namespace_token(a)
-        elif isinstance(a, dict):
-            tok = namespace_token(list(a.values()))
-        else:
-            xp = foreign_namespace(a)
-            tok = (xp.__name__, type(a)) if xp is not None else None
-        if tok is not None:
-            return tok
-    return None
-
-
-def namespace_of_args(args):
-    """The foreign namespace of the first foreign array in ``args``."""
-    for a in args:
-        if isinstance(a, (list, tuple)):
-            xp = namespace_of_args(a)
-        elif isinstance(a, dict):
-            xp = namespace_of_args(list(a.values()))
-        else:
-            xp = foreign_namespace(a)
-        if xp is not None:
-            return xp
-    return None
-
-
-def first_array(args, xp):
-    """The first argument (containers searched) whose namespace is ``xp``."""
+def first_foreign(args):
+    """``(array, namespace)`` of the first argument (containers searched)
+    of a library NumPy's functions do not dispatch to, or None."""
     for a in args:
         if isinstance(a, (list, tuple, dict)):
-            r = first_array(list(a.values()) if isinstance(a, dict) else a, xp)
+            r = first_foreign(list(a.values()) if isinstance(a, dict) else a)
         else:
-            r = a if foreign_namespace(a) is xp else None
+            xp = foreign_namespace(a)
+            r = (a, xp) if xp is not None else None
         if r is not None:
             return r
     return None
 
 
+def namespace_token(args):
+    """``(namespace name, array type)`` of the first foreign array in
+    ``args``, or None: part of the key of a compiled gradient, so each
+    library gets its own variant."""
+    r = first_foreign(args)
+    return None if r is None else (r[1].__name__, type(r[0]))
+
+
+def namespace_of_args(args):
+    """The namespace of the first foreign array in ``args``, or None."""
+    r = first_foreign(args)
+    return None if r is None else r[1]
+
+
 # --------------------------------------------------------------------------
 # NumPy's names over an array API namespace
 
-# NumPy name -> array API name
-_ALIASES = {
+# NumPy name -> array API name (``s2sad.rules.core.numpy_twin`` reads it
+# backwards: the rule of ``xp.acos`` is NumPy's ``arccos``'s)
+ALIASES = {
     "arccos": "acos", "arccosh": "acosh", "arcsin": "asin", "arcsinh": "asinh", "arctan": "atan",
     "arctan2": "atan2", "arctanh": "atanh", "concatenate": "concat", "power": "pow", "absolute": "abs",
     "cumsum": "cumulative_sum", "cumprod": "cumulative_prod", "bool_": "bool", "invert": "bitwise_invert",
-    "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+    "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift", "transpose": "permute_dims",
 }
 
 # NumPy constants, types and pure functions of Python values: the same over
@@ -176,8 +161,8 @@ class NumPyNames:
             v = own.fget(self)
         elif own is not None:
             v = types.MethodType(own, self)
-        elif hasattr(xp, _ALIASES.get(name, name)):
-            v = getattr(xp, _ALIASES.get(name, name))
+        elif hasattr(xp, ALIASES.get(name, name)):
+            v = getattr(xp, ALIASES.get(name, name))
         elif name in _NUMPY_OWN and hasattr(np, name):
             v = getattr(np, name)
         else:
@@ -535,9 +520,6 @@ def runtime_over(xp, array_type=None):
 # --------------------------------------------------------------------------
 # errors at the user's line
 
-_COMMENT = re.compile(r"^\s*# (?:adjoint of )?(\S+):(\d+)  (.*)$")
-
-
 def located_namespace_errors(fn):
     """``fn`` (generated code compiled for a namespace) raising a
     :class:`NamespaceError` at the user's line whose derivative needed the
@@ -549,24 +531,24 @@ def located_namespace_errors(fn):
         except NamespaceError as e:
             if e.lineno is not None:
                 raise
-            raise _at_user_line(e, fn) from None
+            raise _at_user_line(e, run) from None
     return run
 
 
 def _at_user_line(e, fn):
+    """``e`` at the user's line of the innermost generated frame it passed
+    (``fn.__s2sad_origin__``: the user's file and function)."""
     tb, where = e.__traceback__, None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename.startswith("<s2sad "):
             where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
-    if where is None:
+    origin = getattr(fn, "__s2sad_origin__", None)
+    if where is None or origin is None:
         return e
     lines = linecache.getlines(where[0])
-    for text in reversed(lines[:where[1]]):
-        m = _COMMENT.match(text)
-        if m:
-            origin = getattr(fn, "__s2sad_origin__", None)
-            filename = origin[0] if origin else m.group(1)
-            return NamespaceError(e.message, filename=filename, lineno=int(m.group(2)), line=m.group(3),
-                                  hint=e.hint)
-    return e
+    at = commented_user_line(lambda i: lines[i - 1], where[1])
+    if at is None:
+        return e
+    return NamespaceError(e.message, filename=origin[0], lineno=at, line=linecache.getline(origin[0], at) or None,
+                          hint=e.hint, function=origin[1])

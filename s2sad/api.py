@@ -16,7 +16,7 @@ from s2sad.analysis.checks import check_no_view_writes
 from s2sad.analysis.complex_values import complex_mode
 from s2sad_runtime.errors import def_location
 from s2sad_runtime.namespaces import (
-    dtype_kind, first_array, located_namespace_errors, namespace_of_args, namespace_token, runtime_over,
+    dtype_kind, first_foreign, located_namespace_errors, namespace_token, runtime_over,
 )
 from s2sad import emit
 from s2sad.errors import ArgumentError, NonDifferentiableInputError
@@ -412,7 +412,8 @@ class GradFunction(BackendOptions, WatchesBindings):
             for nm, a in zip(self._names, args):
                 if _is_function_value(a):
                     fn_params[nm] = ("static", a)
-        xp = namespace_of_args(args) if args is not None else None
+        foreign = first_foreign(args) if args is not None else None
+        xp = foreign[1] if foreign is not None else None
         if xp is not None and self.precision is not None:
             raise ArgumentError(f"precision policies take NumPy arrays; {self.fn.__qualname__} was called with "
                                 f"arrays of {xp.__name__}",
@@ -455,7 +456,7 @@ class GradFunction(BackendOptions, WatchesBindings):
         self._ns = ns
         self._fname = fname
         label = f"{src.short_filename}:{fn.name}:{suffix}"
-        over = runtime_over(xp, type(first_array(args, xp))) if xp is not None else None
+        over = runtime_over(xp, type(foreign[0])) if xp is not None else None
         if over is not None:
             check_no_view_writes(fdef.body, xp.__name__)
         compiled = emit.compile_function(source, fname, ns, label)

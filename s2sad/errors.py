@@ -4,11 +4,9 @@ locates a syntax node in the user's file."""
 
 from __future__ import annotations
 
-import re
-
 from s2sad_runtime.errors import (  # noqa: F401
     ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError,
-    NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError,
+    NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError, commented_user_line,
 )
 
 
@@ -64,14 +62,7 @@ def error_at_loc(cls, loc, message, hint=None):
                end_col=end_col, hint=hint, function=src.qualname)
 
 
-_COMMENT = re.compile(r"#\s+(?:adjoint of\s+)?[^\s:]+:(\d+)\s")
-
-
 def _user_line(src, lineno):
     """The user's file line that the comment above generated line
     ``lineno`` names (``# file.py:12  ...``, ``# adjoint of file.py:12``)."""
-    for i in range(lineno, 0, -1):
-        m = _COMMENT.match(src.line_text(i).strip())
-        if m:
-            return int(m.group(1))
-    return None
+    return commented_user_line(src.line_text, lineno)

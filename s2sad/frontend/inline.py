@@ -14,7 +14,7 @@ import types
 
 from s2sad.frontend import syntax as S
 from s2sad.frontend.parse import read_function, unsupported
-from s2sad.frontend.scope import Scope, walk_scope
+from s2sad.frontend.scope import Scope, assigned_once, walk_scope
 from s2sad.frontend.atoms import LocalFn, Lowered, check_returns
 from s2sad.frontend.namespaces import arguments_namespace, is_namespace_call
 from s2sad.ir import nodes as N
@@ -114,9 +114,7 @@ def transform_in_body(nz, st):
         return False
     name = st.targets[0].id
     sc = nz.cur_scope
-    stores = sum(1 for n in walk_scope(sc.fnode.body) if isinstance(n, S.Name) and n.id == name
-                 and isinstance(n.ctx, S.Store)) if isinstance(sc, Scope) else 2
-    if stores != 1:
+    if not assigned_once(sc, name):
         return False
     args = []
     for a in list(v.args) + [k.value for k in v.keywords]:

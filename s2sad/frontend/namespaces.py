@@ -12,7 +12,7 @@ module passed as ``def f(x, xp=np)``, and ``xp.sin(x)`` finds the rule of
 from __future__ import annotations
 
 from s2sad.frontend import syntax as S
-from s2sad.frontend.scope import Scope, walk_scope
+from s2sad.frontend.scope import assigned_once
 from s2sad.ir.visit import is_static, static_value
 
 _FUNCTIONS = ("array_namespace", "get_namespace")
@@ -61,9 +61,7 @@ def bind_namespace(nz, st):
     """``xp = array_namespace(...)``: make ``xp`` a static name."""
     name = st.targets[0].id
     sc = nz.cur_scope
-    stores = sum(1 for n in walk_scope(sc.fnode.body) if isinstance(n, S.Name) and n.id == name
-                 and isinstance(n.ctx, S.Store)) if isinstance(sc, Scope) else 2
-    if stores != 1:
+    if not assigned_once(sc, name):
         raise nz.error(st, f"`{name}` holds an array namespace and is assigned more than once",
                        "assign the namespace once, at the top of the function")
     sc.consts[name] = nz.static_ref(arguments_namespace(nz.namespace_args), name)

@@ -93,6 +93,15 @@ class CompScope:
         return self.parent.lookup(name)
 
 
+def assigned_once(sc, name):
+    """Is ``name`` stored exactly once in scope ``sc``'s own body (False in
+    a comprehension's scope)?"""
+    if not isinstance(sc, Scope):
+        return False
+    return sum(1 for n in walk_scope(sc.fnode.body)
+               if isinstance(n, S.Name) and n.id == name and isinstance(n.ctx, S.Store)) == 1
+
+
 def param_names(fnode):
     a = fnode.args
     return [p.id for p in a.posonlyargs + a.args + a.kwonlyargs] + \

@@ -34,6 +34,7 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from s2sad.frontend import syntax as S
+from s2sad_runtime.namespaces import ALIASES as _API_NAMES
 
 
 class _DMarker:
@@ -251,10 +252,9 @@ def numpy_twin(fn):
     return twin if callable(twin) and twin is not fn else None
 
 
-# array API names NumPy 1.x knows by other names
-_NUMPY_NAMES = {"acos": "arccos", "acosh": "arccosh", "asin": "arcsin", "asinh": "arcsinh", "atan": "arctan",
-                "atan2": "arctan2", "atanh": "arctanh", "concat": "concatenate", "pow": "power",
-                "permute_dims": "transpose"}
+# array API names NumPy 1.x knows by other names: the runtime's table of
+# NumPy's names over a namespace, read backwards
+_NUMPY_NAMES = {api: name for name, api in _API_NAMES.items()}
 
 
 class RuleTable:

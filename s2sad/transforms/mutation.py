@@ -24,7 +24,7 @@ analysis of :mod:`s2sad.analysis.aliases`:
 from __future__ import annotations
 
 from s2sad.analysis.aliases import Aliases
-from s2sad.errors import InputMutationError, error_at_loc
+from s2sad.errors import InputMutationError, commented_user_line, error_at_loc
 from s2sad.ir import nodes as N
 from s2sad.rules.splice import rt_call
 
@@ -89,8 +89,7 @@ def _error(m, name, st, why):
     line = st.loc.src.file_line(st.loc.line) if st.loc is not None else "?"
     if st.loc is not None and getattr(st.loc.src.fn, "__s2sad_origin__", None) is not None:
         # generated code differentiated again: its names and lines are s2sad's
-        from s2sad.errors import _user_line
-        at = _user_line(st.loc.src, st.loc.line)
+        at = commented_user_line(st.loc.src.line_text, st.loc.line)
         return error_at_loc(InputMutationError, m.stmt.loc,
                             "s2sad's derivative of this line updates an array in place that another of its values "
                             f"shares (read at line {at if at is not None else '?'} of your code): it cannot be "
