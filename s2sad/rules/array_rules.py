@@ -11,41 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d, k, t
+from s2sad.rules.core import Deferred, d, k, t
 
-_RULES = []      # (keys, options, template) in definition order
-_METHODS = []
-_JVPS = []       # tangent-only rules: (keys, template)
-
-
-def rule(*keys, **options):
-    def deco(fn):
-        _RULES.append((keys, options, fn))
-        return fn
-    return deco
-
-
-def method(*names, **options):
-    def deco(fn):
-        _METHODS.append((names, options, fn))
-        return fn
-    return deco
-
-
-def jvp_only(*keys):
-    def deco(fn):
-        _JVPS.append((keys, fn))
-        return fn
-    return deco
-
-
-def register(T):
-    for keys, options, fn in _RULES:
-        T.defrule(*keys, **options)(fn)
-    for names, options, fn in _METHODS:
-        T.defmethod(*names, **options)(fn)
-    for keys, fn in _JVPS:
-        T.defjvp(*keys)(fn)
+_DEFERRED = Deferred()      # registered on the NumPy table by register(T)
+rule, method, jvp_only, register = _DEFERRED.rule, _DEFERRED.method, _DEFERRED.jvp_only, _DEFERRED.register
 
 
 # ------------------------------------------------------------ manipulation

@@ -212,6 +212,50 @@ _LATE_LOADERS = []
 _LATE = None
 
 
+class Deferred:
+    """Rules a module declares as it is imported and registers on a table
+    later (``register(T)``): rules, array methods, tangent-only rules and
+    adjoints of helpers whose tangent is registered already, each kind in
+    the order written.  A rule module that extends the NumPy table binds
+    ``rule``, ``method``, ``jvp_only``, ``adjoint_of`` and ``register`` of
+    one ``Deferred``."""
+
+    def __init__(self):
+        self._rules, self._methods, self._jvps, self._adjoints = [], [], [], []
+
+    @staticmethod
+    def _collect(into, keys, options=None):
+        def deco(fn):
+            into.append((keys, options, fn))
+            return fn
+        return deco
+
+    def rule(self, *keys, **options):
+        return self._collect(self._rules, keys, options)
+
+    def method(self, *names, **options):
+        return self._collect(self._methods, names, options)
+
+    def jvp_only(self, *keys):
+        return self._collect(self._jvps, keys)
+
+    def adjoint_of(self, *keys):
+        """An adjoint template for helpers that have a tangent template
+        already (its parameters named as the tangent's)."""
+        return self._collect(self._adjoints, keys)
+
+    def register(self, T):
+        for keys, options, fn in self._rules:
+            T.defrule(*keys, **options)(fn)
+        for names, options, fn in self._methods:
+            T.defmethod(*names, **options)(fn)
+        for keys, _, fn in self._jvps:
+            T.defjvp(*keys)(fn)
+        for keys, _, fn in self._adjoints:
+            for key in keys:
+                T.add(replace(T.lookup(key), template=fn, _parsed=None))
+
+
 def late_rules(module, loader):
     """Register ``loader(table)``, run when ``module`` is first imported and
     a lookup misses."""

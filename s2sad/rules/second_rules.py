@@ -19,49 +19,13 @@ these rules call (``prod_adjoint_dx``, ...) have none: third order.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d, k, t
+from s2sad.rules.core import Deferred, d, k, t
 
-_RULES = []      # (keys, options, template) in definition order
-_JVPS = []       # tangent-only rules: (keys, template)
-_ADJOINTS = []   # adjoints for helpers whose tangent rule is registered elsewhere: (keys, template)
-
-
-def rule(*keys, **options):
-    def deco(fn):
-        _RULES.append((keys, options, fn))
-        return fn
-    return deco
-
-
-def jvp_only(*keys):
-    def deco(fn):
-        _JVPS.append((keys, fn))
-        return fn
-    return deco
-
-
-def adjoint_of(*keys):
-    """An adjoint template for helpers that have a tangent template already
-    (its parameters named as the tangent's)."""
-    def deco(fn):
-        _ADJOINTS.append((keys, fn))
-        return fn
-    return deco
-
-
-def register(T):
-    for keys, options, fn in _RULES:
-        T.defrule(*keys, **options)(fn)
-    for keys, fn in _JVPS:
-        T.defjvp(*keys)(fn)
-    for keys, fn in _ADJOINTS:
-        for key in keys:
-            T.add(replace(T.lookup(key), template=fn, _parsed=None))
+_DEFERRED = Deferred()      # registered on the NumPy table by register(T)
+rule, jvp_only, adjoint_of, register = _DEFERRED.rule, _DEFERRED.jvp_only, _DEFERRED.adjoint_of, _DEFERRED.register
 
 
 # ---------------------------------------------------------------- selection

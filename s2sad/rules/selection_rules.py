@@ -7,21 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 import s2sad_runtime as _rt
-from s2sad.rules.core import d, k, t
+from s2sad.rules.core import Deferred, d, k, t
 
-_RULES = []      # (keys, options, template) in definition order
-
-
-def rule(*keys, **options):
-    def deco(fn):
-        _RULES.append((keys, options, fn))
-        return fn
-    return deco
+_DEFERRED = Deferred()
+rule = _DEFERRED.rule
 
 
 def register(T):
-    for keys, options, fn in _RULES:
-        T.defrule(*keys, **options)(fn)
+    _DEFERRED.register(T)
     T.nondiff(_rt.nan_mask)
     T.defrule(_rt.float_only, jvp="linear")(rt_float_only)
 
