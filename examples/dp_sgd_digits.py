@@ -37,14 +37,13 @@ synthetic digits-like data set, without matplotlib it skips the plot.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 import numpy as np
 
 import s2sad
-from example_support import pyplot_or_note, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "vmap_dp_sgd_digits.png"      # written into --out (docs/img/ by examples/make_figures.py)
 BATCH, CLIP, SIGMA, LR = 64, 1.0, 1.0, 0.5
@@ -151,12 +150,7 @@ def plot(norms_first, norms_last, curves, out_dir, title):
     b.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, FIGURE)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"wrote {os.path.normpath(path)}")
-    return path
+    return save_figure(plt, fig, out_dir, FIGURE, dpi=80)
 
 
 def main(argv=None):

@@ -3,6 +3,8 @@ matplotlib) and a digits-like data set for runs without scikit-learn.
 Each example imports this module from its own folder, as `python
 examples/x.py` puts that folder on the import path."""
 
+import os
+
 import numpy as np
 
 
@@ -16,6 +18,17 @@ def pyplot_or_note():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def save_figure(plt, fig, out_dir, name, dpi):
+    """Write ``fig`` to ``out_dir/name`` (the folder made if missing), close
+    it, say where, and return the path."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, name)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    print(f"wrote {os.path.normpath(path)}")
+    return path
 
 
 # 5x7 glyphs of 0-9, for the data set used without scikit-learn

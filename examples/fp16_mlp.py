@@ -38,14 +38,13 @@ synthetic digits-like data set, without matplotlib it skips the plot.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 import numpy as np
 
 import s2sad
-from example_support import pyplot_or_note, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "arrays_fp16_mlp.png"      # written into --out (docs/img/ by examples/make_figures.py)
 BATCH, LR, HIDDEN, INJECT = 128, 0.5, 32, 200
@@ -157,12 +156,7 @@ def plot(state, out_dir, title):
         ax.grid(True, alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, FIGURE)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"wrote {os.path.normpath(path)}")
-    return path
+    return save_figure(plt, fig, out_dir, FIGURE, dpi=80)
 
 
 def main(argv=None):

@@ -46,7 +46,6 @@ skips the plot with a note.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import tracemalloc
@@ -54,7 +53,7 @@ import tracemalloc
 import numpy as np
 
 import s2sad
-from example_support import pyplot_or_note, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "reversible_hypergradients.png"     # written into --out (docs/img/ by examples/make_figures.py)
 
@@ -268,12 +267,7 @@ def plot(out_dir, log_lrs0, logit_gs0, log_lrs, logit_gs, curve):
     for a in ax[:2]:
         a.legend(fontsize=8)
     fig.tight_layout()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, FIGURE)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print(f"wrote {os.path.normpath(path)}")
-    return path
+    return save_figure(plt, fig, out_dir, FIGURE, dpi=110)
 
 
 def main(argv=None):

@@ -40,14 +40,13 @@ Without matplotlib it skips the plot with a note.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import numpy as np
 
 import s2sad
 from s2sad import optimize as optim
-from example_support import pyplot_or_note, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "forward_newton_digits.png"     # written into --out (docs/img/ by examples/make_figures.py)
 LAM = 1e-4          # L2 penalty on the weights
@@ -246,12 +245,7 @@ def plot(results, n, out_dir, fstar, title="digits, 1,500 training images"):
     fig.suptitle(f"{title}: LiSSA-Newton (s2sad.hvp + s2sad.lissa) vs SGD and momentum "
                  "(batches of 32)")
     fig.tight_layout()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, FIGURE)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"wrote {os.path.normpath(path)}")
-    return path
+    return save_figure(plt, fig, out_dir, FIGURE, dpi=80)
 
 
 def main(argv=None):
