@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 import s2sad
-from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import digits, pyplot_or_note, save_figure  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "vmap_dp_sgd_digits.png"      # written into --out (docs/img/ by examples/make_figures.py)
 BATCH, CLIP, SIGMA, LR = 64, 1.0, 1.0, 0.5
@@ -64,17 +64,6 @@ def batch_loss(W1, b1, W2, b2, X, y):
     m = np.max(z, axis=1, keepdims=True)
     lse = np.log(np.sum(np.exp(z - m), axis=1)) + m[:, 0]
     return np.mean(lse - z[np.arange(z.shape[0]), y])
-
-
-def digits():
-    try:
-        import sklearn  # noqa: F401  (first: a blocked sklearn must block an imported sklearn.datasets)
-        from sklearn.datasets import load_digits
-    except ImportError:
-        print("scikit-learn not installed: running on a synthetic digits-like data set instead "
-              "(pip install scikit-learn, or \".[examples]\", for the real digits)", flush=True)
-        return (*synthetic_digits(), "synthetic digits (no scikit-learn)")
-    return (*load_digits(return_X_y=True), "digits")
 
 
 def accuracy(params, X, y):

@@ -1,5 +1,6 @@
 """Helpers the examples share: the plot backend (or a note without
-matplotlib) and a digits-like data set for runs without scikit-learn.
+matplotlib), saving a figure, and the digits (scikit-learn's, or a
+digits-like data set for runs without scikit-learn).
 Each example imports this module from its own folder, as `python
 examples/x.py` puts that folder on the import path."""
 
@@ -29,6 +30,19 @@ def save_figure(plt, fig, out_dir, name, dpi):
     plt.close(fig)
     print(f"wrote {os.path.normpath(path)}")
     return path
+
+
+def digits():
+    """(X, y, name): scikit-learn's digits, or synthetic_digits() (with a
+    note) without scikit-learn."""
+    try:
+        import sklearn  # noqa: F401  (first: a blocked sklearn must block an imported sklearn.datasets)
+        from sklearn.datasets import load_digits
+    except ImportError:
+        print("scikit-learn not installed: running on a synthetic digits-like data set instead "
+              "(pip install scikit-learn, or \".[examples]\", for the real digits)", flush=True)
+        return (*synthetic_digits(), "synthetic digits (no scikit-learn)")
+    return (*load_digits(return_X_y=True), "digits")
 
 
 # 5x7 glyphs of 0-9, for the data set used without scikit-learn

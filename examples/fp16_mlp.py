@@ -44,7 +44,7 @@ import time
 import numpy as np
 
 import s2sad
-from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import digits, pyplot_or_note, save_figure  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "arrays_fp16_mlp.png"      # written into --out (docs/img/ by examples/make_figures.py)
 BATCH, LR, HIDDEN, INJECT = 128, 0.5, 32, 200
@@ -58,17 +58,6 @@ def loss(W1, b1, W2, b2, x, y):
     z = logits - m
     lse = np.log(np.sum(np.exp(z), axis=1, keepdims=True))
     return -np.mean(np.sum(y * (z - lse), axis=1))
-
-
-def digits():
-    try:
-        import sklearn  # noqa: F401  (first: a blocked sklearn must block an imported sklearn.datasets)
-        from sklearn.datasets import load_digits
-    except ImportError:
-        print("scikit-learn not installed: running on a synthetic digits-like data set instead "
-              "(pip install scikit-learn, or \".[examples]\", for the real digits)", flush=True)
-        return (*synthetic_digits(), "synthetic digits (no scikit-learn)")
-    return (*load_digits(return_X_y=True), "digits")
 
 
 def rel_err(g, ref):

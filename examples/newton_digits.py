@@ -46,7 +46,7 @@ import numpy as np
 
 import s2sad
 from s2sad import optimize as optim
-from example_support import pyplot_or_note, save_figure, synthetic_digits  # noqa: E402 (examples/ is on the path)
+from example_support import digits, pyplot_or_note, save_figure  # noqa: E402 (examples/ is on the path)
 
 FIGURE = "forward_newton_digits.png"     # written into --out (docs/img/ by examples/make_figures.py)
 LAM = 1e-4          # L2 penalty on the weights
@@ -83,19 +83,6 @@ def accuracy(model, params, X, y):
 
 
 # ----------------------------------------------------------------- setup
-
-def digits():
-    """(X, y, name): scikit-learn's digits, or synthetic_digits() (with a
-    note) without scikit-learn."""
-    try:
-        import sklearn  # noqa: F401  (first: a blocked sklearn must block an imported sklearn.datasets)
-        from sklearn.datasets import load_digits
-    except ImportError:
-        print("scikit-learn not installed: running on a synthetic digits-like data set instead "
-              "(pip install scikit-learn, or \".[examples]\", for the real digits)", flush=True)
-        return (*synthetic_digits(), "synthetic digits (no scikit-learn)")
-    return (*load_digits(return_X_y=True), "digits")
-
 
 def load_digits_split(seed=0, data=None):
     """(Xtr, ytr, Xte, yte) of ``data`` = (X, y), default digits()."""

@@ -45,7 +45,9 @@ def _figure(name):
 
 
 PLOTTING = [n for n in NAMES if _figure(n)]
-NEEDS_SKLEARN = [n for n in NAMES if "from sklearn" in _source(n)]
+# scikit-learn's digits, loaded by the example or by example_support.digits()
+NEEDS_SKLEARN = [n for n in NAMES if "from sklearn" in _source(n)
+                 or re.search(r"from example_support import [^\n]*\bdigits\b", _source(n))]
 NEEDS_DASK = [n for n in NAMES if "s2sad.dask" in _source(n)]
 DASK_NOTE = 'dask not installed: skipping (pip install ".[dask]")'
 

@@ -147,7 +147,9 @@ def test_digits_example_without_scikit_learn(monkeypatch, capsys):
     import importlib.util
     import os
     import sys
-    path = os.path.join(os.path.dirname(__file__), "..", "examples", "newton_digits.py")
+    examples = os.path.join(os.path.dirname(__file__), "..", "examples")
+    monkeypatch.syspath_prepend(examples)      # (as `python examples/newton_digits.py` has it)
+    path = os.path.join(examples, "newton_digits.py")
     spec = importlib.util.spec_from_file_location("newton_digits_example", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
