@@ -102,5 +102,11 @@ class InputMutationError(S2SadError):
     """The function writes into one of its inputs in place."""
 
 
+class DerivativeDomainError(S2SadError, ArithmeticError):
+    """Python raised evaluating a derivative the function itself did not
+    need (``x ** 0.5`` at ``x = 0.0``: the derivative is infinite, and
+    Python floats raise where NumPy gives ``inf``)."""
+
+
 class ArgumentError(S2SadError, TypeError):
     """A transform was called with arguments it cannot use (bad ``wrt``...)."""

@@ -13,7 +13,7 @@ from s2sad.precision import LossScaler, Precision  # noqa: F401
 from s2sad.vmap import vmap  # noqa: F401
 from s2sad.per_example import clipped_grad, per_example_norms  # noqa: F401
 from s2sad.errors import (  # noqa: F401
-    ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError, NonScalarOutputError,
+    ArgumentError, DerivativeDomainError, InputMutationError, NoRuleError, NonDifferentiableInputError, NonScalarOutputError,
     ResolutionError, S2SadError, UnsupportedSyntaxError,
 )
 from s2sad.rules import DEFAULT_RULES, RuleTable  # noqa: F401

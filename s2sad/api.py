@@ -19,7 +19,7 @@ from s2sad_runtime.namespaces import (
     dtype_kind, first_foreign, located_namespace_errors, namespace_token, runtime_over,
 )
 from s2sad import emit
-from s2sad.errors import ArgumentError, NonDifferentiableInputError
+from s2sad.errors import ArgumentError, NonDifferentiableInputError, derivative_domain_error
 from s2sad.freshness import WatchesBindings
 from s2sad.analysis.prims import static_value
 from s2sad.backends.options import BackendOptions, check_backend as _check_backend
@@ -41,6 +41,7 @@ from s2sad.transforms.reverse import ReverseTransform
 
 
 _NO_LOOPS = {"forward_steps": 0, "peak_snapshots": 0, "peak_bytes": 0, "loops": []}
+_ARITHMETIC = (ArithmeticError, ValueError)   # what a derivative statement may raise on Python floats
 
 
 def _is_function_value(v):
@@ -209,16 +210,32 @@ class GradFunction(BackendOptions, WatchesBindings):
             self._last = self._last_plan = None
 
     def __call__(self, *args, **kwargs):
-        if self._watch and self._stale():
-            self._reset()
-        if self._plans and not kwargs:
-            # the hottest path: a planned signature seen before, called with
-            # every argument positional: one key, one lookup, the planned code
-            entry = self._plans.get(_plan_key(args))
-            if entry:
-                self.stats = _NO_LOOPS
-                return entry.run(args, None)
-        return self._call(args, kwargs, ())
+        try:
+            if self._watch and self._stale():
+                self._reset()
+            if self._plans and not kwargs:
+                # the hottest path: a planned signature seen before, called with
+                # every argument positional: one key, one lookup, the planned code
+                entry = self._plans.get(_plan_key(args))
+                if entry:
+                    self.stats = _NO_LOOPS
+                    return entry.run(args, None)
+            return self._call(args, kwargs, ())
+        except _ARITHMETIC as e:
+            self._raise_located(e)
+            raise
+
+    def _raise_located(self, e):
+        """Raise ``e``, an arithmetic error of a derivative statement, at the
+        user's line (:func:`s2sad.errors.derivative_domain_error`); return
+        when it is anything else."""
+        fn = self.fn
+        while isinstance(fn, GradFunction):      # (hvp: the jvp of a gradient)
+            fn = fn.fn
+        origin = getattr(fn, "__s2sad_origin__", None) or (fn.__code__.co_filename, fn.__qualname__)
+        located = derivative_domain_error(e, origin)
+        if located is not None:
+            raise located from e
 
     def seeded(self, seed, *args, **kwargs):
         """Call with the reverse sweep started from ``seed`` instead of 1:
@@ -281,6 +298,9 @@ class GradFunction(BackendOptions, WatchesBindings):
                 loops = _loops.collect_stats()
                 try:
                     return f(*args, out_adj)[1]
+                except _ARITHMETIC as e:
+                    self._raise_located(e)
+                    raise
                 finally:
                     self._record(loops)
             return value, pullback

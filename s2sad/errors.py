@@ -4,8 +4,12 @@ locates a syntax node in the user's file."""
 
 from __future__ import annotations
 
+import linecache
+import os
+import re
+
 from s2sad_runtime.errors import (  # noqa: F401
-    ArgumentError, InputMutationError, NoRuleError, NonDifferentiableInputError,
+    ArgumentError, DerivativeDomainError, InputMutationError, NoRuleError, NonDifferentiableInputError,
     NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError, commented_user_line,
 )
 
@@ -66,3 +70,49 @@ def _user_line(src, lineno):
     """The user's file line that the comment above generated line
     ``lineno`` names (``# file.py:12  ...``, ``# adjoint of file.py:12``)."""
     return commented_user_line(src.line_text, lineno)
+
+
+# ------------------------------------------------- errors in derivative code
+
+# a comment naming the line a generated statement comes from: the user's
+# file (``# f.py:12  ...``) or, in code generated from generated code (hvp,
+# grad of grad), the generated file (``# <s2sad f.py:loss:grad>:7  ...``)
+_FROM_LINE = re.compile(r"#\s+(?:adjoint of\s+)?(<s2sad .*?>|[^\s:]+):(\d+)\s")
+_DERIVATIVE_TARGET = re.compile(r"\s*(\w+(?:_adj|_tan))\s*[+\-*/]?=")
+
+
+def derivative_domain_error(e, origin):
+    """A :class:`DerivativeDomainError` at the user's line for an
+    arithmetic error ``e`` (``ZeroDivisionError``, ``OverflowError``,
+    ``ValueError('math domain error')``) that a derivative statement of
+    generated code raised, or None when ``e`` is anything else (a primal
+    statement's error is the user's own: it is raised unchanged).
+    ``origin``: the user's (file, function)."""
+    if isinstance(e, S2SadError) or (isinstance(e, ValueError) and str(e) != "math domain error"):
+        return None
+    tb, where = e.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<s2sad "):
+            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is None or not _DERIVATIVE_TARGET.match(linecache.getline(*where)):
+        return None
+    filename, lineno = where
+    for _ in range(8):          # through each level of generated code to the user's line
+        lines = linecache.getlines(filename)
+        m = next((m for m in (_FROM_LINE.match(lines[i].strip()) for i in range(min(lineno, len(lines)) - 1, -1, -1))
+                  if m), None)
+        if m is None:
+            return None
+        filename, lineno = m.group(1), int(m.group(2))
+        if not filename.startswith("<s2sad "):
+            break
+    path, function = origin
+    if os.path.basename(path) == filename:
+        filename = path
+    return DerivativeDomainError(
+        f"the derivative of this line cannot be evaluated here: {type(e).__name__}: {e}",
+        filename=filename, lineno=lineno, line=linecache.getline(filename, lineno) or None, function=function,
+        hint="the function has an infinite or undefined derivative at these inputs (x ** 0.5 or math.sqrt(x) "
+             "at x = 0, math.log(x) at 0): Python floats raise where NumPy gives inf or nan; keep the "
+             "inputs off that point, or pass NumPy values (np.float64) to get NumPy's inf/nan")

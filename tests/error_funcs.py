@@ -3,6 +3,8 @@
 The tests find each offending line by its text, so the functions may move.
 """
 
+import math
+
 import numpy as np
 
 SCALE = 2.0
@@ -190,3 +192,21 @@ def fill_outside_array(x):
 def log_outside(x):
     HOLDER.log.append(x[0])          # a record, not read by the result: fine
     return np.sum(x * x)
+
+
+def sqrt_scalar(x, y):
+    s = x ** 0.5                 # an infinite derivative at x = 0.0
+    return s * y + math.pow(y, 1.5)
+
+
+def half_power(x):
+    return math.pow(x, 0.5) + x
+
+
+def uses_half_power(x):
+    z = x * 2.0
+    return half_power(z) * 3.0
+
+
+def divides(x):
+    return 1.0 / x               # the function itself fails at x = 0.0

@@ -298,3 +298,50 @@ def test_a_method_call_changing_an_outside_array_the_result_reads_is_refused():
         s2sad.grad(E.fill_outside_array)(_X3)
     assert e.value.line.strip() == "HOLDER.arr.fill(x[0])"
     np.testing.assert_allclose(s2sad.grad(E.log_outside)(_X3), 2 * _X3)
+
+
+# ------------------------------------------- a derivative Python cannot take
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "vjp", "jvp", "hvp"])
+def test_an_infinite_derivative_on_python_floats_is_located(mode):
+    """``x ** 0.5`` at ``x = 0.0`` runs, its derivative does not: Python
+    floats raise ``ZeroDivisionError`` where NumPy gives ``inf``.  The error
+    names the user's line (through generated code differentiated again, for
+    hvp), never the generated statement."""
+    df = getattr(s2sad, mode)(E.sqrt_scalar, wrt=(0, 1))
+    with pytest.raises(s2sad.DerivativeDomainError, match="ZeroDivisionError") as e:
+        if mode == "vjp":
+            df(0.0, 2.0)[1](1.0)
+        elif mode in ("jvp", "hvp"):
+            df(0.0, 2.0, (1.0, 1.0))
+        else:
+            df(0.0, 2.0)
+    assert isinstance(e.value, ArithmeticError)       # what `except ArithmeticError` code expects
+    lineno, stripped, _ = expected_location(E.sqrt_scalar, "x ** 0.5")
+    assert (e.value.filename, e.value.lineno, e.value.function) == (
+        E.sqrt_scalar.__code__.co_filename, lineno, "sqrt_scalar")
+    assert e.value.line.strip() == stripped and "hint: " in str(e.value)
+    # off that point the same transform works, and agrees with differences
+    x, y, h = 0.7, 2.0, 1e-6
+    if mode == "grad":
+        gx, gy = df(x, y)
+        fd = (E.sqrt_scalar(x + h, y) - E.sqrt_scalar(x - h, y)) / (2 * h)
+        assert abs(gx - fd) < 1e-6
+
+
+def test_a_math_domain_error_of_a_derivative_names_the_inlined_line():
+    """math.pow(x, 0.5) at 0 inside a called function: the line of the
+    called function, which the derivative needed."""
+    with pytest.raises(s2sad.DerivativeDomainError, match="math domain error") as e:
+        s2sad.grad(E.uses_half_power)(0.0)
+    lineno, _, _ = expected_location(E.half_power, "math.pow(x, 0.5)")
+    assert e.value.lineno == lineno and "math.pow(x, 0.5)" in e.value.line
+
+
+def test_the_functions_own_arithmetic_error_is_raised_unchanged():
+    """A primal statement that fails fails as the function itself does."""
+    with pytest.raises(ZeroDivisionError) as e:
+        s2sad.grad(E.divides)(0.0)
+    assert not isinstance(e.value, s2sad.S2SadError)
+    with pytest.raises(ZeroDivisionError):
+        E.divides(0.0)
