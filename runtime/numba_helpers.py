@@ -48,7 +48,7 @@ def _overload(fn, **jit_options):
     """``numba.extending.overload`` without the C-callable wrapper Numba
     otherwise compiles for every helper (a helper is never a first-class
     function value): a tenth of a compile's time."""
-    return overload(fn, jit_options={"no_cfunc_wrapper": True, **jit_options})
+    return overload(fn, jit_options={"no_cfunc_wrapper": True, "cache": True, **jit_options})
 
 
 def _arr(t):
