@@ -266,6 +266,41 @@ def test_an_accumulator_another_name_holds_is_not_updated_in_place():
     assert "add_inplace" not in _simplified(pushed, (x,))
 
 
+def test_element_updates_of_an_own_accumulator_are_plain_indexing():
+    """An element loop's reverse sweep: ``A = index_accumulate_inplace(A,
+    g, x, i)`` and ``zero_slot_inplace(A, i)`` become ``A[i] = A[i] + g``
+    and ``A[i] = 0.0`` when ``A`` is always an array of its own; not when
+    another name holds it, not for an index that selects a row."""
+    import s2sad_runtime as rt
+    N, name, add, mul, zeros = _ir()
+    x = np.ones(4)
+    acc = N.Attr(N.Static("_rt", rt), "index_accumulate_inplace")
+    zero = N.Attr(N.Static("_rt", rt), "zero_slot_inplace")
+    i = N.Const(2)
+    own = [N.Assign(name("A"), mul(name("a0"), N.Const(2.0))),
+           N.Assign(name("A"), N.Call(zero, (name("A"), i))),
+           N.Assign(name("A"), N.Call(acc, (name("A"), N.Const(1.5), name("a0"), i)))]
+    src = _simplified(own + [N.Return(mul(name("A"), name("a0")))], (x,))
+    assert "A[2] = 0.0" in src and "A[2] = A[2] + 1.5" in src and "index_accumulate" not in src, src
+    held = own[:1] + [N.Assign(name("B"), name("A"))] + own[1:] + [N.Return(add(name("A"), name("B")))]
+    src = _simplified(held, (x,))
+    assert "A[2] = 0.0" not in src and "zero_slot_inplace(A, 2)" in src, src
+    row = [N.Assign(name("A"), mul(name("a0"), N.Const(2.0))), N.Assign(name("A"), N.Call(zero, (name("A"), i))),
+           N.Return(mul(name("A"), name("a0")))]
+    src = _simplified(row, (np.ones((4, 3)),))
+    assert "zero_slot_inplace(A, 2)" in src, src
+
+
+def test_the_stencils_reverse_sweep_indexes_elements():
+    """The heat stencil's reverse sweep reads and updates its adjoint one
+    element at a time, as plain indexing (it was six helper calls per
+    element), with the Python backend's gradient."""
+    from numba_funcs import heat
+    df = _check(heat, (RNG.standard_normal(9), 0.1, 5), (0, 1))
+    src = df.compiled_source
+    assert "u_adj[j] = 0.0" in src and "_nb_index_accumulate_inplace" not in src and "_nb_copy_slot" not in src, src
+
+
 def test_a_temporary_stays_where_what_it_reads_changes():
     N, name, add, mul, zeros = _ir()
     x = np.ones(3)

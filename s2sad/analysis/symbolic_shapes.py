@@ -40,7 +40,7 @@ ONE = 1         # the symbol of a dimension of size 1
 _SHAPE_OF_ARG = {_rt.like: 0, _rt.zeros_like: 0, _rt.unbroadcast: 1, _rt.broadcast_as: 1, _rt.grad_out: 1,
                  _rt.sum_adjoint: 1, _rt.mean_adjoint: 1, _rt.matmul_adjoint_a: 1, _rt.matmul_adjoint_b: 2,
                  _rt.fresh: 0, _rt.own: 0, _rt.view_sync: 0, _rt.view_rederive: 0, _rt.sign: 0,
-                 _rt.log_or_zero: 0}
+                 _rt.log_or_zero: 0, _rt.zero_slot: 0, _rt.zero_slot_inplace: 0}
 # helpers whose result has the broadcast shape of all their arguments
 _BROADCASTING = {_rt.accumulate, _rt.tie_weight}
 _FULL_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.vdot}
@@ -217,6 +217,15 @@ def _subscript(e, t):
 _INT_OPS = ("Add", "Sub", "Mult", "FloorDiv", "Mod")
 
 
+def element_index(idx, shape, types):
+    """Does index expression ``idx`` select one element (a number) of an
+    array of symbolic shape ``shape``: an integer per dimension?"""
+    if not known(shape):
+        return False
+    parts = idx.elts if isinstance(idx, N.Tuple) else (idx,)
+    return len(parts) == len(shape) and all(_int_index(c, types) for c in parts)
+
+
 def _int_index(c, types):
     """Is index ``c`` certainly an integer (a literal, a name the scalar
     types say is an integer, arithmetic on those)?"""
@@ -245,6 +254,11 @@ def _call(e, t):
                 return TOP
             s = shape_of(e.args[k], t)
             return s if _pending(s) or known(s) else TOP
+    if f is _rt.copy_slot and len(e.args) == 2:
+        return _subscript(N.Sub(e.args[0], e.args[1]), t)      # (a copy of the same shape)
+    if (f is _rt.index_accumulate or f is _rt.index_accumulate_inplace) and len(e.args) == 4:
+        a, x = shape_of(e.args[0], t), shape_of(e.args[2], t)    # a, or a + index_adjoint(g, x, idx)
+        return None if _pending(a, x) else broadcast(a, x)
     args = [shape_of(a, t) for a in e.args]
     if _pending(*args):
         return None
