@@ -517,6 +517,25 @@ def _range_len(a, b, s):
 
 
 @register_jitable(no_cfunc_wrapper=True)
+def range_len(a, b, s):
+    """How many values ``range(a, b, s)`` has."""
+    return _range_len(a, b, s)
+
+
+@register_jitable(no_cfunc_wrapper=True)
+def tape_reserve(tape, top, more):
+    """A tape kept as an array (filled up to ``top``) with room for
+    ``more`` values more: itself, or a copy at least twice as large."""
+    need = top + more
+    if need <= tape.shape[0]:
+        return tape
+    new = np.empty(max(need, 2 * tape.shape[0]), tape.dtype)
+    for i in range(top):        # (a loop: a slice assignment compiles Numba's broadcasting)
+        new[i] = tape[i]
+    return new
+
+
+@register_jitable(no_cfunc_wrapper=True)
 def rev_start(a, b, s):
     """The last value of ``range(a, b, s)`` (``a - s`` when it is empty),
     where ``range(rev_start(a, b, s), a - s, -s)`` counts it down."""

@@ -430,3 +430,50 @@ def test_gates_read_as_column_slices_of_products():
     args = (0.5 * RNG.standard_normal((D, 2 * H)), 0.5 * RNG.standard_normal((H, 2 * H)),
             RNG.standard_normal((5, B, D)))
     _check(gates, args, (0, 1))
+
+
+# ---------------------------------------------------------------- array tapes
+
+
+def triangle(x, c):
+    s = 0.0
+    n = x.shape[0]
+    for i in range(n):
+        for j in range(i, n, 2):          # trip counts that change with i
+            t = x[i] * x[j] + c
+            if t > 0.0:
+                s = s + np.sin(t) * t
+            else:
+                s = s - t * c
+    return s
+
+
+def while_saves(x, c):
+    s = 0.0
+    i = 0
+    while i < x.shape[0]:
+        s = s + np.sin(x[i] * s + c)
+        i = i + 1
+    return s
+
+
+def test_numbers_saved_in_range_loops_go_to_array_tapes():
+    """Numbers saved in ``for`` loops over ranges are written into arrays
+    (reserved before each loop, grown past 16 values), numbers saved in a
+    ``while`` loop keep a list; both give the Python backend's gradient."""
+    x, c = RNG.standard_normal(23), 0.3
+    df = _check(triangle, (x, c), (0, 1))
+    src = df.compiled_source
+    assert "_nb_tape_reserve(" in src and "np.empty(16, dtype=np.float64)" in src and ".append(" not in src, src
+    df = _check(while_saves, (x, c), (0, 1))
+    assert ".append(" in df.compiled_source and "_nb_tape_reserve" not in df.compiled_source
+
+
+def test_the_tapes_of_a_second_call_start_empty():
+    """A second call with a longer input: the arrays grow again from 16."""
+    df, _ = _compiled(triangle, (RNG.standard_normal(5), 0.3), (0, 1))
+    x = RNG.standard_normal(40)
+    got = df(x, -0.2)
+    want = s2sad.grad(triangle, wrt=(0, 1))(x, -0.2)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-10)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-10)

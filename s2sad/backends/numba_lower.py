@@ -7,7 +7,9 @@ its text:
 
 * the one heterogeneous tape ``_stack`` becomes one typed list per saved
   quantity (``Push``/``Pop`` carry a ``slot`` key shared by a push and its
-  pops, :mod:`s2sad.ir.nodes`): ``_tape3.append(v)`` / ``_tape3.pop()``;
+  pops, :mod:`s2sad.ir.nodes`): ``_tape3.append(v)`` / ``_tape3.pop()``,
+  or, for numbers saved in a ``for`` loop over a range, an array with a
+  top index (:mod:`s2sad.backends.numba_tapes`);
 * ``_rt.<helper>`` calls go to the helper's Numba version
   (:mod:`s2sad_runtime.numba_helpers`), chosen per argument type when Numba
   compiles; a helper with no such version stops the lowering with the line
@@ -39,6 +41,7 @@ from s2sad.analysis.prims import is_static, static_value
 from s2sad.analysis.scalar_types import is_scalar, saves_untaped, scalar_types, shape_only_names, value_type
 from s2sad.analysis.symbolic_shapes import shape_key
 from s2sad.backends.numba_simplify import simplify
+from s2sad.backends.numba_tapes import array_slots, range_args
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import rebuild
 
@@ -139,6 +142,7 @@ class _Lowering:
         self.where = None       # the last source comment passed (for messages)
         self.types = {}
         self.untaped = set()    # numbers read only for their shape: not saved
+        self.arrays = {}        # slot -> ArraySlot: tapes kept as arrays
 
     def run(self, fdef, args=None):
         if args is not None:
@@ -147,8 +151,19 @@ class _Lowering:
             fdef = simplify(fdef, args, shape_key(args), arg_types, self.types, helper_ref)
             self.types = scalar_types(fdef, dict(zip(fdef.params, arg_types)))
             self.untaped = {v for v in shape_only_names(fdef) if is_scalar(self.types.get(v))}
+            self.arrays = array_slots(fdef.body, self.types, self.untaped)
         body = self.block(fdef.body)
-        inits = [N.Assign(N.Name(t), N.List(())) for t in self.tapes.values()]
+        inits = []
+        for slot, t in self.tapes.items():
+            a = self.arrays.get(slot)
+            if a is None:
+                inits.append(N.Assign(N.Name(t), N.List(())))
+                continue
+            np_ = N.Static("np", np)
+            self.globals["np"] = np
+            size = N.Const(a.per_iteration if a.loop is None else 16)
+            inits += [N.Assign(N.Name(t), N.Call(N.Attr(np_, "empty"), (size,), (("dtype", N.Attr(np_, a.dtype if a.dtype != "bool" else "bool_")),))),
+                      N.Assign(self.top(slot), N.Const(0))]
         nfixed = len(fdef.params) - len(fdef.defaults)
         params = fdef.params[:nfixed] + list(self.data) + fdef.params[nfixed:]
         out = replace(fdef, params=params, body=inits + body)
@@ -175,6 +190,10 @@ class _Lowering:
                 return []
             if isinstance(s.target, N.Name) and isinstance(s.value, N.Pop) and s.target.id in self.untaped:
                 return []       # a number's shape is (): any value of it serves
+            if isinstance(s.value, N.Pop) and s.value.slot in self.arrays:
+                top = self.top(s.value.slot)
+                return [N.Assign(top, N.BinOp("Sub", top, N.Const(1))),
+                        replace(s, value=N.Sub(self.tape(s.value.slot), top), target=self.expr(s.target))]
             if isinstance(s.target, N.Name) and isinstance(s.value, N.Const) and s.value.value is None:
                 t = self.types.get(s.target.id)
                 if is_scalar(t) and t[1] in _ZERO_OF:
@@ -183,6 +202,10 @@ class _Lowering:
         if isinstance(s, N.Push):
             if saves_untaped(s, self.untaped):
                 return []
+            if s.slot in self.arrays:
+                top = self.top(s.slot)
+                return [N.Assign(N.Sub(self.tape(s.slot), top), self.expr(s.value), loc=s.loc),
+                        N.Assign(top, N.BinOp("Add", top, N.Const(1)))]
             return [N.Eval(N.Call(N.Attr(self.tape(s.slot), "append"), (self.expr(s.value),)), loc=s.loc)]
         if isinstance(s, (N.Eval, N.Return)):
             return [replace(s, value=self.expr(s.value))]
@@ -195,8 +218,22 @@ class _Lowering:
         if isinstance(s, N.For):
             if s.strategy is not None:
                 self.fail("a checkpointed or reversible loop")
-            return [replace(s, iter=self.loop_iter(s.iter), body=self.block(s.body))]
+            return self.reserve(s) + [replace(s, iter=self.loop_iter(s.iter), body=self.block(s.body))]
         return [s]
+
+    def reserve(self, loop):
+        """Before ``loop``: room in each array tape its iterations fill."""
+        out = []
+        for slot, a in self.arrays.items():
+            if a.loop == loop.sid:
+                trips = N.Call(self.helper("range_len"), tuple(self.expr(x) for x in range_args(loop.iter)))
+                more = trips if a.per_iteration == 1 else N.BinOp("Mult", N.Const(a.per_iteration), trips)
+                tape = self.tape(slot)
+                out.append(N.Assign(tape, N.Call(self.helper("tape_reserve"), (tape, self.top(slot), more))))
+        return out
+
+    def top(self, slot):
+        return N.Name(self.tape(slot).id.replace("_tape", "_top"))
 
     def tape(self, slot):
         if slot is None:
