@@ -31,21 +31,26 @@ def minibatches(X, y, batch, seed=0, *, epochs=1, window=2, persist=True):
 
     Each epoch visits the chunks in a random order, ``window`` chunks at a
     time; the rows of a window are shuffled and cut into batches of
-    ``batch`` rows (the window's last batch may be smaller).  With
-    ``persist`` (and a ``distributed.Client``), a window is computed once
-    onto the workers and its batches are taken there: a worker holds about
-    ``window`` chunks / workers at a time, never the dataset, and data
-    generated lazily (``da.random``) or read from disk is made once per
-    epoch, not once per batch.  A batch's rows stay on the worker that
-    holds their chunk, so the gradient of a batch runs there, one task per
-    chunk, summed by a tree reduction.
+    ``batch`` rows (the window's last batch may be smaller).  A batch has
+    one chunk per chunk of the window it draws rows from (its rows of that
+    chunk, in their order there), so the gradient of a batch runs where the
+    chunks are, one task per chunk, summed by a tree reduction.
+
+    With ``persist``, a window is computed once (data generated lazily,
+    ``da.random``, or read from disk is made once per epoch, not once per
+    batch) and the window's last batch is persisted too, so that the window
+    is dropped before the next one is made.  On a ``distributed.Client``,
+    each chunk of the window (its ``X`` and ``y`` rows and everything they
+    are computed from) is placed on one worker, in turn over the workers
+    (a preference, not a requirement, should that worker leave): a worker
+    holds about ``window`` / workers chunks, never the dataset, and no
+    chunk is copied from worker to worker.  Batches a caller keeps stay
+    valid (they keep their window's chunks alive).
 
     The shuffle is exact within a window and over the order of windows
     (the usual shuffle buffer of out-of-core training); a larger
     ``window`` mixes more and holds more.  ``seed`` makes it repeatable.
     """
-    import dask
-    import dask.array as da
     if not (is_lazy(X) and is_lazy(y) and hasattr(X, "chunks") and hasattr(y, "chunks")):
         raise ArgumentError("minibatches(X, y, ...) takes Dask arrays",
                             hint="wrap NumPy data with dask.array.from_array(X, chunks=(rows, -1))")
@@ -56,22 +61,92 @@ def minibatches(X, y, batch, seed=0, *, epochs=1, window=2, persist=True):
                             hint="y = y.rechunk({0: X.chunks[0]})")
     if not (isinstance(batch, (int, np.integer)) and batch > 0):
         raise ArgumentError(f"minibatches: batch must be a positive number of rows, got {batch!r}")
+    return _minibatches(X, y, int(batch), seed, epochs, window, persist)
+
+
+def _minibatches(X, y, batch, seed, epochs, window, persist):
     rng = np.random.default_rng(seed)
     nb = X.numblocks[0]
     window = max(1, min(int(window), nb))
+    placed = 0                       # chunks placed so far (the next one goes to the next worker)
     for _ in range(epochs):
         order = rng.permutation(nb)
         for s in range(0, nb, window):
-            blocks = np.sort(order[s:s + window])
-            Xw = da.concatenate([X.blocks[int(i)] for i in blocks])
-            yw = da.concatenate([y.blocks[int(i)] for i in blocks])
+            parts = [(X.blocks[int(i)], y.blocks[int(i)]) for i in np.sort(order[s:s + window])]
             if persist:
-                Xw, yw = dask.persist(Xw, yw)
-            perm = rng.permutation(Xw.shape[0])
+                parts, placed = _persist_window(parts, placed)
+            starts = np.cumsum([0] + [p[0].shape[0] for p in parts])
+            perm = rng.permutation(int(starts[-1]))
             for j in range(0, len(perm), batch):
-                idx = np.sort(perm[j:j + batch])
-                yield Xw[idx], yw[idx]
-            del Xw, yw
+                Xb, yb = _take_rows(parts, starts, np.sort(perm[j:j + batch]))
+                if persist and j + batch >= len(perm):
+                    Xb, yb = _persist((Xb, yb))     # holds its own rows: the window can go
+                yield Xb, yb
+            del parts, Xb, yb                       # the window goes before the next one is made
+
+
+def _client():
+    """The ``distributed.Client`` that ``compute`` would use now, or None
+    (a threads or synchronous scheduler, or no ``distributed``)."""
+    try:
+        from dask.base import get_scheduler
+        from distributed import Client
+        client = getattr(get_scheduler(), "__self__", None)
+    except (ImportError, ValueError):
+        return None
+    return client if isinstance(client, Client) else None
+
+
+def _persist(arrays, workers=None):
+    import dask
+    client = _client()
+    if client is None:
+        return dask.persist(*arrays)
+    return tuple(client.persist(list(arrays), workers=workers, allow_other_workers=workers is not None))
+
+
+def _persist_window(parts, placed):
+    """The chunks of a window persisted: on a ``distributed.Client``, each
+    chunk's ``X`` and ``y`` together on one worker, the next worker in turn
+    (so a chunk is made, and its ``y`` computed from its ``X``, where it
+    stays; Dask's own placement may put two chunks on one worker, or compute
+    ``y`` on another worker than ``X`` and copy the chunk there)."""
+    client = _client()
+    if client is None:
+        import dask
+        flat = dask.persist(*[a for p in parts for a in p])    # one graph: shared work done once
+        return [flat[k:k + 2] for k in range(0, len(flat), 2)], placed
+    workers = sorted(client.nthreads()) or [None]
+    out = []
+    for Xk, yk in parts:
+        w = workers[placed % len(workers)]
+        out.append(_persist((Xk, yk), None if w is None else [w]))
+        placed += 1
+    return out, placed
+
+
+def _take_rows(parts, starts, idx):
+    """Rows ``idx`` (sorted, numbered across the window) of the window's
+    chunks ``parts``: one chunk of the batch per chunk of the window it
+    draws rows from, each taken by one task on that chunk."""
+    import dask.array as da
+    cut = np.searchsorted(idx, starts)
+    pieces = [tuple(_rows(a, idx[cut[k]:cut[k + 1]] - starts[k]) for a in p)
+              for k, p in enumerate(parts) if cut[k + 1] > cut[k]]
+    if len(pieces) == 1:
+        return pieces[0]
+    return tuple(da.concatenate(list(col), axis=0) for col in zip(*pieces))
+
+
+def _rows(a, loc):
+    """Rows ``loc`` of ``a``, a Dask array of one chunk along axis 0, by one
+    task per block (``a[loc]`` is Dask's shuffle, whose small tasks run
+    anywhere and may draw the chunk to another worker)."""
+    return a.map_blocks(_take_block, loc, chunks=((len(loc),),) + a.chunks[1:], dtype=a.dtype, meta=a._meta)
+
+
+def _take_block(block, loc):
+    return block[loc]
 
 
 # ---------------------------------------------------------------- data parallel

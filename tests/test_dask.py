@@ -207,6 +207,28 @@ def test_minibatches_shuffle_every_row_once_per_epoch(sync):
         next(s2sad.dask.minibatches(np.ones((4, 2)), np.ones(4), batch=2))
 
 
+def test_minibatches_take_rows_chunk_by_chunk_and_drop_each_window(sync):
+    n, c = 1000, 100
+    X = (da.arange(n, chunks=c).astype(float)[:, None] * np.ones((1, 4))).rechunk((c, 2))
+    y = da.arange(n, chunks=c).astype(float)
+    batches = list(s2sad.dask.minibatches(X, y, batch=64, seed=1, window=3))
+    # windows of 300, 300, 300 and 100 rows: batches of 64 rows, each window's last one shorter
+    assert [b[1].shape[0] for b in batches] == [64, 64, 64, 64, 44] * 3 + [64, 36]
+    rows = []
+    for k, (Xb, yb) in enumerate(batches):     # computed after the generator has moved on: still valid
+        assert Xb.chunks[0] == yb.chunks[0] and len(Xb.chunks[0]) <= 3 and Xb.chunks[1] == (2, 2)
+        xb, ybn = dask.compute(Xb, yb)
+        np.testing.assert_array_equal(xb, ybn[:, None] * np.ones((1, 4)))
+        src = [set(p.astype(int) // c) for p in np.split(ybn, np.cumsum(Xb.chunks[0])[:-1])]
+        assert all(len(s) == 1 for s in src)                    # a batch's chunk: rows of one chunk
+        assert [min(s) for s in src] == sorted({min(s) for s in src})
+        last = k in (4, 9, 14, 16)
+        # the last batch of a window holds its own rows (persisted): nothing refers to the window
+        assert (len(dict(Xb.__dask_graph__())) == Xb.npartitions) == last, k
+        rows.extend(ybn.astype(int).tolist())
+    assert sorted(rows) == list(range(n))
+
+
 def penalised(W, b, X, y):
     return logistic(W, b, X, y) * X.shape[0] + np.sum(W * W)
 
@@ -350,3 +372,33 @@ def test_localcluster_data_parallel(request, cluster):
     hW, hb = logistic_hand(W, b, Xn, yn)
     assert type(gW) is np.ndarray and type(gb) is float
     assert np.abs(gW - hW).max() < 1e-10 and abs(gb - hb) < 1e-10
+
+
+def _window_chunks(dask_worker, rows, w):
+    """On a worker: how many chunks of X (``rows`` x d) and of y it holds,
+    and whether each X chunk's y (X @ w) is held beside it."""
+    held = {id(v): v for v in list(dask_worker.data.values()) if getattr(v, "shape", (0,))[:1] == (rows,)}
+    xs = [v for v in held.values() if v.ndim == 2]
+    ys = [v for v in held.values() if v.ndim == 1]
+    return len(xs), len(ys), all(any(np.allclose(x @ w, v) for v in ys) for x in xs)
+
+
+@pytest.mark.slow
+def test_localcluster_minibatches_place_one_chunk_per_worker(request, cluster):
+    _slow(request)
+    n, d, c = 40_000, 8, 5000
+    w = np.linspace(-1.0, 1.0, d)
+    X = da.random.default_rng(7).standard_normal((n, d), chunks=(c, d))
+    y = X @ w                         # y's chunks are computed from X's (and from w, a key of its own)
+    workers = sorted(cluster.scheduler_info()["workers"])
+    steps = 0
+    for Xb, yb in s2sad.dask.minibatches(X, y, batch=4000, seed=2, window=2):
+        xb, ybn = dask.compute(Xb, yb)
+        assert np.allclose(xb @ w, ybn)
+        held = cluster.run(_window_chunks, rows=c, w=w)
+        assert sorted(held) == workers
+        # each worker: one chunk of the window, its X and its y together (none copied, the
+        # previous window dropped)
+        assert all(h == (1, 1, True) for h in held.values()), held
+        steps += 1
+    assert steps == 12                    # 4 windows of 10,000 rows: batches of 4000, 4000, 2000
