@@ -152,17 +152,17 @@ def _take_block(block, loc):
 # ---------------------------------------------------------------- data parallel
 
 
-_WORKER_GRADS = {}     # per process (a worker's): token -> value_and_grad of the loss
+_WORKER_GRADS = {}     # per process (a worker's): (token, plan) -> value_and_grad of the loss
 
 
-def _chunk_value_and_grad(token, fn, wrt, args, slots, weight, *chunks):
+def _chunk_value_and_grad(token, plan, fn, wrt, args, slots, weight, *chunks):
     """On a worker: the loss and its gradients on one chunk of the data, by
-    s2sad's NumPy code (planned from the chunk's second call on in this
-    process), scaled by ``weight``."""
-    vg = _WORKER_GRADS.get(token)
+    s2sad's NumPy code (with ``plan``, its planned variant from a chunk
+    shape's second call on in this process), scaled by ``weight``."""
+    vg = _WORKER_GRADS.get((token, plan))
     if vg is None:
         from s2sad.api import value_and_grad
-        vg = _WORKER_GRADS[token] = value_and_grad(_with_source(*fn), wrt=wrt)
+        vg = _WORKER_GRADS[token, plan] = value_and_grad(_with_source(*fn), wrt=wrt, plan=plan)
     args = list(args)
     for i, c in zip(slots, chunks):
         args[i] = c
@@ -203,8 +203,11 @@ def _combine(*parts):
 class DataParallel:
     """``data_parallel(f, wrt)``: the gradient of a loss that is a mean (or
     sum) over the examples, as a sum of per-chunk gradients computed on the
-    workers by s2sad's own NumPy code (its planned, allocation-free variant
-    after a worker's first chunks).
+    workers by s2sad's own NumPy code: its planned, allocation-free variant
+    when the data comes chunked as in one of the last calls (the same data,
+    or batches of one shape); the generic code when the chunking is new
+    (the batches of ``minibatches``, whose chunks change size every call:
+    no plan and workspace is made on the workers for shapes met once).
 
     ``f(params..., data...)``: the arguments that are Dask arrays are the
     data (chunked alike along axis 0, whole rows per chunk); the others are
@@ -232,6 +235,7 @@ class DataParallel:
         code = fn.__code__
         self._token = f"{fn.__module__}.{fn.__qualname__}:{hash((code.co_code, code.co_consts))}:{self.wrt}"
         self._samples = {}
+        self._chunkings = []     # the row counts per chunk of the last calls' data
         self.last_reduction = None
 
     def __call__(self, *args):
@@ -270,9 +274,11 @@ class DataParallel:
         fn_d = delayed(_source_of(self.fn), pure=True)
         params = delayed(_placeholders(args, slots), pure=True)     # one key: sent once to each worker
         task = delayed(_chunk_value_and_grad, pure=True, nout=2)
+        plan = chunks in self._chunkings
+        self._chunkings = [chunks] + [c for c in self._chunkings if c != chunks][:7]
         for k, rows in enumerate(chunks):
             w = rows / n if reduction == "mean" else 1.0
-            parts.append(task(self._token, fn_d, self.wrt, params,
+            parts.append(task(self._token, plan, fn_d, self.wrt, params,
                               slots, w, *[b[k] for b in blocks]))
         while len(parts) > 1:
             parts = [delayed(_combine, pure=True)(*parts[j:j + self.split_every])

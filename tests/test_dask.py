@@ -267,6 +267,28 @@ def test_data_parallel_sums_chunk_gradients_exactly(sync):
         dp(W, b, X, y[:4000])
 
 
+def test_data_parallel_plans_only_chunkings_that_repeat(sync):
+    from s2sad.dask import _WORKER_GRADS
+    Xn, yn, X, y = _data(n=4000, d=8, chunk=500)
+    W, b = np.linspace(-0.3, 0.3, 8), 0.1
+    dp = s2sad.dask.data_parallel(logistic, wrt=(0, 1))
+    for _ in range(3):                      # the same chunks every call: the planned variant
+        dp(W, b, X, y)
+    planned = _WORKER_GRADS[dp._token, True]
+    kept = dict(planned._plans)
+    assert any(kept.values())
+    # chunkings met once each (as minibatches' batches are), though a chunk of 7 rows comes twice:
+    # the generic code, no plan made for 7 rows
+    for lo, hi in ((0, 1007), (493, 1500), (7, 1000)):
+        v, (gW, gb) = dp.value_and_grad(W, b, X[lo:hi], y[lo:hi])
+        hW, hb = logistic_hand(W, b, Xn[lo:hi], yn[lo:hi])
+        assert np.abs(gW - hW).max() < 1e-13 and abs(gb - hb) < 1e-13
+    assert planned._plans == kept
+    for _ in range(2):                      # that chunking again: planned (on s2sad's second call)
+        dp(W, b, X[7:1000], y[7:1000])
+    assert len(planned._plans) > len(kept)
+
+
 def test_s2sad_imports_without_dask(tmp_path):
     (tmp_path / "f.py").write_text(
         "import sys\nsys.modules['dask'] = None     # as if Dask were not installed\n"
