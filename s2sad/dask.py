@@ -34,14 +34,16 @@ def minibatches(X, y, batch, seed=0, *, epochs=1, window=2, persist=True):
     ``batch`` rows (the window's last batch may be smaller).  A batch has
     one chunk per chunk of the window it draws rows from (its rows of that
     chunk, in their order there), so the gradient of a batch runs where the
-    chunks are, one task per chunk, summed by a tree reduction.
+    chunks are, one task per chunk, summed by a tree reduction.  Each chunk
+    of a window carries its rows' batch numbers (one byte a row below 256
+    batches a window), so a batch's tasks name their batch, not its rows.
 
     With ``persist``, a window is computed once (data generated lazily,
     ``da.random``, or read from disk is made once per epoch, not once per
     batch) and the window's last batch is persisted too, so that the window
     is dropped before the next one is made.  On a ``distributed.Client``,
-    each chunk of the window (its ``X`` and ``y`` rows and everything they
-    are computed from) is placed on one worker, in turn over the workers
+    each chunk of the window (its ``X`` and ``y`` rows, their batch numbers
+    and everything they are computed from) is placed on one worker, in turn over the workers
     (a preference, not a requirement, should that worker leave): a worker
     holds about ``window`` / workers chunks, never the dataset, and no
     chunk is copied from worker to worker.  Batches a caller keeps stay
@@ -65,6 +67,7 @@ def minibatches(X, y, batch, seed=0, *, epochs=1, window=2, persist=True):
 
 
 def _minibatches(X, y, batch, seed, epochs, window, persist):
+    import dask.array as da
     rng = np.random.default_rng(seed)
     nb = X.numblocks[0]
     window = max(1, min(int(window), nb))
@@ -72,14 +75,21 @@ def _minibatches(X, y, batch, seed, epochs, window, persist):
     for _ in range(epochs):
         order = rng.permutation(nb)
         for s in range(0, nb, window):
-            parts = [(X.blocks[int(i)], y.blocks[int(i)]) for i in np.sort(order[s:s + window])]
+            blocks = [int(i) for i in np.sort(order[s:s + window])]
+            starts = np.cumsum([0] + [X.chunks[0][i] for i in blocks])
+            n = int(starts[-1])
+            nbat = -(-n // batch)
+            # the window's rows shuffled and cut into batches: row r goes to batch which[r]
+            which = np.empty(n, np.min_scalar_type(nbat - 1))
+            which[rng.permutation(n)] = np.arange(n) // batch
+            counts = [np.bincount(which[a:b], minlength=nbat) for a, b in zip(starts[:-1], starts[1:])]
+            parts = [(X.blocks[i], y.blocks[i], da.from_array(which[a:b], chunks=-1))
+                     for i, a, b in zip(blocks, starts[:-1], starts[1:])]
             if persist:
                 parts, placed = _persist_window(parts, placed)
-            starts = np.cumsum([0] + [p[0].shape[0] for p in parts])
-            perm = rng.permutation(int(starts[-1]))
-            for j in range(0, len(perm), batch):
-                Xb, yb = _take_rows(parts, starts, np.sort(perm[j:j + batch]))
-                if persist and j + batch >= len(perm):
+            for j in range(nbat):
+                Xb, yb = _batch(parts, counts, j)
+                if persist and j == nbat - 1:
                     Xb, yb = _persist((Xb, yb))     # holds its own rows: the window can go
                 yield Xb, yb
             del parts, Xb, yb                       # the window goes before the next one is made
@@ -107,46 +117,50 @@ def _persist(arrays, workers=None):
 
 def _persist_window(parts, placed):
     """The chunks of a window persisted: on a ``distributed.Client``, each
-    chunk's ``X`` and ``y`` together on one worker, the next worker in turn
-    (so a chunk is made, and its ``y`` computed from its ``X``, where it
-    stays; Dask's own placement may put two chunks on one worker, or compute
-    ``y`` on another worker than ``X`` and copy the chunk there)."""
+    chunk (its ``X``, ``y`` and batch numbers) together on one worker, the
+    next worker in turn (so a chunk is made, and its ``y`` computed from its
+    ``X``, where it stays; Dask's own placement may put two chunks on one
+    worker, or compute ``y`` on another worker than ``X`` and copy the
+    chunk there)."""
     client = _client()
     if client is None:
         import dask
         flat = dask.persist(*[a for p in parts for a in p])    # one graph: shared work done once
-        return [flat[k:k + 2] for k in range(0, len(flat), 2)], placed
+        return [flat[k:k + 3] for k in range(0, len(flat), 3)], placed
     workers = sorted(client.nthreads()) or [None]
     out = []
-    for Xk, yk in parts:
+    for part in parts:
         w = workers[placed % len(workers)]
-        out.append(_persist((Xk, yk), None if w is None else [w]))
+        out.append(_persist(part, None if w is None else [w]))
         placed += 1
     return out, placed
 
 
-def _take_rows(parts, starts, idx):
-    """Rows ``idx`` (sorted, numbered across the window) of the window's
-    chunks ``parts``: one chunk of the batch per chunk of the window it
-    draws rows from, each taken by one task on that chunk."""
+def _batch(parts, counts, j):
+    """Batch ``j`` of the window whose chunks are ``parts`` (``X``, ``y``,
+    each row's batch number): one chunk of the batch per chunk of the window
+    it draws rows from, each taken by one task on that chunk.  The tasks
+    carry only ``j`` (an index array in each task's spec would be sent, and
+    kept in Dask's logs of recent messages, step after step)."""
     import dask.array as da
-    cut = np.searchsorted(idx, starts)
-    pieces = [tuple(_rows(a, idx[cut[k]:cut[k + 1]] - starts[k]) for a in p)
-              for k, p in enumerate(parts) if cut[k + 1] > cut[k]]
+    pieces = [(_rows(Xk, wk, j, c[j]), _rows(yk, wk, j, c[j])) for (Xk, yk, wk), c in zip(parts, counts) if c[j]]
     if len(pieces) == 1:
         return pieces[0]
     return tuple(da.concatenate(list(col), axis=0) for col in zip(*pieces))
 
 
-def _rows(a, loc):
-    """Rows ``loc`` of ``a``, a Dask array of one chunk along axis 0, by one
-    task per block (``a[loc]`` is Dask's shuffle, whose small tasks run
-    anywhere and may draw the chunk to another worker)."""
-    return a.map_blocks(_take_block, loc, chunks=((len(loc),),) + a.chunks[1:], dtype=a.dtype, meta=a._meta)
+def _rows(a, which, j, count):
+    """The rows of ``a`` (one chunk along axis 0) in batch ``j``, by one task
+    per block (``a[idx]`` is Dask's shuffle, whose small tasks run anywhere
+    and may draw the chunk to another worker)."""
+    import dask.array as da
+    ind = tuple(range(a.ndim))
+    return da.blockwise(_take_batch, ind, a, ind, which, (0,), j, None, adjust_chunks={0: (int(count),)},
+                        dtype=a.dtype, meta=a._meta)
 
 
-def _take_block(block, loc):
-    return block[loc]
+def _take_batch(block, which, j):
+    return block[which == j]
 
 
 # ---------------------------------------------------------------- data parallel

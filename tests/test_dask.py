@@ -229,6 +229,17 @@ def test_minibatches_take_rows_chunk_by_chunk_and_drop_each_window(sync):
     assert sorted(rows) == list(range(n))
 
 
+def test_minibatches_tasks_carry_no_row_indices(sync):
+    import pickle
+    X, y = da.zeros((400_000, 2), chunks=(100_000, 2)), da.zeros(400_000, chunks=100_000)
+    Xb, yb = next(s2sad.dask.minibatches(X, y, batch=100_000, seed=0, window=2))
+    assert Xb.shape == (100_000, 2) and len(Xb.chunks[0]) == 2
+    # the window (and its rows' batch numbers) are persisted: NumPy arrays in the graph; the
+    # batch's tasks name their batch, not its 100,000 row numbers (sent, and logged, every step)
+    tasks = [v for v in dict(Xb.__dask_graph__()).values() if not isinstance(v, np.ndarray)]
+    assert tasks and sum(len(pickle.dumps(t)) for t in tasks) < 20_000
+
+
 def penalised(W, b, X, y):
     return logistic(W, b, X, y) * X.shape[0] + np.sum(W * W)
 
@@ -401,7 +412,7 @@ def _window_chunks(dask_worker, rows, w):
     and whether each X chunk's y (X @ w) is held beside it."""
     held = {id(v): v for v in list(dask_worker.data.values()) if getattr(v, "shape", (0,))[:1] == (rows,)}
     xs = [v for v in held.values() if v.ndim == 2]
-    ys = [v for v in held.values() if v.ndim == 1]
+    ys = [v for v in held.values() if v.ndim == 1 and v.dtype.kind == "f"]     # (not the rows' batch numbers)
     return len(xs), len(ys), all(any(np.allclose(x @ w, v) for v in ys) for x in xs)
 
 
