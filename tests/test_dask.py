@@ -110,6 +110,26 @@ def test_numpy_parameters_get_numpy_gradients_in_one_graph(sync):
     np.testing.assert_allclose(gW2, hW, rtol=0, atol=1e-12)
 
 
+def test_a_call_on_dask_inputs_lets_them_go_at_once(sync):
+    # without waiting for Python's cyclic GC: data persisted on workers (a window of
+    # minibatches) would stay there until the next full collection
+    import gc
+    import weakref
+    X = (da.arange(4000, chunks=1000).astype(float)[:, None] * np.ones(4)).persist()
+    y = da.zeros(4000, chunks=1000)
+    chunk = next(v for v in dict(X.__dask_graph__()).values() if isinstance(v, np.ndarray))
+    alive = weakref.ref(chunk)
+    del chunk
+    gc.disable()
+    try:
+        gW, gb = s2sad.grad(logistic, wrt=(0, 1))(np.zeros(4), 0.0, X, y)
+        del X
+        assert alive() is None
+    finally:
+        gc.enable()
+    assert type(gW) is np.ndarray and type(gb) is float
+
+
 def test_dask_inputs_keep_lazy_gradients_and_float32(sync):
     Xn, yn, X, y = _data(n=600, d=3, chunk=200)
     x = np.float32([0.5, -1.0, 2.0])
