@@ -92,7 +92,7 @@ def _minibatches(X, y, batch, seed, epochs, window, persist):
                 if persist and j == nbat - 1:
                     Xb, yb = _persist((Xb, yb))     # holds its own rows: the window can go
                 yield Xb, yb
-            del parts, Xb, yb                       # the window goes before the next one is made
+            parts = Xb = yb = None                  # the window goes before the next one is made
 
 
 def _client():

@@ -247,6 +247,11 @@ def test_minibatches_take_rows_chunk_by_chunk_and_drop_each_window(sync):
         assert (len(dict(Xb.__dask_graph__())) == Xb.npartitions) == last, k
         rows.extend(ybn.astype(int).tolist())
     assert sorted(rows) == list(range(n))
+    # an empty chunk: a window of no rows gives no batch
+    Xe = da.from_array(np.arange(600.0).reshape(200, 3), chunks=((100, 0, 100), (3,)))
+    ye = da.from_array(np.arange(200.0), chunks=((100, 0, 100),))
+    got = [int(v) for Xb, yb in s2sad.dask.minibatches(Xe, ye, batch=64, seed=0, window=1) for v in yb.compute()]
+    assert sorted(got) == list(range(200))
 
 
 def test_minibatches_tasks_carry_no_row_indices(sync):
