@@ -15,11 +15,12 @@ The data is ``da.random`` (32 float64 features, chunks of 500,000 rows =
 128 MB) with labels from a hidden linear model plus noise: each chunk is
 generated on a worker when it is needed, and dropped after.
 ``s2sad.dask.minibatches`` visits the chunks in a random order, two at a
-time (persisted on the workers: one chunk per worker), and shuffles the
-rows of each pair into mini-batches; each step's gradient is
-``s2sad.dask.data_parallel(loss)``: s2sad's NumPy gradient of each chunk's
-share of the batch, run on the worker that holds it, summed by a tree
-reduction, and only the 33 gradient numbers come back to the driver.
+time (persisted on the workers: one chunk per worker, its labels computed
+beside it), and shuffles the rows of each pair into mini-batches; each
+step's gradient is ``s2sad.dask.data_parallel(loss)``: s2sad's NumPy
+gradient of each chunk's share of the batch, run on the worker that holds
+it, summed by a tree reduction, and only the 33 gradient numbers come
+back to the driver.
 
 It prints a progress line every 20 steps (the Dask dashboard shows the
 tasks live when bokeh is installed), checks the first step's gradient

@@ -31,21 +31,28 @@ def minibatches(X, y, batch, seed=0, *, epochs=1, window=2, persist=True):
 
     Each epoch visits the chunks in a random order, ``window`` chunks at a
     time; the rows of a window are shuffled and cut into batches of
-    ``batch`` rows (the window's last batch may be smaller).  With
-    ``persist`` (and a ``distributed.Client``), a window is computed once
-    onto the workers and its batches are taken there: a worker holds about
-    ``window`` chunks / workers at a time, never the dataset, and data
-    generated lazily (``da.random``) or read from disk is made once per
-    epoch, not once per batch.  A batch's rows stay on the worker that
-    holds their chunk, so the gradient of a batch runs there, one task per
-    chunk, summed by a tree reduction.
+    ``batch`` rows (the window's last batch may be smaller).  A batch has
+    one chunk per chunk of the window it draws rows from (its rows of that
+    chunk, in their order there), so the gradient of a batch runs where the
+    chunks are, one task per chunk, summed by a tree reduction.  Each chunk
+    of a window carries its rows' batch numbers (one byte a row below 256
+    batches a window), so a batch's tasks name their batch, not its rows.
+
+    With ``persist``, a window is computed once (data generated lazily,
+    ``da.random``, or read from disk is made once per epoch, not once per
+    batch) and the window's last batch is persisted too, so that the window
+    is dropped before the next one is made.  On a ``distributed.Client``,
+    each chunk of the window (its ``X`` and ``y`` rows, their batch numbers
+    and everything they are computed from) is placed on one worker, in turn over the workers
+    (a preference, not a requirement, should that worker leave): a worker
+    holds about ``window`` / workers chunks, never the dataset, and no
+    chunk is copied from worker to worker.  Batches a caller keeps stay
+    valid (they keep their window's chunks alive).
 
     The shuffle is exact within a window and over the order of windows
     (the usual shuffle buffer of out-of-core training); a larger
     ``window`` mixes more and holds more.  ``seed`` makes it repeatable.
     """
-    import dask
-    import dask.array as da
     if not (is_lazy(X) and is_lazy(y) and hasattr(X, "chunks") and hasattr(y, "chunks")):
         raise ArgumentError("minibatches(X, y, ...) takes Dask arrays",
                             hint="wrap NumPy data with dask.array.from_array(X, chunks=(rows, -1))")
@@ -56,38 +63,120 @@ def minibatches(X, y, batch, seed=0, *, epochs=1, window=2, persist=True):
                             hint="y = y.rechunk({0: X.chunks[0]})")
     if not (isinstance(batch, (int, np.integer)) and batch > 0):
         raise ArgumentError(f"minibatches: batch must be a positive number of rows, got {batch!r}")
+    return _minibatches(X, y, int(batch), seed, epochs, window, persist)
+
+
+def _minibatches(X, y, batch, seed, epochs, window, persist):
+    import dask.array as da
     rng = np.random.default_rng(seed)
     nb = X.numblocks[0]
     window = max(1, min(int(window), nb))
+    placed = 0                       # chunks placed so far (the next one goes to the next worker)
     for _ in range(epochs):
         order = rng.permutation(nb)
         for s in range(0, nb, window):
-            blocks = np.sort(order[s:s + window])
-            Xw = da.concatenate([X.blocks[int(i)] for i in blocks])
-            yw = da.concatenate([y.blocks[int(i)] for i in blocks])
+            blocks = [int(i) for i in np.sort(order[s:s + window])]
+            starts = np.cumsum([0] + [X.chunks[0][i] for i in blocks])
+            n = int(starts[-1])
+            nbat = -(-n // batch)
+            # the window's rows shuffled and cut into batches: row r goes to batch which[r]
+            which = np.empty(n, np.min_scalar_type(nbat - 1))
+            which[rng.permutation(n)] = np.arange(n) // batch
+            counts = [np.bincount(which[a:b], minlength=nbat) for a, b in zip(starts[:-1], starts[1:])]
+            parts = [(X.blocks[i], y.blocks[i], da.from_array(which[a:b], chunks=-1))
+                     for i, a, b in zip(blocks, starts[:-1], starts[1:])]
             if persist:
-                Xw, yw = dask.persist(Xw, yw)
-            perm = rng.permutation(Xw.shape[0])
-            for j in range(0, len(perm), batch):
-                idx = np.sort(perm[j:j + batch])
-                yield Xw[idx], yw[idx]
-            del Xw, yw
+                parts, placed = _persist_window(parts, placed)
+            for j in range(nbat):
+                Xb, yb = _batch(parts, counts, j)
+                if persist and j == nbat - 1:
+                    Xb, yb = _persist((Xb, yb))     # holds its own rows: the window can go
+                yield Xb, yb
+            parts = Xb = yb = None                  # the window goes before the next one is made
+
+
+def _client():
+    """The ``distributed.Client`` that ``compute`` would use now, or None
+    (a threads or synchronous scheduler, or no ``distributed``)."""
+    try:
+        from dask.base import get_scheduler
+        from distributed import Client
+        client = getattr(get_scheduler(), "__self__", None)
+    except (ImportError, ValueError):
+        return None
+    return client if isinstance(client, Client) else None
+
+
+def _persist(arrays, workers=None):
+    import dask
+    client = _client()
+    if client is None:
+        return dask.persist(*arrays)
+    return tuple(client.persist(list(arrays), workers=workers, allow_other_workers=workers is not None))
+
+
+def _persist_window(parts, placed):
+    """The chunks of a window persisted: on a ``distributed.Client``, each
+    chunk (its ``X``, ``y`` and batch numbers) together on one worker, the
+    next worker in turn (so a chunk is made, and its ``y`` computed from its
+    ``X``, where it stays; Dask's own placement may put two chunks on one
+    worker, or compute ``y`` on another worker than ``X`` and copy the
+    chunk there)."""
+    client = _client()
+    if client is None:
+        import dask
+        flat = dask.persist(*[a for p in parts for a in p])    # one graph: shared work done once
+        return [flat[k:k + 3] for k in range(0, len(flat), 3)], placed
+    workers = sorted(client.nthreads()) or [None]
+    out = []
+    for part in parts:
+        w = workers[placed % len(workers)]
+        out.append(_persist(part, None if w is None else [w]))
+        placed += 1
+    return out, placed
+
+
+def _batch(parts, counts, j):
+    """Batch ``j`` of the window whose chunks are ``parts`` (``X``, ``y``,
+    each row's batch number): one chunk of the batch per chunk of the window
+    it draws rows from, each taken by one task on that chunk.  The tasks
+    carry only ``j`` (an index array in each task's spec would be sent, and
+    kept in Dask's logs of recent messages, step after step)."""
+    import dask.array as da
+    pieces = [(_rows(Xk, wk, j, c[j]), _rows(yk, wk, j, c[j])) for (Xk, yk, wk), c in zip(parts, counts) if c[j]]
+    if len(pieces) == 1:
+        return pieces[0]
+    return tuple(da.concatenate(list(col), axis=0) for col in zip(*pieces))
+
+
+def _rows(a, which, j, count):
+    """The rows of ``a`` (one chunk along axis 0) in batch ``j``, by one task
+    per block (``a[idx]`` is Dask's shuffle, whose small tasks run anywhere
+    and may draw the chunk to another worker)."""
+    import dask.array as da
+    ind = tuple(range(a.ndim))
+    return da.blockwise(_take_batch, ind, a, ind, which, (0,), j, None, adjust_chunks={0: (int(count),)},
+                        dtype=a.dtype, meta=a._meta)
+
+
+def _take_batch(block, which, j):
+    return block[which == j]
 
 
 # ---------------------------------------------------------------- data parallel
 
 
-_WORKER_GRADS = {}     # per process (a worker's): token -> value_and_grad of the loss
+_WORKER_GRADS = {}     # per process (a worker's): (token, plan) -> value_and_grad of the loss
 
 
-def _chunk_value_and_grad(token, fn, wrt, args, slots, weight, *chunks):
+def _chunk_value_and_grad(token, plan, fn, wrt, args, slots, weight, *chunks):
     """On a worker: the loss and its gradients on one chunk of the data, by
-    s2sad's NumPy code (planned from the chunk's second call on in this
-    process), scaled by ``weight``."""
-    vg = _WORKER_GRADS.get(token)
+    s2sad's NumPy code (with ``plan``, its planned variant from a chunk
+    shape's second call on in this process), scaled by ``weight``."""
+    vg = _WORKER_GRADS.get((token, plan))
     if vg is None:
         from s2sad.api import value_and_grad
-        vg = _WORKER_GRADS[token] = value_and_grad(_with_source(*fn), wrt=wrt)
+        vg = _WORKER_GRADS[token, plan] = value_and_grad(_with_source(*fn), wrt=wrt, plan=plan)
     args = list(args)
     for i, c in zip(slots, chunks):
         args[i] = c
@@ -128,8 +217,11 @@ def _combine(*parts):
 class DataParallel:
     """``data_parallel(f, wrt)``: the gradient of a loss that is a mean (or
     sum) over the examples, as a sum of per-chunk gradients computed on the
-    workers by s2sad's own NumPy code (its planned, allocation-free variant
-    after a worker's first chunks).
+    workers by s2sad's own NumPy code: its planned, allocation-free variant
+    when the data comes chunked as in one of the last calls (the same data,
+    or batches of one shape); the generic code when the chunking is new
+    (the batches of ``minibatches``, whose chunks change size every call:
+    no plan and workspace is made on the workers for shapes met once).
 
     ``f(params..., data...)``: the arguments that are Dask arrays are the
     data (chunked alike along axis 0, whole rows per chunk); the others are
@@ -157,6 +249,7 @@ class DataParallel:
         code = fn.__code__
         self._token = f"{fn.__module__}.{fn.__qualname__}:{hash((code.co_code, code.co_consts))}:{self.wrt}"
         self._samples = {}
+        self._chunkings = []     # the row counts per chunk of the last calls' data
         self.last_reduction = None
 
     def __call__(self, *args):
@@ -195,9 +288,11 @@ class DataParallel:
         fn_d = delayed(_source_of(self.fn), pure=True)
         params = delayed(_placeholders(args, slots), pure=True)     # one key: sent once to each worker
         task = delayed(_chunk_value_and_grad, pure=True, nout=2)
+        plan = chunks in self._chunkings
+        self._chunkings = [chunks] + [c for c in self._chunkings if c != chunks][:7]
         for k, rows in enumerate(chunks):
             w = rows / n if reduction == "mean" else 1.0
-            parts.append(task(self._token, fn_d, self.wrt, params,
+            parts.append(task(self._token, plan, fn_d, self.wrt, params,
                               slots, w, *[b[k] for b in blocks]))
         while len(parts) > 1:
             parts = [delayed(_combine, pure=True)(*parts[j:j + self.split_every])

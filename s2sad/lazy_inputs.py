@@ -186,8 +186,14 @@ def finish(gf, res, args):
         template = (_Keep(value) if i is None else _Slot(i), grads(gs))
     else:
         template = grads(res)
-    done = dask.compute(*pending) if pending else ()
-    values = [conv(v) for conv, v in zip(fill, done)]
+    try:
+        done = dask.compute(*pending) if pending else ()
+        values = [conv(v) for conv, v in zip(fill, done)]
+    finally:
+        # walk refers to itself (a cycle): emptied, ``pending`` no longer keeps
+        # the lazy results, and the inputs they were computed from (data
+        # persisted on workers), alive until Python's cyclic GC runs
+        pending.clear()
     return _fill(template, values)
 
 

@@ -110,6 +110,26 @@ def test_numpy_parameters_get_numpy_gradients_in_one_graph(sync):
     np.testing.assert_allclose(gW2, hW, rtol=0, atol=1e-12)
 
 
+def test_a_call_on_dask_inputs_lets_them_go_at_once(sync):
+    # without waiting for Python's cyclic GC: data persisted on workers (a window of
+    # minibatches) would stay there until the next full collection
+    import gc
+    import weakref
+    X = (da.arange(4000, chunks=1000).astype(float)[:, None] * np.ones(4)).persist()
+    y = da.zeros(4000, chunks=1000)
+    chunk = next(v for v in dict(X.__dask_graph__()).values() if isinstance(v, np.ndarray))
+    alive = weakref.ref(chunk)
+    del chunk
+    gc.disable()
+    try:
+        gW, gb = s2sad.grad(logistic, wrt=(0, 1))(np.zeros(4), 0.0, X, y)
+        del X
+        assert alive() is None
+    finally:
+        gc.enable()
+    assert type(gW) is np.ndarray and type(gb) is float
+
+
 def test_dask_inputs_keep_lazy_gradients_and_float32(sync):
     Xn, yn, X, y = _data(n=600, d=3, chunk=200)
     x = np.float32([0.5, -1.0, 2.0])
@@ -207,6 +227,44 @@ def test_minibatches_shuffle_every_row_once_per_epoch(sync):
         next(s2sad.dask.minibatches(np.ones((4, 2)), np.ones(4), batch=2))
 
 
+def test_minibatches_take_rows_chunk_by_chunk_and_drop_each_window(sync):
+    n, c = 1000, 100
+    X = (da.arange(n, chunks=c).astype(float)[:, None] * np.ones((1, 4))).rechunk((c, 2))
+    y = da.arange(n, chunks=c).astype(float)
+    batches = list(s2sad.dask.minibatches(X, y, batch=64, seed=1, window=3))
+    # windows of 300, 300, 300 and 100 rows: batches of 64 rows, each window's last one shorter
+    assert [b[1].shape[0] for b in batches] == [64, 64, 64, 64, 44] * 3 + [64, 36]
+    rows = []
+    for k, (Xb, yb) in enumerate(batches):     # computed after the generator has moved on: still valid
+        assert Xb.chunks[0] == yb.chunks[0] and len(Xb.chunks[0]) <= 3 and Xb.chunks[1] == (2, 2)
+        xb, ybn = dask.compute(Xb, yb)
+        np.testing.assert_array_equal(xb, ybn[:, None] * np.ones((1, 4)))
+        src = [set(p.astype(int) // c) for p in np.split(ybn, np.cumsum(Xb.chunks[0])[:-1])]
+        assert all(len(s) == 1 for s in src)                    # a batch's chunk: rows of one chunk
+        assert [min(s) for s in src] == sorted({min(s) for s in src})
+        last = k in (4, 9, 14, 16)
+        # the last batch of a window holds its own rows (persisted): nothing refers to the window
+        assert (len(dict(Xb.__dask_graph__())) == Xb.npartitions) == last, k
+        rows.extend(ybn.astype(int).tolist())
+    assert sorted(rows) == list(range(n))
+    # an empty chunk: a window of no rows gives no batch
+    Xe = da.from_array(np.arange(600.0).reshape(200, 3), chunks=((100, 0, 100), (3,)))
+    ye = da.from_array(np.arange(200.0), chunks=((100, 0, 100),))
+    got = [int(v) for Xb, yb in s2sad.dask.minibatches(Xe, ye, batch=64, seed=0, window=1) for v in yb.compute()]
+    assert sorted(got) == list(range(200))
+
+
+def test_minibatches_tasks_carry_no_row_indices(sync):
+    import pickle
+    X, y = da.zeros((400_000, 2), chunks=(100_000, 2)), da.zeros(400_000, chunks=100_000)
+    Xb, yb = next(s2sad.dask.minibatches(X, y, batch=100_000, seed=0, window=2))
+    assert Xb.shape == (100_000, 2) and len(Xb.chunks[0]) == 2
+    # the window (and its rows' batch numbers) are persisted: NumPy arrays in the graph; the
+    # batch's tasks name their batch, not its 100,000 row numbers (sent, and logged, every step)
+    tasks = [v for v in dict(Xb.__dask_graph__()).values() if not isinstance(v, np.ndarray)]
+    assert tasks and sum(len(pickle.dumps(t)) for t in tasks) < 20_000
+
+
 def penalised(W, b, X, y):
     return logistic(W, b, X, y) * X.shape[0] + np.sum(W * W)
 
@@ -243,6 +301,28 @@ def test_data_parallel_sums_chunk_gradients_exactly(sync):
         dp(W, b, X, y.rechunk(1000))
     with pytest.raises(s2sad.ArgumentError, match="`y` does not hold the examples of `X`"):
         dp(W, b, X, y[:4000])
+
+
+def test_data_parallel_plans_only_chunkings_that_repeat(sync):
+    from s2sad.dask import _WORKER_GRADS
+    Xn, yn, X, y = _data(n=4000, d=8, chunk=500)
+    W, b = np.linspace(-0.3, 0.3, 8), 0.1
+    dp = s2sad.dask.data_parallel(logistic, wrt=(0, 1))
+    for _ in range(3):                      # the same chunks every call: the planned variant
+        dp(W, b, X, y)
+    planned = _WORKER_GRADS[dp._token, True]
+    kept = dict(planned._plans)
+    assert any(kept.values())
+    # chunkings met once each (as minibatches' batches are), though a chunk of 7 rows comes twice:
+    # the generic code, no plan made for 7 rows
+    for lo, hi in ((0, 1007), (493, 1500), (7, 1000)):
+        v, (gW, gb) = dp.value_and_grad(W, b, X[lo:hi], y[lo:hi])
+        hW, hb = logistic_hand(W, b, Xn[lo:hi], yn[lo:hi])
+        assert np.abs(gW - hW).max() < 1e-13 and abs(gb - hb) < 1e-13
+    assert planned._plans == kept
+    for _ in range(2):                      # that chunking again: planned (on s2sad's second call)
+        dp(W, b, X[7:1000], y[7:1000])
+    assert len(planned._plans) > len(kept)
 
 
 def test_s2sad_imports_without_dask(tmp_path):
@@ -350,3 +430,33 @@ def test_localcluster_data_parallel(request, cluster):
     hW, hb = logistic_hand(W, b, Xn, yn)
     assert type(gW) is np.ndarray and type(gb) is float
     assert np.abs(gW - hW).max() < 1e-10 and abs(gb - hb) < 1e-10
+
+
+def _window_chunks(dask_worker, rows, w):
+    """On a worker: how many chunks of X (``rows`` x d) and of y it holds,
+    and whether each X chunk's y (X @ w) is held beside it."""
+    held = {id(v): v for v in list(dask_worker.data.values()) if getattr(v, "shape", (0,))[:1] == (rows,)}
+    xs = [v for v in held.values() if v.ndim == 2]
+    ys = [v for v in held.values() if v.ndim == 1 and v.dtype.kind == "f"]     # (not the rows' batch numbers)
+    return len(xs), len(ys), all(any(np.allclose(x @ w, v) for v in ys) for x in xs)
+
+
+@pytest.mark.slow
+def test_localcluster_minibatches_place_one_chunk_per_worker(request, cluster):
+    _slow(request)
+    n, d, c = 40_000, 8, 5000
+    w = np.linspace(-1.0, 1.0, d)
+    X = da.random.default_rng(7).standard_normal((n, d), chunks=(c, d))
+    y = X @ w                         # y's chunks are computed from X's (and from w, a key of its own)
+    workers = sorted(cluster.scheduler_info()["workers"])
+    steps = 0
+    for Xb, yb in s2sad.dask.minibatches(X, y, batch=4000, seed=2, window=2):
+        xb, ybn = dask.compute(Xb, yb)
+        assert np.allclose(xb @ w, ybn)
+        held = cluster.run(_window_chunks, rows=c, w=w)
+        assert sorted(held) == workers
+        # each worker: one chunk of the window, its X and its y together (none copied, the
+        # previous window dropped)
+        assert all(h == (1, 1, True) for h in held.values()), held
+        steps += 1
+    assert steps == 12                    # 4 windows of 10,000 rows: batches of 4000, 4000, 2000
