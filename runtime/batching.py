@@ -19,6 +19,7 @@ import numpy as np
 from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape
 from .errors import S2SadError
 from .namespaces import dtype_kind
+from .views import ZeroDimLanes
 
 
 class BatchError(S2SadError, ValueError):
@@ -69,6 +70,8 @@ def b_out(y, axis, n):
     nd = np.ndim(y)
     if not -nd <= axis < nd:
         raise BatchError(f"vmap: out_axes={axis}, but the output has only {nd} axes (batch included)")
+    if type(y) is ZeroDimLanes:
+        y = y.view(np.ndarray)
     return y if axis in (0, -nd) else np.moveaxis(y, 0, axis)
 
 
@@ -139,6 +142,8 @@ def b_broadcast(v, n):
         return np.full(n, v)
     out = np.empty_like(v, shape=(n,) + _shape(v))
     out[...] = v
+    if type(v) is np.ndarray and v.ndim == 0:
+        return out.view(ZeroDimLanes)     # each example's value stays a 0-d array, which x += y writes into
     return out
 
 
@@ -170,6 +175,8 @@ def lane(v, b):
         return _same_sequence(v, items)
     if type(v) is Like:
         return like_shape(v, tuple(v.shape[1:]))
+    if type(v) is ZeroDimLanes:
+        return v.view(np.ndarray)[b, ...]       # a 0-d array (a view), as the example holds
     return v[b]
 
 
@@ -246,7 +253,7 @@ def b_is_array(x, xb):
     """``is_array`` of one example: a batched number (one per lane) is a
     number, immutable, as ``x[i]`` of a NumPy array is."""
     from .views import is_array
-    return is_array(x) and (not xb or np.ndim(x) > 1)
+    return is_array(x) and (not xb or np.ndim(x) > 1 or type(x) is ZeroDimLanes)
 
 
 def b_numel(x):

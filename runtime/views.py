@@ -26,9 +26,29 @@ import numpy as np
 from .namespaces import dtype_kind
 
 
+class ZeroDimLanes(np.ndarray):
+    """A batched value whose lanes are 0-d arrays (``vmap`` of a 0-d array
+    that is the same in every example, made batched): mutable in each
+    example, where a batched value of one number per lane is a number
+    (``x[i]`` of a NumPy array).  ``x += y`` in an example writes into
+    it.  Arithmetic on it gives plain arrays, as it gives numbers on 0-d
+    arrays; views and copies keep the kind."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        base = tuple(a.view(np.ndarray) if isinstance(a, ZeroDimLanes) else a for a in inputs)
+        if out is not None:
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, ZeroDimLanes) else o for o in out)
+        res = getattr(ufunc, method)(*base, **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out        # (x += y keeps x itself)
+        return res
+
+
 def own(x):
     """A copy of an argument the function writes into: the caller's object
     stays untouched (containers are copied with the arrays they hold)."""
+    if type(x) is ZeroDimLanes:
+        return x.copy()
     if is_array(x):
         return np.array(x, copy=True)
     if isinstance(x, list):

@@ -506,3 +506,41 @@ def test_row_read_in_a_loop_stays_a_view():
     got = s2sad.vmap(s2sad.grad(row_view_then_zeroed))(xs.copy())
     np.testing.assert_allclose(got, want)
     np.testing.assert_allclose(s2sad.vmap(row_view_then_zeroed)(xs.copy()), 0.0)
+
+
+# ------------------------------------------------ 0-d arrays written in place
+
+def _zero_d_accumulator(s):
+    a = np.zeros(())
+    b = a
+    b += s
+    return a * 2.0
+
+
+def _scales_a_shared_zero_d(x, s):
+    e = x
+    e *= np.sin(s)
+    return np.sum(x * x) + s
+
+
+def test_a_zero_d_array_written_in_place_by_each_example_stays_an_array():
+    """A 0-d array the same in every example, written in place by a value
+    that differs between them: each example's array changes (as ``x += y``
+    changes a 0-d array in Python), where a batched number would only be
+    rebound; vmap gave the unchanged value (the fuzzer, seed 32154)."""
+    S = np.array([0.1, 0.2, 0.3])
+    got = s2sad.vmap(_zero_d_accumulator)(S)
+    np.testing.assert_allclose(got, [_zero_d_accumulator(s) for s in S], rtol=1e-14)
+    assert type(got) is np.ndarray
+    x = np.array(0.7)
+    got = s2sad.vmap(_scales_a_shared_zero_d, in_axes=(None, 0))(x.copy(), S)
+    np.testing.assert_allclose(got, [_scales_a_shared_zero_d(x.copy(), s) for s in S], rtol=1e-14)
+    assert x == 0.7                      # the caller's array is not written
+    g = s2sad.grad(_scales_a_shared_zero_d, wrt=(0, 1))
+    gx, gs = s2sad.vmap(g, in_axes=(None, 0))(x.copy(), S)
+    want = [g(x.copy(), s) for s in S]
+    np.testing.assert_allclose(gx, [w[0] for w in want], rtol=1e-12)
+    np.testing.assert_allclose(gs, [w[1] for w in want], rtol=1e-12)
+    fd = [(_scales_a_shared_zero_d(x.copy(), s + 1e-6) - _scales_a_shared_zero_d(x.copy(), s - 1e-6)) / 2e-6
+          for s in S]
+    np.testing.assert_allclose(gs, fd, rtol=1e-6)
