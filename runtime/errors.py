@@ -105,7 +105,9 @@ class InputMutationError(S2SadError):
 class DerivativeDomainError(S2SadError, ArithmeticError):
     """Python raised evaluating a derivative the function itself did not
     need (``x ** 0.5`` at ``x = 0.0``: the derivative is infinite, and
-    Python floats raise where NumPy gives ``inf``)."""
+    Python floats raise where NumPy gives ``inf``).  The error raised is
+    also of the class Python raised (``ZeroDivisionError``, ``ValueError``:
+    ``s2sad.errors.derivative_domain_error``)."""
 
 
 class ArgumentError(S2SadError, TypeError):

@@ -110,9 +110,30 @@ def derivative_domain_error(e, origin):
     path, function = origin
     if os.path.basename(path) == filename:
         filename = path
-    return DerivativeDomainError(
+    return _domain_error_class(type(e))(
         f"the derivative of this line cannot be evaluated here: {type(e).__name__}: {e}",
         filename=filename, lineno=lineno, line=linecache.getline(filename, lineno) or None, function=function,
         hint="the function has an infinite or undefined derivative at these inputs (x ** 0.5 or math.sqrt(x) "
              "at x = 0, math.log(x) at 0): Python floats raise where NumPy gives inf or nan; keep the "
              "inputs off that point, or pass NumPy values (np.float64) to get NumPy's inf/nan")
+
+
+_DOMAIN_CLASSES = {}
+
+
+def _domain_error_class(cls):
+    """:class:`DerivativeDomainError` that is also a ``cls``
+    (``ZeroDivisionError``, ``ValueError``...): code catching what Python
+    raised catches it still."""
+    t = _DOMAIN_CLASSES.get(cls)
+    if t is None:
+        t = _DOMAIN_CLASSES[cls] = type("DerivativeDomainError", (DerivativeDomainError, cls),
+                                        {"__module__": DerivativeDomainError.__module__,
+                                         "__reduce__": lambda self: (_rebuilt_domain_error, (cls, str(self)))})
+    return t
+
+
+def _rebuilt_domain_error(cls, text):
+    """An unpickled :func:`_domain_error_class` error (one made by a
+    worker process, say), its message as it was."""
+    return _domain_error_class(cls)(text)
