@@ -477,3 +477,24 @@ def test_the_tapes_of_a_second_call_start_empty():
     want = s2sad.grad(triangle, wrt=(0, 1))(x, -0.2)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-10)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-10)
+
+
+def damped_wave(u0, c, steps):
+    u = u0.copy()
+    v = np.zeros_like(u0)
+    n = u.shape[0]
+    for t in range(steps):
+        for j in range(1, n - 1):
+            v[j] = 0.99 * v[j] + c * (u[j + 1] - 2.0 * u[j] + u[j - 1])
+        for j in range(1, n - 1):
+            u[j] = u[j] + 0.1 * v[j]
+    return np.sum(u * u) + 0.5 * np.sum(v * v)
+
+
+def test_an_array_made_by_zeros_like_is_followed():
+    """``np.zeros_like(u0)`` has ``u0``'s shape and dtype: its elements are
+    float64 numbers, saved in array tapes and indexed in place (the
+    analyses stopped at it, and every saved element went to a list)."""
+    df = _check(damped_wave, (RNG.standard_normal(12), 0.2, 4), (0, 1))
+    src = df.compiled_source
+    assert ".append(" not in src and "_nb_copy_slot" not in src and "v_adj[j] = 0.0" in src, src

@@ -254,6 +254,9 @@ def _call(e, t):
                 return TOP
             s = shape_of(e.args[k], t)
             return s if _pending(s) or known(s) else TOP
+    if f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like) and e.args and not e.kwargs:
+        s = shape_of(e.args[0], t)
+        return s if _pending(s) or known(s) else TOP
     if f is _rt.copy_slot and len(e.args) == 2:
         return _subscript(N.Sub(e.args[0], e.args[1]), t)      # (a copy of the same shape)
     if (f is _rt.index_accumulate or f is _rt.index_accumulate_inplace) and len(e.args) == 4:
