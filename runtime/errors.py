@@ -24,19 +24,42 @@ def def_location(fn):
                 line=linecache.getline(code.co_filename, code.co_firstlineno) or None)
 
 
-_GENERATED_COMMENT = re.compile(r"#\s+(?:adjoint of\s+)?[^\s:]+:(\d+)\s")
+# a comment naming the line a generated statement comes from: the user's
+# file (``# f.py:12  ...``, ``# adjoint of f.py:12  ...``) or, in code
+# generated from generated code (hvp, grad of grad), the generated file
+# (``# <s2sad f.py:loss:grad>:7  ...``)
+_GENERATED_COMMENT = re.compile(r"#\s+(?:adjoint of\s+)?(<s2sad .*?>|[^\s:]+):(\d+)\s")
+
+
+def commented_source(line_text, lineno, generated=True):
+    """``(file, line)`` that the comment at or above line ``lineno`` of
+    generated code names, or None; ``line_text(i)`` is generated line ``i``
+    (from 1).  ``generated=False`` passes over comments naming generated
+    code."""
+    for i in range(lineno, 0, -1):
+        m = _GENERATED_COMMENT.match(line_text(i).strip())
+        if m and (generated or not m.group(1).startswith("<s2sad ")):
+            return m.group(1), int(m.group(2))
+    return None
 
 
 def commented_user_line(line_text, lineno):
     """The user's line that the comment at or above line ``lineno`` of
     generated code names (``# file.py:12  ...``, ``# adjoint of
-    file.py:12  ...``), or None; ``line_text(i)`` is generated line ``i``
-    (from 1)."""
-    for i in range(lineno, 0, -1):
-        m = _GENERATED_COMMENT.match(line_text(i).strip())
-        if m:
-            return int(m.group(1))
-    return None
+    file.py:12  ...``), or None."""
+    at = commented_source(line_text, lineno, generated=False)
+    return None if at is None else at[1]
+
+
+def innermost_generated(tb):
+    """``(file, line)`` of the innermost frame of generated code a
+    traceback passed, or None."""
+    where = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<s2sad "):
+            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return where
 
 
 class S2SadError(Exception):

@@ -32,7 +32,7 @@ import types
 
 import numpy as np
 
-from .errors import S2SadError, commented_user_line
+from .errors import S2SadError, commented_user_line, innermost_generated
 
 __all__ = ["NamespaceError", "NumPyNames", "dtype_kind", "first_foreign", "foreign_namespace", "namespace_of_args",
            "namespace_token", "runtime_over"]
@@ -538,11 +538,7 @@ def located_namespace_errors(fn):
 def _at_user_line(e, fn):
     """``e`` at the user's line of the innermost generated frame it passed
     (``fn.__s2sad_origin__``: the user's file and function)."""
-    tb, where = e.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<s2sad "):
-            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
-        tb = tb.tb_next
+    where = innermost_generated(e.__traceback__)
     origin = getattr(fn, "__s2sad_origin__", None)
     if where is None or origin is None:
         return e

@@ -10,7 +10,8 @@ import re
 
 from s2sad_runtime.errors import (  # noqa: F401
     ArgumentError, DerivativeDomainError, InputMutationError, NoRuleError, NonDifferentiableInputError,
-    NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError, commented_user_line,
+    NonScalarOutputError, ResolutionError, S2SadError, UnsupportedSyntaxError, commented_source, commented_user_line,
+    innermost_generated,
 )
 
 
@@ -74,10 +75,6 @@ def _user_line(src, lineno):
 
 # ------------------------------------------------- errors in derivative code
 
-# a comment naming the line a generated statement comes from: the user's
-# file (``# f.py:12  ...``) or, in code generated from generated code (hvp,
-# grad of grad), the generated file (``# <s2sad f.py:loss:grad>:7  ...``)
-_FROM_LINE = re.compile(r"#\s+(?:adjoint of\s+)?(<s2sad .*?>|[^\s:]+):(\d+)\s")
 _DERIVATIVE_TARGET = re.compile(r"\s*(\w+(?:_adj|_tan))\s*[+\-*/]?=")
 
 
@@ -90,23 +87,18 @@ def derivative_domain_error(e, origin):
     ``origin``: the user's (file, function)."""
     if isinstance(e, S2SadError) or (isinstance(e, ValueError) and str(e) != "math domain error"):
         return None
-    tb, where = e.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<s2sad "):
-            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
-        tb = tb.tb_next
+    where = innermost_generated(e.__traceback__)
     if where is None or not _DERIVATIVE_TARGET.match(linecache.getline(*where)):
         return None
     filename, lineno = where
     for _ in range(8):          # through each level of generated code to the user's line
-        lines = linecache.getlines(filename)
-        m = next((m for m in (_FROM_LINE.match(lines[i].strip()) for i in range(min(lineno, len(lines)) - 1, -1, -1))
-                  if m), None)
-        if m is None:
-            return None
-        filename, lineno = m.group(1), int(m.group(2))
         if not filename.startswith("<s2sad "):
             break
+        lines = linecache.getlines(filename)
+        at = commented_source(lambda i: lines[i - 1], min(lineno, len(lines)))
+        if at is None:
+            return None
+        filename, lineno = at
     path, function = origin
     if os.path.basename(path) == filename:
         filename = path
