@@ -512,14 +512,9 @@ def _transpose_adjoint(g, axes):
 
 
 @register_jitable(no_cfunc_wrapper=True)
-def _range_len(a, b, s):
-    return max((b - a + s - (1 if s > 0 else -1)) // s, 0)
-
-
-@register_jitable(no_cfunc_wrapper=True)
 def range_len(a, b, s):
     """How many values ``range(a, b, s)`` has."""
-    return _range_len(a, b, s)
+    return max((b - a + s - (1 if s > 0 else -1)) // s, 0)
 
 
 @register_jitable(no_cfunc_wrapper=True)
@@ -539,13 +534,13 @@ def tape_reserve(tape, top, more):
 def rev_start(a, b, s):
     """The last value of ``range(a, b, s)`` (``a - s`` when it is empty),
     where ``range(rev_start(a, b, s), a - s, -s)`` counts it down."""
-    return a + (_range_len(a, b, s) - 1) * s
+    return a + (range_len(a, b, s) - 1) * s
 
 
 @register_jitable(no_cfunc_wrapper=True)
 def range_cut(a, b, s, cut):
     """A stop ``b2`` with ``range(a, b2, s) == range(a, b, s)[:cut]``."""
-    n = _range_len(a, b, s)
+    n = range_len(a, b, s)
     m = min(n, cut) if cut >= 0 else max(n + cut, 0)
     return a + m * s
 

@@ -48,7 +48,8 @@ SHAPE_ONLY = {_rt.like: (0,), _rt.zeros_like: (0,), _rt.unbroadcast: (1,), _rt.b
               _rt.sum_adjoint: (1,), _rt.mean_adjoint: (1,)}
 _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.dot, np.vdot}
 _INT_BUILTINS = {builtins.len, builtins.int}
-_LIKE_ARRAY = (np.zeros_like, np.ones_like, np.empty_like, np.full_like)
+# NumPy constructors of an array like their first argument (without keywords)
+LIKE_ARRAY = (np.zeros_like, np.ones_like, np.empty_like, np.full_like)
 
 
 def scalar_types(fdef, arg_types):
@@ -252,7 +253,7 @@ def _call(e, types, pushes):
             return ("s", None) if is_scalar(t) else TOP
     if f is _rt.copy_slot and len(e.args) == 2:
         return _subscript(N.Sub(e.args[0], e.args[1]), types, pushes)
-    if f in _LIKE_ARRAY and e.args and not e.kwargs:
+    if f in LIKE_ARRAY and e.args and not e.kwargs:
         t = _expr(e.args[0], types, pushes)         # an array of the same kind, dtype and shape
         return t if t is None or t[0] == "a" else TOP
     args = [_expr(a, types, pushes) for a in e.args]

@@ -30,7 +30,7 @@ import numpy as np
 
 import s2sad_runtime as _rt
 from s2sad.analysis.prims import is_static, static_value
-from s2sad.analysis.scalar_types import NONE, TOP, is_range, is_scalar, join_known, start_unknown
+from s2sad.analysis.scalar_types import LIKE_ARRAY, NONE, TOP, is_range, is_scalar, join_known, start_unknown
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import iter_stmts, targets
 
@@ -254,7 +254,7 @@ def _call(e, t):
                 return TOP
             s = shape_of(e.args[k], t)
             return s if _pending(s) or known(s) else TOP
-    if f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like) and e.args and not e.kwargs:
+    if f in LIKE_ARRAY and e.args and not e.kwargs:
         s = shape_of(e.args[0], t)
         return s if _pending(s) or known(s) else TOP
     if f is _rt.copy_slot and len(e.args) == 2:

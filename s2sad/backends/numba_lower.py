@@ -161,8 +161,9 @@ class _Lowering:
                 continue
             np_ = N.Static("np", np)
             self.globals["np"] = np
-            size = N.Const(a.per_iteration if a.loop is None else 16)
-            inits += [N.Assign(N.Name(t), N.Call(N.Attr(np_, "empty"), (size,), (("dtype", N.Attr(np_, a.dtype if a.dtype != "bool" else "bool_")),))),
+            size = N.Const(a.per_iteration if a.loop is None else 16)     # (a loop reserves room before it runs)
+            dtype = N.Attr(np_, "bool_" if a.dtype == "bool" else a.dtype)
+            inits += [N.Assign(N.Name(t), N.Call(N.Attr(np_, "empty"), (size,), (("dtype", dtype),))),
                       N.Assign(self.top(slot), N.Const(0))]
         nfixed = len(fdef.params) - len(fdef.defaults)
         params = fdef.params[:nfixed] + list(self.data) + fdef.params[nfixed:]
@@ -305,12 +306,7 @@ class _Lowering:
         if not (isinstance(rng, N.Call) and isinstance(rng.func, N.Static) and rng.func.obj is builtins.range
                 and 1 <= len(rng.args) <= 3 and not rng.kwargs):
             self.fail("`reversed` of something other than a range")
-        args = [self.expr(a) for a in rng.args]
-        if len(args) == 1:
-            args = [N.Const(0)] + args
-        if len(args) == 2:
-            args.append(N.Const(1))
-        a, b, s = args
+        a, b, s = (self.expr(x) for x in range_args(rng))
         if cut is not None:
             b = N.Call(self.helper("range_cut"), (a, b, s, self.expr(cut)))
         if isinstance(s, N.Const) and type(s.value) is int and s.value == 1:

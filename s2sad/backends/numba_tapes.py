@@ -27,7 +27,7 @@ import builtins
 
 from s2sad.analysis.scalar_types import expr_type, is_scalar, saves_untaped
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import walk
+from s2sad.ir.visit import head_exprs, walk
 
 _DTYPES = ("float64", "int64", "bool")
 
@@ -56,7 +56,7 @@ def array_slots(body, types, untaped):
                     continue
                 t = expr_type(s.value, types)
                 pushes.setdefault(s.slot, []).append((loop, t[1] if is_scalar(t) else None))
-            for e in _exprs(s):
+            for e in head_exprs(s):
                 for x in walk(e):
                     if isinstance(x, N.Pop) and not (isinstance(s, N.Assign) and s.value is x):
                         bad.add(x.slot)
@@ -78,18 +78,6 @@ def array_slots(body, types, untaped):
             continue
         out[slot] = ArraySlot(ps[0][1], loops.pop(), len(ps))
     return out
-
-
-def _exprs(s):
-    if isinstance(s, N.Assign):
-        return (s.value, s.target)
-    if isinstance(s, (N.Eval, N.Return, N.Push)):
-        return (s.value,)
-    if isinstance(s, (N.If, N.While)):
-        return (s.test,)
-    if isinstance(s, N.For):
-        return (s.iter,)
-    return ()
 
 
 def _range_loop(s):
