@@ -19,7 +19,7 @@ import numpy as np
 from .core import _PY_SCALARS, ZERO, Like, _same_sequence, _shape
 from .errors import S2SadError
 from .namespaces import dtype_kind
-from .views import ZeroDimLanes
+from .views import ZeroDimLanes, is_array
 
 
 class BatchError(S2SadError, ValueError):
@@ -252,7 +252,6 @@ def b_ndim(x):
 def b_is_array(x, xb):
     """``is_array`` of one example: a batched number (one per lane) is a
     number, immutable, as ``x[i]`` of a NumPy array is."""
-    from .views import is_array
     return is_array(x) and (not xb or np.ndim(x) > 1 or type(x) is ZeroDimLanes)
 
 

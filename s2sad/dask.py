@@ -124,8 +124,7 @@ def _persist_window(parts, placed):
     chunk there)."""
     client = _client()
     if client is None:
-        import dask
-        flat = dask.persist(*[a for p in parts for a in p])    # one graph: shared work done once
+        flat = _persist([a for p in parts for a in p])     # one graph: shared work done once
         return [flat[k:k + 3] for k in range(0, len(flat), 3)], placed
     workers = sorted(client.nthreads()) or [None]
     out = []
