@@ -394,7 +394,8 @@ def run(names, rounds):
         info = nb.backend_info
         cached, hit, steady = _cached_process_seconds(name)
         rows.append((name, label, {m: statistics.median(v) for m, v in times.items()}, first,
-                     info["compile_seconds"], (cached, steady), hit, info["backend"]))
+                     info["compile_seconds"], (cached, steady), hit,
+                     f"{info['backend']} (LLVM -O{info['llvm_opt']})" if info.get("llvm_opt") else info["backend"]))
         print(f"  {name}: done", file=sys.stderr)
     return rows, startup, _numba_floor_seconds()
 

@@ -275,3 +275,49 @@ def test_draws_from_numpys_global_generator_stay_python(f, extra):
     # the same draws as the Python backend, and the value is the sum of the gradient (x = 1)
     _same(got[1], want[1])
     assert got[0] == pytest.approx(want[0]) and got[0] == pytest.approx(float(np.sum(got[1])))
+
+
+def test_a_signature_multiplying_matrices_compiles_at_llvm_O1_and_numba_keeps_its_level(monkeypatch):
+    # its time is BLAS's: -O1 leaves out LLVM's vectoriser, which costs the
+    # LSTM 10 s of compile and buys nothing there (docs/performance.md)
+    from numba.core import codegen, config
+    seen = []
+    optimize = codegen.CPUCodeLibrary._optimize_final_module
+
+    def spy(self):
+        seen.append(int(config.OPT))
+        return optimize(self)
+
+    monkeypatch.setattr(codegen.CPUCodeLibrary, "_optimize_final_module", spy)
+    before = config.OPT
+    W = 0.3 * RNG.standard_normal((5, 5))
+    h = RNG.standard_normal((5, 3))
+    df = s2sad.grad(_recurrent, backend="numba")
+    _same(df(W, h), s2sad.grad(_recurrent)(W, h))
+    assert df.backend_info["backend"] == "numba" and df.backend_info["llvm_opt"] == min(1, int(before))
+    assert "LLVM -O1" in df.compiled_source
+    assert seen and set(seen) == {min(1, int(before))}
+    assert config.OPT is before
+    seen.clear()
+    x = RNG.standard_normal(5)                    # matrix times vector: Numba's own level
+    _same(df(W, x), s2sad.grad(_recurrent)(W, x))
+    assert df.backend_info["llvm_opt"] == int(before)
+    assert "LLVM -O1" not in df.compiled_source
+    assert seen and set(seen) == {int(before)}
+
+
+def test_the_llvm_level_is_restored_after_a_failed_compile_and_never_raised():
+    from numba.core import config
+    from s2sad.backends.numba_cache import llvm_opt
+    before = config.OPT
+    with pytest.raises(RuntimeError):
+        with llvm_opt(1):
+            assert int(config.OPT) == min(1, int(before))
+            raise RuntimeError
+    assert config.OPT is before
+    config.OPT = type(before)(0)
+    try:
+        with llvm_opt(1):
+            assert int(config.OPT) == 0           # NUMBA_OPT=0 stays 0
+    finally:
+        config.OPT = before

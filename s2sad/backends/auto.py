@@ -18,23 +18,31 @@ def prefers_numba(fdef, args=None):
     compiled function asks again per signature)."""
     if not any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body)):
         return False
+    return not multiplies_matrices(fdef, args)
+
+
+def multiplies_matrices(fdef, args=None):
+    """Does ``fdef`` (called with ``args``) multiply a matrix by a matrix:
+    a product with no vector operand, or a contraction whose ranks are not
+    followed (``einsum``, ``tensordot``, ``solve``...)?  Its time is then
+    BLAS's.  Without ``args`` plain products do not count (ranks unknown)."""
     shapes = _shapes(fdef, args) if args is not None else None
     for s in iter_stmts(fdef.body):
         for e in head_exprs(s):
             for x in walk(e):
                 if isinstance(x, N.BinOp) and x.op == "MatMult":
                     if shapes is not None and not _has_vector(shapes, x.left, x.right):
-                        return False
+                        return True
                     continue
                 if isinstance(x, N.Call) and isinstance(x.func, N.Attr) and x.func.attr in _MATMUL_ADJOINTS:
                     if shapes is not None and not _has_vector(shapes, *x.args[1:3]):
-                        return False
+                        return True
                     continue
                 if isinstance(x, N.Attr) and x.attr in _PRODUCTS:
-                    return False
+                    return True
                 if isinstance(x, N.Static) and getattr(x.obj, "__name__", None) in _PRODUCTS:
-                    return False
-    return True
+                    return True
+    return False
 
 
 def _shapes(fdef, args):

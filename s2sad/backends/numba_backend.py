@@ -27,8 +27,8 @@ import time
 import warnings
 
 from s2sad.analysis.prims import static_value
-from s2sad.backends.auto import prefers_numba
-from s2sad.backends.numba_cache import HEADER, jit, load
+from s2sad.backends.auto import multiplies_matrices, prefers_numba
+from s2sad.backends.numba_cache import BLAS_BOUND_OPT, HEADER, jit, llvm_opt, load
 from s2sad.backends.numba_loops import has_loops, split, statics
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key as _typeof_key, with_defaults
 from s2sad.ir import render as R
@@ -141,7 +141,8 @@ class NumbaFunction:
         self._variants = {}         # signature -> _Variant, or a fallback message (runs the Python code)
         self._loops = None          # the _Loops variant of a function with checkpointed loops (or its message)
         self.info = {"backend": "numba", "compile_seconds": 0.0, "fallback": None, "signatures": 0,
-                     "cached": None, "module": None, "ran": None}     # ran: the backend of the last call
+                     "cached": None, "module": None, "ran": None,       # ran: the backend of the last call
+                     "llvm_opt": None}
         self.compiled_source = None
 
     def __getattr__(self, name):
@@ -176,7 +177,10 @@ class NumbaFunction:
             low = lower(fdef, with_defaults(fdef, args))
         except Unsupported as e:
             return self._set_fallback(self._message(e.reason, e.where))
-        src = HEADER + R.source(low.fdef) + "\n"
+        opt = BLAS_BOUND_OPT if multiplies_matrices(fdef, with_defaults(fdef, args)) else None
+        note = (f"# Compiled at LLVM -O{opt}: its time is in products of matrices by matrices (BLAS).\n\n"
+                if opt is not None else "")
+        src = HEADER + note + R.source(low.fdef) + "\n"
         self.compiled_source = src
         mod, path = load(src, low.globals, self.label)
         fn = getattr(mod, low.fdef.name)
@@ -188,10 +192,12 @@ class NumbaFunction:
             from numba.core import errors as nerr
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", nerr.NumbaWarning)
-                var.nb.compile(tuple(numba.typeof(a) for a in full))
+                with llvm_opt(opt):
+                    var.nb.compile(tuple(numba.typeof(a) for a in full))
         except Exception as e:  # noqa: BLE001 - Numba's errors: reported, and the Python code runs
             return self._set_fallback(self._numba_message(e, src))
         self._done(var, time.perf_counter() - t0)
+        self.info["llvm_opt"] = min(3 if opt is None else opt, int(numba.config.OPT))
         return var
 
     def _partial(self):

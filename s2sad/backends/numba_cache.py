@@ -4,6 +4,7 @@ cache (``cache=True``) finds their machine code in a second process."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -79,3 +80,34 @@ def jit(fn, path):
     wrapper (a generated function is never a first-class function value)."""
     import numba
     return numba.njit(cache=path is not None, boundscheck=True, no_cfunc_wrapper=True)(fn)
+
+
+#: LLVM's optimisation level for a BLAS-bound signature.  Its time is in the
+#: products; -O1 leaves out the loop vectoriser and unroller, which cost the
+#: LSTM's gradient 10 of its 16 s of compile and bought nothing measurable
+#: (docs/performance.md, "Compile times").
+BLAS_BOUND_OPT = 1
+
+
+@contextlib.contextmanager
+def llvm_opt(level):
+    """Compile inside at LLVM ``-O{level}`` (never above the level Numba is
+    configured for, ``NUMBA_OPT``).  Numba reads ``numba.config.OPT`` each
+    time it builds a pass manager; the level is set and restored under
+    Numba's compiler lock, so no other thread's compile sees it.  ``None``:
+    Numba's own level."""
+    if level is None:
+        yield
+        return
+    from numba.core import config
+    from numba.core.compiler_lock import global_compiler_lock
+    with global_compiler_lock:
+        old = config.OPT
+        if int(old) <= level or not isinstance(old, int):
+            yield
+            return
+        config.OPT = type(old)(level)
+        try:
+            yield
+        finally:
+            config.OPT = old
