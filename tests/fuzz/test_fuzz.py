@@ -1,7 +1,7 @@
 """The differential fuzzer as a test: a fixed-seed batch of random programs
 through every check (``checks.run_checks``).
 
-* default: 30 programs (``--fuzz-n N``, ``--fuzz-seed S``, ``--fuzz-jobs J``);
+* default: 16 programs (``--fuzz-n N``, ``--fuzz-seed S``, ``--fuzz-jobs J``);
 * ``-m slow``: 300 programs;
 * ``--fuzz-n 10000``: the long mode.
 
@@ -16,7 +16,7 @@ import pytest
 
 from fuzz import runner
 
-DEFAULT_N = 30
+DEFAULT_N = 16
 SLOW_N = 300
 
 
