@@ -31,6 +31,12 @@ def def_location(fn):
 _GENERATED_COMMENT = re.compile(r"#\s+(?:adjoint of\s+)?(<s2sad .*?>|[^\s:]+):(\d+)\s")
 
 
+def names_source(comment):
+    """Is ``comment`` (a stripped line) a comment naming a source line,
+    ``# file.py:12  ...`` or ``# adjoint of file.py:12  ...``?"""
+    return _GENERATED_COMMENT.match(comment) is not None
+
+
 def commented_source(line_text, lineno, generated=True):
     """``(file, line)`` that the comment at or above line ``lineno`` of
     generated code names, or None; ``line_text(i)`` is generated line ``i``

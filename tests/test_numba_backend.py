@@ -328,3 +328,35 @@ def test_the_llvm_level_is_restored_after_a_failed_compile_and_never_raised():
             assert int(config.OPT) == 0           # NUMBA_OPT=0 stays 0
     finally:
         config.OPT = before
+
+
+def test_a_numba_error_above_the_first_source_comment_names_no_line():
+    # the note on LLVM's level above the code is not a comment naming a source line
+    from s2sad_runtime.errors import names_source
+    note = "# Compiled at LLVM -O1: its time is in products of matrices by matrices (BLAS)."
+    assert not names_source(note)
+    assert names_source("# f.py:12  y = W @ x") and names_source("# adjoint of <s2sad f:grad>:3  y = x")
+    src = "\n".join(['"""doc"""', note, "def g(x):", "    _tape1 = []", "    # f.py:2  y = x", "    return x"])
+    err = Exception(f'Cannot infer the type of variable _tape1\nFile "<s2sad numba f:grad>", line 4:')
+    msg = nbb.NumbaFunction(None, "f:grad", warn=False)._numba_message(err, src)
+    assert msg.startswith("the numba backend cannot compile this (Cannot infer"), msg
+    err = Exception(f'Cannot unify\nFile "<s2sad numba f:grad>", line 6:')
+    assert nbb.NumbaFunction(None, "f:grad", warn=False)._numba_message(err, src).startswith("f.py:2: ")
+
+
+def _matrix_out(W, X):
+    Y = X
+    for i in range(2):
+        Y = W @ Y
+    return Y
+
+
+def test_numbas_refusal_of_a_blas_bound_signature_names_the_users_line():
+    # (the note on LLVM's level above the code is not a source comment)
+    df = s2sad.grad(_matrix_out, backend="numba")
+    with pytest.warns(nbb.BackendFallbackWarning) as rec:
+        with pytest.raises(s2sad.errors.NonScalarOutputError):
+            df(RNG.standard_normal((3, 3)), RNG.standard_normal((3, 2)))
+    msg = str(rec[0].message)
+    assert msg.startswith("test_numba_backend.py:"), msg
+    assert "Compiled at" not in msg

@@ -32,6 +32,7 @@ from s2sad.backends.numba_cache import BLAS_BOUND_OPT, HEADER, jit, llvm_opt, lo
 from s2sad.backends.numba_loops import has_loops, split, statics
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key as _typeof_key, with_defaults
 from s2sad.ir import render as R
+from s2sad_runtime.errors import names_source
 
 
 class BackendFallbackWarning(UserWarning):
@@ -288,7 +289,7 @@ class NumbaFunction:
             n = int(m[-1][1]) - 1
             for i in range(min(n, len(lines) - 1), -1, -1):
                 s = lines[i].strip()
-                if s.startswith("# ") and ":" in s.split("  ", 1)[0]:
+                if names_source(s):
                     where = s[2:]
                     break
         return self._message(first[:300], where)
