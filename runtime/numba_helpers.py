@@ -32,11 +32,14 @@ __all__ = [
 ]
 
 
-def _stub(name):
+def _stub(name, module=__name__):
+    """The Python function the overloads of helper ``name`` of ``module``
+    (its namesake for compiled code) are registered on."""
     def f(*args):
-        raise TypeError(f"s2sad_runtime.numba_helpers.{name} is for code compiled by Numba only")
+        raise TypeError(f"{module}.{name} is for code compiled by Numba only")
     f.__name__ = name
     f.__qualname__ = name
+    f.__module__ = module
     return f
 
 
@@ -753,3 +756,4 @@ def _zero_grad(x):
         dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
         return lambda x: _full(x.shape, 0.0, dt)
     return None
+

@@ -136,3 +136,34 @@ def global_draws_plain(x):
     for i in range(4):
         x = x * np.random.rand(3)
     return np.sum(x)
+
+
+def gru(Wz, Wh, xs, h):
+    """A GRU-like recurrence over one sequence: concatenations, matrix-vector products."""
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        hx = np.concatenate([h, x])
+        z = 1.0 / (1.0 + np.exp(-(Wz @ hx)))
+        hh = np.tanh(Wh @ np.concatenate([z * h, x]))
+        h = (1 - z) * h + z * hh
+    return np.sum(h * h)
+
+
+def leaky_clipped(w, xs, lr):
+    """np.where and np.clip of arrays the reverse sweep restores from its tapes."""
+    s = 0.0
+    for k in range(len(xs)):
+        g = np.clip(w * xs[k], -1.0, 1.0)
+        w = w - lr * np.where(g > 0, g, 0.1 * g)
+        s = s + np.mean(w * w)
+    return s
+
+
+def kept_positive(a, b, x, y, dt, n):
+    """The builtin max and min of numbers in a loop (a population kept positive)."""
+    for i in range(n):
+        dx = a * x - b * x * y
+        dy = x * y - 0.4 * y
+        x = min(x + dt * dx, 50.0)
+        y = max(y + dt * dy, 1e-6, 0.5 * y)
+    return x * y

@@ -45,6 +45,10 @@ CASES = [
      (0, 1, 2)),
     (F.particles, lambda: (RNG.standard_normal(5), RNG.standard_normal(5), 0.01, 0.3), (0, 1)),
     (F.early_exit, lambda: (0.7,), 0),
+    (F.gru, lambda: (0.3 * RNG.standard_normal((4, 7)), 0.3 * RNG.standard_normal((4, 7)), RNG.standard_normal((6, 3)),
+                     RNG.standard_normal(4)), (0, 1, 3)),
+    (F.leaky_clipped, lambda: (RNG.standard_normal(5), RNG.standard_normal((9, 5)), 0.2), 0),
+    (F.kept_positive, lambda: (1.1, 0.4, 10.0, 10.0, 0.01, 300), (0, 1, 2, 3)),
 ]
 
 
@@ -60,6 +64,21 @@ def test_gradients_equal_the_python_backend(f, make, wrt):
     assert df.backend_info["compile_seconds"] > 0
     _same(got, want)
     _same(df(*args), want)          # the second call, compiled code only
+
+
+@pytest.mark.parametrize("case", CASES[-3:], ids=[c[0].__name__ for c in CASES[-3:]])
+def test_the_everyday_loops_against_central_differences(case):
+    # concatenations, np.where/np.clip of restored arrays, builtin max/min:
+    # the Python backend (the oracle above) against differences, and auto compiles them
+    f, make, wrt = case
+    args = make()
+    want = s2sad.grad(f, wrt=wrt)(*args)
+    ws, gs = (wrt, want) if isinstance(wrt, tuple) else ((wrt,), (want,))
+    for w, g in zip(ws, gs):
+        np.testing.assert_allclose(g, numeric_grad(f, args, w, 1e-6), rtol=1e-5, atol=1e-7)
+    da = s2sad.grad(f, wrt=wrt, backend="auto")
+    _same(da(*args), want)
+    assert da.backend_info["backend"] == "numba", da.backend_info
 
 
 def test_value_and_grad_vjp_and_jvp():
@@ -337,10 +356,10 @@ def test_a_numba_error_above_the_first_source_comment_names_no_line():
     assert not names_source(note)
     assert names_source("# f.py:12  y = W @ x") and names_source("# adjoint of <s2sad f:grad>:3  y = x")
     src = "\n".join(['"""doc"""', note, "def g(x):", "    _tape1 = []", "    # f.py:2  y = x", "    return x"])
-    err = Exception(f'Cannot infer the type of variable _tape1\nFile "<s2sad numba f:grad>", line 4:')
+    err = Exception('Cannot infer the type of variable _tape1\nFile "<s2sad numba f:grad>", line 4:')
     msg = nbb.NumbaFunction(None, "f:grad", warn=False)._numba_message(err, src)
     assert msg.startswith("the numba backend cannot compile this (Cannot infer"), msg
-    err = Exception(f'Cannot unify\nFile "<s2sad numba f:grad>", line 6:')
+    err = Exception('Cannot unify\nFile "<s2sad numba f:grad>", line 6:')
     assert nbb.NumbaFunction(None, "f:grad", warn=False)._numba_message(err, src).startswith("f.py:2: ")
 
 

@@ -498,3 +498,57 @@ def test_an_array_made_by_zeros_like_is_followed():
     df = _check(damped_wave, (RNG.standard_normal(12), 0.2, 4), (0, 1))
     src = df.compiled_source
     assert ".append(" not in src and "_nb_copy_slot" not in src and "v_adj[j] = 0.0" in src, src
+
+
+@pytest.mark.parametrize("shapes,axis", [([(3,), (4,)], 0), ([(2, 3), (4, 3), (1, 3)], 0), ([(3, 2), (3, 4)], 1),
+                                         ([(3, 2), (3, 4)], -1), ([(2, 3, 1), (2, 3, 2)], 2),
+                                         ([(2, 2), (3, 2)], None)],
+                         ids=["vectors", "rows", "columns", "last-axis", "3d", "flat"])
+def test_concatenate_pieces_equal_the_python_runtime(shapes, axis):
+    # the pieces as generated code passes them: a list literal
+    from s2sad_runtime import numba_calls as nh
+    import s2sad_runtime as rt
+
+    @numba.njit
+    def piece2(g, a, b, axis, k):
+        return nh.concatenate_piece(g, [a, b], axis, k)
+
+    @numba.njit
+    def piece3(g, a, b, c, axis, k):
+        return nh.concatenate_piece(g, [a, b, c], axis, k)
+
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    g = RNG.standard_normal(np.concatenate(arrays, axis).shape)
+    for k in range(len(arrays)):
+        want = rt.concatenate_piece(g, arrays, axis, k)
+        got = (piece2 if len(arrays) == 2 else piece3)(g, *arrays, axis, k)
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("args", [(1.0, 2.0), (2.0, 2.0, 1.0), (3, 2.5), (2.5, 3), (0.0, -0.0), (-0.0, 0.0),
+                                  (float("nan"), 1.0), (1.0, float("nan")), (1.0, float("nan"), 2.0),
+                                  (float("nan"), float("nan"))],
+                         ids=lambda a: repr(a).replace(" ", ""))
+def test_builtin_max_and_min_adjoints_equal_the_python_runtime(args):
+    # the argument Python returned gets the whole adjoint: ties to the first,
+    # a NaN result to the NaN; the arguments as generated code passes them
+    # (a list literal), and as a tuple
+    from s2sad_runtime import numba_calls as nh
+    import s2sad_runtime as rt
+
+    @numba.njit
+    def as_list(g, ans, args, k):
+        seq = [args[0], args[1]] if len(args) == 2 else [args[0], args[1], args[-1]]
+        return nh.builtin_extremum_adjoint(g, ans, seq, k)
+
+    @numba.njit
+    def as_tuple(g, ans, args, k):
+        return nh.builtin_extremum_adjoint(g, ans, args, k)
+
+    for f in (max, min):
+        ans = f(*args)
+        for k in range(len(args)):
+            want = rt.builtin_extremum_adjoint(2.0, ans, args, k)
+            assert as_tuple(2.0, float(ans), args, k) == want, (f, args, k)
+            assert as_list(2.0, float(ans), tuple(float(a) for a in args), k) == want, (f, args, k)

@@ -173,7 +173,9 @@ def _expr(e, types, pushes):
         if is_scalar(a) and is_scalar(b):
             return ("s", _promote(a[1], b[1], e.op))
         nd = [t[1] for t in (a, b) if t[0] == "a"]
-        if e.op != "MatMult" and nd and all(t[0] in "as" for t in (a, b)):
+        if e.op == "MatMult":
+            return _matmul_rank(a, b)
+        if nd and all(t[0] in "as" for t in (a, b)):
             return ("a", max(nd), None)      # broadcasting: the larger rank
         return TOP
     if isinstance(e, N.UnaryOp):
@@ -196,6 +198,15 @@ def _expr(e, types, pushes):
     if isinstance(e, N.Call):
         return _call(e, types, pushes)
     return TOP
+
+
+def _matmul_rank(a, b):
+    """The type of ``a @ b`` for vectors and matrices (``@`` drops a
+    vector's axis), TOP otherwise."""
+    if a[0] != "a" or b[0] != "a" or a[1] not in (1, 2) or b[1] not in (1, 2):
+        return TOP
+    nd = a[1] + b[1] - 2
+    return ("s", None) if nd == 0 else ("a", nd, None)
 
 
 def _promote(a, b, op):
@@ -232,7 +243,7 @@ def _subscript(e, types, pushes):
         ints += 1
     if ints == base[1]:
         return ("s", base[2] if base[2] in ("float64", "int64", "bool") else None)
-    return TOP
+    return ("a", base[1] - ints, base[2]) if ints < base[1] else TOP     # (rows of a matrix: its leading axes go)
 
 
 def _call(e, types, pushes):
@@ -242,7 +253,10 @@ def _call(e, types, pushes):
         return TOP
     f = static_value(e.func)
     if f is _rt.like and e.args:
-        t = _expr(e.args[0], types, pushes)        # a number itself; an array's Like descriptor
+        # a number itself; an array's Like descriptor, read for its shape only: of the array's rank
+        t = _expr(e.args[0], types, pushes)
+        if t is not None and t[0] == "a":
+            return ("a", t[1], None)
         return t if t is None or t == NONE or is_scalar(t) else TOP
     for table, exact in ((_SAME_AS, True), (_NUMBER_IF, False)):
         k = next((k for h, k in table.items() if f is h), None)
@@ -256,11 +270,21 @@ def _call(e, types, pushes):
     if f in LIKE_ARRAY and e.args and not e.kwargs:
         t = _expr(e.args[0], types, pushes)         # an array of the same kind, dtype and shape
         return t if t is None or t[0] == "a" else TOP
+    if f is np.concatenate and e.args and isinstance(e.args[0], (N.List, N.Tuple)) and e.args[0].elts \
+            and len(e.args) == 1 and not e.kwargs:
+        parts = [_expr(a, types, pushes) for a in e.args[0].elts]     # (axis 0: the rank of its pieces)
+        if any(p is None for p in parts):
+            return None
+        nds = {p[1] if p[0] == "a" else -1 for p in parts}
+        return ("a", nds.pop(), None) if len(nds) == 1 and min(nds) >= 1 else TOP
     args = [_expr(a, types, pushes) for a in e.args]
     if any(a is None for a in args):
         return None
     if f in _INT_BUILTINS:
         return ("s", "int64")
+    if f in (builtins.max, builtins.min) and len(args) >= 2 and all(is_scalar(a) for a in args) and not e.kwargs:
+        dts = {a[1] for a in args}          # (the argument it returns: of its dtype, known when they agree)
+        return ("s", dts.pop() if len(dts) == 1 else None)
     if f is builtins.float or (getattr(f, "__module__", None) == "math" and f is not math.isfinite):
         return ("s", "float64") if all(is_scalar(a) for a in args) else TOP
     if isinstance(f, np.ufunc) and all(is_scalar(a) for a in args) and not e.kwargs:
@@ -272,6 +296,8 @@ def _call(e, types, pushes):
         except Exception:  # noqa: BLE001 - a ufunc that takes no such input: no dtype known
             dt = None
         return ("s", dt)
+    if isinstance(f, np.ufunc) and f.nout == 1 and not e.kwargs and args and all(a[0] in "as" for a in args):
+        return ("a", max(a[1] for a in args if a[0] == "a"), None)     # (broadcasting: the larger rank)
     if f in _REDUCTIONS and not e.kwargs and len(e.args) == 1:
         return ("s", None)
     return TOP

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from s2sad.analysis.scalar_types import scalar_types, value_type
+from s2sad.analysis.scalar_types import expr_type, is_scalar, scalar_types, value_type
 from s2sad.analysis.symbolic_shapes import known, shape_key, symbolic_shapes
 from s2sad.ir import nodes as N
 from s2sad.ir.visit import head_exprs, iter_stmts, walk
@@ -51,8 +51,18 @@ def _shapes(fdef, args):
 
 
 def _has_vector(shapes, *operands):
-    ranks = [shapes.of(o) for o in operands]
-    return any(known(r) and len(r) <= 1 for r in ranks)
+    """Is one of ``operands`` a vector (or a number): by its symbolic shape,
+    else by the rank the scalar types follow (``np.concatenate`` of vectors)."""
+    for o in operands:
+        r = shapes.of(o)
+        if known(r):
+            if len(r) <= 1:
+                return True
+            continue
+        t = expr_type(o, shapes.types)
+        if t is not None and (is_scalar(t) or (t[0] == "a" and t[1] <= 1)):
+            return True
+    return False
 
 
 _MATMUL_ADJOINTS = {"matmul_adjoint_a", "matmul_adjoint_b"}

@@ -31,9 +31,13 @@ _STAMP = []
 def _helpers_stamp():
     if not _STAMP:
         import numba
+        import s2sad_runtime.numba_calls as nc
         import s2sad_runtime.numba_helpers as nh
-        with open(nh.__file__, "rb") as fh:
-            _STAMP.append(fh.read() + numba.__version__.encode())
+        stamp = numba.__version__.encode()
+        for m in (nh, nc):
+            with open(m.__file__, "rb") as fh:
+                stamp += fh.read()
+        _STAMP.append(stamp)
     return _STAMP[0]
 
 

@@ -43,7 +43,7 @@ from s2sad.analysis.symbolic_shapes import shape_key
 from s2sad.backends.numba_simplify import simplify
 from s2sad.backends.numba_tapes import array_slots, range_args
 from s2sad.ir import nodes as N
-from s2sad.ir.visit import rebuild
+from s2sad.ir.visit import iter_stmts, rebuild
 
 
 class Unsupported(Exception):
@@ -62,8 +62,23 @@ def _global_random():
 
 
 def _helpers():
+    """name -> the compiled version of the runtime helper of that name, of the
+    runtime's Numba modules."""
+    if not _HELPERS:
+        import s2sad_runtime.numba_calls as nc
+        import s2sad_runtime.numba_helpers as nh
+        _HELPERS.update((n, getattr(m, n)) for m in (nh, nc) for n in m.__all__)
+    return _HELPERS
+
+
+def _helper(name):
+    """Compiled helper ``name``: a runtime helper's version, or a function
+    of ``numba_helpers`` the lowering calls itself (``range_len``...)."""
     import s2sad_runtime.numba_helpers as nh
-    return nh
+    return _helpers().get(name) or getattr(nh, name)
+
+
+_HELPERS = {}
 
 
 class Lowered:
@@ -100,6 +115,19 @@ def _is_code(obj):
         or hasattr(obj, "py_func")
 
 
+def _module_function(f):
+    """Is ``f`` (lowered) a function of a module, ``np.where``, ``np.linalg.norm``?"""
+    if not isinstance(f, N.Attr):
+        return False
+    while isinstance(f, N.Attr):
+        f = f.value
+    return isinstance(f, N.Static) and isinstance(f.obj, types.ModuleType)
+
+
+def _helper_call(f):
+    return isinstance(f, N.Static) and f.name.startswith("_nb_")
+
+
 def signature_key(args):
     """The Numba-relevant signature of a call: kinds of numbers, arrays'
     dtype, rank, layout and writability, and which of their dimensions are
@@ -128,7 +156,7 @@ def lower(fdef, args=None):
 
 def helper_ref(name):
     """The static reference to compiled helper ``name``."""
-    return N.Static(f"_nb_{name}", getattr(_helpers(), name))
+    return N.Static(f"_nb_{name}", _helper(name))
 
 
 _ZERO_OF = {"float64": 0.0, "int64": 0, "bool": False}
@@ -143,6 +171,7 @@ class _Lowering:
         self.types = {}
         self.untaped = set()    # numbers read only for their shape: not saved
         self.arrays = {}        # slot -> ArraySlot: tapes kept as arrays
+        self.optional = set()   # names Numba types as optional: a placeholder None, then arrays
 
     def run(self, fdef, args=None):
         if args is not None:
@@ -152,6 +181,10 @@ class _Lowering:
             self.types = scalar_types(fdef, dict(zip(fdef.params, arg_types)))
             self.untaped = {v for v in shape_only_names(fdef) if is_scalar(self.types.get(v))}
             self.arrays = array_slots(fdef.body, self.types, self.untaped)
+        self.optional = {s.target.id for s in iter_stmts(fdef.body)
+                         if isinstance(s, N.Assign) and isinstance(s.target, N.Name) and isinstance(s.value, N.Const)
+                         and s.value.value is None and not (is_scalar(self.types.get(s.target.id))
+                                                            and self.types[s.target.id][1] in _ZERO_OF)}
         body = self.block(fdef.body)
         inits = []
         for slot, t in self.tapes.items():
@@ -261,6 +294,8 @@ class _Lowering:
             return self.static(e)
         if isinstance(e, N.Call) and isinstance(e.func, N.Static) and e.func.obj is builtins.reversed:
             return self.reversed_range(e.args[0])
+        if isinstance(e, N.Call) and (_module_function(e.func) or _helper_call(e.func)):
+            return self.call_args(e)
         return None
 
     def static(self, e):
@@ -271,7 +306,7 @@ class _Lowering:
             self.fail(f"NumPy's global random generator (np.random.{getattr(obj, '__name__', '?')}): compiled code "
                       f"would draw from Numba's own; draw from a np.random.Generator passed in to compile it")
         if isinstance(e, N.Attr) and isinstance(e.value, N.Static) and e.value.obj is _rt:
-            if e.attr not in _helpers().__all__:
+            if e.attr not in _helpers():
                 self.fail(f"the runtime helper `_rt.{e.attr}` has no compiled version yet")
             return self.helper(e.attr)
         if isinstance(e, N.Attr):
@@ -291,6 +326,27 @@ class _Lowering:
             return e
         self.data.setdefault(e.name, e)
         return N.Name(e.name)
+
+    def call_args(self, e):
+        """The arguments of a call of a NumPy function or a helper, as
+        Numba takes them: a list literal passed to NumPy is a tuple
+        (``np.concatenate([a, b])``: Numba takes tuples only); a name Numba
+        types as optional is unwrapped (``_nb_some``) where it is an
+        argument of a NumPy function (``np.where`` has no version for an
+        optional array) or an item of a sequence literal (its items would
+        be optional)."""
+        module = _module_function(e.func)
+
+        def some(a):
+            return N.Call(self.helper("some"), (a,)) if isinstance(a, N.Name) and a.id in self.optional else a
+
+        def arg(a):
+            if isinstance(a, (N.List, N.Tuple)):
+                seq = replace(a, elts=tuple(map(some, a.elts)))
+                return N.Tuple(seq.elts) if module and isinstance(a, N.List) else seq
+            return some(a) if module else a
+        args, kwargs = tuple(map(arg, e.args)), tuple((k, arg(v)) for k, v in e.kwargs)
+        return replace(e, args=args, kwargs=kwargs) if args != e.args or kwargs != e.kwargs else None
 
     def loop_iter(self, it):
         return self.expr(it)
@@ -319,6 +375,6 @@ class _Lowering:
 
     def helper(self, name):
         nm = f"_nb_{name}"
-        self.globals[nm] = getattr(_helpers(), name)
+        self.globals[nm] = _helper(name)
         return N.Static(nm, self.globals[nm])
 
