@@ -12,13 +12,26 @@ from numba import literal_unroll, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, register_jitable
 
-from s2sad_runtime.numba_helpers import _arr, _num, _overload, _stub
+from .numba_helpers import _arr, _num, _overload, _stub, matmul_adjoint_a, matmul_adjoint_b, rev_start
 
-__all__ = ["some", "concatenate_piece", "builtin_extremum_adjoint"]
+# NumPy functions whose Numba versions are slow to compile (np.where: a
+# second per signature), called through a helper: compiled once per
+# machine and signature into the disk cache, not anew into every gradient
+# (and np.array of an array, which Numba's np.array does not take)
+CACHED_NUMPY = {np.where: ("where", 3), np.clip: ("clip", 3), np.array: ("array", 1)}
+
+__all__ = ["some", "concatenate_piece", "builtin_extremum_adjoint", "where", "clip", "rev", "array",
+           "dot_adjoint_a", "dot_adjoint_b"]
 
 some = _stub("some", __name__)
 concatenate_piece = _stub("concatenate_piece", __name__)
 builtin_extremum_adjoint = _stub("builtin_extremum_adjoint", __name__)
+where = _stub("where", __name__)
+clip = _stub("clip", __name__)
+rev = _stub("rev", __name__)
+array = _stub("array", __name__)
+dot_adjoint_a = _stub("dot_adjoint_a", __name__)
+dot_adjoint_b = _stub("dot_adjoint_b", __name__)
 
 
 @intrinsic
@@ -120,3 +133,54 @@ def _builtin_extremum_adjoint(g, ans, args, k):
             i += 1
         return g if win == k else g * 0.0
     return impl
+
+
+@_overload(where)
+def _where(c, x, y):
+    """``np.where(c, x, y)``, cached."""
+    return lambda c, x, y: np.where(c, x, y)
+
+
+@_overload(clip)
+def _clip(a, lo, hi):
+    """``np.clip(a, lo, hi)``, cached."""
+    return lambda a, lo, hi: np.clip(a, lo, hi)
+
+
+@_overload(rev)
+def _rev(x):
+    """``reversed(x)`` of a range held in a name, an array or a list: a range
+    counting down, a reversed view, a reversed copy."""
+    if isinstance(x, types.RangeType):
+        return lambda x: range(rev_start(x.start, x.stop, x.step), x.start - x.step, -x.step)
+    if _arr(x) or isinstance(x, types.List):
+        return lambda x: x[::-1]
+    return None
+
+
+@_overload(array)
+def _array(x):
+    """``np.array(x)``: a copy of an array (Numba's np.array takes
+    sequences only)."""
+    if _arr(x):
+        return lambda x: x.copy()
+    return lambda x: np.array(x)
+
+
+def _vectors_or_matrices(a, b):
+    return _arr(a) and _arr(b) and 1 <= a.ndim <= 2 and 1 <= b.ndim <= 2
+
+
+@_overload(dot_adjoint_a)
+def _dot_adjoint_a(g, a, b):
+    """``np.dot(a, b)``'s adjoint for ``a``, vectors and matrices: ``@``'s."""
+    if _vectors_or_matrices(a, b):
+        return lambda g, a, b: matmul_adjoint_a(g, a, b)
+    return None
+
+
+@_overload(dot_adjoint_b)
+def _dot_adjoint_b(g, a, b):
+    if _vectors_or_matrices(a, b):
+        return lambda g, a, b: matmul_adjoint_b(g, a, b)
+    return None

@@ -167,3 +167,22 @@ def kept_positive(a, b, x, y, dt, n):
         x = min(x + dt * dx, 50.0)
         y = max(y + dt * dy, 1e-6, 0.5 * y)
     return x * y
+
+
+def dot_rnn(W, U, xs, h):
+    """A recurrence written with np.dot and the .dot method, over the rows of xs."""
+    for x in xs:
+        h = np.tanh(np.dot(W, h) + U.dot(x))
+    return np.sum(h * h)
+
+
+def reversed_sums(a, xs, y):
+    """reversed() of an array and of a range held in a name; np.array of an array."""
+    s = 0.0
+    for v in reversed(xs):
+        s = s + a * v * s + v
+    steps = range(1, 7, 2)
+    for i in reversed(steps):
+        y = (0.1 * i) * np.transpose(y * y) + a
+    t = np.array(y)
+    return s + np.sum(t * t)

@@ -49,7 +49,11 @@ CASES = [
                      RNG.standard_normal(4)), (0, 1, 3)),
     (F.leaky_clipped, lambda: (RNG.standard_normal(5), RNG.standard_normal((9, 5)), 0.2), 0),
     (F.kept_positive, lambda: (1.1, 0.4, 10.0, 10.0, 0.01, 300), (0, 1, 2, 3)),
+    (F.dot_rnn, lambda: (0.3 * RNG.standard_normal((4, 4)), 0.3 * RNG.standard_normal((4, 3)),
+                         RNG.standard_normal((6, 3)), RNG.standard_normal(4)), (0, 1, 3)),
+    (F.reversed_sums, lambda: (0.2, 0.5 * RNG.standard_normal(4), 0.5 * RNG.standard_normal(3)), (0, 2)),
 ]
+EVERYDAY = CASES[-5:]       # what fell back to Python until 2026-12-07
 
 
 @pytest.mark.parametrize("f,make,wrt", CASES, ids=[c[0].__name__ for c in CASES])
@@ -66,9 +70,9 @@ def test_gradients_equal_the_python_backend(f, make, wrt):
     _same(df(*args), want)          # the second call, compiled code only
 
 
-@pytest.mark.parametrize("case", CASES[-3:], ids=[c[0].__name__ for c in CASES[-3:]])
+@pytest.mark.parametrize("case", EVERYDAY, ids=[c[0].__name__ for c in EVERYDAY])
 def test_the_everyday_loops_against_central_differences(case):
-    # concatenations, np.where/np.clip of restored arrays, builtin max/min:
+    # concatenations, np.where/np.clip of restored arrays, builtin max/min, np.dot, reversed():
     # the Python backend (the oracle above) against differences, and auto compiles them
     f, make, wrt = case
     args = make()
@@ -245,6 +249,29 @@ def test_export_writes_the_compiled_module_that_runs_without_s2sad(tmp_path):
             f"sys.path.insert(0, {str(tmp_path)!r})\n"
             "import numpy as np, heat_nb\n"
             "print(repr(heat_nb.heat_grad(np.linspace(-1.0, 1.0, 9), 0.1, 4).tolist()))\n")
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "nbcache"))).stdout
+    np.testing.assert_allclose(eval(out), want, rtol=1e-12)
+
+
+def test_np_where_and_clip_run_through_helpers_compiled_once_per_machine(tmp_path):
+    # Numba's np.where takes a second to compile per signature into every
+    # gradient; the helper is cached on disk. The exported module carries it.
+    df = s2sad.grad(F.leaky_clipped, backend="numba")
+    args = (RNG.standard_normal(4), RNG.standard_normal((5, 4)), 0.2)
+    want = s2sad.grad(F.leaky_clipped)(*args)
+    _same(df(*args), want)
+    code = "\n".join(ln for ln in df.compiled_source.splitlines() if not ln.strip().startswith("#"))
+    assert "_nb_where(" in code and "_nb_clip(" in code and "np.where(" not in code and "np.clip(" not in code
+    path = s2sad.export(df, str(tmp_path / "clip_nb.py"), args)
+    np.save(tmp_path / "w.npy", args[0])
+    np.save(tmp_path / "xs.npy", args[1])
+    prog = ("import sys; sys.modules['s2sad'] = None; sys.modules['s2sad_runtime'] = None\n"
+            f"sys.path.insert(0, {str(tmp_path)!r})\n"
+            "import numpy as np, clip_nb\n"
+            f"w, xs = np.load({str(tmp_path / 'w.npy')!r}), np.load({str(tmp_path / 'xs.npy')!r})\n"
+            "print(repr(clip_nb.leaky_clipped_grad(w, xs, 0.2).tolist()))\n")
+    assert path.endswith("clip_nb.py")
     out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True,
                          env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "nbcache"))).stdout
     np.testing.assert_allclose(eval(out), want, rtol=1e-12)

@@ -209,6 +209,13 @@ def _matmul_rank(a, b):
     return ("s", None) if nd == 0 else ("a", nd, None)
 
 
+def _dot(a, b):
+    """The type of ``np.dot(a, b)``: ``a @ b``'s for vectors and matrices."""
+    if a is None or b is None:
+        return None
+    return _matmul_rank(a, b)
+
+
 def _promote(a, b, op):
     if a is None or b is None:
         return None
@@ -249,6 +256,9 @@ def _subscript(e, types, pushes):
 def _call(e, types, pushes):
     if isinstance(e.func, N.Attr) and e.func.attr == "copy" and not e.args and not is_static(e.func):
         return _expr(e.func.value, types, pushes)
+    if isinstance(e.func, N.Attr) and e.func.attr == "dot" and len(e.args) == 1 and not e.kwargs \
+            and not is_static(e.func):
+        return _dot(_expr(e.func.value, types, pushes), _expr(e.args[0], types, pushes))     # a.dot(b)
     if not is_static(e.func):
         return TOP
     f = static_value(e.func)
@@ -280,6 +290,8 @@ def _call(e, types, pushes):
     args = [_expr(a, types, pushes) for a in e.args]
     if any(a is None for a in args):
         return None
+    if f is np.dot and len(args) == 2 and not e.kwargs:
+        return _dot(*args)
     if f in _INT_BUILTINS:
         return ("s", "int64")
     if f in (builtins.max, builtins.min) and len(args) >= 2 and all(is_scalar(a) for a in args) and not e.kwargs:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from s2sad.analysis.prims import is_static, static_value
 from s2sad.analysis.scalar_types import expr_type, is_scalar, scalar_types, value_type
 from s2sad.analysis.symbolic_shapes import known, shape_key, symbolic_shapes
 from s2sad.ir import nodes as N
@@ -30,12 +33,9 @@ def multiplies_matrices(fdef, args=None):
     for s in iter_stmts(fdef.body):
         for e in head_exprs(s):
             for x in walk(e):
-                if isinstance(x, N.BinOp) and x.op == "MatMult":
-                    if shapes is not None and not _has_vector(shapes, x.left, x.right):
-                        return True
-                    continue
-                if isinstance(x, N.Call) and isinstance(x.func, N.Attr) and x.func.attr in _MATMUL_ADJOINTS:
-                    if shapes is not None and not _has_vector(shapes, *x.args[1:3]):
+                ops = _product_operands(x)
+                if ops is not None:
+                    if shapes is not None and not _has_vector(shapes, *ops):
                         return True
                     continue
                 if isinstance(x, N.Attr) and x.attr in _PRODUCTS:
@@ -65,5 +65,23 @@ def _has_vector(shapes, *operands):
     return False
 
 
-_MATMUL_ADJOINTS = {"matmul_adjoint_a", "matmul_adjoint_b"}
-_PRODUCTS = {"matmul", "dot", "einsum", "tensordot", "inner", "outer", "dot_adjoint_a", "dot_adjoint_b", "einsum_adjoint", "tensordot_adjoint", "solve"}
+def _product_operands(x):
+    """The two operands of ``x`` when it is a product whose ranks decide
+    (``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, their adjoints), else None."""
+    if isinstance(x, N.BinOp) and x.op == "MatMult":
+        return x.left, x.right
+    if not isinstance(x, N.Call) or x.kwargs:
+        return None
+    f = x.func
+    if isinstance(f, N.Attr) and f.attr in _PRODUCT_ADJOINTS and len(x.args) >= 3:
+        return x.args[1], x.args[2]
+    if (isinstance(f, N.Static) and f.obj is np.dot) or (isinstance(f, N.Attr) and f.attr == "dot"
+                                                          and is_static(f) and static_value(f) is np.dot):
+        return tuple(x.args) if len(x.args) == 2 else None
+    if isinstance(f, N.Attr) and f.attr == "dot" and not is_static(f) and len(x.args) == 1:
+        return f.value, x.args[0]           # a.dot(b)
+    return None
+
+
+_PRODUCT_ADJOINTS = {"matmul_adjoint_a", "matmul_adjoint_b", "dot_adjoint_a", "dot_adjoint_b"}
+_PRODUCTS = {"matmul", "einsum", "tensordot", "inner", "outer", "einsum_adjoint", "tensordot_adjoint", "solve"}

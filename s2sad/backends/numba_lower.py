@@ -295,7 +295,8 @@ class _Lowering:
         if isinstance(e, N.Call) and isinstance(e.func, N.Static) and e.func.obj is builtins.reversed:
             return self.reversed_range(e.args[0])
         if isinstance(e, N.Call) and (_module_function(e.func) or _helper_call(e.func)):
-            return self.call_args(e)
+            e2 = self.call_args(e) or e
+            return self.cached_numpy(e2) or (e2 if e2 is not e else None)
         return None
 
     def static(self, e):
@@ -348,6 +349,18 @@ class _Lowering:
         args, kwargs = tuple(map(arg, e.args)), tuple((k, arg(v)) for k, v in e.kwargs)
         return replace(e, args=args, kwargs=kwargs) if args != e.args or kwargs != e.kwargs else None
 
+    def cached_numpy(self, e):
+        """``np.where(c, x, y)`` (and the others of
+        ``numba_calls.CACHED_NUMPY``) as a call of its cached helper, or None."""
+        if not _module_function(e.func) or e.kwargs:
+            return None
+        import s2sad_runtime.numba_calls as nc
+        try:
+            name, nargs = nc.CACHED_NUMPY.get(static_value(e.func), (None, None))
+        except Exception:  # noqa: BLE001 - not a static NumPy function
+            return None
+        return replace(e, func=self.helper(name)) if name is not None and len(e.args) == nargs else None
+
     def loop_iter(self, it):
         return self.expr(it)
 
@@ -361,7 +374,9 @@ class _Lowering:
             rng = rng.value
         if not (isinstance(rng, N.Call) and isinstance(rng.func, N.Static) and rng.func.obj is builtins.range
                 and 1 <= len(rng.args) <= 3 and not rng.kwargs):
-            self.fail("`reversed` of something other than a range")
+            if cut is not None:
+                self.fail("`reversed` of a slice of something other than a range")
+            return N.Call(self.helper("rev"), (self.expr(rng),))      # a range in a name, an array, a list
         a, b, s = (self.expr(x) for x in range_args(rng))
         if cut is not None:
             b = N.Call(self.helper("range_cut"), (a, b, s, self.expr(cut)))
