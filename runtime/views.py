@@ -106,8 +106,9 @@ def _shares(view, root):
     name the compiler took for the whole array may be an unrelated array at
     run time (the helpers then do nothing), or a part of the other array
     (``_shares(root, view)``: the helpers then act on that part)."""
-    if not (isinstance(view, np.ndarray) and isinstance(root, np.ndarray)) or view is root or view.size == 0:
-        return False
+    if not (isinstance(view, np.ndarray) and isinstance(root, np.ndarray)) or view is root or view.size == 0 \
+            or root.size == 0:
+        return False            # (an empty array holds no element of another)
     if not _dense(root):
         return False
     lo, hi = _bounds(view)

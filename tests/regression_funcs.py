@@ -87,3 +87,18 @@ def unpack_helper_in_loop(x, y, n):
         x = x + a
         y = y + b
     return x * y
+
+
+def empty_piece_then_row_write(x):
+    """(fuzz seed 43056, shrunk) np.array_split leaves an empty piece; a row
+    of a reshaped view is written in a zip loop."""
+    x = np.sum(x.reshape(1, -1), axis=1)
+    y2 = x
+    e1, e2 = (x @ x[None], 0.5)
+    e1, e2 = (e2, e1)
+    e1 = y2
+    t1 = np.array_split(e1, 2)
+    a = e1.reshape(1, e1.shape[0])
+    for t1, q in zip(a, e2):
+        t1[0] = 0.2
+    return q

@@ -80,3 +80,25 @@ def test_forward_mode_over_a_checkpointed_gradient_is_a_clear_error():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="checkpointed loop") as e:
         s2sad.jvp(s2sad.grad(C.ode_small, wrt=1), wrt=1)(np.eye(3), np.ones(3), 4, np.ones(3))
     assert "s2sad.hvp" in str(e.value)
+
+
+def test_hvp_past_an_empty_array_piece_and_a_written_row():
+    # an empty array holds no element of another: the view helpers of the
+    # second order took an empty piece of np.array_split for part of the
+    # written array and indexed past its end (an internal IndexError)
+    x, v = np.array([0.3, -0.2, 0.5]), np.array([1.0, 2.0, -0.5])
+    g = s2sad.grad(R.empty_piece_then_row_write)
+    np.testing.assert_allclose(g(x), 2 * np.sum(x) * np.ones(3), rtol=1e-12)
+    hv = s2sad.hvp(R.empty_piece_then_row_write)(x, v)
+    eps = 1e-6
+    np.testing.assert_allclose(hv, (g(x + eps * v) - g(x - eps * v)) / (2 * eps), rtol=1e-6)
+    np.testing.assert_allclose(hv, 2 * np.sum(v) * np.ones(3), rtol=1e-12)
+
+
+def test_an_empty_array_shares_no_memory():
+    from s2sad_runtime import views
+    root = np.arange(4.0)
+    end = np.array_split(root[:1], 2)[1]          # empty, at the end of root's first element
+    assert not views._shares(root[2:2], root) and not views._shares(root, root[2:2])
+    assert not views._shares(root[:1], end) and not views._shares(root, root[4:])
+    assert views._shares(root[1:3], root)
