@@ -60,6 +60,16 @@ def _arrays(seq):
     return isinstance(seq, (types.List, types.UniTuple)) and _arr(seq.dtype)
 
 
+@register_jitable(no_cfunc_wrapper=True)
+def _piece_bounds(arrays, ax, k):
+    """Where piece ``k`` of ``np.concatenate(arrays, ax)`` starts and stops
+    along ``ax``."""
+    start = 0
+    for i in range(k):
+        start += arrays[i].shape[ax]
+    return start, start + arrays[k].shape[ax]
+
+
 @_overload(concatenate_piece)
 def _concatenate_piece(g, arrays, axis, k):
     """Piece ``k`` of ``g``, the adjoint of ``np.concatenate(arrays, axis)``:
@@ -77,23 +87,15 @@ def _concatenate_piece(g, arrays, axis, k):
     if not isinstance(axis, types.Integer) or g.ndim > 3:
         return None
     nd = g.ndim
-
-    @register_jitable
-    def bounds(arrays, ax, k):
-        start = 0
-        for i in range(k):
-            start += arrays[i].shape[ax]
-        return start, start + arrays[k].shape[ax]
-
     if nd == 1:
         def one(g, arrays, axis, k):
-            start, stop = bounds(arrays, 0, k)
+            start, stop = _piece_bounds(arrays, 0, k)
             return g[start:stop]
         return one
 
     def impl(g, arrays, axis, k):
         ax = axis % nd
-        start, stop = bounds(arrays, ax, k)
+        start, stop = _piece_bounds(arrays, ax, k)
         if ax == 0:
             return g[start:stop]
         if ax == 1:

@@ -756,4 +756,3 @@ def _zero_grad(x):
         dt = x.dtype if isinstance(x.dtype, types.Float) else types.float64
         return lambda x: _full(x.shape, 0.0, dt)
     return None
-

@@ -338,11 +338,6 @@ def test_s2sad_imports_without_dask(tmp_path):
 # ------------------------------------------------------------------ LocalCluster (slow)
 
 
-def _slow(request):
-    if "slow" not in (getattr(request.config.option, "markexpr", "") or ""):
-        pytest.skip("a two-process LocalCluster: run with -m slow")
-
-
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
@@ -356,8 +351,7 @@ def cluster():
 
 
 @pytest.mark.slow
-def test_localcluster_gradients_over_400k_rows(request, cluster):
-    _slow(request)
+def test_localcluster_gradients_over_400k_rows(cluster):
     from distributed import get_task_stream
     n, d = 400_000, 32
     X = da.random.default_rng(1).standard_normal((n, d), chunks=(n // 8, d))
@@ -393,8 +387,7 @@ def test_localcluster_gradients_over_400k_rows(request, cluster):
 
 
 @pytest.mark.slow
-def test_localcluster_sgd_matches_numpy_sgd(request, cluster):
-    _slow(request)
+def test_localcluster_sgd_matches_numpy_sgd(cluster):
     n, d = 40_000, 8
     X = da.random.default_rng(4).standard_normal((n, d), chunks=(5000, d))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
@@ -413,8 +406,7 @@ def test_localcluster_sgd_matches_numpy_sgd(request, cluster):
 
 
 @pytest.mark.slow
-def test_localcluster_data_parallel(request, cluster):
-    _slow(request)
+def test_localcluster_data_parallel(cluster):
     from distributed import get_task_stream
     n, d = 400_000, 32
     X = da.random.default_rng(5).standard_normal((n, d), chunks=(n // 8, d))
@@ -442,8 +434,7 @@ def _window_chunks(dask_worker, rows, w):
 
 
 @pytest.mark.slow
-def test_localcluster_minibatches_place_one_chunk_per_worker(request, cluster):
-    _slow(request)
+def test_localcluster_minibatches_place_one_chunk_per_worker(cluster):
     n, d, c = 40_000, 8, 5000
     w = np.linspace(-1.0, 1.0, d)
     X = da.random.default_rng(7).standard_normal((n, d), chunks=(c, d))

@@ -19,9 +19,12 @@ def prefers_numba(fdef, args=None):
     6x); loops of matrix-matrix products (the LSTM) are BLAS-bound and lose.
     Without ``args`` the ranks are not known yet: matrix products pass (the
     compiled function asks again per signature)."""
-    if not any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body)):
-        return False
-    return not multiplies_matrices(fdef, args)
+    return loops(fdef) and not multiplies_matrices(fdef, args)
+
+
+def loops(fdef):
+    """Has ``fdef`` a ``for`` or ``while`` loop?"""
+    return any(isinstance(s, (N.For, N.While)) for s in iter_stmts(fdef.body))
 
 
 def multiplies_matrices(fdef, args=None):

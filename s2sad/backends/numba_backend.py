@@ -27,7 +27,7 @@ import time
 import warnings
 
 from s2sad.analysis.prims import static_value
-from s2sad.backends.auto import multiplies_matrices, prefers_numba
+from s2sad.backends.auto import loops, multiplies_matrices
 from s2sad.backends.numba_cache import BLAS_BOUND_OPT, HEADER, jit, llvm_opt, load
 from s2sad.backends.numba_loops import has_loops, split, statics
 from s2sad.backends.numba_lower import Unsupported, lower, signature_key as _typeof_key, with_defaults
@@ -169,16 +169,18 @@ class NumbaFunction:
     def _build(self, args):
         import numba
         fdef = self.py.__s2sad_ir__
-        if self.auto and not prefers_numba(fdef, with_defaults(fdef, args)):
+        called = with_defaults(fdef, args)
+        blas = multiplies_matrices(fdef, called)
+        if self.auto and (blas or not loops(fdef)):      # (auto.prefers_numba, its analysis made once)
             return self._set_fallback("backend='auto': this signature runs on the Python backend (its loops "
                                       "multiply matrices by matrices: BLAS-bound, faster as NumPy calls)")
         if has_loops(fdef):
             return self._partial()
         try:
-            low = lower(fdef, with_defaults(fdef, args))
+            low = lower(fdef, called)
         except Unsupported as e:
             return self._set_fallback(self._message(e.reason, e.where))
-        opt = BLAS_BOUND_OPT if multiplies_matrices(fdef, with_defaults(fdef, args)) else None
+        opt = BLAS_BOUND_OPT if blas else None
         note = (f"# Compiled at LLVM -O{opt}: its time is in products of matrices by matrices (BLAS).\n\n"
                 if opt is not None else "")
         src = HEADER + note + R.source(low.fdef) + "\n"
@@ -198,7 +200,8 @@ class NumbaFunction:
         except Exception as e:  # noqa: BLE001 - Numba's errors: reported, and the Python code runs
             return self._set_fallback(self._numba_message(e, src))
         self._done(var, time.perf_counter() - t0)
-        self.info["llvm_opt"] = min(3 if opt is None else opt, int(numba.config.OPT))
+        level = int(numba.config.OPT)
+        self.info["llvm_opt"] = level if opt is None else min(opt, level)
         return var
 
     def _partial(self):

@@ -107,7 +107,7 @@ def llvm_opt(level):
     from numba.core.compiler_lock import global_compiler_lock
     with global_compiler_lock:
         old = config.OPT
-        if int(old) <= level or not isinstance(old, int):
+        if not isinstance(old, int) or old <= level:
             yield
             return
         config.OPT = type(old)(level)

@@ -115,13 +115,19 @@ def _is_code(obj):
         or hasattr(obj, "py_func")
 
 
-def _module_function(f):
-    """Is ``f`` (lowered) a function of a module, ``np.where``, ``np.linalg.norm``?"""
+def _module_root(f):
+    """The module ``f`` is an attribute chain over (``np`` of ``np.where``,
+    ``np.linalg.norm``), as its static reference, or None."""
     if not isinstance(f, N.Attr):
-        return False
+        return None
     while isinstance(f, N.Attr):
         f = f.value
-    return isinstance(f, N.Static) and isinstance(f.obj, types.ModuleType)
+    return f if isinstance(f, N.Static) and isinstance(f.obj, types.ModuleType) else None
+
+
+def _module_function(f):
+    """Is ``f`` (lowered) a function of a module, ``np.where``, ``np.linalg.norm``?"""
+    return _module_root(f) is not None
 
 
 def _helper_call(f):
@@ -310,15 +316,13 @@ class _Lowering:
             if e.attr not in _helpers():
                 self.fail(f"the runtime helper `_rt.{e.attr}` has no compiled version yet")
             return self.helper(e.attr)
-        if isinstance(e, N.Attr):
+        root = _module_root(e)
+        if root is not None:
             # an attribute chain over a module (np.linalg.norm): Numba
-            # resolves it itself when the root is a module
-            root = e
-            while isinstance(root, N.Attr):
-                root = root.value
-            if isinstance(root, N.Static) and isinstance(root.obj, types.ModuleType):
-                self.static(root)
-                return e
+            # resolves it itself
+            self.static(root)
+            return e
+        if isinstance(e, N.Attr):
             name = f"_data_{len(self.data) + 1}"
             self.data[name] = e
             return N.Name(name)

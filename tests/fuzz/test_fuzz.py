@@ -47,6 +47,4 @@ def test_fuzz_batch(request):
 @pytest.mark.slow
 def test_fuzz_slow(request):
     cfg = request.config
-    if "slow" not in (getattr(cfg.option, "markexpr", "") or ""):
-        pytest.skip("300 programs: run with -m slow")
     _batch(cfg, SLOW_N, cfg.getoption("--fuzz-seed") + 100_000, shrink_total=120.0)
